@@ -1,0 +1,58 @@
+# flannot — set-up and test entry points (see README "Quick start").
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint format bench system-deps clean sample
+
+# Debian packages: Xvfb + Qt xcb libraries (napari's canvas needs an X server and OpenGL),
+# and dicom3tools (dciodvfy validates every DICOM we write). Installed only when missing and root.
+system-deps:
+	@bash tools/system-deps.sh
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[test]"
+	@for p in plugins/*/; do [ -f "$$p/pyproject.toml" ] && $(BIN)/python -m pip install -q -e "$$p" || true; done
+	@touch $(STAMP)
+
+install: system-deps $(STAMP)
+
+demo: install
+	@if [ -z "$$DISPLAY" ] && ! [ "$$(uname)" = Darwin ]; then \
+	  echo "No display found. To see the workspace, run under a virtual X server:"; \
+	  echo "    xvfb-run -a $(BIN)/flannot demo --screenshot demo.png"; \
+	  echo "or, on a machine with a screen, run 'make demo' there."; \
+	  echo "Rendering a screenshot to demo.png now with xvfb-run ..."; \
+	  xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/flannot demo --screenshot demo.png && echo "wrote demo.png"; \
+	else \
+	  $(BIN)/flannot demo; \
+	fi
+
+lint: install
+	$(BIN)/ruff check src tests plugins benchmarks
+	$(BIN)/ruff format --check src tests plugins benchmarks
+
+format: install
+	$(BIN)/ruff format src tests plugins benchmarks
+	$(BIN)/ruff check --fix src tests plugins benchmarks
+
+# The whole suite, headless: starts Xvfb itself when there is no display.
+test: install lint
+	@if [ -z "$$DISPLAY" ]; then \
+	  xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	else \
+	  $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	fi
+
+bench: install
+	$(BIN)/python -m pytest benchmarks --benchmark-enable -p no:randomly $(PYTEST_ARGS)
+
+sample: install
+	$(BIN)/flannot sample sample_dicoms
+
+clean:
+	rm -rf $(VENV) .pytest_cache build dist

@@ -1,0 +1,7 @@
+"""``python -m flannot`` runs the command line."""
+
+import sys
+
+from flannot.cli import main
+
+sys.exit(main())

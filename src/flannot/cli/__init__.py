@@ -1,0 +1,110 @@
+"""The ``flannot`` command line (SPEC §8).
+
+Each sub-command lives in its own module here and exposes ``register(app)``.
+Exit status: 0 ok, 1 a failure was found (validation, scoring), 2 bad input or
+usage. Errors are one line on stderr: ``flannot: error: <what>: <why>``; a
+traceback only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+import typer
+
+from flannot.errors import FlannotError
+
+# modules under flannot.cli that contribute commands, in help order
+COMMAND_MODULES = [
+    "info",
+    "demo",
+    "sample",
+    "set_cmd",
+    "validate",
+    "measure",
+    "score",
+    "deidentify",
+    "export",
+]
+
+_state = {"debug": False}
+
+
+def _build_app() -> typer.Typer:
+    app = typer.Typer(
+        name="flannot",
+        help="Annotate, measure and teach on lumbar-spine fluoroscopy DICOM.",
+        add_completion=False,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+    @app.callback()
+    def _root(
+        debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+    ) -> None:
+        _state["debug"] = debug
+
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"flannot.cli.{name}")
+        except ModuleNotFoundError as exc:  # command not built yet
+            if exc.name != f"flannot.cli.{name}":
+                raise
+            continue
+        module.register(app)
+    return app
+
+
+def error(message: str, code: int = 2) -> typer.Exit:
+    """Print ``flannot: error: <message>`` on stderr and return an Exit to raise."""
+    print(f"flannot: error: {' '.join(str(message).split())}", file=sys.stderr)
+    return typer.Exit(code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``flannot`` console script; returns the exit status."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    _state["debug"] = "--debug" in args
+    app = _build_app()
+    try:
+        result = typer.main.get_command(app).main(
+            args=args, prog_name="flannot", standalone_mode=False
+        )
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        print("flannot: error: aborted", file=sys.stderr)
+        return 130
+    except click.UsageError as exc:
+        print(f"flannot: error: {' '.join(exc.format_message().split())}", file=sys.stderr)
+        return 2
+    except click.ClickException as exc:
+        print(f"flannot: error: {' '.join(exc.format_message().split())}", file=sys.stderr)
+        return exc.exit_code if exc.exit_code else 2
+    except FlannotError as exc:
+        if _state["debug"]:
+            raise
+        print(f"flannot: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("flannot: error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never a bare traceback for users
+        if _state["debug"]:
+            raise
+        print(
+            f"flannot: error: internal error: {type(exc).__name__}: "
+            f"{' '.join(str(exc).split())} (run with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return 2
+    return int(result) if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""flannot.deid."""

@@ -1,0 +1,1 @@
+"""Qt dock widgets of the flannot napari plugin."""

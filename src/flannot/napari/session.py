@@ -1,0 +1,372 @@
+"""One annotation session per napari viewer: what the flannot docks share.
+
+The docks (Annotate, Measure, Teaching set, Quiz) never talk to each other; they
+all hold the viewer's :class:`Session` (``get_session(viewer)``) and listen to its
+``events``:
+
+``case_changed()``
+    a new case (or image) was loaded; the annotation layers were replaced.
+``annotations_changed()``
+    any edit of an annotation layer (shapes added, moved, removed, attributes
+    changed). Emitted often: listeners that do real work should debounce.
+``calibration_changed()``
+    the image's spacing/calibration changed (user calibration line).
+``dirty_changed(bool)``
+    the case has (``True``) or no longer has (``False``) unsaved edits.
+
+The layers are the truth while the user edits; :meth:`Session.current_case`
+rebuilds the :class:`~flannot.model.case.Case` from them.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from psygnal import Signal, SignalGroup
+
+from flannot.errors import FlannotError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import napari
+    from napari.layers import Layer
+
+    from flannot.io.image import FluoroImage
+    from flannot.model.case import Case
+    from flannot.teach.teaching_set import TeachingSet
+
+__all__ = ["Session", "SessionEvents", "get_session"]
+
+
+class SessionEvents(SignalGroup):
+    """The signals every dock may connect to."""
+
+    case_changed = Signal()
+    annotations_changed = Signal()
+    calibration_changed = Signal()
+    dirty_changed = Signal(bool)
+
+
+class Session:
+    """What the flannot docks of one viewer share: image, case, teaching set, layers.
+
+    Parameters
+    ----------
+    viewer
+        The napari viewer (held weakly so that closing it frees the session).
+
+    Attributes
+    ----------
+    image : FluoroImage or None
+        The image being annotated.
+    image_layer : napari.layers.Image or None
+        Its layer.
+    case : Case or None
+        The case as last loaded or saved (use :meth:`current_case` for the edits).
+    case_path : Path or None
+        Where the case was loaded from / will be saved to (``annotations.json``).
+    teaching_set : TeachingSet or None
+        The teaching set the case belongs to, when opened from one.
+    events : SessionEvents
+        ``case_changed``, ``annotations_changed``, ``calibration_changed``,
+        ``dirty_changed(bool)``.
+    """
+
+    def __init__(self, viewer: napari.Viewer) -> None:
+        self._viewer_ref = weakref.ref(viewer)
+        self.events = SessionEvents()
+        self.image: FluoroImage | None = None
+        self.image_layer: Any = None
+        self.case: Case | None = None
+        self.case_path: Path | None = None
+        self.teaching_set: TeachingSet | None = None
+        self._dirty = False
+        self._layers: dict[str, Layer] = {}  # layer key (see flannot.napari.layers) -> layer
+        self._passthrough: list = []  # annotations no layer shows (e.g. masks), kept for saving
+        self._loading = False
+        from flannot.napari.undo import UndoStack
+
+        self.undo = UndoStack(self)
+        # answer to "restore the recovery file?" — None asks the user (Qt dialog);
+        # tests and scripts may set a callable(case_path) -> bool
+        self.ask_restore: Callable[[Path], bool] | None = None
+        self._autosave = None  # flannot.napari.autosave.Autosave, created on demand
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def viewer(self) -> napari.Viewer:
+        """The viewer this session belongs to."""
+        viewer = self._viewer_ref()
+        if viewer is None:
+            raise RuntimeError("the napari viewer of this flannot session was closed")
+        return viewer
+
+    @property
+    def dirty(self) -> bool:
+        """Whether the layers hold edits not saved to :attr:`case_path`."""
+        return self._dirty
+
+    @dirty.setter
+    def dirty(self, value: bool) -> None:
+        value = bool(value)
+        if value != self._dirty:
+            self._dirty = value
+            self.events.dirty_changed.emit(value)
+
+    @property
+    def protocol(self):
+        """The case's protocol (MILD when no case is open)."""
+        from flannot.protocols import get_protocol
+
+        return get_protocol(self.case.protocol if self.case is not None else "mild")
+
+    @property
+    def ndim(self) -> int:
+        """Dimensions of the annotation layers: 3 (frame, row, col) for a cine, else 2."""
+        from flannot.napari.layers import layer_ndim
+
+        return layer_ndim(self.image)
+
+    def annotation_layers(self) -> dict[str, Layer]:
+        """The live annotation layers, by layer key (the annotation type, or
+        ``"<type> (shapes)"`` / ``"<type> (points)"`` for a type's second geometry family)."""
+        viewer = self._viewer_ref()
+        live = {}
+        for key, layer in list(self._layers.items()):
+            if viewer is not None and layer in viewer.layers:
+                live[key] = layer
+            else:
+                self._layers.pop(key, None)
+        return live
+
+    def annotation_layer(self, type_name: str, kind: str | None = None, create: bool = True):
+        """The layer that holds annotations of ``type_name`` drawn as ``kind``.
+
+        Creates it (empty, with the protocol's colour) when ``create`` and missing.
+        """
+        from flannot.napari import layers as L
+
+        key = L.layer_key(self.protocol, type_name, kind)
+        layer = self.annotation_layers().get(key)
+        if layer is None and create:
+            layer = L.make_layer(self, type_name, kind, [])
+            self._adopt_layer(key, layer)
+        return layer
+
+    # ------------------------------------------------------------------ model <-> layers
+    def current_case(self) -> Case:
+        """The case as the layers show it now (coordinates, attributes, frames)."""
+        from flannot.napari.layers import layers_to_case
+
+        if self.case is None:
+            raise FlannotError("no flannot case is open in this viewer")
+        return layers_to_case(self)
+
+    def load_image(self, image: FluoroImage, name: str | None = None) -> Any:
+        """Show ``image`` (replacing the previous flannot image) with a fresh empty case."""
+        from flannot.model.case import Case
+
+        case = Case.from_image(image, case_id=name or Path(image.path).stem)
+        self.load_case(case, image=image)
+        self.case_path = None
+        return self.image_layer
+
+    def load_case(self, path_or_case: str | Path | Case, image: FluoroImage | None = None) -> None:
+        """Open a case (file, case folder or :class:`Case`): replace image and annotation layers.
+
+        Offers to restore a newer recovery file (autosave) when there is one.
+        Emits ``case_changed``.
+        """
+        from flannot.model.case import Case
+        from flannot.napari import layers as L
+
+        if isinstance(path_or_case, Case):
+            case = path_or_case
+            case_path = getattr(case, "path", None)
+        else:
+            path = Path(path_or_case)
+            case = Case.load(path)
+            case_path = path / "annotations.json" if path.is_dir() else path
+        case_path = Path(case_path) if case_path is not None else None
+
+        restored = self._maybe_restore(case_path)
+        if restored is not None:
+            case = restored
+
+        if image is None:
+            image = case.load_image()
+        self._loading = True
+        try:
+            self._clear_layers()
+            self.image = image
+            self.case = case
+            self.case_path = case_path
+            self.image_layer = L.add_image_layer(self.viewer, image)
+            layers, passthrough = L.case_to_layers(self, case)
+            self._passthrough = passthrough
+            for key, layer in layers.items():
+                self._adopt_layer(key, layer)
+            self.undo.clear()
+        finally:
+            self._loading = False
+        self.dirty = restored is not None
+        self.events.case_changed.emit()
+        self.events.calibration_changed.emit()
+
+    def save(self, path: str | Path | None = None, force: bool = False) -> Path:
+        """Write the case (as the layers show it) to ``path`` or :attr:`case_path`.
+
+        Raises
+        ------
+        flannot.model.case.ConcurrentChangeError
+            The file changed on disk since it was loaded (and ``force`` is false).
+        FlannotError
+            No case open, or no path known.
+        """
+        case = self.current_case()
+        target = Path(path) if path is not None else self.case_path
+        if target is None:
+            raise FlannotError("no file to save to: use Save as")
+        if target.is_dir():
+            target = target / "annotations.json"
+        # a case saved somewhere new keeps pointing at its image (relative paths re-based)
+        written = Path(case.save(target, force=force) or target)
+        old_path = self.case_path
+        self.case = case
+        self.case_path = written
+        try:
+            from flannot.model import recovery
+
+            if old_path is not None:
+                recovery.discard_recovery(old_path)
+            recovery.discard_recovery(written)
+        except ImportError:  # pragma: no cover - recovery module missing
+            pass
+        self.dirty = False
+        return written
+
+    # ------------------------------------------------------------------ selection
+    def select_annotation(self, annotation_id: str) -> None:
+        """Select the shape/point ``annotation_id`` in its layer and jump to its frame."""
+        from flannot.napari.layers import find_annotation
+
+        found = find_annotation(self, annotation_id)
+        if found is None:
+            raise KeyError(annotation_id)
+        layer, index, frame = found
+        viewer = self.viewer
+        if frame is not None and self.ndim == 3:
+            viewer.dims.set_current_step(0, int(frame))
+        viewer.layers.selection.active = layer
+        layer.selected_data = {index}
+        if hasattr(layer, "refresh"):
+            layer.refresh()
+
+    # ------------------------------------------------------------------ calibration
+    def set_user_calibration(self, spacing_mm: tuple[float, float]) -> None:
+        """Calibrate the image from a line of known length (``user`` calibration)."""
+        from flannot.napari import layers as L
+
+        if self.image is None:
+            raise FlannotError("no image is open")
+        self.image = self.image.with_user_calibration(tuple(float(s) for s in spacing_mm))
+        L.apply_image_calibration(self)
+        self.mark_changed()
+        self.events.calibration_changed.emit()
+
+    # ------------------------------------------------------------------ change tracking
+    def mark_changed(self, layer: Layer | None = None) -> None:
+        """Record an edit: undo snapshot, dirty flag, ``annotations_changed``."""
+        if self._loading:
+            return
+        if layer is not None:
+            self.undo.record(layer)
+        self.dirty = True
+        self.events.annotations_changed.emit()
+
+    def _on_layer_data(self, event) -> None:
+        action = str(getattr(event, "action", "changed")).lower()
+        if action.endswith("ing"):  # "adding"/"changing"/"removing": not done yet
+            return
+        self.mark_changed(event.source)
+
+    def _adopt_layer(self, key: str, layer: Layer) -> None:
+        self._layers[key] = layer
+        if layer not in self.viewer.layers:
+            self.viewer.add_layer(layer)
+        layer.metadata["flannot_key"] = key
+        layer.events.data.connect(self._on_layer_data)
+        self.undo.track(layer)
+
+    def _clear_layers(self) -> None:
+        viewer = self.viewer
+        for layer in list(self._layers.values()):
+            try:
+                layer.events.data.disconnect(self._on_layer_data)
+            except (TypeError, ValueError, RuntimeError):
+                pass
+            if layer in viewer.layers:
+                viewer.layers.remove(layer)
+        self._layers.clear()
+        if self.image_layer is not None and self.image_layer in viewer.layers:
+            viewer.layers.remove(self.image_layer)
+        self.image_layer = None
+
+    # ------------------------------------------------------------------ recovery
+    def _maybe_restore(self, case_path: Path | None) -> Case | None:
+        if case_path is None:
+            return None
+        try:
+            from flannot.model import recovery
+        except ImportError:  # pragma: no cover
+            return None
+        try:
+            found = recovery.find_recovery(case_path)
+        except Exception:  # a broken recovery file must not block opening the case
+            return None
+        if found is None:
+            return None
+        ask = self.ask_restore or _ask_restore_dialog
+        if ask(case_path):
+            return found
+        recovery.discard_recovery(case_path)
+        return None
+
+    def autosave_now(self) -> Path | None:
+        """Write the recovery file for the current edits (no-op when clean)."""
+        if self.case is None or not self.dirty:
+            return None
+        from flannot.model import recovery
+
+        case = self.current_case()
+        if self.case_path is not None and getattr(case, "path", None) is None:
+            case.path = self.case_path
+        return recovery.write_recovery(case)
+
+
+def _ask_restore_dialog(case_path: Path) -> bool:
+    from qtpy.QtWidgets import QMessageBox
+
+    answer = QMessageBox.question(
+        None,
+        "flannot: restore unsaved work?",
+        f"{case_path} has unsaved annotations from an earlier session "
+        "(autosave recovery file). Restore them?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.Yes,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+_SESSIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def get_session(viewer: napari.Viewer) -> Session:
+    """The :class:`Session` of ``viewer``, created on first use."""
+    session = _SESSIONS.get(viewer)
+    if session is None:
+        session = Session(viewer)
+        _SESSIONS[viewer] = session
+    return session

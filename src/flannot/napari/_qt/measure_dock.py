@@ -1,0 +1,477 @@
+"""The **Measure** dock: a live table of the SPEC §4 measurements of the case on screen.
+
+The dock is a thin view over :func:`flannot.measure.measure`: it rebuilds the case from the
+layers (``session.current_case()``), measures it and shows the rows. Edits arrive as bursts of
+layer events while a shape is dragged, so a single-shot timer debounces them into one
+recomputation. The calibration behind the numbers is always on screen, in a warning colour
+when the millimetres are not patient-plane millimetres.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from qtpy.QtCore import QItemSelectionModel, Qt, QTimer
+from qtpy.QtGui import QAction, QKeySequence
+from qtpy.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from flannot.napari._qt.table_model import MEASURE_COLUMNS, DataFrameModel
+
+if TYPE_CHECKING:  # pragma: no cover
+    import napari
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_MS = 150
+
+# what each calibration means for a millimetre on screen (SPEC §2 table, "meaning for the user")
+CALIBRATION_MEANING: dict[str, str] = {
+    "user": "calibrated by your calibration line, valid at the depth of that object",
+    "fiducial": "calibrated by the modality against an object of known size",
+    "geometry": "corrected by the modality for magnification",
+    "calibrated": "corrected or calibrated by the modality, method unstated",
+    "magnification_corrected": "estimated patient-plane mm at the isocentre",
+    "detector_plane": "mm at the detector: anatomy is magnified (often 10–50 %)",
+    "pixel_spacing": "mm, but the plane of a projection image cannot be determined",
+    "uncalibrated": "no spacing in the file: pixels only (draw a calibration line for mm)",
+}
+# calibrations whose millimetres must not be read as anatomy without thought
+WARN_CALIBRATIONS = frozenset({"detector_plane", "pixel_spacing", "uncalibrated"})
+WARN_STYLE = "color: #ff9f1c; font-weight: bold;"
+OK_STYLE = "color: #8fd18f;"
+
+# the one number each annotation type shows in its napari text label (first one present wins)
+LABEL_MEASURES: dict[str, tuple[str, ...]] = {
+    "ligamentum_flavum": ("max_thickness",),
+    "spinal_canal": ("min_width",),
+    "cannula": ("tip_to_contrast", "length"),
+    "interlaminar_space": ("width",),
+}
+MEASURE_FEATURE = "measure"
+_ID_FEATURES = ("annotation_id", "id")
+
+
+def calibration_text(calibration: str | None) -> str:
+    """The header sentence for ``calibration`` (``None`` when no case is loaded)."""
+    if not calibration:
+        return "Calibration: — (no case loaded)"
+    meaning = CALIBRATION_MEANING.get(calibration, "")
+    return f"Calibration: {calibration}" + (f" — {meaning}" if meaning else "")
+
+
+def label_measures(df: pd.DataFrame) -> dict[str, str]:
+    """The short measurement text per annotation id, e.g. ``{"lf1": "4.1 mm"}``.
+
+    Only numeric rows with a unit are used, so a flag never becomes a label, and a millimetre
+    value is dropped if its row says the image is uncalibrated (never mm without calibration).
+
+    Parameters
+    ----------
+    df
+        A SPEC §4 measurement table.
+
+    Returns
+    -------
+    dict[str, str]
+        ``annotation_id -> text``; annotations without a label measure are absent.
+    """
+    out: dict[str, str] = {}
+    if df is None or df.empty:
+        return out
+    for (ann_id, ann_type), rows in df.groupby(["annotation_id", "type"], sort=False):
+        for name in LABEL_MEASURES.get(str(ann_type), ()):
+            hit = rows[rows["name"] == name]
+            if hit.empty:
+                continue
+            row = hit.iloc[0]
+            value, unit = row["value"], str(row["unit"] or "")
+            if isinstance(value, bool) or not unit:
+                continue
+            try:
+                v = float(value)
+            except (TypeError, ValueError):
+                continue
+            if math.isnan(v):
+                continue
+            if "mm" in unit and row.get("calibration") == "uncalibrated":
+                continue
+            out[str(ann_id)] = f"{v:.1f} {unit}"
+            break
+    return out
+
+
+def _id_column(features: pd.DataFrame) -> str | None:
+    for col in _ID_FEATURES:
+        if col in features.columns:
+            return col
+    return None
+
+
+def update_measure_labels(session: Any, df: pd.DataFrame) -> int:
+    """Write each annotation's key measurement into its layer's text label.
+
+    Sets a ``measure`` string feature (``"4.1 mm"``, ``""`` for annotations without one) on every
+    annotation layer that has per-shape features and an id feature, and makes the layer's text
+    show ``{label} {measure}`` (``{measure}`` when the layer has no ``label`` feature). The
+    layer's other text settings (colour, size, anchor) and its feature defaults — which the
+    Annotate dock uses for the next shape drawn — are kept. Layers whose labels already match
+    are not touched, so calling this again with the same table emits no events.
+
+    Parameters
+    ----------
+    session
+        The viewer's :class:`flannot.napari.session.Session`.
+    df
+        The SPEC §4 table of the session's case.
+
+    Returns
+    -------
+    int
+        The number of layers changed.
+    """
+    texts = label_measures(df)
+    changed = 0
+    for layer in session.annotation_layers().values():
+        features = getattr(layer, "features", None)
+        if not isinstance(features, pd.DataFrame) or not hasattr(layer, "text"):
+            continue
+        id_col = _id_column(features)
+        if id_col is None:
+            continue
+        new = [texts.get(str(i), "") for i in features[id_col]]
+        old = list(features[MEASURE_FEATURE]) if MEASURE_FEATURE in features.columns else None
+        fmt = "{label} {measure}" if "label" in features.columns else "{measure}"
+        if old == new and getattr(layer.text.string, "format", None) == fmt:
+            continue
+        defaults = layer.feature_defaults
+        defaults = defaults.iloc[0].to_dict() if len(defaults) else {}
+        table = features.copy()
+        table[MEASURE_FEATURE] = pd.Series(new, index=table.index, dtype=object)
+        layer.features = table
+        defaults[MEASURE_FEATURE] = ""
+        layer.feature_defaults = defaults  # assigning features resets them to the last row
+        if getattr(layer.text.string, "format", None) != fmt:
+            layer.text.string = fmt  # keeps colour/size/anchor, unlike `layer.text = fmt`
+        layer.refresh_text() if hasattr(layer, "refresh_text") else layer.refresh()
+        changed += 1
+    return changed
+
+
+class MeasureDock(QWidget):
+    """Live measurement table for the case in the viewer (SPEC §3 "Measure", §4).
+
+    Parameters
+    ----------
+    napari_viewer
+        The viewer; its :func:`~flannot.napari.session.get_session` session supplies the case.
+    """
+
+    def __init__(self, napari_viewer: napari.Viewer) -> None:
+        super().__init__()
+        from flannot.napari.session import get_session
+
+        self.viewer = napari_viewer
+        self.session = get_session(napari_viewer)
+        self._full = pd.DataFrame(columns=list(MEASURE_COLUMNS))
+        self._layer_hooks: list[tuple[Any, Any]] = []
+        self._writing_labels = False
+        self._restoring_selection = False
+        self.refresh_count = 0  # how many times the table was recomputed (tests, debugging)
+
+        self.calibration_label = QLabel(calibration_text(None))
+        self.calibration_label.setWordWrap(True)
+        self.calibration_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status_label = QLabel("")
+        self.status_label.setWordWrap(True)
+
+        self.frame_only = QCheckBox("Current frame only")
+        self.frame_only.setToolTip("Show only the measurements of the frame on screen")
+        self.frame_only.toggled.connect(self._apply_filter)
+
+        self.model = DataFrameModel(parent=self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        copy_action = QAction("Copy", self.table)
+        copy_action.setShortcut(QKeySequence.StandardKey.Copy)
+        copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        copy_action.triggered.connect(self.copy_selected)
+        self.table.addAction(copy_action)
+
+        self.copy_sel_btn = QPushButton("Copy selected")
+        self.copy_sel_btn.setToolTip("Copy the selected rows as tab-separated text (Ctrl+C)")
+        self.copy_sel_btn.clicked.connect(self.copy_selected)
+        self.copy_all_btn = QPushButton("Copy all")
+        self.copy_all_btn.setToolTip("Copy every row shown as tab-separated text")
+        self.copy_all_btn.clicked.connect(self.copy_all)
+        self.export_btn = QPushButton("Export CSV…")
+        self.export_btn.setToolTip("Save the rows shown (with unit and calibration) as CSV")
+        self.export_btn.clicked.connect(lambda: self.export_csv())
+
+        top = QHBoxLayout()
+        top.addWidget(self.frame_only)
+        top.addStretch(1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.copy_sel_btn)
+        buttons.addWidget(self.copy_all_btn)
+        buttons.addWidget(self.export_btn)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.calibration_label)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status_label)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self.refresh)
+
+        events = self.session.events
+        events.case_changed.connect(self._on_case_changed)
+        events.annotations_changed.connect(self.schedule_refresh)
+        events.calibration_changed.connect(self.schedule_refresh)
+        self.viewer.layers.events.inserted.connect(self._rewire_layers)
+        self.viewer.layers.events.removed.connect(self._rewire_layers)
+        self.viewer.dims.events.current_step.connect(self._on_step)
+        self.destroyed.connect(self._timer.stop)
+
+        self._rewire_layers()
+        self.refresh()
+
+    # --- wiring ------------------------------------------------------------------------------
+    def _rewire_layers(self, event: Any = None) -> None:
+        """Listen to the data and features of the current annotation layers (and only them)."""
+        for emitter, cb in self._layer_hooks:
+            try:
+                emitter.disconnect(cb)
+            except (RuntimeError, TypeError, ValueError):  # layer already gone
+                pass
+        self._layer_hooks = []
+        try:
+            layers = self.session.annotation_layers()
+        except Exception:
+            layers = {}
+        for layer in layers.values():
+            for name in ("data", "features"):
+                emitter = getattr(layer.events, name, None)
+                if emitter is not None:
+                    emitter.connect(self._on_layer_event)
+                    self._layer_hooks.append((emitter, self._on_layer_event))
+        if event is not None:
+            self.schedule_refresh()
+
+    def _on_layer_event(self, event: Any = None) -> None:
+        if not self._writing_labels:  # our own label write is not an edit
+            self.schedule_refresh()
+
+    def _on_case_changed(self, *args: Any) -> None:
+        self._rewire_layers()
+        self.schedule_refresh()
+
+    def _on_step(self, event: Any = None) -> None:
+        if self.frame_only.isChecked():
+            self._apply_filter()
+
+    def schedule_refresh(self, *args: Any) -> None:
+        """(Re)start the debounce timer: many edits in a row give one recomputation."""
+        self._timer.start()
+
+    # --- computing ---------------------------------------------------------------------------
+    def _measure(self) -> tuple[pd.DataFrame, str | None]:
+        """Measure the session's case; ``(table, calibration)``."""
+        if getattr(self.session, "case", None) is None:
+            return pd.DataFrame(columns=list(MEASURE_COLUMNS)), None
+        from flannot.measure import measure
+
+        case = self.session.current_case()
+        df = measure(case, image=getattr(self.session, "image", None))
+        calibration = None
+        if not df.empty and "calibration" in df.columns:
+            calibration = str(df["calibration"].iloc[0])
+        if calibration is None:
+            calibration = getattr(case.image, "calibration", None)
+        if calibration is None and getattr(self.session, "image", None) is not None:
+            calibration = self.session.image.calibration
+        return df, calibration
+
+    def refresh(self) -> None:
+        """Recompute the table now (the debounce timer calls this)."""
+        self._timer.stop()
+        self.refresh_count += 1
+        try:
+            df, calibration = self._measure()
+        except Exception as exc:
+            log.debug("measure failed", exc_info=True)
+            self.status_label.setText(f"Could not measure: {exc}")
+            return
+        self.status_label.setText(f"{len(df)} values" if len(df) else "")
+        self._full = df.reset_index(drop=True)
+        self._show_calibration(calibration)
+        if getattr(self.session, "case", None) is not None:
+            self._writing_labels = True
+            try:
+                update_measure_labels(self.session, self._full)
+            except Exception:
+                log.debug("updating measure labels failed", exc_info=True)
+            finally:
+                self._writing_labels = False
+        self._apply_filter()
+
+    def _show_calibration(self, calibration: str | None) -> None:
+        self.calibration_label.setText(calibration_text(calibration))
+        warn = calibration in WARN_CALIBRATIONS
+        self.calibration_label.setStyleSheet(WARN_STYLE if warn else OK_STYLE)
+        self.calibration_label.setProperty("warning", bool(warn))
+        note = ""
+        image = getattr(self.session, "image", None)
+        if image is not None and calibration == getattr(image, "calibration", None):
+            note = getattr(image, "calibration_note", "") or ""
+        self.calibration_label.setToolTip(note)
+
+    @property
+    def calibration(self) -> str | None:
+        """The calibration of the numbers shown (``None`` before a case is loaded)."""
+        text = self.calibration_label.text()
+        if not text.startswith("Calibration: ") or "no case loaded" in text:
+            return None
+        return text.removeprefix("Calibration: ").split(" — ")[0]
+
+    def current_frame(self) -> int:
+        """The frame on screen (0 for a single-frame image)."""
+        dims = self.viewer.dims
+        layer = getattr(self.session, "image_layer", None)
+        # a cine is (frames, rows, cols[, rgb]): the frame is the first of the image's axes
+        ndim_image = 2 if layer is None else layer.ndim
+        if dims.ndim < 3 or ndim_image < 3:
+            return 0
+        return int(dims.current_step[dims.ndim - ndim_image])
+
+    def _apply_filter(self, *args: Any) -> None:
+        df = self._full
+        if self.frame_only.isChecked() and not df.empty:
+            df = df[df["frame"].astype(int) == self.current_frame()]
+        keep = self._selected_keys()
+        self.model.set_dataframe(df)
+        self._restore_selection(keep)
+
+    @property
+    def dataframe(self) -> pd.DataFrame:
+        """The rows shown now (after the frame filter)."""
+        return self.model.dataframe
+
+    @property
+    def full_dataframe(self) -> pd.DataFrame:
+        """All rows of the case."""
+        return self._full
+
+    # --- selection -----------------------------------------------------------------------------
+    def selected_rows(self) -> list[int]:
+        """Indices of the selected table rows."""
+        return sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+
+    def _selected_keys(self) -> list[tuple[str, str]]:
+        df = self.model.dataframe
+        return [
+            (str(df.iloc[r]["annotation_id"]), str(df.iloc[r]["name"]))
+            for r in self.selected_rows()
+        ]
+
+    def _restore_selection(self, keys: list[tuple[str, str]]) -> None:
+        """Re-select the rows selected before a recomputation, without re-jumping to them."""
+        if not keys:
+            return
+        df = self.model.dataframe
+        sel = self.table.selectionModel()
+        self._restoring_selection = True
+        try:
+            for r, (ann, name) in enumerate(zip(df["annotation_id"], df["name"], strict=True)):
+                if (str(ann), str(name)) in keys:
+                    sel.select(
+                        self.model.index(r, 0),
+                        QItemSelectionModel.SelectionFlag.Select
+                        | QItemSelectionModel.SelectionFlag.Rows,
+                    )
+        finally:
+            self._restoring_selection = False
+
+    def _on_selection(self, *args: Any) -> None:
+        if self._restoring_selection:
+            return
+        rows = self.selected_rows()
+        if len(rows) != 1:
+            return
+        ann_id = self.model.row_dict(rows[0]).get("annotation_id")
+        if ann_id is None or (isinstance(ann_id, float) and math.isnan(ann_id)):
+            return
+        try:
+            self.session.select_annotation(str(ann_id))
+        except Exception as exc:
+            self.status_label.setText(f"Cannot select {ann_id}: {exc}")
+
+    def select_row(self, row: int) -> None:
+        """Select table row ``row`` (as a click would), highlighting its annotation."""
+        self.table.selectRow(row)
+
+    # --- copy / export -------------------------------------------------------------------------
+    def copy_selected(self) -> str:
+        """Copy the selected rows (header included) as TSV; returns the text."""
+        rows = self.selected_rows()
+        text = self.model.to_tsv(rows if rows else [])
+        QApplication.clipboard().setText(text)
+        self.status_label.setText(f"Copied {len(rows)} row(s)")
+        return text
+
+    def copy_all(self) -> str:
+        """Copy every row shown as TSV; returns the text."""
+        text = self.model.to_tsv()
+        QApplication.clipboard().setText(text)
+        self.status_label.setText(f"Copied {len(self.model.dataframe)} row(s)")
+        return text
+
+    def export_csv(self, path: str | Path | None = None) -> Path | None:
+        """Write the rows shown to a CSV file (atomically); asks for a file when ``path`` is None.
+
+        Returns
+        -------
+        Path or None
+            The file written, ``None`` when the dialog was cancelled.
+        """
+        if path is None:
+            case = getattr(self.session, "case", None)
+            default = f"{getattr(case, 'case_id', 'flannot')}_measurements.csv"
+            start = getattr(self.session, "case_path", None)
+            start = str(Path(start).parent / default) if start else default
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Export measurements", start, "CSV files (*.csv);;All files (*)"
+            )
+            if not path:
+                return None
+        from flannot.atomic import atomic_write_text
+
+        out = atomic_write_text(Path(path), self.model.dataframe.to_csv(index=False))
+        self.status_label.setText(f"Wrote {len(self.model.dataframe)} row(s) to {out}")
+        return out

@@ -1,0 +1,664 @@
+"""The **Teaching set** dock: browse a set's cases, edit their teaching notes, add DICOM.
+
+A thin view over :class:`flannot.teach.teaching_set.TeachingSet` and the viewer's
+:class:`~flannot.napari.session.Session`: the case list shows a small windowed preview of
+each case's first frame (computed lazily, one per event-loop turn, and cached), picking a case
+loads it through ``session.load_case``, the notes editor writes ``case.notes`` and Save goes
+through ``session.save()``. "Add DICOM…" runs the PS3.15 de-identification of
+``TeachingSet.add_dicom`` and shows what it removed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from qtpy.QtCore import QSize, Qt, QTimer
+from qtpy.QtGui import QColor, QIcon, QImage, QPixmap
+from qtpy.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from flannot.errors import FlannotError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import napari
+
+log = logging.getLogger(__name__)
+
+THUMB_PX = 72
+CASE_ID_ROLE = Qt.ItemDataRole.UserRole
+DIRTY_STYLE = "color: #ff9f1c; font-weight: bold;"
+CLEAN_STYLE = "color: #8f8f8f;"
+
+# (image path, size, mtime_ns) -> uint8 preview; previews are tiny, a set has tens of cases
+_THUMB_CACHE: dict[tuple[str, int, int], np.ndarray] = {}
+
+
+def _get(entry: Any, key: str, default: Any = None) -> Any:
+    """A field of a set's case entry, whether it is a mapping or an object."""
+    if isinstance(entry, dict):
+        return entry.get(key, default)
+    return getattr(entry, key, default)
+
+
+def _window_to_uint8(frame: np.ndarray, image: Any) -> np.ndarray:
+    """Map a presentation frame to 0–255 with the image's default window (else percentiles)."""
+    frame = np.asarray(frame, dtype=np.float32)
+    lo = hi = None
+    windows = list(getattr(image, "windows", None) or [])
+    if windows:
+        c, w = float(windows[0].center), float(windows[0].width)
+        if w > 0:
+            lo, hi = c - w / 2, c + w / 2
+    if lo is None or hi is None:
+        lo, hi = (float(v) for v in np.percentile(frame, [0.5, 99.5]))
+    if hi <= lo:
+        hi = lo + 1.0
+    return (np.clip((frame - lo) / (hi - lo), 0, 1) * 255).round().astype(np.uint8)
+
+
+def thumbnail_array(image_path: str | Path, size: int = THUMB_PX) -> np.ndarray:
+    """A small 8-bit preview of the first frame of a DICOM image (cached by path and mtime).
+
+    Parameters
+    ----------
+    image_path
+        A DICOM file or series folder.
+    size
+        Length of the longer side in pixels.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(h, w)`` or ``(h, w, 3)`` ``uint8``.
+    """
+    from skimage.transform import resize
+
+    import flannot
+
+    path = Path(image_path)
+    key = (str(path.resolve()), int(size), path.stat().st_mtime_ns)
+    cached = _THUMB_CACHE.get(key)
+    if cached is not None:
+        return cached
+    image = flannot.read_dicom(path)
+    frame = np.asarray(image.frames[0])  # only the first frame is decoded
+    rgb = frame.ndim == 3
+    scale = size / max(frame.shape[0], frame.shape[1])
+    shape = (max(1, round(frame.shape[0] * scale)), max(1, round(frame.shape[1] * scale)))
+    small = resize(
+        frame.astype(np.float32),
+        shape + ((3,) if rgb else ()),
+        anti_aliasing=scale < 1,
+        preserve_range=True,
+    )
+    out = np.clip(small, 0, 255).astype(np.uint8) if rgb else _window_to_uint8(small, image)
+    _THUMB_CACHE[key] = out
+    return out
+
+
+def _pixmap(arr: np.ndarray) -> QPixmap:
+    arr = np.ascontiguousarray(arr)
+    h, w = arr.shape[:2]
+    if arr.ndim == 3:
+        qimg = QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+    else:
+        qimg = QImage(arr.data, w, h, w, QImage.Format.Format_Grayscale8)
+    return QPixmap.fromImage(qimg.copy())  # copy: the array's buffer is not Qt's to keep
+
+
+def _placeholder_icon() -> QIcon:
+    pm = QPixmap(THUMB_PX, THUMB_PX)
+    pm.fill(QColor("#262930"))
+    return QIcon(pm)
+
+
+def deid_summary(report: Any) -> str:
+    """Markdown summary of what de-identification did, from an ``add_dicom`` report.
+
+    Accepts the report object or dict of ``TeachingSet.add_dicom`` (one entry per file, each
+    with counts or lists of removed/emptied/replaced attributes and the burned-in risk).
+    """
+    files = _report_files(report)
+    lines: list[str] = []
+    total = {"removed": 0, "emptied": 0, "replaced": 0, "private": 0}
+    risky: list[str] = []
+    for f in files:
+        name = str(_get(f, "case_id") or _get(f, "path") or _get(f, "source") or "file")
+        counts = {k: _count(f, k) for k in total}
+        for k, v in counts.items():
+            total[k] += v
+        parts = [f"{counts['removed']} removed", f"{counts['emptied']} emptied"]
+        if counts["replaced"]:
+            parts.append(f"{counts['replaced']} UIDs/values replaced")
+        if counts["private"]:
+            parts.append(f"{counts['private']} private tags removed")
+        line = f"- **{name}**: " + ", ".join(parts)
+        risk = _burned_in(f)
+        if risk:
+            risky.append(name)
+            line += f" — ⚠ burned-in annotation risk ({risk})"
+        lines.append(line)
+    head = (
+        f"**De-identified {len(files)} file(s)** (PS3.15 Basic Application Level "
+        f"Confidentiality Profile): {total['removed']} attributes removed, "
+        f"{total['emptied']} emptied"
+    )
+    if total["replaced"]:
+        head += f", {total['replaced']} replaced"
+    if total["private"]:
+        head += f", {total['private']} private tags removed"
+    head += "."
+    out = [head, ""]
+    if risky:
+        out += [
+            "⚠ **Burned-in text risk** in "
+            + ", ".join(risky)
+            + ": pixel data may show patient details. Check the image and draw "
+            "`redaction` rectangles before sharing the set.",
+            "",
+        ]
+    return "\n".join(out + lines) + "\n"
+
+
+def _report_files(report: Any) -> list[Any]:
+    if report is None:
+        return []
+    if isinstance(report, (list, tuple)):
+        return list(report)
+    for key in ("files", "reports", "cases", "items"):
+        value = _get(report, key)
+        if isinstance(value, (list, tuple)):
+            return list(value)
+    return [report]
+
+
+def _count(entry: Any, kind: str) -> int:
+    """Number of attributes of ``kind`` in a per-file report: a count or a list of tags."""
+    if kind == "private":
+        keys = ("private_removed", "n_private", "private")
+    else:
+        keys = (kind, f"n_{kind}", f"{kind}_count", f"attributes_{kind}")
+    for key in keys:
+        value = _get(entry, key)
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int):
+            return value
+        try:
+            return len(value)
+        except TypeError:
+            continue
+    return 0
+
+
+def _burned_in(entry: Any) -> str:
+    """Non-empty text when the file is flagged for burned-in annotation."""
+    for key in ("burned_in_risk", "burned_in", "burned_in_annotation"):
+        value = _get(entry, key)
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            return "flagged" if value else ""
+        text = str(value).strip()
+        if text and text.lower() not in ("no", "none", "false", "low", "0"):
+            return text
+    return ""
+
+
+class TeachingSetDock(QWidget):
+    """Browse a teaching set's cases, edit teaching notes, save, add DICOM (SPEC §3, §5).
+
+    Parameters
+    ----------
+    napari_viewer
+        The viewer; the dock works through its :func:`~flannot.napari.session.get_session`.
+    """
+
+    def __init__(self, napari_viewer: napari.Viewer) -> None:
+        super().__init__()
+        from flannot.napari.session import get_session
+
+        self.viewer = napari_viewer
+        self.session = get_session(napari_viewer)
+        self.teaching_set: Any = None
+        self.last_report: Any = None
+        self._thumb_queue: list[str] = []
+        self._syncing = False
+
+        # --- set controls
+        self.open_btn = QPushButton("Open set…")
+        self.open_btn.setToolTip("Open a teaching-set folder (with flannot-set.json)")
+        self.open_btn.clicked.connect(lambda: self.open_set())
+        self.new_btn = QPushButton("New set…")
+        self.new_btn.setToolTip("Create an empty teaching set in a folder")
+        self.new_btn.clicked.connect(lambda: self.new_set())
+        self.add_btn = QPushButton("Add DICOM…")
+        self.add_btn.setToolTip(
+            "Copy DICOM files into the set as new cases, de-identified (PS3.15 basic profile)"
+        )
+        self.add_btn.clicked.connect(lambda: self.add_dicom())
+        self.set_label = QLabel("No teaching set open")
+        self.set_label.setWordWrap(True)
+
+        # --- case list
+        self.case_list = QListWidget()
+        self.case_list.setIconSize(QSize(THUMB_PX, THUMB_PX))
+        self.case_list.setSpacing(2)
+        self.case_list.setUniformItemSizes(True)
+        self.case_list.currentRowChanged.connect(self._on_row_changed)
+        self.prev_btn = QPushButton("◀ Previous")
+        self.prev_btn.clicked.connect(self.previous_case)
+        self.next_btn = QPushButton("Next ▶")
+        self.next_btn.clicked.connect(self.next_case)
+        self.position_label = QLabel("")
+        self.position_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        # --- notes
+        self.notes_edit = QPlainTextEdit()
+        self.notes_edit.setPlaceholderText("Teaching notes for this case (Markdown)")
+        self.notes_edit.textChanged.connect(self._on_notes_edited)
+        self.notes_view = QTextBrowser()
+        self.notes_view.setOpenExternalLinks(True)
+        self.notes_tabs = QTabWidget()
+        self.notes_tabs.addTab(self.notes_view, "Notes")
+        self.notes_tabs.addTab(self.notes_edit, "Edit (Markdown)")
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setSingleShot(True)
+        self._preview_timer.setInterval(200)
+        self._preview_timer.timeout.connect(self._render_notes)
+
+        self.dirty_label = QLabel("")
+        self.save_btn = QPushButton("Save")
+        self.save_btn.setToolTip("Save the case's annotations and notes (annotations.json)")
+        self.save_btn.clicked.connect(lambda: self.save())
+
+        # --- de-identification summary (shown after Add DICOM)
+        self.summary = QTextBrowser()
+        self.summary.setVisible(False)
+        self.summary.setMaximumHeight(160)
+        self.status_label = QLabel("")
+        self.status_label.setWordWrap(True)
+        self.status_label.setStyleSheet("color: #ff6b6b;")
+        self.status_label.setVisible(False)
+
+        row1 = QHBoxLayout()
+        for b in (self.open_btn, self.new_btn, self.add_btn):
+            row1.addWidget(b)
+        nav = QHBoxLayout()
+        nav.addWidget(self.prev_btn)
+        nav.addWidget(self.position_label, 1)
+        nav.addWidget(self.next_btn)
+        save_row = QHBoxLayout()
+        save_row.addWidget(self.dirty_label, 1)
+        save_row.addWidget(self.save_btn)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row1)
+        layout.addWidget(self.set_label)
+        layout.addWidget(self.case_list, 3)
+        layout.addLayout(nav)
+        layout.addWidget(self.notes_tabs, 2)
+        layout.addLayout(save_row)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.summary)
+        self.case_list.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+
+        self._thumb_timer = QTimer(self)
+        self._thumb_timer.setSingleShot(True)
+        self._thumb_timer.setInterval(0)
+        self._thumb_timer.timeout.connect(self._next_thumbnail)
+
+        self.session.events.case_changed.connect(self._on_case_changed)
+        self.session.events.dirty_changed.connect(self._show_dirty)
+        self.destroyed.connect(self._thumb_timer.stop)
+
+        self._on_case_changed()  # a set/case the reader opened before the dock existed
+        self._show_dirty(self.session.dirty)
+
+    # ------------------------------------------------------------------ the set
+    def open_set(self, path: str | Path | None = None, load_first: bool = True) -> bool:
+        """Open the teaching set in folder ``path`` (asks for one when ``None``).
+
+        Loads its first case unless a case of this set is already open or ``load_first`` is
+        false. Returns whether a set was opened.
+        """
+        if path is None:
+            path = QFileDialog.getExistingDirectory(self, "Open teaching set")
+            if not path:
+                return False
+        from flannot.teach.teaching_set import TeachingSet
+
+        try:
+            ts = TeachingSet.open(Path(path))
+        except FlannotError as exc:
+            self._error("Cannot open teaching set", str(exc))
+            return False
+        self.session.teaching_set = ts
+        self._set_teaching_set(ts)
+        if load_first and self.case_list.count() and self._current_case_row() is None:
+            self.case_list.setCurrentRow(0)  # loads it
+        return True
+
+    def new_set(self, path: str | Path | None = None, name: str | None = None) -> bool:
+        """Create an empty teaching set in folder ``path`` and open it."""
+        if path is None:
+            path = QFileDialog.getExistingDirectory(self, "Folder for the new teaching set")
+            if not path:
+                return False
+        from flannot.teach.teaching_set import TeachingSet
+
+        try:
+            ts = TeachingSet.new(Path(path), name or Path(path).name)
+        except FlannotError as exc:
+            self._error("Cannot create teaching set", str(exc))
+            return False
+        self.session.teaching_set = ts
+        self._set_teaching_set(ts)
+        return True
+
+    def _set_teaching_set(self, ts: Any) -> None:
+        self.teaching_set = ts
+        self._populate()
+
+    def _set_root(self) -> Path | None:
+        ts = self.teaching_set
+        for attr in ("root", "path", "dir", "folder"):
+            value = getattr(ts, attr, None)
+            if value is not None and not callable(value):
+                p = Path(value)
+                return p.parent if p.name == "flannot-set.json" else p
+        return None
+
+    def _entries(self) -> list[Any]:
+        return list(getattr(self.teaching_set, "cases", None) or [])
+
+    def _entry(self, case_id: str) -> Any:
+        for e in self._entries():
+            if str(_get(e, "case_id")) == case_id:
+                return e
+        raise KeyError(case_id)
+
+    def case_ids(self) -> list[str]:
+        """The set's case ids in list order."""
+        return [str(_get(e, "case_id")) for e in self._entries()]
+
+    def _case_dir(self, case_id: str) -> Path:
+        entry = self._entry(case_id)
+        rel = Path(str(_get(entry, "path") or f"cases/{case_id}"))
+        root = self._set_root()
+        return rel if rel.is_absolute() or root is None else root / rel
+
+    def _populate(self) -> None:
+        ts = self.teaching_set
+        self._syncing = True
+        try:
+            self.case_list.clear()
+            if ts is None:
+                self.set_label.setText("No teaching set open")
+                return
+            name = getattr(ts, "name", None) or (self._set_root() or Path("set")).name
+            desc = getattr(ts, "description", "") or ""
+            n = len(self._entries())
+            self.set_label.setText(
+                f"<b>{name}</b> — {n} case{'s' if n != 1 else ''}"
+                + (f"<br><small>{desc}</small>" if desc else "")
+            )
+            placeholder = _placeholder_icon()
+            for e in self._entries():
+                case_id = str(_get(e, "case_id"))
+                title = _get(e, "title") or case_id
+                view = _get(e, "view") or "unknown"
+                item = QListWidgetItem(placeholder, f"{title}\n{view} · {case_id}")
+                item.setData(CASE_ID_ROLE, case_id)
+                item.setToolTip(f"{title}\ncase {case_id}, {view} view")
+                self.case_list.addItem(item)
+        finally:
+            self._syncing = False
+        self._thumb_queue = self.case_ids()
+        self._thumb_timer.start()
+        self._select_current_case()
+
+    def _next_thumbnail(self) -> None:
+        """Compute one preview per event-loop turn so the list stays responsive."""
+        if not self._thumb_queue:
+            return
+        case_id = self._thumb_queue.pop(0)
+        try:
+            icon = QIcon(_pixmap(thumbnail_array(self._image_path(case_id))))
+        except Exception:
+            log.debug("no thumbnail for %s", case_id, exc_info=True)
+            icon = None
+        if icon is not None:
+            for row in range(self.case_list.count()):
+                item = self.case_list.item(row)
+                if item.data(CASE_ID_ROLE) == case_id:
+                    item.setIcon(icon)
+                    item.setData(Qt.ItemDataRole.UserRole + 1, True)  # has a real thumbnail
+        if self._thumb_queue:
+            self._thumb_timer.start()
+
+    def _image_path(self, case_id: str) -> Path:
+        case = self.teaching_set.case(case_id)
+        path = getattr(case, "image_path", None)
+        if path is not None:
+            return Path(path)
+        return self._case_dir(case_id) / str(case.image.path)
+
+    def thumbnails_ready(self) -> bool:
+        """Whether every case has its preview (tests wait on this)."""
+        return not self._thumb_queue and all(
+            self.case_list.item(r).data(Qt.ItemDataRole.UserRole + 1)
+            for r in range(self.case_list.count())
+        )
+
+    # ------------------------------------------------------------------ navigation
+    def _current_case_row(self) -> int | None:
+        case = self.session.case
+        if case is None or self.teaching_set is None:
+            return None
+        try:
+            return self.case_ids().index(str(case.case_id))
+        except ValueError:
+            return None
+
+    def _select_current_case(self) -> None:
+        row = self._current_case_row()
+        self._syncing = True
+        try:
+            self.case_list.setCurrentRow(-1 if row is None else row)
+        finally:
+            self._syncing = False
+        self._update_nav()
+
+    def _update_nav(self) -> None:
+        n, row = self.case_list.count(), self.case_list.currentRow()
+        self.prev_btn.setEnabled(n > 0 and row > 0)
+        self.next_btn.setEnabled(n > 0 and row < n - 1)
+        self.position_label.setText(f"{row + 1} / {n}" if n and row >= 0 else "")
+
+    def _on_row_changed(self, row: int) -> None:
+        if self._syncing or row < 0:
+            return
+        case_id = self.case_list.item(row).data(CASE_ID_ROLE)
+        if not self.load_case(case_id):
+            self._select_current_case()  # cancelled: back to the case on screen
+
+    def load_case(self, case_id: str) -> bool:
+        """Load case ``case_id`` of the open set into the viewer (asks about unsaved edits)."""
+        if self.session.case is not None and str(self.session.case.case_id) == case_id:
+            self._update_nav()
+            return True
+        if not self._confirm_discard():
+            return False
+        try:
+            self.session.load_case(self._case_dir(case_id))
+        except (FlannotError, OSError, KeyError) as exc:
+            self._error(f"Cannot open case {case_id}", str(exc))
+            return False
+        return True
+
+    def next_case(self) -> None:
+        """Load the next case of the set."""
+        row = self.case_list.currentRow()
+        if row < self.case_list.count() - 1:
+            self.case_list.setCurrentRow(row + 1)
+
+    def previous_case(self) -> None:
+        """Load the previous case of the set."""
+        row = self.case_list.currentRow()
+        if row > 0:
+            self.case_list.setCurrentRow(row - 1)
+
+    def _confirm_discard(self) -> bool:
+        """Before leaving a case with unsaved edits: save, discard or stay (False)."""
+        if not self.session.dirty or self.session.case is None:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"Case {self.session.case.case_id} has unsaved changes. Save them first?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save() is not None
+        return answer == QMessageBox.StandardButton.Discard
+
+    def _on_case_changed(self, *args: Any) -> None:
+        ts = getattr(self.session, "teaching_set", None)
+        if ts is not self.teaching_set:
+            self._set_teaching_set(ts)  # the reader opened a (different) set
+        else:
+            self._select_current_case()
+        case = self.session.case
+        self.notes_edit.blockSignals(True)
+        try:
+            self.notes_edit.setPlainText("" if case is None else (case.notes or ""))
+        finally:
+            self.notes_edit.blockSignals(False)
+        self.notes_edit.setEnabled(case is not None)
+        self.save_btn.setEnabled(case is not None)
+        self._render_notes()
+
+    # ------------------------------------------------------------------ notes & saving
+    def _on_notes_edited(self) -> None:
+        case = self.session.case
+        if case is None:
+            return
+        text = self.notes_edit.toPlainText()
+        if text == (case.notes or ""):
+            return
+        self._set_notes(text)
+        self.session.dirty = True
+        self._preview_timer.start()
+
+    def _set_notes(self, text: str) -> None:
+        """Store ``text`` as the case's notes (``current_case`` takes notes from here)."""
+        case = self.session.case
+        try:
+            case.notes = text
+        except (AttributeError, dataclasses.FrozenInstanceError):
+            new = dataclasses.replace(case, notes=text)
+            for attr, value in vars(case).items():  # load bookkeeping (path, mtime) too
+                if not hasattr(new, attr):
+                    object.__setattr__(new, attr, value)
+            self.session.case = new
+
+    def _render_notes(self) -> None:
+        text = self.notes_edit.toPlainText()
+        if text.strip():
+            self.notes_view.setMarkdown(text)
+        else:
+            self.notes_view.setMarkdown("*No teaching notes yet — write them in the Edit tab.*")
+
+    def _show_dirty(self, dirty: bool) -> None:
+        self.dirty_label.setText("● unsaved changes" if dirty else "saved")
+        self.dirty_label.setStyleSheet(DIRTY_STYLE if dirty else CLEAN_STYLE)
+        self.save_btn.setText("Save*" if dirty else "Save")
+
+    def save(self, force: bool = False) -> Path | None:
+        """Save the case (annotations and notes) through ``session.save``.
+
+        A file changed on disk since it was loaded is not overwritten unless the user agrees
+        (or ``force``). Returns the file written, ``None`` when nothing was saved.
+        """
+        if self.session.case is None:
+            return None
+        try:
+            return self.session.save(force=force)
+        except FlannotError as exc:
+            if force or "changed on disk" not in str(exc).lower():
+                self._error("Cannot save", str(exc))
+                return None
+            answer = QMessageBox.warning(
+                self,
+                "File changed on disk",
+                f"{exc}\n\nOverwrite it with your version?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer == QMessageBox.StandardButton.Yes:
+                return self.save(force=True)
+            return None
+
+    # ------------------------------------------------------------------ adding cases
+    def add_dicom(self, paths: list[str | Path] | None = None) -> Any:
+        """De-identify DICOM files and add them to the set as cases; show what was removed.
+
+        Parameters
+        ----------
+        paths
+            DICOM files or series folders; asks with a file dialog when ``None``.
+
+        Returns
+        -------
+        The ``TeachingSet.add_dicom`` report, or ``None`` when nothing was added.
+        """
+        if self.teaching_set is None:
+            self._error("No teaching set", "Open or create a teaching set first.")
+            return None
+        if paths is None:
+            chosen, _ = QFileDialog.getOpenFileNames(
+                self, "Add DICOM to the teaching set", os.getcwd(), "DICOM (*.dcm *);;All (*)"
+            )
+            if not chosen:
+                return None
+            paths = chosen
+        try:
+            report = self.teaching_set.add_dicom([Path(p) for p in paths], deidentify=True)
+            self.teaching_set.save()
+        except FlannotError as exc:
+            self._error("Cannot add DICOM", str(exc))
+            return None
+        self.last_report = report
+        self.summary.setMarkdown(deid_summary(report))
+        self.summary.setVisible(True)
+        self._populate()
+        return report
+
+    def _error(self, title: str, text: str) -> None:
+        """Show a problem in the dock (not a modal box: it must not stop a demo or a test)."""
+        log.warning("%s: %s", title, text)
+        self.status_label.setText(f"{title}: {text}")
+        self.status_label.setVisible(True)

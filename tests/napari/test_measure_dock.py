@@ -1,0 +1,344 @@
+"""The Measure dock: a live SPEC §4 table of the case in the viewer (napari + Qt, Xvfb)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pydicom
+import pytest
+
+pytest.importorskip("napari")
+pytest.importorskip("pytestqt")
+
+from qtpy.QtWidgets import QApplication
+
+from flannot.napari._qt.measure_dock import (
+    MeasureDock,
+    label_measures,
+    update_measure_labels,
+)
+from flannot.napari._qt.table_model import DataFrameModel, format_value
+
+pytestmark = pytest.mark.gui
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_dicoms"
+COLUMNS = [
+    "case_id",
+    "frame",
+    "annotation_id",
+    "type",
+    "level",
+    "side",
+    "name",
+    "value",
+    "unit",
+    "calibration",
+]
+
+
+# ----------------------------------------------------------------------------- helpers
+def _sample_case_dir(tmp_path: Path, name: str = "lateral") -> Path:
+    """A private copy of one sample case (tests may edit and save it)."""
+    src = SAMPLES / "cases" / name
+    if not (src / "annotations.json").is_file():
+        pytest.fail(f"sample case {src} missing: run `flannot sample sample_dicoms`")
+    dst = tmp_path / name
+    shutil.copytree(src, dst)
+    return dst
+
+
+def _uncalibrated_copy(case_dir: Path) -> Path:
+    """Strip every spacing attribute from the case's image so it reads as uncalibrated."""
+    import json
+
+    ds_path = case_dir / "image.dcm"
+    ds = pydicom.dcmread(ds_path)
+    for kw in (
+        "PixelSpacing",
+        "ImagerPixelSpacing",
+        "NominalScannedPixelSpacing",
+        "EstimatedRadiographicMagnificationFactor",
+        "DistanceSourceToPatient",
+        "DistanceSourceToDetector",
+        "PixelSpacingCalibrationType",
+    ):
+        if kw in ds:
+            delattr(ds, kw)
+    ds.save_as(ds_path)
+    data = json.loads((case_dir / "annotations.json").read_text())
+    data["image"]["spacing_mm"] = None
+    data["image"]["calibration"] = "uncalibrated"
+    # a user calibration line would make it calibrated again
+    data["annotations"] = [a for a in data["annotations"] if a["type"] != "calibration"]
+    (case_dir / "annotations.json").write_text(json.dumps(data))
+    return case_dir
+
+
+def _expected(session) -> pd.DataFrame:
+    from flannot.measure import measure
+
+    return measure(session.current_case(), image=session.image).reset_index(drop=True)
+
+
+def _same_rows(shown: pd.DataFrame, expected: pd.DataFrame) -> bool:
+    if list(shown.columns) != list(expected.columns) or len(shown) != len(expected):
+        return False
+    key = ["annotation_id", "name"]
+    a = shown.sort_values(key).reset_index(drop=True)
+    b = expected.sort_values(key).reset_index(drop=True)
+    return [format_value(v) for v in a.to_numpy().ravel()] == [
+        format_value(v) for v in b.to_numpy().ravel()
+    ]
+
+
+@pytest.fixture
+def viewer_dock(make_napari_viewer, qtbot, tmp_path):
+    """A viewer with the Measure dock and a copy of the lateral sample case loaded."""
+    from flannot.napari.session import get_session
+
+    viewer = make_napari_viewer()
+    session = get_session(viewer)
+    session.ask_restore = lambda path: False
+    session.load_case(_sample_case_dir(tmp_path))
+    dock = MeasureDock(viewer)
+    qtbot.addWidget(dock)
+    return viewer, session, dock
+
+
+def _layer_with(session, type_name: str):
+    for key, layer in session.annotation_layers().items():
+        if key.split(" (")[0] == type_name and len(layer.data):
+            return layer
+    raise AssertionError(f"no {type_name} layer with data")
+
+
+# ----------------------------------------------------------------------------- table model
+def test_table_model_shows_and_copies_a_dataframe(qapp) -> None:
+    df = pd.DataFrame(
+        [
+            [
+                "c",
+                0,
+                "lf1",
+                "ligamentum_flavum",
+                "L4-L5",
+                "left",
+                "max_thickness",
+                4.123,
+                "mm",
+                "geometry",
+            ],
+            [
+                "c",
+                0,
+                "lf1",
+                "ligamentum_flavum",
+                "L4-L5",
+                "left",
+                "hypertrophic",
+                True,
+                "",
+                "geometry",
+            ],
+        ],
+        columns=COLUMNS,
+    )
+    model = DataFrameModel(df)
+    assert model.rowCount() == 2 and model.columnCount() == len(COLUMNS)
+    assert model.headerData(7, _horizontal()) == "value"
+    assert model.data(model.index(0, 7)) == "4.12"
+    assert model.data(model.index(1, 7)) == "true"  # a flag is a JSON boolean, not 1.00
+    tsv = model.to_tsv([1]).splitlines()
+    assert tsv[0].split("\t") == COLUMNS
+    assert tsv[1].split("\t")[6:9] == ["hypertrophic", "true", ""]
+    assert len(model.to_tsv().splitlines()) == 3
+    model.set_dataframe(pd.DataFrame())
+    assert model.rowCount() == 0 and model.columnCount() == len(COLUMNS)
+
+
+def _horizontal():
+    from qtpy.QtCore import Qt
+
+    return Qt.Orientation.Horizontal
+
+
+def test_label_measures_never_mm_when_uncalibrated() -> None:
+    rows = pd.DataFrame(
+        [
+            ["c", 0, "lf1", "ligamentum_flavum", "L4-L5", "left", "area", 30.0, "mm2", "user"],
+            [
+                "c",
+                0,
+                "lf1",
+                "ligamentum_flavum",
+                "L4-L5",
+                "left",
+                "max_thickness",
+                4.06,
+                "mm",
+                "user",
+            ],
+            ["c", 0, "sc1", "spinal_canal", "L4-L5", None, "min_width", 11.0, "mm", "uncalibrated"],
+            ["c", 0, "c1", "cannula", "L4-L5", "left", "length", 40.0, "px", "uncalibrated"],
+            ["c", 0, "v1", "vertebra", "L4", None, "anterior_height", 30.0, "mm", "user"],
+        ],
+        columns=COLUMNS,
+    )
+    assert label_measures(rows) == {"lf1": "4.1 mm", "c1": "40.0 px"}
+
+
+# ----------------------------------------------------------------------------- dock
+def test_dock_constructs_without_a_case(make_napari_viewer, qtbot) -> None:
+    viewer = make_napari_viewer()
+    dock = MeasureDock(viewer)
+    qtbot.addWidget(dock)
+    assert dock.model.rowCount() == 0
+    assert "no case loaded" in dock.calibration_label.text()
+    assert dock.calibration is None
+
+
+def test_table_shows_the_rows_of_the_loaded_case(viewer_dock) -> None:
+    viewer, session, dock = viewer_dock
+    expected = _expected(session)
+    assert len(expected) > 0
+    assert _same_rows(dock.dataframe, expected)
+    assert dock.model.rowCount() == len(expected)
+    # the rows cover the MILD structures of the sample
+    assert {"ligamentum_flavum", "spinal_canal"} <= set(dock.dataframe["type"])
+
+
+def test_calibration_label_shows_the_calibration(viewer_dock) -> None:
+    viewer, session, dock = viewer_dock
+    cal = session.image.calibration
+    assert dock.calibration == cal
+    assert f"Calibration: {cal}" in dock.calibration_label.text()
+    assert set(dock.dataframe["calibration"]) == {cal}
+    warn = cal in ("detector_plane", "pixel_spacing", "uncalibrated")
+    assert bool(dock.calibration_label.property("warning")) is warn
+
+
+def test_table_follows_a_moved_shape(viewer_dock, qtbot) -> None:
+    viewer, session, dock = viewer_dock
+    layer = _layer_with(session, "ligamentum_flavum")
+    ann_id = str(layer.features["id"].iloc[0])
+
+    def thickness() -> float:
+        df = dock.full_dataframe
+        row = df[(df["annotation_id"] == ann_id) & (df["name"] == "max_thickness")]
+        return float(row["value"].iloc[0])
+
+    before = thickness()
+    before_count = dock.refresh_count
+    data = [np.asarray(d, dtype=float).copy() for d in layer.data]
+    poly = data[0]
+    centre = poly[:, -2:].mean(axis=0)
+    # a fast drag: many edits in a row, the table is recomputed once they stop
+    for factor in np.linspace(1.1, 2.0, 10):
+        moved = poly.copy()
+        moved[:, -2:] = centre + (poly[:, -2:] - centre) * factor
+        layer.data = [moved, *data[1:]]
+    qtbot.waitUntil(lambda: dock.refresh_count > before_count, timeout=3000)
+    qtbot.wait(300)  # longer than the debounce: no further recomputation is pending
+    assert dock.refresh_count == before_count + 1
+    assert thickness() > before * 1.5
+    assert _same_rows(dock.full_dataframe, _expected(session))
+
+
+def test_layer_text_shows_the_measure(viewer_dock) -> None:
+    viewer, session, dock = viewer_dock
+    layer = _layer_with(session, "ligamentum_flavum")
+    df = dock.full_dataframe
+    i = 0
+    ann_id = str(layer.features["id"].iloc[i])
+    row = df[(df["annotation_id"] == ann_id) & (df["name"] == "max_thickness")].iloc[0]
+    text = f"{float(row['value']):.1f} {row['unit']}"
+    assert layer.features["measure"].iloc[i] == text
+    assert layer.text.string.format == "{label} {measure}"
+    label = str(layer.features["label"].iloc[i])
+    shown = layer.text.string(layer.features)  # the encoding evaluated on the features
+    assert shown[i] == f"{label} {text}"
+    # a second pass with the same table changes nothing (no event storm)
+    assert update_measure_labels(session, df) == 0
+    # the Annotate dock's defaults for the next shape are kept, with an empty measure
+    assert layer.feature_defaults["measure"].iloc[0] == ""
+
+
+def test_uncalibrated_case_shows_pixels_only(make_napari_viewer, qtbot, tmp_path) -> None:
+    from flannot.napari.session import get_session
+
+    viewer = make_napari_viewer()
+    session = get_session(viewer)
+    session.ask_restore = lambda path: False
+    session.load_case(_uncalibrated_copy(_sample_case_dir(tmp_path)))
+    assert session.image.calibration == "uncalibrated"
+    dock = MeasureDock(viewer)
+    qtbot.addWidget(dock)
+    assert len(dock.dataframe) > 0
+    assert "uncalibrated" in dock.calibration_label.text()
+    assert dock.calibration_label.property("warning") is True
+    cells = [
+        dock.model.data(dock.model.index(r, c))
+        for r in range(dock.model.rowCount())
+        for c in range(dock.model.columnCount())
+    ]
+    assert not any("mm" in str(c) for c in cells)
+    assert set(dock.dataframe["unit"]) <= {"px", "px2", "deg", "%", ""}
+    assert "px" in set(dock.dataframe["unit"])
+    for layer in session.annotation_layers().values():
+        if "measure" in layer.features:
+            assert not any("mm" in str(t) for t in layer.features["measure"])
+    assert "mm" not in dock.copy_all()
+
+
+def test_export_csv_writes_the_rows(viewer_dock, tmp_path) -> None:
+    viewer, session, dock = viewer_dock
+    out = dock.export_csv(tmp_path / "m.csv")
+    assert out == tmp_path / "m.csv"
+    back = pd.read_csv(out, keep_default_na=False)
+    assert list(back.columns) == COLUMNS
+    assert len(back) == len(dock.dataframe)
+    shown = dock.dataframe
+    assert list(back["annotation_id"].astype(str)) == list(shown["annotation_id"].astype(str))
+    assert list(back["name"]) == list(shown["name"])
+    numeric = pd.to_numeric(shown["value"], errors="coerce")
+    mask = numeric.notna() & ~shown["value"].map(lambda v: isinstance(v, (bool, np.bool_)))
+    np.testing.assert_allclose(
+        pd.to_numeric(back["value"][mask.to_numpy()]).to_numpy(float),
+        numeric[mask].to_numpy(float),
+        rtol=1e-9,
+    )
+
+
+def test_copy_puts_tsv_on_the_clipboard(viewer_dock) -> None:
+    viewer, session, dock = viewer_dock
+    dock.select_row(0)
+    text = dock.copy_selected()
+    assert QApplication.clipboard().text() == text
+    lines = text.splitlines()
+    assert lines[0].split("\t") == COLUMNS and len(lines) == 2
+    assert lines[1].split("\t")[2] == str(dock.dataframe["annotation_id"].iloc[0])
+    assert len(dock.copy_all().splitlines()) == len(dock.dataframe) + 1
+
+
+def test_selecting_a_row_selects_the_annotation(viewer_dock) -> None:
+    viewer, session, dock = viewer_dock
+    layer = _layer_with(session, "spinal_canal")
+    ann_id = str(layer.features["id"].iloc[0])
+    row = int(np.flatnonzero(dock.dataframe["annotation_id"].astype(str) == ann_id)[0])
+    dock.select_row(row)
+    assert viewer.layers.selection.active is layer
+    assert layer.selected_data == {0}
+
+
+def test_frame_filter_keeps_the_current_frame(viewer_dock) -> None:
+    viewer, session, dock = viewer_dock
+    full = dock.full_dataframe
+    dock.frame_only.setChecked(True)
+    frame = dock.current_frame()
+    assert set(dock.dataframe["frame"].astype(int)) <= {frame}
+    assert len(dock.dataframe) == int((full["frame"].astype(int) == frame).sum())
+    dock.frame_only.setChecked(False)
+    assert len(dock.dataframe) == len(full)

@@ -1,0 +1,245 @@
+"""The Teaching set dock: browse cases, notes, next/previous, save, add DICOM (Xvfb)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+
+pytest.importorskip("napari")
+pytest.importorskip("pytestqt")
+
+from qtpy.QtWidgets import QMessageBox
+
+from flannot.napari._qt.teach_dock import (
+    TeachingSetDock,
+    deid_summary,
+    thumbnail_array,
+)
+
+pytestmark = pytest.mark.gui
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_dicoms"
+
+
+@pytest.fixture
+def sample_set(tmp_path) -> Path:
+    """A private copy of the sample teaching set (tests save into it)."""
+    if not (SAMPLES / "flannot-set.json").is_file():
+        pytest.fail(f"sample set {SAMPLES} missing: run `flannot sample sample_dicoms`")
+    dst = tmp_path / "set"
+    shutil.copytree(SAMPLES, dst)
+    return dst
+
+
+@pytest.fixture
+def dock(make_napari_viewer, qtbot):
+    from flannot.napari.session import get_session
+
+    viewer = make_napari_viewer()
+    get_session(viewer).ask_restore = lambda path: False
+    widget = TeachingSetDock(viewer)
+    qtbot.addWidget(widget)
+    return widget
+
+
+def _set_case_ids(path: Path) -> list[str]:
+    data = json.loads((path / "flannot-set.json").read_text())
+    return [c["case_id"] for c in data["cases"]]
+
+
+def test_constructs_without_a_set(dock) -> None:
+    assert dock.case_list.count() == 0
+    assert "No teaching set" in dock.set_label.text()
+    assert not dock.notes_edit.isEnabled()
+    dock.next_case()  # nothing to do, nothing breaks
+    assert dock.add_dicom([]) is None
+    assert "teaching set" in dock.status_label.text().lower()
+
+
+def test_list_shows_the_sample_cases_with_thumbnails(dock, sample_set, qtbot) -> None:
+    assert dock.open_set(sample_set)
+    ids = _set_case_ids(sample_set)
+    assert dock.case_ids() == ids
+    assert dock.case_list.count() == len(ids)
+    entries = json.loads((sample_set / "flannot-set.json").read_text())["cases"]
+    for row, entry in enumerate(entries):
+        text = dock.case_list.item(row).text()
+        assert (entry.get("title") or entry["case_id"]) in text
+        assert entry["case_id"] in text
+        if entry.get("view"):
+            assert entry["view"] in text
+    # opening a set shows its first case
+    assert dock.session.case is not None and dock.session.case.case_id == ids[0]
+    assert dock.case_list.currentRow() == 0
+    qtbot.waitUntil(dock.thumbnails_ready, timeout=20000)
+    icon = dock.case_list.item(0).icon()
+    assert not icon.isNull()
+
+
+def test_thumbnail_is_a_small_windowed_8bit_preview(sample_set) -> None:
+    image = sample_set / "cases" / _set_case_ids(sample_set)[0] / "image.dcm"
+    if not image.exists():  # a series folder
+        image = image.parent / "image"
+    thumb = thumbnail_array(image, size=64)
+    assert thumb.dtype == np.uint8
+    assert max(thumb.shape[:2]) == 64
+    assert thumb.max() - thumb.min() > 100  # windowed: uses most of the grey range
+    assert thumbnail_array(image, size=64) is thumb  # cached
+
+
+def test_next_and_previous_change_the_loaded_case(dock, sample_set) -> None:
+    dock.open_set(sample_set)
+    ids = dock.case_ids()
+    assert len(ids) >= 2
+    dock.next_case()
+    assert dock.session.case.case_id == ids[1]
+    assert dock.position_label.text() == f"2 / {len(ids)}"
+    dock.previous_case()
+    assert dock.session.case.case_id == ids[0]
+    assert not dock.prev_btn.isEnabled()
+    # clicking a case in the list loads it too
+    dock.case_list.setCurrentRow(len(ids) - 1)
+    assert dock.session.case.case_id == ids[-1]
+    assert not dock.next_btn.isEnabled()
+
+
+def test_notes_edit_marks_dirty_and_saves_into_the_case_file(dock, sample_set) -> None:
+    dock.open_set(sample_set)
+    case_id = dock.session.case.case_id
+    assert not dock.session.dirty
+    assert dock.dirty_label.text() == "saved"
+    text = "# Level count\n\nCount up from **S1**; the portal goes to L4-L5."
+    dock.notes_edit.setPlainText(text)
+    assert dock.session.dirty
+    assert "unsaved" in dock.dirty_label.text()
+    dock._render_notes()
+    assert "Level count" in dock.notes_view.toPlainText()
+    assert "**" not in dock.notes_view.toPlainText()  # rendered, not raw Markdown
+    written = dock.save()
+    assert written is not None and written.name == "annotations.json"
+    assert written.parent == (sample_set / "cases" / case_id).resolve() or (
+        written.parent == sample_set / "cases" / case_id
+    )
+    assert json.loads(written.read_text())["notes"] == text
+    assert not dock.session.dirty
+    assert dock.dirty_label.text() == "saved"
+
+
+def test_leaving_an_unsaved_case_asks(dock, sample_set, monkeypatch) -> None:
+    dock.open_set(sample_set)
+    ids = dock.case_ids()
+    dock.notes_edit.setPlainText("draft")
+    answers = iter([QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Discard])
+    asked = []
+
+    def fake_question(*args, **kwargs):
+        asked.append(args[2] if len(args) > 2 else "")
+        return next(answers)
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(fake_question))
+    dock.next_case()  # Cancel: stay
+    assert dock.session.case.case_id == ids[0]
+    assert dock.case_list.currentRow() == 0
+    dock.next_case()  # Discard: go
+    assert dock.session.case.case_id == ids[1]
+    assert len(asked) == 2 and ids[0] in asked[0]
+    saved = json.loads((sample_set / "cases" / ids[0] / "annotations.json").read_text())
+    assert saved.get("notes", "") != "draft"
+
+
+def test_notes_follow_the_loaded_case(dock, sample_set) -> None:
+    dock.open_set(sample_set)
+    dock.next_case()
+    case = dock.session.case
+    on_disk = json.loads((sample_set / "cases" / case.case_id / "annotations.json").read_text())
+    assert dock.notes_edit.toPlainText() == on_disk.get("notes", "")
+    assert not dock.session.dirty  # loading notes into the editor is not an edit
+
+
+def _identified_dicom(sample_set: Path, tmp_path: Path) -> Path:
+    """A sample image with patient identity and a private tag put back in (as a clinic's)."""
+    src = sample_set / "cases" / _set_case_ids(sample_set)[0] / "image.dcm"
+    ds = pydicom.dcmread(src)
+    ds.PatientName = "Doe^Jane"
+    ds.PatientID = "MRN-123456"
+    ds.PatientBirthDate = "19500101"
+    ds.InstitutionName = "General Hospital"
+    ds.add_new(0x00090010, "LO", "ACME")
+    ds.add_new(0x00091001, "LO", "secret")
+    if "BurnedInAnnotation" in ds:
+        del ds.BurnedInAnnotation
+    out = tmp_path / "incoming" / "clinic.dcm"
+    out.parent.mkdir()
+    ds.save_as(out)
+    return out
+
+
+def test_add_dicom_adds_a_deidentified_case_and_shows_the_summary(
+    dock, sample_set, tmp_path
+) -> None:
+    dock.open_set(sample_set)
+    n = dock.case_list.count()
+    src = _identified_dicom(sample_set, tmp_path)
+    report = dock.add_dicom([src])
+    assert report is not None
+    assert dock.case_list.count() == n + 1
+    ids = _set_case_ids(sample_set)  # the set file on disk lists it too
+    assert len(ids) == n + 1
+    new_id = next(i for i in ids if i not in dock.case_ids()[:n])
+    new_dir = sample_set / "cases" / new_id
+    copied = [p for p in new_dir.rglob("*") if p.is_file() and p.name != "annotations.json"]
+    ds = pydicom.dcmread(next(p for p in copied if p.suffix in (".dcm", "")))
+    assert str(ds.get("PatientName", "")) != "Doe^Jane"
+    assert ds.get("PatientID", "") != "MRN-123456"
+    assert (0x0009, 0x1001) not in ds
+    # the summary says what happened, with the burned-in warning for an XA/RF image
+    assert dock.summary.isVisible() or not dock.isVisible()
+    text = dock.summary.toPlainText()
+    assert "De-identified 1 file" in text
+    assert "removed" in text and "emptied" in text
+    if ds.get("Modality") in ("XA", "RF"):
+        assert "burned-in" in text.lower()
+
+
+def test_deid_summary_counts_lists_and_numbers() -> None:
+    report = {
+        "files": [
+            {
+                "case_id": "a",
+                "removed": ["PatientName", "(0009,1001)"],
+                "emptied": 3,
+                "burned_in_risk": "Burned In Annotation absent (XA)",
+            },
+            {"case_id": "b", "removed": 1, "emptied": [], "burned_in_risk": None},
+        ]
+    }
+    text = deid_summary(report)
+    assert "De-identified 2 file(s)" in text
+    assert "3 attributes removed, 3 emptied" in text
+    assert "**a**: 2 removed, 3 emptied" in text
+    assert "Burned-in text risk** in a:" in text
+    assert "**b**: 1 removed, 0 emptied" in text and "b:" not in text.split("risk")[1]
+
+
+def test_dock_picks_up_a_set_opened_by_the_reader(make_napari_viewer, qtbot, sample_set) -> None:
+    from flannot.teach.teaching_set import TeachingSet
+
+    from flannot.napari.session import get_session
+
+    viewer = make_napari_viewer()
+    session = get_session(viewer)
+    session.ask_restore = lambda path: False
+    ts = TeachingSet.open(sample_set)
+    session.teaching_set = ts
+    second = _set_case_ids(sample_set)[1]
+    session.load_case(sample_set / "cases" / second)
+    dock = TeachingSetDock(viewer)
+    qtbot.addWidget(dock)
+    assert dock.case_list.count() == len(ts.cases)
+    assert dock.case_list.currentRow() == 1
+    assert session.case.case_id == second

@@ -1,0 +1,656 @@
+"""Checking case files: JSON Schema first, then what a schema cannot say (SPEC §3).
+
+Every finding is a :class:`Problem` with a JSON path such as
+``$.annotations[3].geometry.points[1]``. Errors make ``flannot validate`` fail;
+warnings (non-canonical level spelling, a missing side …) are reported only.
+Unknown keys (``x_…`` extensions) are never a problem.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from flannot.errors import FlannotError
+from flannot.model import rle
+from flannot.model.annotation import Annotation
+from flannot.model.case import (
+    CASE_FILENAME,
+    Case,
+    check_version,
+    read_case_json,
+)
+from flannot.model.levels import (
+    VERTEBRA_LEVELS,
+    adjacent_vertebrae,
+    is_canonical,
+    level_index,
+    level_kind,
+    normalize_level,
+)
+
+__all__ = [
+    "CALIBRATIONS",
+    "Problem",
+    "case_schema",
+    "schema_problems",
+    "validate_case",
+    "validate_case_file",
+    "validate_path",
+]
+
+#: Calibration sources of SPEC §2 (where an image's mm come from).
+CALIBRATIONS: tuple[str, ...] = (
+    "user",
+    "fiducial",
+    "geometry",
+    "calibrated",
+    "magnification_corrected",
+    "detector_plane",
+    "pixel_spacing",
+    "uncalibrated",
+)
+
+# how many points each geometry kind takes: (minimum, maximum or None, human rule)
+_POINT_COUNTS: dict[str, tuple[int, int | None, str]] = {
+    "point": (1, 1, "exactly 1 point"),
+    "line": (2, 2, "exactly 2 points (start and end)"),
+    "path": (2, None, "at least 2 points"),
+    "polygon": (3, None, "at least 3 points"),
+    "rectangle": (2, 4, "4 corners (or 2 opposite corners)"),
+}
+
+_MAX_MESSAGE = 200
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding of validation.
+
+    Attributes
+    ----------
+    path
+        JSON path of the offending value, e.g. ``$.annotations[3].level``.
+    message
+        What is wrong, one line.
+    severity
+        ``"error"`` (the file is wrong) or ``"warning"`` (suspicious, still usable).
+    file
+        The case file, when known.
+    """
+
+    path: str
+    message: str
+    severity: str = "error"
+    file: str | None = None
+
+    def __str__(self) -> str:
+        head = f"{self.file}: " if self.file else ""
+        tag = "warning: " if self.severity == "warning" else ""
+        return f"{head}{self.path}: {tag}{self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def in_file(self, file: str | os.PathLike[str]) -> Problem:
+        """The same problem, naming ``file``."""
+        return Problem(self.path, self.message, self.severity, os.fspath(file))
+
+
+# --------------------------------------------------------------------------- schema
+@functools.cache
+def case_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of the case file, shipped with the package."""
+    text = resources.files("flannot.model").joinpath("schema/case.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@functools.cache
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(case_schema())
+
+
+def _short(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
+
+
+def _path_key(error: Any) -> tuple[Any, ...]:
+    return tuple((0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in error.absolute_path)
+
+
+def schema_problems(data: Any) -> list[Problem]:
+    """JSON Schema violations of a parsed case file, in document order, with JSON paths."""
+    from jsonschema.exceptions import best_match
+
+    problems = []
+    for error in sorted(_validator().iter_errors(data), key=_path_key):
+        # oneOf/anyOf: report the branch that got furthest, it names the real culprit
+        detail = best_match(error.context) if error.context else error
+        problems.append(Problem(detail.json_path, _short(detail.message)))
+    return problems
+
+
+# --------------------------------------------------------------------------- image facts
+@dataclass
+class _ImageFacts:
+    rows: int | None = None
+    cols: int | None = None
+    frames: int | None = None
+    source: str = "the image record"
+
+
+def _looks_like_dicom(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            fh.seek(128)
+            return fh.read(4) == b"DICM"
+    except OSError:
+        return False
+
+
+def _header_facts(image_path: Path) -> tuple[_ImageFacts, str | None]:
+    """Rows, columns, frames and SOP Instance UID from the DICOM header (no pixel data)."""
+    import pydicom
+
+    if image_path.is_dir():
+        files = sorted(p for p in image_path.iterdir() if p.is_file() and _looks_like_dicom(p))
+        if not files:
+            raise ValueError("the series folder holds no DICOM files")
+        ds = pydicom.dcmread(files[0], stop_before_pixels=True)
+        frames = len(files)
+        sop = None  # a series has one UID per frame
+    else:
+        ds = pydicom.dcmread(image_path, stop_before_pixels=True)
+        frames = int(ds.get("NumberOfFrames", 1) or 1)
+        sop = str(ds.SOPInstanceUID) if "SOPInstanceUID" in ds else None
+    rows = int(ds.Rows) if "Rows" in ds else None
+    cols = int(ds.Columns) if "Columns" in ds else None
+    return _ImageFacts(rows, cols, frames, "the DICOM header"), sop
+
+
+def _image_checks(case: Case, image: Any) -> tuple[_ImageFacts, list[Problem]]:
+    ref = case.image
+    problems: list[Problem] = []
+    if ref.spacing_mm is not None and ref.calibration == "uncalibrated":
+        problems.append(
+            Problem("$.image.spacing_mm", "spacing in mm given but calibration is 'uncalibrated'")
+        )
+    if ref.calibration not in CALIBRATIONS:
+        problems.append(
+            Problem(
+                "$.image.calibration",
+                f"unknown calibration {ref.calibration!r} (known: {', '.join(CALIBRATIONS)})",
+            )
+        )
+    if image is not None:
+        facts = _ImageFacts(
+            getattr(image, "rows", None),
+            getattr(image, "cols", getattr(image, "columns", None)),
+            getattr(image, "n_frames", None),
+            "the image",
+        )
+        sop = getattr(image, "sop_instance_uid", None)
+    else:
+        facts = _ImageFacts(ref.rows, ref.columns, ref.frames)
+        sop = None
+        # read the header only when the case knows where it lives (not for in-memory cases)
+        if case.folder is not None or Path(ref.path).is_absolute():
+            img_path = case.image_path
+            if not img_path.exists():
+                problems.append(Problem("$.image.path", f"image not found: {img_path}"))
+            else:
+                try:
+                    header, sop = _header_facts(img_path)
+                except Exception as exc:  # any unreadable header is a finding, not a crash
+                    problems.append(
+                        Problem(
+                            "$.image.path",
+                            _short(f"cannot read the DICOM header of {img_path.name}: {exc}"),
+                            "warning",
+                        )
+                    )
+                else:
+                    problems += _compare_record(case, header)
+                    facts = _ImageFacts(
+                        header.rows if header.rows is not None else facts.rows,
+                        header.cols if header.cols is not None else facts.cols,
+                        header.frames or facts.frames,
+                        header.source,
+                    )
+    if sop and ref.sop_instance_uid and sop != ref.sop_instance_uid:
+        problems.append(
+            Problem(
+                "$.image.sop_instance_uid",
+                "the annotations were made on another image (SOP Instance UID "
+                f"{ref.sop_instance_uid}, the image has {sop})",
+            )
+        )
+    return facts, problems
+
+
+def _compare_record(case: Case, header: _ImageFacts) -> list[Problem]:
+    ref = case.image
+    out = []
+    for key, recorded, actual, severity in (
+        ("rows", ref.rows, header.rows, "error"),
+        ("columns", ref.columns, header.cols, "error"),
+        ("frames", ref.frames, header.frames, "warning"),
+    ):
+        if recorded is not None and actual is not None and recorded != actual:
+            out.append(
+                Problem(
+                    f"$.image.{key}",
+                    f"the case says {key} = {recorded} but the DICOM header says {actual}",
+                    severity,
+                )
+            )
+    return out
+
+
+# --------------------------------------------------------------------------- annotations
+def _geometry_checks(base: str, a: Annotation, facts: _ImageFacts) -> list[Problem]:
+    g = a.geometry
+    gpath = f"{base}.geometry"
+    out: list[Problem] = []
+    if g.kind == "mask":
+        if g.mask is None:
+            return [Problem(gpath, "a mask geometry needs 'mask' (COCO RLE with size and counts)")]
+        try:
+            rle.area(g.mask)  # checks counts against size without decoding
+        except ValueError as exc:
+            return [Problem(f"{gpath}.mask", f"invalid RLE: {exc}")]
+        size = list(g.mask["size"])
+        if facts.rows is not None and facts.cols is not None and size != [facts.rows, facts.cols]:
+            out.append(
+                Problem(
+                    f"{gpath}.mask.size",
+                    f"mask size {size[0]}x{size[1]} differs from the image "
+                    f"({facts.rows}x{facts.cols}, from {facts.source})",
+                )
+            )
+        return out
+
+    n = len(g.points)
+    rule = _POINT_COUNTS.get(g.kind)
+    if rule is not None:
+        lo, hi, words = rule
+        bad = n < lo or (hi is not None and n > hi) or (g.kind == "rectangle" and n == 3)
+        if bad:
+            out.append(Problem(f"{gpath}.points", f"a {g.kind} takes {words}, not {n}"))
+    if a.type == "vertebra" and g.kind == "polygon" and n != 4:
+        out.append(
+            Problem(
+                f"{gpath}.points",
+                "a vertebra polygon has 4 corners (superior-anterior, superior-posterior, "
+                f"inferior-posterior, inferior-anterior), not {n}",
+            )
+        )
+    finite = np.isfinite(g.points).all(axis=1)
+    if not finite.all():
+        j = int(np.flatnonzero(~finite)[0])
+        out.append(Problem(f"{gpath}.points[{j}]", "coordinate is not a finite number"))
+        return out
+    if g.kind == "line" and n == 2 and np.array_equal(g.points[0], g.points[1]):
+        out.append(Problem(f"{gpath}.points", "the line has zero length (both ends coincide)"))
+    if n and facts.rows is not None and facts.cols is not None:
+        # pixel centres run 0..rows-1; the image's edge is half a pixel further out
+        r, c = g.points[:, 0], g.points[:, 1]
+        outside = (r < -0.5) | (r > facts.rows - 0.5) | (c < -0.5) | (c > facts.cols - 0.5)
+        if outside.any():
+            j = int(np.flatnonzero(outside)[0])
+            out.append(
+                Problem(
+                    f"{gpath}.points[{j}]",
+                    f"[{g.points[j, 0]:g}, {g.points[j, 1]:g}] lies outside the "
+                    f"{facts.rows}x{facts.cols} image ({int(outside.sum())} of {n} points outside)",
+                )
+            )
+    return out
+
+
+def _attribute_checks(base: str, a: Annotation, atype: Any, proto: Any) -> list[Problem]:
+    out: list[Problem] = []
+    # level
+    if atype.level_kind is None:
+        if a.level is not None:
+            out.append(Problem(f"{base}.level", f"a {a.type} has no level; ignored", "warning"))
+    elif a.level is None:
+        out.append(Problem(f"{base}.level", f"no level given for this {a.type}", "warning"))
+    else:
+        out += _level_checks(base, a, atype.level_kind, proto)
+    # side
+    if "side" in atype.attributes:
+        if a.side is not None and a.side not in proto.sides:
+            out.append(
+                Problem(f"{base}.side", f"side must be {' or '.join(proto.sides)}, not {a.side!r}")
+            )
+        elif a.side is None:
+            out.append(Problem(f"{base}.side", f"no side given for this {a.type}", "warning"))
+    elif a.side is not None:
+        out.append(Problem(f"{base}.side", f"a {a.type} has no side; it is ignored", "warning"))
+    # instrument
+    if "instrument" in atype.attributes:
+        if a.instrument is not None and a.instrument not in proto.instruments:
+            out.append(
+                Problem(
+                    f"{base}.instrument",
+                    f"unknown instrument {a.instrument!r} (known: {', '.join(proto.instruments)})",
+                )
+            )
+    elif a.instrument is not None:
+        out.append(
+            Problem(f"{base}.instrument", f"a {a.type} has no instrument; it is ignored", "warning")
+        )
+    # length_mm
+    if "length_mm" in atype.attributes:
+        if a.length_mm is None or not math.isfinite(a.length_mm) or a.length_mm <= 0:
+            out.append(
+                Problem(
+                    f"{base}.length_mm",
+                    f"a {a.type} line needs a positive length_mm (the known length it spans), "
+                    f"not {a.length_mm}",
+                )
+            )
+    elif a.length_mm is not None:
+        out.append(
+            Problem(f"{base}.length_mm", f"a {a.type} has no length_mm; it is ignored", "warning")
+        )
+    return out
+
+
+def _level_checks(base: str, a: Annotation, want: str, proto: Any) -> list[Problem]:
+    try:
+        canonical = normalize_level(a.level)
+    except ValueError as exc:
+        return [Problem(f"{base}.level", f"unknown level: {exc}")]
+    kind = level_kind(canonical)
+    if kind != want:
+        example = "L4" if want == "vertebra" else "L4-L5"
+        return [
+            Problem(
+                f"{base}.level",
+                f"a {a.type} takes a {'vertebral' if want == 'vertebra' else 'interspace'} level "
+                f"such as {example}, not the {kind} {canonical}",
+            )
+        ]
+    missing = [v for v in canonical.split("-") if v not in proto.vertebra_levels]
+    if missing:
+        return [
+            Problem(
+                f"{base}.level",
+                f"level {canonical} is not in the {proto.name} protocol "
+                f"({', '.join(proto.vertebra_levels)})",
+            )
+        ]
+    return []
+
+
+def _order_checks(case: Case) -> list[Problem]:
+    """Vertebrae of one frame must run cranio-caudally (smaller row = cranial) without gaps."""
+    by_frame: dict[int, list[tuple[int, str, float]]] = {}
+    for i, a in enumerate(case.annotations):
+        if a.type != "vertebra" or a.level is None:
+            continue
+        try:
+            level = normalize_level(a.level)
+        except ValueError:
+            continue
+        if level not in VERTEBRA_LEVELS:
+            continue
+        try:
+            centre = a.geometry.centre()
+        except ValueError:
+            continue
+        if centre is None or not np.isfinite(centre).all():
+            continue
+        by_frame.setdefault(a.frame, []).append((i, level, float(centre[0])))
+
+    out: list[Problem] = []
+    for frame, items in sorted(by_frame.items()):
+        first_seen: dict[str, int] = {}
+        unique = []
+        for i, level, row in items:
+            if level in first_seen:
+                out.append(
+                    Problem(
+                        f"$.annotations[{i}].level",
+                        f"vertebra {level} is annotated twice in frame {frame} "
+                        f"(also $.annotations[{first_seen[level]}])",
+                    )
+                )
+                continue
+            first_seen[level] = i
+            unique.append((i, level, row))
+        unique.sort(key=lambda t: t[2])
+        for (_, up, up_row), (j, low, low_row) in zip(unique, unique[1:], strict=False):
+            if level_index(low) < level_index(up):
+                out.append(
+                    Problem(
+                        f"$.annotations[{j}].level",
+                        f"vertebrae out of cranio-caudal order in frame {frame}: {low} "
+                        f"(row {low_row:.1f}) lies below {up} (row {up_row:.1f}); "
+                        "cranial should have the smaller row",
+                    )
+                )
+            elif not adjacent_vertebrae(up, low):
+                between = VERTEBRA_LEVELS[level_index(up) + 1 : level_index(low)]
+                gap = [v for v in between if not (v == "L6" and low == "S1")]
+                out.append(
+                    Problem(
+                        f"$.annotations[{j}].level",
+                        f"vertebra levels skip from {up} to {low} in frame {frame} "
+                        f"(missing {', '.join(gap)})",
+                    )
+                )
+    return out
+
+
+def validate_case(case: Case, image: Any = None) -> list[Problem]:
+    """Semantic checks of a case (after the schema): protocol, levels, order, geometry, image.
+
+    Parameters
+    ----------
+    case
+        The case to check.
+    image
+        A ``FluoroImage`` (duck-typed: ``rows``, ``cols``, ``n_frames``,
+        ``sop_instance_uid``) to check against. Without it the DICOM header is read
+        (``stop_before_pixels``) when the image file exists, else the case's image
+        record is used.
+
+    Returns
+    -------
+    list[Problem]
+        Errors and warnings with JSON paths, in document order.
+    """
+    from flannot.protocols import get_protocol
+
+    problems: list[Problem] = []
+    try:
+        proto = get_protocol(case.protocol)
+    except FlannotError as exc:
+        proto = None
+        problems.append(Problem("$.protocol", exc.reason))
+    facts, image_problems = _image_checks(case, image)
+    problems += image_problems
+
+    seen_ids: dict[str, int] = {}
+    for i, a in enumerate(case.annotations):
+        base = f"$.annotations[{i}]"
+        if a.id in seen_ids:
+            problems.append(
+                Problem(
+                    f"{base}.id", f"duplicate id {a.id!r} (also $.annotations[{seen_ids[a.id]}])"
+                )
+            )
+        else:
+            seen_ids[a.id] = i
+        if facts.frames is not None and a.frame >= facts.frames:
+            problems.append(
+                Problem(
+                    f"{base}.frame",
+                    f"frame {a.frame} is out of range: the image has {facts.frames} "
+                    f"frame{'s' if facts.frames != 1 else ''} (0-based)",
+                )
+            )
+        atype = None
+        if proto is not None:
+            try:
+                atype = proto.type(a.type)
+            except KeyError:
+                problems.append(
+                    Problem(
+                        f"{base}.type",
+                        f"unknown type {a.type!r} for protocol {proto.name} "
+                        f"(known: {', '.join(proto.type_names)})",
+                    )
+                )
+        if atype is not None and a.geometry.kind not in atype.geometries:
+            problems.append(
+                Problem(
+                    f"{base}.geometry.kind",
+                    f"a {a.type} is drawn as {' or '.join(atype.geometries)}, "
+                    f"not {a.geometry.kind}",
+                )
+            )
+        problems += _geometry_checks(base, a, facts)
+        if atype is not None:
+            problems += _attribute_checks(base, a, atype, proto)
+    problems += _order_checks(case)
+    return _in_document_order(problems)
+
+
+def _in_document_order(problems: list[Problem]) -> list[Problem]:
+    def key(p: Problem) -> tuple[Any, ...]:
+        # $.annotations[12].x sorts after [2]: compare the indices as numbers
+        parts = p.path.replace("]", "").split("[")
+        return tuple((0, int(s), "") if s.isdigit() else (1, 0, s) for s in parts)
+
+    return sorted(problems, key=key)  # stable: same path keeps check order
+
+
+def _spelling_warnings(data: Mapping[str, Any]) -> list[Problem]:
+    """Levels written in an accepted but non-canonical spelling (flannot will rewrite them)."""
+    out = []
+    for i, a in enumerate(data.get("annotations") or []):
+        level = a.get("level") if isinstance(a, Mapping) else None
+        if isinstance(level, str) and not is_canonical(level):
+            try:
+                canonical = normalize_level(level)
+            except ValueError:
+                continue  # unknown levels are reported by the semantic checks
+            out.append(
+                Problem(
+                    f"$.annotations[{i}].level",
+                    f"level {level!r} is spelled {canonical!r} by flannot (rewritten on save)",
+                    "warning",
+                )
+            )
+    return out
+
+
+def validate_case_file(path: str | os.PathLike[str], image: Any = None) -> list[Problem]:
+    """Validate an ``annotations.json`` (or a case folder): schema, then semantics.
+
+    Returns
+    -------
+    list[Problem]
+        Problems naming the file; empty when the case is valid.
+
+    Raises
+    ------
+    FlannotError
+        The file cannot be checked at all: missing or unreadable, not JSON (line and
+        column given), or written by a newer flannot.
+    """
+    file, data, content = read_case_json(path)
+    check_version(data, file)
+    problems = schema_problems(data)
+    if not problems:
+        case = Case.from_dict(data, path=file)
+        case._bind(file, content)
+        problems = _in_document_order(_spelling_warnings(data) + validate_case(case, image))
+    return [p.in_file(file) for p in problems]
+
+
+def _set_case_files(folder: Path) -> list[Path]:
+    """Case files of a teaching set, read from ``flannot-set.json`` when possible."""
+    files: list[Path] = []
+    try:
+        manifest = json.loads((folder / "flannot-set.json").read_text("utf-8"))
+        for entry in manifest.get("cases", []):
+            rel = str(entry.get("path", f"cases/{entry['case_id']}"))
+            files.append(folder / rel / CASE_FILENAME)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    if not files:
+        files = sorted((folder / "cases").glob(f"*/{CASE_FILENAME}"))
+    return files
+
+
+def validate_path(path: str | os.PathLike[str]) -> tuple[list[Problem], int]:
+    """Validate a case file, a case folder or a teaching-set folder.
+
+    A teaching set (a folder with ``flannot-set.json``) is checked by
+    ``flannot.teach.teaching_set.TeachingSet.validate`` when that is available,
+    else each of its case files is validated; a case that cannot be read is then a
+    problem of the set rather than a failure.
+
+    Returns
+    -------
+    (problems, n_files)
+        All problems, and how many case files were checked.
+
+    Raises
+    ------
+    FlannotError
+        ``path`` is none of these, or (for a single case) cannot be read.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FlannotError("no such file or folder", p)
+    if p.is_dir() and (p / "flannot-set.json").is_file():
+        try:
+            from flannot.teach.teaching_set import TeachingSet
+        except ImportError:
+            TeachingSet = None
+        if TeachingSet is not None and hasattr(TeachingSet, "open"):
+            problems = list(TeachingSet.open(p).validate())
+            n = len(_set_case_files(p))
+            return [q if getattr(q, "file", None) else _with_file(q, p) for q in problems], n
+        files = _set_case_files(p)
+        problems: list[Problem] = []
+        for f in files:
+            try:
+                problems += validate_case_file(f)
+            except FlannotError as exc:
+                problems.append(Problem("$", exc.reason, "error", os.fspath(f)))
+        return problems, len(files)
+    if p.is_dir() and not (p / CASE_FILENAME).is_file():
+        raise FlannotError(
+            f"neither a case folder ({CASE_FILENAME} missing) "
+            "nor a teaching set (flannot-set.json missing)",
+            p,
+        )
+    return validate_case_file(p), 1
+
+
+def _with_file(problem: Any, file: Path) -> Problem:
+    return Problem(
+        str(getattr(problem, "path", "$")),
+        str(getattr(problem, "message", problem)),
+        str(getattr(problem, "severity", "error")),
+        os.fspath(file),
+    )

@@ -1,0 +1,439 @@
+"""Apply the Basic Application Level Confidentiality Profile to datasets, files and folders."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pydicom
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.errors import InvalidDicomError
+from pydicom.sequence import Sequence as DicomSequence
+from pydicom.sr.codedict import codes
+from pydicom.uid import UID_dictionary
+
+from flannot.atomic import atomic_write_bytes
+from flannot.deid.actions import OPTIONS, TABLE, resolve
+from flannot.deid.burned_in import burned_in_risk, is_flagged
+from flannot.deid.dates import shift_value
+from flannot.deid.pixels import RedactionResult, redact
+from flannot.deid.uids import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, UidMap
+from flannot.errors import FlannotError
+
+# CID 7050 codes by option (values from pydicom's copy of PS3.16)
+_OPTION_CODES = {
+    "patient-characteristics": codes.DCM.RetainPatientCharacteristicsOption,
+    "modified-dates": codes.DCM.RetainLongitudinalTemporalInformationModifiedDatesOption,
+    "full-dates": codes.DCM.RetainLongitudinalTemporalInformationFullDatesOption,
+    "device-identity": codes.DCM.RetainDeviceIdentityOption,
+    "institution-identity": codes.DCM.RetainInstitutionIdentityOption,
+    "uids": codes.DCM.RetainUidsOption,
+}
+_BASIC_CODE = codes.DCM.BasicApplicationConfidentialityProfile
+_CLEAN_PIXEL_CODE = codes.DCM.CleanPixelDataOption
+
+# dummy values (action D) by VR: valid for the VR, obviously not real
+_DUMMY: dict[str, Any] = {
+    "PN": "ANONYMOUS",
+    "LO": "ANONYMIZED",
+    "SH": "ANONYMIZED",
+    "CS": "ANONYMIZED",
+    "AE": "ANONYMIZED",
+    "LT": "ANONYMIZED",
+    "ST": "ANONYMIZED",
+    "UT": "ANONYMIZED",
+    "UC": "ANONYMIZED",
+    "UR": "",
+    "AS": "000D",
+    "DA": "19000101",
+    "TM": "000000",
+    "DT": "19000101000000",
+    "IS": "0",
+    "DS": "0",
+    "US": 0,
+    "SS": 0,
+    "UL": 0,
+    "SL": 0,
+    "UV": 0,
+    "SV": 0,
+    "FL": 0.0,
+    "FD": 0.0,
+}
+_STRING_VRS = {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC"}
+_STRING_VRS |= {"UI", "UR", "UT"}
+
+
+def normalize_options(options: Iterable[str] | None) -> frozenset[str]:
+    """Validate option names (``_`` or ``-``, any case) and return them as a frozenset."""
+    out = set()
+    for opt in options or ():
+        name = str(opt).strip().lower().replace("_", "-")
+        if name not in OPTIONS:
+            raise FlannotError(f"unknown de-identification option {opt!r} ({', '.join(OPTIONS)})")
+        out.add(name)
+    if {"modified-dates", "full-dates"} <= out:
+        raise FlannotError("choose one of the options modified-dates and full-dates")
+    return frozenset(out)
+
+
+@dataclass
+class FileReport:
+    """What :func:`deidentify` did to one file (names only, never values)."""
+
+    input: str
+    output: str | None
+    status: str  # deidentified | skipped | failed
+    reason: str = ""
+    actions: dict[str, int] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+    burned_in_risk: str = ""
+    burned_in_flagged: bool = False
+    uid_remaps: int = 0
+    redaction: dict[str, Any] | None = None
+    method_codes: list[str] = field(default_factory=list)
+    transfer_syntax_uid: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class DeidReport:
+    """Per-file reports of one :func:`deidentify` call."""
+
+    files: list[FileReport]
+    options: list[str]
+
+    @property
+    def ok(self) -> bool:
+        """No file failed (skipped non-DICOM files are fine)."""
+        return all(f.status != "failed" for f in self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"options": self.options, "files": [f.to_dict() for f in self.files]}
+
+
+def _is_well_known_uid(value: str) -> bool:
+    return value in UID_dictionary
+
+
+def _keyword(elem: DataElement) -> str:
+    return elem.keyword or f"({elem.tag.group:04X},{elem.tag.element:04X})"
+
+
+def _dummy(elem: DataElement) -> Any:
+    vr = elem.VR
+    if vr in _DUMMY:
+        return _DUMMY[vr]
+    return None  # OB/OW/UN...: zero length
+
+
+class _Cleaner:
+    def __init__(self, options: frozenset[str], uid_map: UidMap) -> None:
+        self.options = options
+        self.uid_map = uid_map
+        self.counts: Counter[str] = Counter()
+        self.removed: set[str] = set()
+        self.uid_remaps = 0
+        self.days = uid_map.date_offset_days() if "modified-dates" in options else 0
+        self.dates_touched = False
+
+    def _remap(self, elem: DataElement) -> None:
+        value = elem.value
+        if value is None or value == "":
+            return
+        if isinstance(value, str):
+            elem.value = self.uid_map(value)
+            self.uid_remaps += 1
+        else:  # multi-valued UI
+            elem.value = [self.uid_map(str(v)) for v in value]
+            self.uid_remaps += len(elem.value)
+
+    def clean(self, ds: Dataset) -> None:
+        for tag in list(ds.keys()):
+            elem = ds[tag]
+            group = tag.group
+            if tag.is_private:
+                del ds[tag]
+                self.counts["X"] += 1
+                self.counts["private"] += 1
+                continue
+            if (0x5000 <= group <= 0x501E or 0x6000 <= group <= 0x601E) and group % 2 == 0:
+                # Curve Data (50xx) and Overlay Data/Comments (60xx) are X; the rest of an
+                # overlay group is meaningless without its data, so the group goes.
+                del ds[tag]
+                self.counts["X"] += 1
+                self.removed.add("Curve" if group < 0x6000 else "Overlay")
+                continue
+            is_seq = elem.VR == "SQ"
+            row = TABLE.get(int(tag))
+            if row is not None:
+                action = resolve(row.action(self.options), is_seq)
+            elif is_seq:
+                action = "R"
+            elif elem.VR == "PN":
+                action = "Z"  # beyond the table: a person's name is never kept
+            elif elem.VR == "UI" and "uids" not in self.options:
+                action = "U" if self._has_instance_uid(elem) else "K"
+            else:
+                continue
+            self._apply(ds, elem, action)
+
+    def _has_instance_uid(self, elem: DataElement) -> bool:
+        kw = elem.keyword or ""
+        if "Class" in kw or "Syntax" in kw or "CodingScheme" in kw:
+            return False
+        values = [elem.value] if isinstance(elem.value, str) else list(elem.value or [])
+        return any(v and not _is_well_known_uid(str(v)) for v in values)
+
+    def _apply(self, ds: Dataset, elem: DataElement, action: str) -> None:
+        if action == "X":
+            del ds[elem.tag]
+            self.removed.add(_keyword(elem))
+        elif action == "Z":
+            elem.value = DicomSequence() if elem.VR == "SQ" else None
+            self.removed.add(_keyword(elem))
+        elif action == "D":
+            elem.value = _dummy(elem)
+            self.removed.add(_keyword(elem))
+        elif action == "U":
+            self._remap(elem)
+        elif action == "C":
+            if elem.VR in ("DA", "DT"):
+                elem.value = shift_value(elem.value, elem.VR, self.days)
+                self.dates_touched = True
+        elif action in ("R", "K") and elem.VR == "SQ":
+            for item in elem.value or []:
+                self.clean(item)
+        if action != "R":
+            self.counts[action] += 1
+
+
+def _method_codes(options: frozenset[str], redacted: bool) -> list:
+    found = [_BASIC_CODE]
+    if redacted:
+        found.append(_CLEAN_PIXEL_CODE)
+    found += [_OPTION_CODES[o] for o in OPTIONS if o in options]
+    return found
+
+
+def deidentify_dataset(
+    ds: Dataset,
+    *,
+    options: Iterable[str] = (),
+    uid_map: UidMap | None = None,
+    redactions: Sequence[Sequence[int | None]] | None = None,
+) -> FileReport:
+    """De-identify ``ds`` in place (PS3.15 E.1 Basic Profile with the given options).
+
+    Parameters
+    ----------
+    ds
+        A dataset read with :func:`pydicom.dcmread` (it needs its file meta).
+    options
+        Retain options: ``patient-characteristics``, ``modified-dates``, ``full-dates``,
+        ``device-identity``, ``institution-identity``, ``uids``.
+    uid_map
+        The set's :class:`~flannot.deid.uids.UidMap`; a random one when ``None``.
+    redactions
+        ``(frame | None, r0, c0, r1, c1)`` rectangles blanked in the pixels.
+
+    Returns
+    -------
+    FileReport
+        Counts of actions and names of removed attributes (``input``/``output`` empty).
+    """
+    opts = normalize_options(options)
+    uid_map = uid_map or UidMap()
+    risk = burned_in_risk(ds)
+    if not hasattr(ds, "file_meta") or "TransferSyntaxUID" not in ds.file_meta:
+        raise FlannotError("DICOM file has no transfer syntax in its file meta")
+    # pixels first, while the header still describes them exactly
+    red: RedactionResult = redact(ds, redactions or [])
+    redacted = bool(red.frames_changed)
+
+    cleaner = _Cleaner(opts, uid_map)
+    cleaner.clean(ds)
+
+    ds.PatientIdentityRemoved = "YES"
+    method_codes = _method_codes(opts, redacted)
+    # LO, VM 1-n: one value per method (each meaning fits LO's 64 characters)
+    ds.DeidentificationMethod = [c.meaning for c in method_codes] + [
+        f"flannot {_flannot_version()}"
+    ]
+    seq = []
+    for code in method_codes:
+        item = Dataset()
+        item.CodeValue = code.value
+        item.CodingSchemeDesignator = code.scheme_designator
+        item.CodeMeaning = code.meaning
+        seq.append(item)
+    ds.DeidentificationMethodCodeSequence = seq
+    if "modified-dates" in opts:
+        ds.LongitudinalTemporalInformationModified = "MODIFIED"
+    elif "full-dates" in opts:
+        ds.LongitudinalTemporalInformationModified = "UNMODIFIED"
+    else:
+        ds.LongitudinalTemporalInformationModified = "REMOVED"
+    if redacted:
+        ds.BurnedInAnnotation = "NO"
+
+    _rebuild_file_meta(ds, uid_map, opts)
+    ds.preamble = b"\x00" * 128  # a dual-format preamble could carry anything
+    return FileReport(
+        input="",
+        output=None,
+        status="deidentified",
+        actions=dict(sorted(cleaner.counts.items())),
+        removed=sorted(cleaner.removed),
+        burned_in_risk=risk,
+        burned_in_flagged=is_flagged(risk) and not redacted,
+        uid_remaps=cleaner.uid_remaps,
+        redaction=({"frames": red.frames_changed, "method": red.method} if redacted else None),
+        method_codes=[c.value for c in method_codes],
+        transfer_syntax_uid=str(ds.file_meta.TransferSyntaxUID),
+    )
+
+
+def _flannot_version() -> str:
+    from flannot import __version__
+
+    return __version__
+
+
+def _rebuild_file_meta(ds: Dataset, uid_map: UidMap, opts: frozenset[str]) -> None:
+    """Keep only the file meta elements needed; drop AE titles and private meta info."""
+    old = ds.file_meta
+    meta = FileMetaDataset()
+    meta.FileMetaInformationVersion = b"\x00\x01"
+    meta.MediaStorageSOPClassUID = ds.get("SOPClassUID", old.get("MediaStorageSOPClassUID"))
+    sop_uid = ds.get("SOPInstanceUID")
+    if not sop_uid:  # U applies to the meta copy as well
+        media = str(old.get("MediaStorageSOPInstanceUID", ""))
+        sop_uid = media if "uids" in opts else uid_map(media)
+    meta.MediaStorageSOPInstanceUID = sop_uid
+    meta.TransferSyntaxUID = old.TransferSyntaxUID
+    meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
+    meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
+    ds.file_meta = meta
+
+
+def dataset_bytes(ds: Dataset) -> bytes:
+    """Serialise ``ds`` as a DICOM Part 10 file."""
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    return buf.getvalue()
+
+
+def read_dicom_file(path: Path) -> Dataset | None:
+    """Read a DICOM file; ``None`` when it is not DICOM (no ``DICM`` marker).
+
+    Raises
+    ------
+    FlannotError
+        When it looks like DICOM but cannot be parsed.
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(132)
+    except OSError as exc:
+        raise FlannotError(f"cannot read: {exc.strerror or exc}", path) from None
+    if len(head) < 132 or head[128:132] != b"DICM":
+        return None
+    try:
+        return pydicom.dcmread(path)
+    except (InvalidDicomError, Exception) as exc:  # pydicom raises many types
+        raise FlannotError(f"unreadable DICOM: {type(exc).__name__}: {exc}", path) from None
+
+
+def deidentify_file(
+    inp: Path,
+    out: Path,
+    *,
+    options: frozenset[str],
+    uid_map: UidMap,
+    redactions: Sequence[Sequence[int | None]] | None = None,
+) -> FileReport:
+    """De-identify one file into ``out`` (atomic write); non-DICOM → ``skipped``."""
+    ds = read_dicom_file(inp)
+    if ds is None:
+        return FileReport(str(inp), None, "skipped", reason="not a DICOM file")
+    report = deidentify_dataset(ds, options=options, uid_map=uid_map, redactions=redactions)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out, dataset_bytes(ds))
+    report.input, report.output = str(inp), str(out)
+    return report
+
+
+def deidentify(
+    inp: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    options: Iterable[str] = (),
+    uid_map: UidMap | None = None,
+    secret: bytes | None = None,
+    redactions: Sequence[Sequence[int | None]] | None = None,
+) -> DeidReport:
+    """De-identify a DICOM file or a folder of them (PS3.15 Basic Profile, SPEC §7).
+
+    Parameters
+    ----------
+    inp
+        A DICOM file or a folder (walked recursively; non-DICOM files are skipped and
+        reported).
+    out
+        Output file (for a file input; an existing folder receives ``inp.name``) or
+        output folder mirroring the input's structure. Must not be inside ``inp``.
+    options
+        Retain options (see :func:`deidentify_dataset`).
+    uid_map, secret
+        UIDs are remapped with ``uid_map`` or a new map keyed by ``secret`` (random
+        when both are ``None``: consistent within this call only).
+    redactions
+        ``(frame | None, r0, c0, r1, c1)`` rectangles to blank; a single-file input only.
+
+    Returns
+    -------
+    DeidReport
+        One :class:`FileReport` per input file.
+
+    Raises
+    ------
+    FlannotError
+        Missing input, output inside the input folder, unreadable DICOM (single file).
+    """
+    src, dst = Path(inp), Path(out)
+    opts = normalize_options(options)
+    uid_map = uid_map or UidMap(secret)
+    if not src.exists():
+        raise FlannotError("no such file or folder", src)
+    if src.is_file():
+        if dst.is_dir():
+            dst = dst / src.name
+        if dst.resolve() == src.resolve():
+            raise FlannotError("output would overwrite the input", dst)
+        report = deidentify_file(src, dst, options=opts, uid_map=uid_map, redactions=redactions)
+        if report.status == "skipped":
+            raise FlannotError("not a DICOM file (no DICM marker)", src)
+        return DeidReport([report], sorted(opts))
+    if redactions:
+        raise FlannotError("redactions apply to a single file, not a folder", src)
+    src_r, dst_r = src.resolve(), dst.resolve()
+    if dst_r == src_r or src_r in dst_r.parents:
+        raise FlannotError("output folder must not be inside the input folder", dst)
+    if dst.exists() and not dst.is_dir():
+        raise FlannotError("output must be a folder for a folder input", dst)
+    reports: list[FileReport] = []
+    for path in sorted(p for p in src.rglob("*") if p.is_file() and not p.is_symlink()):
+        rel = path.relative_to(src)
+        try:
+            reports.append(deidentify_file(path, dst / rel, options=opts, uid_map=uid_map))
+        except FlannotError as exc:
+            reports.append(FileReport(str(path), None, "failed", reason=exc.reason))
+    return DeidReport(reports, sorted(opts))

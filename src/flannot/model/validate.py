@@ -12,6 +12,7 @@ import functools
 import json
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from importlib import resources
@@ -434,14 +435,14 @@ def _order_checks(case: Case) -> list[Problem]:
             first_seen[level] = i
             unique.append((i, level, row))
         unique.sort(key=lambda t: t[2])
-        for (_, up, up_row), (j, low, low_row) in zip(unique, unique[1:], strict=False):
+        for (i, up, up_row), (j, low, low_row) in zip(unique, unique[1:], strict=False):
             if level_index(low) < level_index(up):
                 out.append(
                     Problem(
                         f"$.annotations[{j}].level",
-                        f"vertebrae out of cranio-caudal order in frame {frame}: {low} "
-                        f"(row {low_row:.1f}) lies below {up} (row {up_row:.1f}); "
-                        "cranial should have the smaller row",
+                        f"vertebrae out of cranio-caudal order in frame {frame}: {up} "
+                        f"($.annotations[{i}], row {up_row:.1f}) lies above {low} "
+                        f"(row {low_row:.1f}); cranial levels have the smaller row",
                     )
                 )
             elif not adjacent_vertebrae(up, low):
@@ -532,11 +533,25 @@ def validate_case(case: Case, image: Any = None) -> list[Problem]:
     return _in_document_order(problems)
 
 
+# the order flannot writes keys in; other keys sort after these
+_KEY_ORDER = {
+    k: n
+    for n, k in enumerate(
+        "flannot_version case_id protocol author image path sop_instance_uid frames spacing_mm "
+        "calibration rows columns annotations id type level side instrument length_mm frame "
+        "geometry kind points mask size counts note notes created modified".split()
+    )
+}
+_TOKEN = re.compile(r"\[(\d+)\]|\.([^.\[]+)")
+
+
 def _in_document_order(problems: list[Problem]) -> list[Problem]:
     def key(p: Problem) -> tuple[Any, ...]:
-        # $.annotations[12].x sorts after [2]: compare the indices as numbers
-        parts = p.path.replace("]", "").split("[")
-        return tuple((0, int(s), "") if s.isdigit() else (1, 0, s) for s in parts)
+        # $.annotations[12].x after $.annotations[2].x, $.image before $.annotations
+        return tuple(
+            (int(index), "") if index else (_KEY_ORDER.get(name, len(_KEY_ORDER)), name)
+            for index, name in _TOKEN.findall(p.path)
+        )
 
     return sorted(problems, key=key)  # stable: same path keeps check order
 

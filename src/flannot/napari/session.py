@@ -93,6 +93,9 @@ class Session:
         # tests and scripts may set a callable(case_path) -> bool
         self.ask_restore: Callable[[Path], bool] | None = None
         self._autosave = None  # flannot.napari.autosave.Autosave, created on demand
+        self._pending: set[str] = set()  # layer keys a reader returned, not yet inserted
+        self._restored = False
+        viewer.layers.events.inserted.connect(self._on_layer_inserted)
 
     # ------------------------------------------------------------------ basics
     @property
@@ -173,11 +176,32 @@ class Session:
         self.case_path = None
         return self.image_layer
 
-    def load_case(self, path_or_case: str | Path | Case, image: FluoroImage | None = None) -> None:
+    def load_case(
+        self,
+        path_or_case: str | Path | Case,
+        image: FluoroImage | None = None,
+        add_layers: bool = True,
+    ) -> list[tuple]:
         """Open a case (file, case folder or :class:`Case`): replace image and annotation layers.
 
         Offers to restore a newer recovery file (autosave) when there is one.
-        Emits ``case_changed``.
+        Emits ``case_changed`` once the layers are in the viewer.
+
+        Parameters
+        ----------
+        path_or_case
+            ``annotations.json``, a case folder, or a loaded case.
+        image
+            The case's image when already read (else ``case.load_image()``).
+        add_layers
+            Add the layers to the viewer now (``True``), or return them as napari
+            layer-data tuples for a reader / sample-data function to hand to napari;
+            the session adopts them as napari inserts them.
+
+        Returns
+        -------
+        list of tuple
+            The layer-data tuples (empty when ``add_layers``).
         """
         from flannot.model.case import Case
         from flannot.napari import layers as L
@@ -188,32 +212,71 @@ class Session:
         else:
             path = Path(path_or_case)
             case = Case.load(path)
-            case_path = path / "annotations.json" if path.is_dir() else path
+            case_path = getattr(case, "path", None) or (
+                path / "annotations.json" if path.is_dir() else path
+            )
         case_path = Path(case_path) if case_path is not None else None
+        if image is None:
+            image = case.load_image()
+        if self.dirty and self.case is not None:
+            self.autosave_now()  # never lose edits to a replaced case
 
         restored = self._maybe_restore(case_path)
         if restored is not None:
             case = restored
 
-        if image is None:
-            image = case.load_image()
         self._loading = True
         try:
             self._clear_layers()
             self.image = image
             self.case = case
             self.case_path = case_path
-            self.image_layer = L.add_image_layer(self.viewer, image)
+            image_layer = L.make_image_layer(image)
             layers, passthrough = L.case_to_layers(self, case)
             self._passthrough = passthrough
-            for key, layer in layers.items():
-                self._adopt_layer(key, layer)
             self.undo.clear()
+            if add_layers:
+                self.image_layer = image_layer
+                self.viewer.add_layer(image_layer)
+                for key, layer in layers.items():
+                    self._adopt_layer(key, layer)
+            else:
+                self._pending = {"image", *layers}
         finally:
             self._loading = False
-        self.dirty = restored is not None
+        self._restored = restored is not None
+        if add_layers:
+            self._finish_load()
+            return []
+        return [image_layer.as_layer_data_tuple()] + [
+            layer.as_layer_data_tuple() for layer in layers.values()
+        ]
+
+    def _finish_load(self) -> None:
+        self._pending = set()
+        self.dirty = self._restored
+        self.viewer.reset_view()
         self.events.case_changed.emit()
         self.events.calibration_changed.emit()
+
+    def _on_layer_inserted(self, event) -> None:
+        """Adopt the layers a reader/sample function returned as data tuples."""
+        if not self._pending:
+            return
+        layer = event.value
+        meta = getattr(layer, "metadata", {}) or {}
+        if meta.get("flannot_image") and "image" in self._pending:
+            self.image_layer = layer
+            self._pending.discard("image")
+        elif meta.get("flannot_key") in self._pending:
+            self._loading = True
+            try:
+                self._adopt_layer(meta["flannot_key"], layer)
+            finally:
+                self._loading = False
+            self._pending.discard(meta["flannot_key"])
+        if not self._pending:
+            self._finish_load()
 
     def save(self, path: str | Path | None = None, force: bool = False) -> Path:
         """Write the case (as the layers show it) to ``path`` or :attr:`case_path`.
@@ -290,6 +353,10 @@ class Session:
         action = str(getattr(event, "action", "changed")).lower()
         if action.endswith("ing"):  # "adding"/"changing"/"removing": not done yet
             return
+        if not self._loading and not self.undo._applying:
+            from flannot.napari.layers import ensure_ids
+
+            ensure_ids(self, event.source)  # new shapes get an id before the undo snapshot
         self.mark_changed(event.source)
 
     def _adopt_layer(self, key: str, layer: Layer) -> None:
@@ -334,16 +401,21 @@ class Session:
         recovery.discard_recovery(case_path)
         return None
 
+    def start_autosave(self, interval_s: float = 30.0, debounce_s: float = 2.0):
+        """Start the autosave timers (once per session; the Annotate dock does this)."""
+        if self._autosave is None:
+            from flannot.napari.autosave import Autosave
+
+            self._autosave = Autosave(self, interval_s, debounce_s)
+        return self._autosave
+
     def autosave_now(self) -> Path | None:
         """Write the recovery file for the current edits (no-op when clean)."""
         if self.case is None or not self.dirty:
             return None
         from flannot.model import recovery
 
-        case = self.current_case()
-        if self.case_path is not None and getattr(case, "path", None) is None:
-            case.path = self.case_path
-        return recovery.write_recovery(case)
+        return recovery.write_recovery(self.current_case())
 
 
 def _ask_restore_dialog(case_path: Path) -> bool:

@@ -1,0 +1,593 @@
+"""Case ↔ napari layers: one layer per annotation type, attributes in ``layer.features``.
+
+Layout
+------
+* The image: an Image layer whose ``scale`` is the pixel spacing in mm (only when
+  calibrated; 1 pixel otherwise) with matching ``units``, so napari's scale bar is
+  right. A cine is 3-D ``(frame, row, col)``; a single frame is 2-D (no slider).
+* Annotations: one layer per type, named ``"flannot: <type>"``. Types drawn as
+  lines/paths/polygons/rectangles use a Shapes layer; point types a Points layer.
+  A type allowing both families (the vertebra: centre point or 4-corner polygon)
+  gets its second family in ``"flannot: <type> (shapes)"`` / ``"... (points)"``.
+* Data stay in pixel coordinates ``[row, col]`` (the case file's order); for a
+  cine each vertex is ``[frame, row, col]`` so scrubbing shows that frame's
+  annotations. Layer scales equal the image's so shapes line up in mm space.
+* ``layer.features`` columns: ``id level side instrument length_mm note author
+  created modified extra geometry_extra label`` — ``extra``/``geometry_extra``
+  are the annotation's and its geometry's unknown keys as JSON (kept for round
+  trips), ``label`` the text drawn next to the shape.
+* Rectangles: napari keeps 4 vertices; a rectangle stored with 2 corners is
+  written back with 2 corners while it stays axis-aligned.
+* Masks have no shapes equivalent: they are kept aside unchanged ("pass-through")
+  and written back on save.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    import napari
+
+    from flannot.io.image import FluoroImage
+    from flannot.model.annotation import Annotation
+    from flannot.model.case import Case
+    from flannot.napari.session import Session
+    from flannot.protocols import Protocol
+
+LAYER_PREFIX = "flannot: "
+FEATURE_COLUMNS = (
+    "id",
+    "level",
+    "side",
+    "instrument",
+    "length_mm",
+    "note",
+    "author",
+    "created",
+    "modified",
+    "extra",
+    "geometry_extra",
+    "label",
+)
+SHAPE_KINDS = {"line": "line", "path": "path", "polygon": "polygon", "rectangle": "rectangle"}
+_ID_PREFIX = {
+    "vertebra": "v",
+    "interlaminar_space": "ils",
+    "ligamentum_flavum": "lf",
+    "spinal_canal": "sc",
+    "epidural_contrast": "ec",
+    "cannula": "c",
+    "calibration": "cal",
+    "redaction": "red",
+}
+
+
+# ---------------------------------------------------------------------------- naming
+def family(kind: str) -> str | None:
+    """``"points"``, ``"shapes"`` or ``None`` (masks: not shown as a layer)."""
+    if kind == "point":
+        return "points"
+    if kind in SHAPE_KINDS:
+        return "shapes"
+    return None
+
+
+def primary_kind(protocol: Protocol, type_name: str) -> str:
+    """The geometry kind the dock draws first for ``type_name``."""
+    try:
+        return protocol.type(type_name).geometries[0]
+    except KeyError:
+        return "polygon"
+
+
+def layer_key(protocol: Protocol, type_name: str, kind: str | None = None) -> str:
+    """Key of the layer holding ``type_name`` annotations of geometry ``kind``.
+
+    The type's first geometry family gets the bare type name; the other family
+    gets ``"<type> (shapes)"`` or ``"<type> (points)"``.
+    """
+    main = family(primary_kind(protocol, type_name)) or "shapes"
+    fam = family(kind or primary_kind(protocol, type_name)) or "shapes"
+    return type_name if fam == main else f"{type_name} ({fam})"
+
+
+def key_type(key: str) -> str:
+    """The annotation type of a layer key."""
+    return key.split(" (", 1)[0]
+
+
+def layer_name(key: str) -> str:
+    return f"{LAYER_PREFIX}{key}"
+
+
+def label_for(type_name: str, row: dict[str, Any]) -> str:
+    """Text drawn next to an annotation, e.g. ``"L4-L5 left portal"`` or ``"10.0 mm"``."""
+    parts = [str(row.get(k) or "") for k in ("level", "side", "instrument")]
+    text = " ".join(p.replace("_", " ") for p in parts if p)
+    length = row.get("length_mm")
+    if type_name == "calibration" and length is not None and not pd.isna(length):
+        text = f"{float(length):g} mm (calibration)"
+    return text
+
+
+# ---------------------------------------------------------------------------- image
+def layer_ndim(image: FluoroImage | None) -> int:
+    """2 for a single frame, 3 (frame, row, col) for a cine."""
+    return 3 if image is not None and image.n_frames > 1 else 2
+
+
+def image_scale(image: FluoroImage) -> tuple[tuple[float, ...], tuple[str, ...]]:
+    """Layer ``scale`` and ``units``: mm only when the image is calibrated."""
+    if image.spacing_mm is not None and image.calibration != "uncalibrated":
+        scale: tuple[float, ...] = (float(image.spacing_mm[0]), float(image.spacing_mm[1]))
+        units: tuple[str, ...] = ("mm", "mm")
+    else:
+        scale, units = (1.0, 1.0), ("pixel", "pixel")
+    if layer_ndim(image) == 3:
+        scale, units = (1.0, *scale), ("pixel", *units)
+    return scale, units
+
+
+def image_layer_name(image: FluoroImage) -> str:
+    stem = Path(str(image.path)).name or "image"
+    spacing = (
+        f"{image.spacing_mm[1]:.3g} mm/px {image.calibration}"
+        if image.spacing_mm is not None
+        else "uncalibrated, pixels"
+    )
+    return f"{stem} [{image.view}, {spacing}]"
+
+
+def image_metadata(image: FluoroImage) -> dict[str, Any]:
+    return {
+        "flannot_image": True,
+        "calibration": image.calibration,
+        "calibration_note": image.calibration_note,
+        "spacing_mm": None if image.spacing_mm is None else tuple(image.spacing_mm),
+        "view": image.view,
+        "path": str(image.path),
+    }
+
+
+def _frame_data(image: FluoroImage) -> Any:
+    """A 2-D frame for single-frame images, else a lazy dask array (one chunk per frame)."""
+    frames = image.frames
+    if image.n_frames == 1:
+        return np.asarray(frames[0])
+    import dask.array as da
+
+    chunks = (1, *tuple(frames.shape[1:]))
+    return da.from_array(frames, chunks=chunks, asarray=True, fancy=False, lock=False)
+
+
+def contrast_limits(image: FluoroImage, first_frame: np.ndarray | None = None) -> list[float]:
+    """Centre ± width/2 of the first window preset, else the frame's 0.5–99.5 percentiles."""
+    windows = list(getattr(image, "windows", None) or [])
+    if windows:
+        w = windows[0]
+        lo, hi = float(w.center) - float(w.width) / 2, float(w.center) + float(w.width) / 2
+        if hi > lo:
+            return [lo, hi]
+    frame = np.asarray(image.frames[0]) if first_frame is None else first_frame
+    lo, hi = (float(v) for v in np.percentile(frame, [0.5, 99.5]))
+    return [lo, hi if hi > lo else lo + 1.0]
+
+
+def make_image_layer(image: FluoroImage) -> Any:
+    """The Image layer for ``image`` (scale, units, window, calibration metadata), not added."""
+    from napari.layers import Image
+
+    data = _frame_data(image)
+    scale, units = image_scale(image)
+    kwargs: dict[str, Any] = {}
+    if image.is_rgb:
+        kwargs["rgb"] = True
+    else:
+        first = data if image.n_frames == 1 else None
+        kwargs["contrast_limits"] = contrast_limits(image, first)
+        kwargs["colormap"] = "gray"
+    return Image(
+        data,
+        name=image_layer_name(image),
+        scale=scale,
+        units=units,
+        metadata=image_metadata(image),
+        **kwargs,
+    )
+
+
+def add_image_layer(viewer: napari.Viewer, image: FluoroImage) -> Any:
+    """Add ``image`` as an Image layer to ``viewer`` and return the layer."""
+    return viewer.add_layer(make_image_layer(image))
+
+
+def apply_image_calibration(session: Session) -> None:
+    """Push the session image's spacing to the image layer and every annotation layer."""
+    image = session.image
+    scale, units = image_scale(image)
+    layers = [session.image_layer, *session.annotation_layers().values()]
+    for layer in layers:
+        if layer is None:
+            continue
+        layer.scale = scale
+        layer.units = units
+    if session.image_layer is not None:
+        session.image_layer.name = image_layer_name(image)
+        session.image_layer.metadata.update(image_metadata(image))
+    session.viewer.reset_view()
+
+
+# ---------------------------------------------------------------------------- annotations
+def _style(session: Session) -> dict[str, float]:
+    image = session.image
+    size = max(image.rows, image.cols) if image is not None else 512
+    return {"edge_width": max(1.5, size / 350), "point_size": max(6.0, size / 55)}
+
+
+def empty_features(n: int = 0) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([None] * n, dtype=object) for c in FEATURE_COLUMNS})
+
+
+def default_features(type_name: str) -> dict[str, Any]:
+    return {
+        c: ("" if c in ("id", "note", "label", "extra", "geometry_extra") else None)
+        for c in FEATURE_COLUMNS
+    }
+
+
+def _text(color: str) -> dict[str, Any]:
+    return {
+        "string": "{label}",
+        "color": color,
+        "size": 11,
+        "anchor": "upper_left",
+        "translation": (0, 0),
+        "blending": "translucent",
+    }
+
+
+def make_layer(
+    session: Session,
+    type_name: str,
+    kind: str | None,
+    annotations: list[Annotation],
+) -> Any:
+    """Build the (not yet added) layer for ``type_name``/``kind`` holding ``annotations``."""
+    from napari.layers import Points, Shapes
+
+    protocol = session.protocol
+    kind = kind or primary_kind(protocol, type_name)
+    key = layer_key(protocol, type_name, kind)
+    try:
+        color = protocol.type(type_name).color
+    except KeyError:
+        color = "#ffff00"
+    ndim = layer_ndim(session.image)
+    scale, units = image_scale(session.image) if session.image is not None else (None, None)
+    style = _style(session)
+    rows = [_features_row(type_name, a) for a in annotations]
+    features = pd.DataFrame(rows, columns=list(FEATURE_COLUMNS)) if rows else empty_features()
+    features = features.astype(object)
+    common = {
+        "name": layer_name(key),
+        "ndim": ndim,
+        "scale": scale,
+        "units": units,
+        "features": features,
+        "text": _text(color),
+        "metadata": {"flannot_key": key, "flannot_type": type_name},
+    }
+    if family(kind) == "points":
+        data = np.array([_coords(a, ndim)[0] for a in annotations], dtype=float).reshape(-1, ndim)
+        layer = Points(
+            data,
+            size=style["point_size"],
+            face_color=color,
+            border_color="black",
+            border_width=0.1,
+            symbol="disc",
+            **common,
+        )
+    else:
+        shapes = [_coords(a, ndim) for a in annotations]
+        types = [SHAPE_KINDS[a.geometry.kind] for a in annotations]
+        layer = Shapes(
+            shapes if shapes else None,
+            shape_type=types if types else "polygon",
+            edge_color=color,
+            face_color=_transparent(color, 0.18 if kind in ("polygon", "rectangle") else 0.0),
+            edge_width=style["edge_width"],
+            **common,
+        )
+        layer.current_edge_color = color
+        layer.current_face_color = _transparent(color, 0.18)
+        layer.current_edge_width = style["edge_width"]
+    layer.feature_defaults = default_features(type_name)
+    return layer
+
+
+def _transparent(color: str, alpha: float) -> np.ndarray:
+    from napari.utils.colormaps.standardize_color import transform_color
+
+    rgba = transform_color(color)[0].copy()
+    rgba[3] = alpha
+    return rgba
+
+
+def _coords(a: Annotation, ndim: int) -> np.ndarray:
+    pts = np.asarray(a.geometry.points, dtype=float).reshape(-1, 2)
+    if ndim == 3:
+        pts = np.column_stack([np.full(len(pts), float(a.frame or 0)), pts])
+    return pts
+
+
+def _features_row(type_name: str, a: Annotation) -> dict[str, Any]:
+    row = {
+        "id": a.id,
+        "level": a.level,
+        "side": a.side,
+        "instrument": a.instrument,
+        "length_mm": a.length_mm,
+        "note": a.note or "",
+        "author": a.author,
+        "created": a.created,
+        "modified": a.modified,
+        "extra": json.dumps(a.extra) if a.extra else "",
+        "geometry_extra": json.dumps(a.geometry.extra) if a.geometry.extra else "",
+    }
+    row["label"] = label_for(type_name, row)
+    return row
+
+
+def case_to_layers(session: Session, case: Case) -> tuple[dict[str, Any], list[Annotation]]:
+    """Layers for ``case``'s annotations (by layer key) and the pass-through ones (masks).
+
+    Every type of the protocol gets a layer (empty ones too), so the Annotate
+    dock and the user find them all in the layer list.
+    """
+    protocol = session.protocol
+    groups: dict[tuple[str, str], list[Annotation]] = {}
+    passthrough: list[Annotation] = []
+    for a in case.annotations:
+        fam = family(a.geometry.kind)
+        if fam is None:
+            passthrough.append(a)
+            continue
+        kind = "point" if fam == "points" else a.geometry.kind
+        key = layer_key(protocol, a.type, kind)
+        groups.setdefault((key, a.type), []).append(a)
+    for t in protocol.types:
+        key = layer_key(protocol, t.name, t.geometries[0])
+        if family(t.geometries[0]) is not None:
+            groups.setdefault((key, t.name), [])
+    layers: dict[str, Any] = {}
+    for (key, type_name), anns in groups.items():
+        kind = "point" if key.endswith("(points)") else None
+        if kind is None and anns:
+            kind = "point" if family(anns[0].geometry.kind) == "points" else anns[0].geometry.kind
+        if kind is None:
+            kind = primary_kind(protocol, type_name)
+        layers[key] = make_layer(session, type_name, kind, anns)
+    return layers, passthrough
+
+
+def _clean(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def layer_annotations(session: Session, layer: Any) -> list[Annotation]:
+    """The annotations a flannot layer shows, in layer order."""
+    from flannot.model.annotation import Annotation, Geometry
+
+    key = layer.metadata.get("flannot_key") or layer.name.removeprefix(LAYER_PREFIX)
+    type_name = layer.metadata.get("flannot_type") or key_type(key)
+    features = layer.features
+    ndim = layer.ndim
+    is_points = not hasattr(layer, "shape_type")
+    if is_points:
+        items = [(np.asarray(p, dtype=float).reshape(1, -1), "point") for p in layer.data]
+    else:
+        items = [
+            (np.asarray(d, dtype=float), st)
+            for d, st in zip(layer.data, layer.shape_type, strict=True)
+        ]
+    out = []
+    for i, (coords, shape_type) in enumerate(items):
+        row = {c: _clean(features[c].iloc[i]) if c in features else None for c in FEATURE_COLUMNS}
+        frame = 0
+        if ndim == 3:
+            frame = int(round(float(coords[0, 0])))
+            coords = coords[:, 1:]
+        kind = "point" if is_points else shape_type
+        extra = json.loads(row["extra"]) if row.get("extra") else {}
+        gextra = json.loads(row["geometry_extra"]) if row.get("geometry_extra") else {}
+        length = row.get("length_mm")
+        out.append(
+            Annotation(
+                id=str(row["id"]),
+                type=type_name,
+                geometry=Geometry(
+                    kind=kind, points=np.array(coords[:, -2:], dtype=float), extra=gextra
+                ),
+                frame=frame,
+                level=row.get("level") or None,
+                side=row.get("side") or None,
+                instrument=row.get("instrument") or None,
+                length_mm=None if length in (None, "") else float(length),
+                note=row.get("note") or "",
+                author=row.get("author"),
+                created=row.get("created"),
+                modified=row.get("modified"),
+                extra=extra,
+            )
+        )
+    return out
+
+
+def _geometry_equal(a: Annotation, b: Annotation) -> bool:
+    pa, pb = np.asarray(a.geometry.points), np.asarray(b.geometry.points)
+    return a.geometry.kind == b.geometry.kind and pa.shape == pb.shape and np.allclose(pa, pb)
+
+
+def _rectangle_as_stored(a: Annotation, old: Annotation | None) -> Annotation:
+    """napari gives 4 rectangle vertices; keep a 2-corner rectangle as 2 corners."""
+    pts = a.geometry.points
+    if a.geometry.kind != "rectangle" or len(pts) != 4:
+        return a
+    if old is None or old.geometry.kind != "rectangle" or len(old.geometry.points) != 2:
+        return a
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    axis_aligned = all(np.isclose(p[0], lo[0]) or np.isclose(p[0], hi[0]) for p in pts) and all(
+        np.isclose(p[1], lo[1]) or np.isclose(p[1], hi[1]) for p in pts
+    )
+    if not axis_aligned:
+        return a
+    o = old.geometry.points
+    if np.allclose(np.sort(o, axis=0), np.array([lo, hi])):
+        corners = o.copy()  # same box: the stored corners, in their order
+    else:
+        corners = np.array([lo, hi])
+    geometry = replace(a.geometry, points=corners)
+    return replace(a, geometry=geometry)
+
+
+def _same(a: Annotation, b: Annotation) -> bool:
+    fields = ("type", "frame", "level", "side", "instrument", "length_mm", "note", "extra")
+    return _geometry_equal(a, b) and all(getattr(a, f) == getattr(b, f) for f in fields)
+
+
+def layers_to_case(session: Session) -> Case:
+    """The session's case rebuilt from its layers (unchanged annotations kept as loaded).
+
+    An annotation whose geometry or attributes changed gets a new ``modified``
+    time; the case keeps its image record (with the session's calibration).
+    """
+    base = session.case
+    before = {a.id: a for a in base.annotations}
+    anns: list[Annotation] = []
+    for layer in session.annotation_layers().values():
+        ensure_ids(session, layer)
+        for a in layer_annotations(session, layer):
+            old = before.get(a.id)
+            a = _rectangle_as_stored(a, old)
+            if old is not None and _same(old, a):
+                anns.append(old)
+            else:
+                if a.modified is None or old is not None:
+                    a = replace(a, modified=_now())
+                if a.created is None:
+                    a = replace(a, created=a.modified)
+                anns.append(a)
+    anns.extend(session._passthrough)
+    # keep the case file's order for annotations that were there; new ones at the end
+    order = {a.id: i for i, a in enumerate(base.annotations)}
+    anns.sort(key=lambda a: order.get(a.id, len(order)))
+    case = replace(base, annotations=anns)
+    image = session.image
+    if image is not None and base.image is not None:
+        spacing = None if image.spacing_mm is None else [float(s) for s in image.spacing_mm]
+        if list(base.image.spacing_mm or []) != list(spacing or []) or (
+            base.image.calibration != image.calibration
+        ):
+            case = replace(
+                case,
+                image=replace(base.image, spacing_mm=spacing, calibration=image.calibration),
+            )
+    # dataclasses.replace drops the init=False file binding the save conflict check needs
+    for attr in ("_file", "_stamp"):
+        if hasattr(base, attr):
+            setattr(case, attr, getattr(base, attr))
+    return case
+
+
+# ---------------------------------------------------------------------------- ids, labels
+def all_ids(session: Session) -> set[str]:
+    ids = {a.id for a in session._passthrough}
+    for layer in session.annotation_layers().values():
+        if "id" in layer.features:
+            ids.update(str(v) for v in layer.features["id"] if v)
+    return ids
+
+
+def new_id(type_name: str, taken: set[str]) -> str:
+    """A short id not in ``taken``: ``lf1``, ``lf2``, ``v1`` …"""
+    prefix = _ID_PREFIX.get(type_name, type_name[:3])
+    n = 1
+    while f"{prefix}{n}" in taken:
+        n += 1
+    return f"{prefix}{n}"
+
+
+def ensure_ids(session: Session, layer: Any) -> bool:
+    """Give every new shape/point in ``layer`` an id, creation time and label; True if any."""
+    features = layer.features
+    if len(features) == 0 or "id" not in features:
+        return False
+    missing = [i for i, v in enumerate(features["id"]) if not v or pd.isna(v)]
+    if not missing:
+        return False
+    type_name = layer.metadata.get("flannot_type") or key_type(layer.metadata["flannot_key"])
+    taken = all_ids(session)
+    features = features.copy()
+    now = _now()
+    for i in missing:
+        ident = new_id(type_name, taken)
+        taken.add(ident)
+        features.iat[i, features.columns.get_loc("id")] = ident
+        if "created" in features and not features["created"].iloc[i]:
+            features.iat[i, features.columns.get_loc("created")] = now
+            features.iat[i, features.columns.get_loc("modified")] = now
+    _set_features(layer, type_name, features)
+    return True
+
+
+def _set_features(layer: Any, type_name: str, features: pd.DataFrame) -> None:
+    features = features.astype(object)
+    features["label"] = [label_for(type_name, r) for r in features.to_dict("records")]
+    layer.features = features
+    layer.refresh_text()
+
+
+def set_attributes(session: Session, layer: Any, indices: list[int], **values: Any) -> None:
+    """Set feature columns (level, side, note …) of some shapes and refresh their labels."""
+    type_name = layer.metadata.get("flannot_type") or key_type(layer.metadata["flannot_key"])
+    features = layer.features.copy().astype(object)
+    for col, value in values.items():
+        for i in indices:
+            features.iat[i, features.columns.get_loc(col)] = value
+    _set_features(layer, type_name, features)
+    session.mark_changed(layer)
+
+
+def find_annotation(session: Session, annotation_id: str) -> tuple[Any, int, int | None] | None:
+    """``(layer, index, frame)`` of an annotation shown in a layer, or ``None``."""
+    for layer in session.annotation_layers().values():
+        ids = list(layer.features["id"]) if "id" in layer.features else []
+        if annotation_id in ids:
+            i = ids.index(annotation_id)
+            frame = None
+            if layer.ndim == 3:
+                coords = layer.data[i] if hasattr(layer, "shape_type") else layer.data[i : i + 1]
+                frame = int(round(float(np.asarray(coords)[0, 0])))
+            return layer, i, frame
+    return None

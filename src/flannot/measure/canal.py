@@ -1,0 +1,107 @@
+"""Spinal canal: area, widths across its long axis, LF encroachment, stenosis grade."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from flannot.measure import geometry as g
+from flannot.measure import regions
+from flannot.measure.context import Context, norm_level
+from flannot.measure.rows import Row, RowMaker
+
+# Verbiest's sagittal canal diameter: normal > 13 mm, relative 10-13 mm, absolute < 10 mm
+RELATIVE_MM = 13.0
+ABSOLUTE_MM = 10.0
+N_SECTIONS = 201
+END_TRIM = 0.05  # always skip the outermost 5 % of the length at each end
+CAP_ZONE = 0.35  # cap edges are looked for within this fraction of each end
+ENCROACH_CELLS = 40_000  # grid for the LF overlap: ~0.1 mm cells on a typical canal
+
+
+def stenosis_grade(min_width_mm: float) -> str:
+    """``normal`` (> 13 mm), ``relative`` (10-13 mm) or ``absolute`` (< 10 mm) — Verbiest."""
+    if min_width_mm > RELATIVE_MM:
+        return "normal"
+    if min_width_mm >= ABSOLUTE_MM:
+        return "relative"
+    return "absolute"
+
+
+def cross_sections(outline_mm: np.ndarray) -> np.ndarray:
+    """Widths (chord lengths) across the long axis, end caps excluded.
+
+    The long axis is the long side of the minimum-area enclosing rectangle.
+    Sections perpendicular to it are taken at ``N_SECTIONS`` positions. A
+    section belongs to an end cap when one of its ends runs along an edge
+    steeper than 45° to the axis (``|dv/du| > 1``) within ``CAP_ZONE`` of that end;
+    every section from there to the end is dropped, as are the outer ``END_TRIM``.
+    """
+    rect = g.min_area_rectangle(outline_mm)
+    axis = rect.long_axis
+    normal = np.array([-axis[1], axis[0]])
+    uv = np.stack([outline_mm @ axis, outline_mm @ normal], axis=1)
+    u0, u1 = uv[:, 0].min(), uv[:, 0].max()
+    length = u1 - u0
+    if length <= 0:
+        return np.zeros(0)
+    ts = np.linspace(u0 + END_TRIM * length, u1 - END_TRIM * length, N_SECTIONS)
+    widths, lo, hi = g.chords(uv, ts)
+    hit = widths > 0
+    steep = np.zeros(len(ts), bool)
+    if hit.sum() >= 3:
+        with np.errstate(invalid="ignore"):
+            steep = (np.abs(np.gradient(lo, ts)) > 1) | (np.abs(np.gradient(hi, ts)) > 1)
+        steep &= hit
+    keep = hit.copy()
+    k_zone = int(np.ceil(CAP_ZONE * N_SECTIONS))
+    low = np.flatnonzero(steep[:k_zone])
+    if low.size:
+        keep[: low[-1] + 1] = False
+    high = np.flatnonzero(steep[N_SECTIONS - k_zone :])
+    if high.size:
+        keep[N_SECTIONS - k_zone + high[0] :] = False
+    if not keep.any():  # all cap (a stubby outline): fall back to the middle sections
+        keep = hit
+    return widths[keep]
+
+
+def lf_encroachment(ctx: Context, canal: Any, region) -> float | None:
+    """% of the canal's area covered by same-level LF (both sides, union); ``None`` if no LF."""
+    lfs = ctx.find(canal.frame or 0, "ligamentum_flavum", norm_level(canal.level))
+    if not lfs:
+        return None
+    out = region.outline
+    grid = regions.grid_for_box(out.min(axis=0), out.max(axis=0), ctx.spacing, ENCROACH_CELLS)
+    inside = ctx.cells_inside(canal, grid)
+    if inside is None or not inside.any():
+        return None
+    covered = np.zeros_like(inside)
+    for lf in lfs:
+        cells = ctx.cells_inside(lf, grid)
+        if cells is not None:
+            covered |= cells
+    return 100.0 * np.count_nonzero(covered & inside) / np.count_nonzero(inside)
+
+
+def measure_canal(ctx: Context, ann: Any, row: RowMaker) -> list[Row]:
+    """Rows for one ``spinal_canal`` region."""
+    region = ctx.region(ann)
+    if region is None:
+        return []
+    u = ctx.units
+    out = [row("area", ctx.area(region), u.area)]
+    widths = cross_sections(g.to_mm(region.outline, ctx.spacing))
+    if widths.size:
+        min_w = float(widths.min())
+        out += [
+            row("min_width", min_w, u.length),
+            row("mean_width", float(widths.mean()), u.length),
+        ]
+    enc = lf_encroachment(ctx, ann, region)
+    if enc is not None:
+        out.append(row("lf_encroachment", enc, "%"))
+    if widths.size and u.calibrated:  # mm thresholds: no grade from pixels
+        out.append(row("stenosis_grade", stenosis_grade(min_w)))
+    return out

@@ -1,0 +1,173 @@
+"""What every per-type measure needs: units, neighbours in the frame, cached rasters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from skimage.measure import approximate_polygon
+
+from flannot.measure import geometry as g
+from flannot.measure import regions
+from flannot.measure.units import Units
+from flannot.model import rle
+
+REGION_KINDS = ("polygon", "rectangle", "mask")
+
+
+def norm_level(level: Any) -> str | None:
+    """Canonical level name (``L4/L5`` → ``L4-L5``); unknown spellings are kept as given."""
+    if level is None or level == "":
+        return None
+    try:
+        from flannot.model.levels import normalize_level
+    except ImportError:  # pragma: no cover - the model is part of the package
+        return str(level)
+    try:
+        return normalize_level(str(level))
+    except ValueError:
+        return str(level)
+
+
+@dataclass
+class Region:
+    """A polygon or mask annotation ready to measure.
+
+    ``polygon`` is the exact outline for polygons (``None`` for masks);
+    ``outline`` is the polygon or, for masks, the traced and simplified outline.
+    The supersampled raster and its distance map are built on first use only
+    (canals and interlaminar spaces are measured on the outline alone).
+    """
+
+    polygon: np.ndarray | None
+    outline: np.ndarray
+    mask: np.ndarray | None
+    spacing: tuple[float, float]
+    _raster: regions.Raster | None = None
+    _dist: np.ndarray | None = None
+
+    @property
+    def raster(self) -> regions.Raster:
+        if self._raster is None:
+            if self.polygon is not None:
+                self._raster = regions.rasterize_polygon(self.polygon, self.spacing)
+            else:
+                self._raster = regions.rasterize_mask(self.mask, self.spacing)
+        return self._raster
+
+    @property
+    def dist(self) -> np.ndarray:
+        if self._dist is None:
+            self._dist = regions.boundary_distance(self.raster)
+        return self._dist
+
+
+@dataclass
+class Context:
+    """One case being measured."""
+
+    case_id: str
+    units: Units
+    annotations: list[Any]
+    _regions: dict[int, Region | None] = field(default_factory=dict)
+    _masks: dict[int, np.ndarray | None] = field(default_factory=dict)
+
+    @property
+    def spacing(self) -> tuple[float, float]:
+        return self.units.spacing
+
+    def find(
+        self, frame: int, type_: str, level: str | None = None, side: Any = ..., *, any_level=False
+    ) -> list[Any]:
+        """Annotations of ``type_`` in ``frame`` with the same level (and side unless ``...``)."""
+        out = []
+        for a in self.annotations:
+            if a.type != type_ or int(a.frame or 0) != int(frame):
+                continue
+            if not any_level and norm_level(a.level) != level:
+                continue
+            if side is not ... and getattr(a, "side", None) != side:
+                continue
+            out.append(a)
+        return out
+
+    def mask(self, ann: Any) -> np.ndarray | None:
+        """The decoded full-image mask of a ``mask`` annotation (``None`` if empty)."""
+        key = id(ann)
+        if key not in self._masks:
+            rle_dict = ann.geometry.mask
+            m = rle.decode(rle_dict) if rle_dict else None
+            self._masks[key] = m if m is not None and m.any() else None
+        return self._masks[key]
+
+    def polygon(self, ann: Any) -> np.ndarray | None:
+        """Polygon vertices (pixels) of a polygon/rectangle annotation, ``None`` otherwise."""
+        geom = ann.geometry
+        if geom.kind not in ("polygon", "rectangle"):
+            return None
+        pts = g.as_points(geom.points)
+        if geom.kind == "rectangle" and len(pts) == 2:  # two opposite corners
+            (r0, c0), (r1, c1) = pts
+            pts = np.array([[r0, c0], [r0, c1], [r1, c1], [r1, c0]], float)
+        if len(pts) < 3 or not np.isfinite(pts).all() or g.polygon_area(pts) <= 0:
+            return None
+        return pts
+
+    def region(self, ann: Any) -> Region | None:
+        """The :class:`Region` of a polygon/rectangle/mask annotation (cached)."""
+        key = id(ann)
+        if key in self._regions:
+            return self._regions[key]
+        region = None
+        if ann.geometry.kind == "mask":
+            m = self.mask(ann)
+            if m is not None:
+                contour = regions.mask_contour(m)
+                if contour is not None:
+                    # the traced staircase, simplified to within half a pixel
+                    outline = approximate_polygon(contour, tolerance=0.5)
+                    region = Region(None, outline, m, self.spacing)
+        else:
+            poly = self.polygon(ann)
+            if poly is not None:
+                region = Region(poly, poly, None, self.spacing)
+        self._regions[key] = region
+        return region
+
+    def area(self, region: Region) -> float:
+        """Area in mm² (px² uncalibrated): exact for polygons, pixel count for masks."""
+        sr, sc = self.spacing
+        if region.polygon is not None:
+            return g.polygon_area(region.polygon) * sr * sc
+        return float(np.count_nonzero(region.mask)) * sr * sc
+
+    def cells_inside(self, ann: Any, raster: regions.Raster) -> np.ndarray | None:
+        """Which cells of ``raster``'s grid lie inside annotation ``ann``'s region."""
+        if ann.geometry.kind == "mask":
+            m = self.mask(ann)
+            if m is None:
+                return None
+            ii = np.rint(raster.origin[0] + np.arange(raster.mask.shape[0]) * raster.step[0])
+            jj = np.rint(raster.origin[1] + np.arange(raster.mask.shape[1]) * raster.step[1])
+            ok_i = (ii >= 0) & (ii < m.shape[0])
+            ok_j = (jj >= 0) & (jj < m.shape[1])
+            out = np.zeros(raster.mask.shape, bool)
+            sub = m[np.ix_(ii[ok_i].astype(int), jj[ok_j].astype(int))]
+            out[np.ix_(ok_i, ok_j)] = sub
+            return out
+        poly = self.polygon(ann)
+        return None if poly is None else regions.draw_polygon(raster, poly)
+
+    def contains(self, ann: Any, point_px: np.ndarray) -> bool | None:
+        """Whether ``point_px`` lies inside the region of ``ann`` (``None``: no region)."""
+        if ann.geometry.kind == "mask":
+            m = self.mask(ann)
+            if m is None:
+                return None
+            r, c = np.rint(point_px).astype(int)
+            return bool(0 <= r < m.shape[0] and 0 <= c < m.shape[1] and m[r, c])
+        poly = self.polygon(ann)
+        if poly is None:
+            return None
+        return bool(g.points_in_polygon(np.asarray(point_px, float)[None], poly)[0])

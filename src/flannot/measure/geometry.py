@@ -1,0 +1,267 @@
+"""Pure vector geometry on ``(N, 2)`` ``[row, col]`` arrays.
+
+Everything here works in whatever unit the coordinates are in: callers convert
+pixel coordinates to millimetres first with :func:`to_mm` (``points * spacing``),
+which is what makes every measure right for anisotropic pixels (row_mm ≠ col_mm).
+Angles are computed on those scaled coordinates too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import ConvexHull, QhullError
+from scipy.spatial.distance import pdist
+
+_EPS = 1e-12
+
+
+def as_points(points: object) -> np.ndarray:
+    """``points`` as a float ``(N, 2)`` array (``[row, col]``)."""
+    arr = np.asarray(points, dtype=float)
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise ValueError(f"expected an (N, 2) array of [row, col] points, got shape {arr.shape}")
+    return arr
+
+
+def to_mm(points: np.ndarray, spacing: tuple[float, float]) -> np.ndarray:
+    """Scale pixel ``[row, col]`` coordinates by ``spacing = (row_mm, col_mm)``."""
+    return as_points(points) * np.asarray(spacing, dtype=float)
+
+
+def distance(p: np.ndarray, q: np.ndarray) -> float:
+    """Euclidean distance between two points."""
+    return float(np.hypot(*(np.asarray(q, float) - np.asarray(p, float))))
+
+
+def polyline_length(points: np.ndarray) -> float:
+    """Length of an open polyline."""
+    pts = as_points(points)
+    return float(np.hypot(*np.diff(pts, axis=0).T).sum()) if len(pts) > 1 else 0.0
+
+
+def angle_between_deg(u: np.ndarray, v: np.ndarray) -> float:
+    """Angle in degrees (0–180) between two direction vectors."""
+    u = np.asarray(u, float)
+    v = np.asarray(v, float)
+    nu, nv = np.hypot(*u), np.hypot(*v)
+    if nu < _EPS or nv < _EPS:
+        return float("nan")
+    # atan2 of cross and dot is accurate for tiny and near-180° angles, unlike acos
+    cross = u[0] * v[1] - u[1] * v[0]
+    return float(np.degrees(np.arctan2(abs(cross), float(np.dot(u, v)))))
+
+
+def acute_angle_deg(u: np.ndarray, v: np.ndarray) -> float:
+    """Acute angle in degrees (0–90) between two undirected lines."""
+    a = angle_between_deg(u, v)
+    return a if np.isnan(a) else min(a, 180.0 - a)
+
+
+def angle_to_horizontal_deg(v: np.ndarray) -> float:
+    """Acute angle in degrees between direction ``v = (d_row, d_col)`` and the image rows."""
+    return acute_angle_deg(v, np.array([0.0, 1.0]))
+
+
+def polygon_area(points: np.ndarray) -> float:
+    """Area of a simple polygon (shoelace formula), always ≥ 0."""
+    pts = as_points(points)
+    if len(pts) < 3:
+        return 0.0
+    y, x = pts[:, 0], pts[:, 1]
+    return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2.0)
+
+
+def hull_points(points: np.ndarray) -> np.ndarray:
+    """Vertices of the convex hull (all points when the hull is degenerate)."""
+    pts = as_points(points)
+    if len(pts) < 3:
+        return pts
+    try:
+        return pts[ConvexHull(pts).vertices]
+    except (QhullError, ValueError):  # collinear or repeated points
+        return pts
+
+
+def max_feret(points: np.ndarray) -> float:
+    """Maximum Feret (caliper) diameter: largest distance between two hull vertices."""
+    hull = hull_points(points)
+    if len(hull) < 2:
+        return 0.0
+    return float(pdist(hull).max())
+
+
+@dataclass(frozen=True)
+class Rectangle:
+    """An oriented rectangle: centre, two unit axes and the side length along each."""
+
+    center: np.ndarray
+    axis_a: np.ndarray
+    length_a: float
+    axis_b: np.ndarray
+    length_b: float
+
+    @property
+    def long_axis(self) -> np.ndarray:
+        return self.axis_a if self.length_a >= self.length_b else self.axis_b
+
+    @property
+    def area(self) -> float:
+        return self.length_a * self.length_b
+
+
+def min_area_rectangle(points: np.ndarray) -> Rectangle:
+    """Minimum-area enclosing rectangle (rotating calipers over the hull's edge directions)."""
+    hull = hull_points(points)
+    if len(hull) < 2:
+        c = hull.mean(axis=0) if len(hull) else np.zeros(2)
+        return Rectangle(c, np.array([0.0, 1.0]), 0.0, np.array([1.0, 0.0]), 0.0)
+    edges = np.roll(hull, -1, axis=0) - hull
+    norms = np.hypot(edges[:, 0], edges[:, 1])
+    keep = norms > _EPS
+    axes = edges[keep] / norms[keep, None]  # (E, 2) candidate directions
+    normals = np.stack([-axes[:, 1], axes[:, 0]], axis=1)
+    pa = hull @ axes.T  # (H, E) projections
+    pb = hull @ normals.T
+    ext_a = pa.max(axis=0) - pa.min(axis=0)
+    ext_b = pb.max(axis=0) - pb.min(axis=0)
+    best = int(np.argmin(ext_a * ext_b))
+    mid_a = (pa[:, best].max() + pa[:, best].min()) / 2
+    mid_b = (pb[:, best].max() + pb[:, best].min()) / 2
+    center = mid_a * axes[best] + mid_b * normals[best]
+    return Rectangle(center, axes[best], float(ext_a[best]), normals[best], float(ext_b[best]))
+
+
+def point_segment_distances(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distances from each of ``points`` (K, 2) to each segment ``a[i]–b[i]``: shape (K, E)."""
+    p = np.asarray(points, float)[:, None, :]
+    a = np.asarray(a, float)[None, :, :]
+    ab = np.asarray(b, float)[None, :, :] - a
+    denom = np.maximum((ab**2).sum(-1), _EPS)
+    t = np.clip(((p - a) * ab).sum(-1) / denom, 0.0, 1.0)
+    closest = a + t[..., None] * ab
+    return np.hypot(*(p - closest).transpose(2, 0, 1))
+
+
+def distance_to_polyline(
+    points: np.ndarray, polyline: np.ndarray, closed: bool = False
+) -> np.ndarray:
+    """Distance from each point (K, 2) to an open (or closed) polyline: shape (K,)."""
+    line = as_points(polyline)
+    pts = np.atleast_2d(np.asarray(points, float))
+    if len(line) == 1:
+        return np.hypot(*(pts - line[0]).T)
+    a = line if closed else line[:-1]
+    b = np.roll(line, -1, axis=0) if closed else line[1:]
+    return point_segment_distances(pts, a, b).min(axis=1)
+
+
+def _segment_crossings(p: np.ndarray, q: np.ndarray, a: np.ndarray, b: np.ndarray) -> int:
+    """How many of the segments ``a[i]–b[i]`` the segment ``p–q`` properly crosses."""
+    r = q - p
+    s = b - a
+    denom = r[0] * s[:, 1] - r[1] * s[:, 0]
+    ap = a - p
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (ap[:, 0] * s[:, 1] - ap[:, 1] * s[:, 0]) / denom
+        u = (ap[:, 0] * r[1] - ap[:, 1] * r[0]) / denom
+    ok = (np.abs(denom) > _EPS) & (t >= 0) & (t <= 1) & (u >= 0) & (u < 1)
+    return int(ok.sum())
+
+
+def signed_distance_past_line(tip: np.ndarray, entry: np.ndarray, polyline: np.ndarray) -> float:
+    """Signed distance from ``tip`` to ``polyline``: + on the ``entry`` side, − once crossed.
+
+    The magnitude is the distance to the drawn polyline. The sign comes from
+    whether the straight path entry → tip crosses the polyline an odd number of
+    times; the polyline's end segments are extended far beyond the drawn ends so
+    that a tip that has gone past the line beside its drawn end still counts as
+    crossed.
+    """
+    tip = np.asarray(tip, float)
+    entry = np.asarray(entry, float)
+    line = as_points(polyline)
+    d = float(distance_to_polyline(tip[None], line)[0])
+    if len(line) < 2:
+        return d
+    reach = 10.0 * (
+        np.ptp(np.vstack([line, tip[None], entry[None]]), axis=0).max() + 1.0
+    )  # farther than anything in the scene
+    ext = line.copy()
+    for end, nxt in ((0, 1), (-1, -2)):
+        direction = line[end] - line[nxt]
+        n = np.hypot(*direction)
+        if n > _EPS:
+            ext[end] = line[end] + direction / n * reach
+    crossed = _segment_crossings(entry, tip, ext[:-1], ext[1:]) % 2 == 1
+    return -d if crossed else d
+
+
+def polygon_boundary_distance(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Distance from each point (K, 2) to the closed polygon's boundary: shape (K,)."""
+    return distance_to_polyline(points, polygon, closed=True)
+
+
+def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Boolean (K,): which points are inside the polygon (even–odd rule)."""
+    pts = np.atleast_2d(np.asarray(points, float))
+    poly = as_points(polygon)
+    y, x = poly[:, 0], poly[:, 1]
+    y2, x2 = np.roll(y, -1), np.roll(x, -1)
+    py, px = pts[:, 0:1], pts[:, 1:2]
+    straddles = (y > py) != (y2 > py)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_cross = x + (py - y) * (x2 - x) / (y2 - y)
+    return ((straddles & (px < x_cross)).sum(axis=1) % 2) == 1
+
+
+def area_moments_axis(polygon: np.ndarray) -> np.ndarray:
+    """Unit direction of the principal (long) axis of a polygon's area, from its exact moments."""
+    poly = as_points(polygon)
+    y, x = poly[:, 0], poly[:, 1]
+    y2, x2 = np.roll(y, -1), np.roll(x, -1)
+    cross = x * y2 - x2 * y
+    a = cross.sum() / 2
+    if abs(a) < _EPS:
+        return np.array([0.0, 1.0])
+    cx = ((x + x2) * cross).sum() / (6 * a)
+    cy = ((y + y2) * cross).sum() / (6 * a)
+    sxx = ((x * x + x * x2 + x2 * x2) * cross).sum() / (12 * a) - cx * cx
+    syy = ((y * y + y * y2 + y2 * y2) * cross).sum() / (12 * a) - cy * cy
+    sxy = ((x * y2 + 2 * x * y + 2 * x2 * y2 + x2 * y) * cross).sum() / (24 * a) - cx * cy
+    cov = np.array([[syy, sxy], [sxy, sxx]])  # [row, col] order
+    w, v = np.linalg.eigh(cov)
+    return v[:, int(np.argmax(w))]
+
+
+def chords(polygon_uv: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cross-sections of a polygon along the lines ``u = t`` for each ``t`` in ``ts``.
+
+    ``polygon_uv`` has columns ``(u, v)``. Each line is intersected with the
+    polygon's edges and the inside intervals (even–odd rule) are summed.
+
+    Returns
+    -------
+    lengths, v_lo, v_hi
+        The chord length per line and the ``v`` of its two outer ends (NaN where
+        the line misses the polygon).
+    """
+    poly = as_points(polygon_uv)
+    u, v = poly[:, 0], poly[:, 1]
+    u2, v2 = np.roll(u, -1), np.roll(v, -1)
+    t = np.asarray(ts, float)[:, None]
+    crosses = (u <= t) != (u2 <= t)  # half-open: each vertex counted once
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vv = v + (t - u) * (v2 - v) / (u2 - u)
+    vs = np.sort(np.where(crosses, vv, np.inf), axis=1)
+    n = crosses.sum(axis=1)
+    finite = np.where(np.isfinite(vs), vs, 0.0)
+    sign = np.where(np.arange(vs.shape[1]) % 2 == 0, -1.0, 1.0)
+    lengths = (finite * sign).sum(axis=1)
+    hit = n >= 2
+    lengths[~hit] = 0.0
+    rows = np.arange(len(t))
+    v_lo = np.where(hit, vs[:, 0], np.nan)
+    v_hi = np.where(hit, vs[rows, np.maximum(n - 1, 0)], np.nan)
+    return lengths, v_lo, v_hi

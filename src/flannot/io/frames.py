@@ -1,0 +1,330 @@
+"""Lazy frame arrays: decode one frame at a time, hold at most a couple.
+
+A :class:`FrameSource` knows where each frame's bytes live (a byte range of an
+uncompressed file, the fragments of an encapsulated one, a buffer for deflated
+files) and returns the *stored* values of one frame. :class:`LazyFrames` turns
+one or more sources into a numpy-like array ``(n, rows, cols[, 3])`` that
+napari, dask and numpy can slice; an optional :class:`PixelTransform` maps stored
+values to presentation values (modality LUT, MONOCHROME1 inversion).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from flannot.errors import FlannotError
+
+# frames kept decoded per LazyFrames: the one on screen and its neighbour
+CACHE_FRAMES = 2
+
+
+class FrameSource(Protocol):
+    """Where one file's frames live; ``read(i)`` returns frame ``i``'s stored values."""
+
+    path: Path
+    n_frames: int
+    frame_shape: tuple[int, ...]
+    dtype: np.dtype
+
+    def read(self, index: int) -> np.ndarray: ...
+
+
+def _fix_bits(arr: np.ndarray, bits_stored: int, signed: bool) -> np.ndarray:
+    """Clear unused high bits (unsigned) or sign-extend from Bits Stored (signed)."""
+    nbits = arr.dtype.itemsize * 8
+    if bits_stored >= nbits:
+        return arr
+    if signed:
+        shift = nbits - bits_stored
+        return (arr << shift) >> shift
+    return arr & arr.dtype.type((1 << bits_stored) - 1)
+
+
+@dataclass
+class NativeSource:
+    """Uncompressed frames: read exactly one frame's bytes from the file (or a buffer).
+
+    Parameters
+    ----------
+    path
+        The file (used for reading unless ``buffer`` is given, and in messages).
+    offset
+        Byte offset of the first pixel in the file or buffer.
+    n_frames, frame_shape, dtype
+        Geometry; ``dtype`` carries the byte order (``<u2``, ``>i2`` …).
+    bits_stored, signed
+        Used to mask unused high bits or sign-extend.
+    planar
+        Planar Configuration 1 (``RRR…GGG…BBB…``) for 3-sample data.
+    buffer
+        In-memory pixel data (deflated files are inflated by pydicom as a whole).
+    """
+
+    path: Path
+    offset: int
+    n_frames: int
+    frame_shape: tuple[int, ...]
+    dtype: np.dtype
+    bits_stored: int
+    signed: bool
+    planar: bool = False
+    buffer: bytes | None = None
+
+    @property
+    def frame_nbytes(self) -> int:
+        return int(np.prod(self.frame_shape)) * self.dtype.itemsize
+
+    def read(self, index: int) -> np.ndarray:
+        count = int(np.prod(self.frame_shape))
+        start = self.offset + index * self.frame_nbytes
+        if self.buffer is not None:
+            arr = np.frombuffer(self.buffer, self.dtype, count, start).copy()
+        else:
+            with open(self.path, "rb") as fh:
+                fh.seek(start)
+                arr = np.fromfile(fh, self.dtype, count)
+            if arr.size != count:
+                raise FlannotError(
+                    f"pixel data is truncated: frame {index} has {arr.size * self.dtype.itemsize}"
+                    f" of {self.frame_nbytes} bytes",
+                    self.path,
+                )
+        if not self.dtype.isnative:
+            arr = arr.byteswap().view(self.dtype.newbyteorder("="))
+        if len(self.frame_shape) == 3 and self.planar:
+            rows, cols, spp = self.frame_shape
+            arr = np.ascontiguousarray(arr.reshape(spp, rows, cols).transpose(1, 2, 0))
+        return _fix_bits(arr.reshape(self.frame_shape), self.bits_stored, self.signed)
+
+
+@dataclass
+class EncapsulatedSource:
+    """Compressed frames: read one frame's fragments and decode only those.
+
+    ``fragments[i]`` lists the ``(file offset, length)`` of frame ``i``'s fragments.
+    ``decode_options`` are the Image Pixel values pydicom's decoder needs.
+    """
+
+    path: Path
+    n_frames: int
+    frame_shape: tuple[int, ...]
+    dtype: np.dtype
+    transfer_syntax: str
+    fragments: list[list[tuple[int, int]]]
+    decode_options: dict[str, Any]
+
+    def frame_bytes(self, index: int) -> bytes:
+        parts = []
+        with open(self.path, "rb") as fh:
+            for offset, length in self.fragments[index]:
+                fh.seek(offset)
+                data = fh.read(length)
+                if len(data) != length:
+                    raise FlannotError(f"pixel data is truncated in frame {index}", self.path)
+                parts.append(data)
+        return b"".join(parts)
+
+    def read(self, index: int) -> np.ndarray:
+        from pydicom.encaps import encapsulate
+        from pydicom.pixels import get_decoder
+
+        data = self.frame_bytes(index)
+        decoder = get_decoder(self.transfer_syntax)
+        try:
+            arr, _ = decoder.as_array(
+                encapsulate([data]), index=0, number_of_frames=1, **self.decode_options
+            )
+        except Exception as exc:  # decoders raise many types; report one line
+            raise FlannotError(
+                f"cannot decode frame {index} ({self.transfer_syntax.name}): "
+                f"{type(exc).__name__}: {exc}".splitlines()[0],
+                self.path,
+            ) from exc
+        if arr.shape != self.frame_shape:
+            raise FlannotError(
+                f"frame {index} decoded to shape {arr.shape}, header says {self.frame_shape}",
+                self.path,
+            )
+        return arr.astype(self.dtype, copy=False)
+
+
+@dataclass(frozen=True)
+class PixelTransform:
+    """Stored values → presentation values: modality LUT then inversion.
+
+    ``apply(stored)`` computes ``slope * stored + intercept`` (or looks values
+    up in ``lut``), then, when ``invert``, ``lo + hi - value`` so that the
+    value range is kept and larger means brighter.
+    """
+
+    dtype: np.dtype
+    slope: float = 1.0
+    intercept: float = 0.0
+    lut: Callable[[np.ndarray], np.ndarray] | None = None
+    invert: bool = False
+    lo: float = 0.0
+    hi: float = 0.0
+
+    @property
+    def is_identity(self) -> bool:
+        return self.lut is None and self.slope == 1.0 and self.intercept == 0.0 and not self.invert
+
+    def apply(self, stored: np.ndarray) -> np.ndarray:
+        if self.is_identity:
+            return stored.astype(self.dtype, copy=False)
+        if self.lut is not None:
+            out = self.lut(stored).astype(self.dtype, copy=False)
+        elif self.dtype.kind == "f":
+            out = stored.astype(self.dtype)
+            if self.slope != 1.0:
+                out *= self.dtype.type(self.slope)
+            if self.intercept != 0.0:
+                out += self.dtype.type(self.intercept)
+        else:
+            out = stored.astype(self.dtype)
+            if self.slope != 1.0:
+                out *= self.dtype.type(self.slope)
+            if self.intercept != 0.0:
+                out += self.dtype.type(self.intercept)
+        if self.invert:
+            # lo + hi - v, computed in place without leaving the dtype's range
+            np.subtract(self.dtype.type(self.lo + self.hi), out, out=out)
+        return out
+
+
+class LazyFrames:
+    """A read-only, numpy-like ``(n, rows, cols[, 3])`` array decoded one frame at a time.
+
+    Indexing with an integer decodes that frame only; slices, lists and index
+    arrays on the first axis decode the frames they select; further indices
+    apply within the frames. ``np.asarray(frames)`` decodes everything. At most
+    ``CACHE_FRAMES`` decoded frames are kept.
+
+    Parameters
+    ----------
+    sources
+        One source per file, concatenated along the frame axis.
+    transform
+        Maps stored to presentation values; ``None`` keeps stored values.
+    """
+
+    def __init__(
+        self, sources: Sequence[FrameSource], transform: Sequence[PixelTransform] | None = None
+    ) -> None:
+        if not sources:
+            raise ValueError("no frame sources")
+        self._sources = list(sources)
+        self._transforms = list(transform) if transform is not None else None
+        self._starts = np.cumsum([0] + [s.n_frames for s in self._sources])
+        shapes = {s.frame_shape for s in self._sources}
+        if len(shapes) != 1:
+            raise ValueError(f"sources have different frame shapes: {sorted(shapes)}")
+        self._frame_shape = self._sources[0].frame_shape
+        if self._transforms is not None:
+            self._dtype = np.result_type(*[t.dtype for t in self._transforms])
+        else:
+            self._dtype = np.result_type(*[s.dtype for s in self._sources])
+        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        #: number of frames decoded so far (tests and benchmarks check laziness with it)
+        self.decode_count = 0
+
+    # --- numpy array protocol -------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (int(self._starts[-1]), *self._frame_shape)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self._dtype.itemsize
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        return f"LazyFrames(shape={self.shape}, dtype={self.dtype})"
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for i in range(len(self)):
+            yield self.frame(i)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        out = np.empty(self.shape, self._dtype)
+        for i in range(len(self)):
+            out[i] = self._decode(i)
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        if not isinstance(key, tuple):
+            key = (key,)
+        if any(k is None for k in key):  # np.newaxis: rare, keep it simple
+            return np.asarray(self)[key]
+        if key and key[0] is Ellipsis:
+            if len(key) - 1 >= self.ndim:  # the Ellipsis stands for nothing
+                key = key[1:]
+            else:
+                key = (slice(None), *key)
+        if not key:
+            return np.asarray(self)
+        first, rest = key[0], key[1:]
+        if isinstance(first, (int, np.integer)):
+            frame = self.frame(int(first))
+            return frame[rest] if rest else frame.copy()
+        indices = np.arange(len(self))[first]
+        out = np.empty((len(indices), *self._frame_shape), self._dtype)
+        for j, i in enumerate(indices):
+            out[j] = self.frame(int(i))
+        return out[(slice(None), *rest)] if rest else out
+
+    # --- frames -----------------------------------------------------------------------
+    def frame(self, index: int) -> np.ndarray:
+        """Frame ``index`` (negative counts from the end); a cached, read-only array."""
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"frame {index} out of range for {n} frames")
+        index %= n
+        with self._lock:
+            arr = self._cache.get(index)
+            if arr is not None:
+                self._cache.move_to_end(index)
+                return arr
+        arr = self._decode(index)
+        arr.flags.writeable = False
+        with self._lock:
+            self._cache[index] = arr
+            while len(self._cache) > CACHE_FRAMES:
+                self._cache.popitem(last=False)
+        return arr
+
+    def _decode(self, index: int) -> np.ndarray:
+        k = int(np.searchsorted(self._starts, index, side="right")) - 1
+        stored = self._sources[k].read(index - int(self._starts[k]))
+        self.decode_count += 1
+        if self._transforms is None:
+            return stored.astype(self._dtype, copy=False)
+        return self._transforms[k].apply(stored).astype(self._dtype, copy=False)
+
+
+def file_size(path: Path) -> int:
+    """Size of ``path`` in bytes."""
+    return os.stat(path).st_size

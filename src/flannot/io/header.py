@@ -1,0 +1,109 @@
+"""Tolerant look-ups in a DICOM header, including Enhanced multi-frame functional groups.
+
+Enhanced XA/XRF objects keep Pixel Spacing, Imager Pixel Spacing, positioner
+angles and windows inside the Shared (5200,9229) or Per-frame (5200,9230)
+Functional Groups; :func:`find` looks at the top level first, then in the shared
+groups, then in the first frame's groups. Malformed values read as ``None``
+rather than raising: a broken optional attribute must not stop the image opening.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+from pydicom.dataset import Dataset
+
+
+def _get(ds: Dataset, keyword: str) -> Any:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if keyword not in ds:
+                return None
+            value = ds[keyword].value
+    except Exception:  # malformed value (e.g. DS "abc")
+        return None
+    if value is None or value == "" or (hasattr(value, "__len__") and len(value) == 0):
+        return None
+    return value
+
+
+def _group_items(ds: Dataset) -> list[Dataset]:
+    """Items of the shared groups, then of the first frame's groups (nested one level)."""
+    items: list[Dataset] = []
+    for seq_kw in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
+        seq = _get(ds, seq_kw)
+        if not seq:
+            continue
+        group = seq[0]
+        for elem in group:
+            if elem.VR == "SQ" and elem.value:
+                items.extend(elem.value)
+    return items
+
+
+def find(ds: Dataset, keyword: str) -> Any:
+    """Value of ``keyword`` at the top level or in the functional groups; ``None`` if absent."""
+    value = _get(ds, keyword)
+    if value is not None:
+        return value
+    for item in _group_items(ds):
+        value = _get(item, keyword)
+        if value is not None:
+            return value
+    return None
+
+
+def find_item_with(ds: Dataset, keyword: str) -> Dataset | None:
+    """The dataset (top level or a functional group item) that holds ``keyword``."""
+    if _get(ds, keyword) is not None:
+        return ds
+    for item in _group_items(ds):
+        if _get(item, keyword) is not None:
+            return item
+    return None
+
+
+def as_floats(value: Any) -> list[float] | None:
+    """All values as finite floats, or ``None`` when any is missing or malformed."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        values = [value]
+    else:
+        values = list(value)
+    try:
+        out = [float(v) for v in values]
+    except (TypeError, ValueError):
+        return None
+    if not out or not all(math.isfinite(v) for v in out):
+        return None
+    return out
+
+
+def positive_float(ds: Dataset, keyword: str) -> float | None:
+    """A single finite value > 0, else ``None`` (zero/negative/malformed count as absent)."""
+    values = as_floats(find(ds, keyword))
+    if values is None or len(values) != 1 or values[0] <= 0:
+        return None
+    return values[0]
+
+
+def positive_pair(ds: Dataset, keyword: str) -> tuple[float, float] | None:
+    """Two finite values > 0 (a spacing), else ``None``."""
+    values = as_floats(find(ds, keyword))
+    if values is None or len(values) != 2 or min(values) <= 0:
+        return None
+    return (values[0], values[1])
+
+
+def text(ds: Dataset, keyword: str) -> str:
+    """A string attribute, stripped and upper-cased; ``""`` when absent."""
+    value = find(ds, keyword)
+    if value is None:
+        return ""
+    if not isinstance(value, str) and hasattr(value, "__iter__"):
+        value = "\\".join(str(v) for v in value)
+    return str(value).strip().upper()

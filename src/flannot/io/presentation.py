@@ -1,0 +1,87 @@
+"""Stored values → presentation values: modality LUT, then MONOCHROME1 inversion.
+
+dtype policy: an integral Rescale Slope/Intercept (the usual 1/0, or 1/-1024)
+keeps integers, widened just enough to hold the rescaled range of Bits Stored
+(uint16 stays uint16; uint16 with intercept -1024 becomes int32); a fractional
+slope or intercept gives float32. A Modality LUT Sequence gives uint8/uint16
+from its LUT. RGB data is passed through.
+
+Inversion happens exactly once, when Photometric Interpretation is MONOCHROME1
+or Presentation LUT Shape (2050,0020) is INVERSE — both together still invert
+once (for MONOCHROME1 the standard requires INVERSE; pydicom inverts neither).
+The inverted value is ``lo + hi - v`` with ``[lo, hi]`` the range the modality
+LUT can produce, so values stay in range and larger means brighter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+from flannot.io import header as hdr
+from flannot.io.frames import PixelTransform
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """The transform plus the facts ``flannot info`` reports about it."""
+
+    transform: PixelTransform
+    inverted: bool
+    modality_lut: str  # "none", "rescale" or "lut"
+    range: tuple[float, float]
+
+
+def stored_range(bits_stored: int, signed: bool) -> tuple[int, int]:
+    """The values Bits Stored can hold."""
+    if signed:
+        return -(1 << (bits_stored - 1)), (1 << (bits_stored - 1)) - 1
+    return 0, (1 << bits_stored) - 1
+
+
+def _scalar(ds: Dataset, keyword: str, default: float) -> float:
+    values = hdr.as_floats(hdr.find(ds, keyword))
+    return values[0] if values and len(values) == 1 else default
+
+
+def presentation(
+    ds: Dataset, stored_dtype: np.dtype, bits_stored: int, signed: bool, is_rgb: bool
+) -> Presentation:
+    """Build the stored→presentation transform for one file's header."""
+    if is_rgb:
+        return Presentation(PixelTransform(np.dtype(np.uint8)), False, "none", (0.0, 255.0))
+    s_lo, s_hi = stored_range(bits_stored, signed)
+    photometric = hdr.text(ds, "PhotometricInterpretation")
+    invert = photometric == "MONOCHROME1" or hdr.text(ds, "PresentationLUTShape") == "INVERSE"
+
+    mlut = ds.get("ModalityLUTSequence")
+    if mlut and mlut[0].get("LUTData") is not None:
+        from pydicom.pixels import apply_modality_lut
+
+        data = np.asarray(mlut[0].LUTData)
+        lo, hi = float(data.min()), float(data.max())
+        dtype = np.dtype(np.uint8) if hi <= 255 else np.dtype(np.uint16)
+        transform = PixelTransform(
+            dtype, lut=lambda a: apply_modality_lut(a, ds), invert=invert, lo=lo, hi=hi
+        )
+        return Presentation(transform, invert, "lut", (lo, hi))
+
+    slope = _scalar(ds, "RescaleSlope", 1.0)
+    intercept = _scalar(ds, "RescaleIntercept", 0.0)
+    if slope == 0.0:  # malformed: counts as absent
+        slope = 1.0
+    lo, hi = sorted((slope * s_lo + intercept, slope * s_hi + intercept))
+    if float(slope).is_integer() and float(intercept).is_integer():
+        dtype = np.result_type(
+            stored_dtype, np.min_scalar_type(int(lo)), np.min_scalar_type(int(hi))
+        )
+        slope, intercept = float(int(slope)), float(int(intercept))
+    else:
+        dtype = np.dtype(np.float32)
+    kind = "none" if (slope, intercept) == (1.0, 0.0) else "rescale"
+    transform = PixelTransform(
+        np.dtype(dtype), slope=slope, intercept=intercept, invert=invert, lo=lo, hi=hi
+    )
+    return Presentation(transform, invert, kind, (lo, hi))

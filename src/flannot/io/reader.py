@@ -1,0 +1,319 @@
+"""``read_dicom(path)``: open a DICOM file or a folder of one series as a :class:`FluoroImage`.
+
+Opening parses the header only (pydicom, ``stop_before_pixels``), checks the
+image dimensions against the bytes actually present *before* anything is
+allocated, and indexes where each frame lives; frames are decoded when indexed.
+Every bad input raises :class:`flannot.FlannotError` naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
+
+from flannot.errors import FlannotError
+from flannot.io import header as hdr
+from flannot.io.calibration import Calibration
+from flannot.io.frames import EncapsulatedSource, FrameSource, NativeSource
+from flannot.io.image import FileParts, FluoroImage
+from flannot.io.pixeldata import (
+    FLOAT_PIXEL_DATA,
+    PIXEL_DATA,
+    group_frames,
+    read_element_header,
+    scan_fragments,
+)
+from flannot.io.presentation import presentation
+from flannot.io.view import view_from_header
+
+# sanity caps on header values (checked before anything is allocated)
+MAX_FRAMES = 100_000
+MAX_FRAME_BYTES = 1 << 30  # 1 GiB for one decoded frame
+# elements above this size stay on disk while the header is parsed
+DEFER_SIZE = 1 << 20
+
+# what to install when pydicom has no decoder for a transfer syntax
+_EXTRAS = {
+    "1.2.840.10008.1.2.4.50": "pillow or python-gdcm",
+    "1.2.840.10008.1.2.4.51": "pillow or python-gdcm",
+    "1.2.840.10008.1.2.4.57": "python-gdcm, or the GPL extra flannot[gpl]",
+    "1.2.840.10008.1.2.4.70": "python-gdcm, or the GPL extra flannot[gpl]",
+    "1.2.840.10008.1.2.4.80": "pyjpegls or python-gdcm",
+    "1.2.840.10008.1.2.4.81": "pyjpegls or python-gdcm",
+    "1.2.840.10008.1.2.4.90": "pylibjpeg-openjpeg",
+    "1.2.840.10008.1.2.4.91": "pylibjpeg-openjpeg",
+    "1.2.840.10008.1.2.4.201": "pylibjpeg-openjpeg",
+    "1.2.840.10008.1.2.4.202": "pylibjpeg-openjpeg",
+    "1.2.840.10008.1.2.4.203": "pylibjpeg-openjpeg",
+    "1.2.840.10008.1.2.5": "pylibjpeg-rle",
+}
+
+
+def read_dicom(path: str | os.PathLike[str]) -> FluoroImage:
+    """Open a DICOM file, or a folder of single-frame files of one series, lazily.
+
+    Parameters
+    ----------
+    path
+        A DICOM file (XA, RF, DX, CR, Secondary Capture, Enhanced XA/XRF; single-
+        or multi-frame; uncompressed, deflate, RLE, JPEG, JPEG-LS, JPEG 2000) or a
+        folder whose DICOM images all belong to one series (opened as one cine,
+        ordered by Instance Number, then acquisition time, then file name).
+
+    Returns
+    -------
+    FluoroImage
+        Header facts, calibration, view and windows; ``frames`` decode on access.
+
+    Raises
+    ------
+    FlannotError
+        Not DICOM, empty, truncated or missing pixel data, dimensions larger than
+        the data, no decoder for the compression, a folder without DICOM images or
+        mixing series — with a one-line reason naming the file.
+    """
+    p = Path(path)
+    if p.is_dir():
+        from flannot.io.series import read_series
+
+        return read_series(p)
+    parts = open_file(p)
+    cal = Calibration.from_header(parts.header)
+    view, why = view_from_header(parts.header)
+    return FluoroImage(p, [parts], cal, view, why)
+
+
+def read_header(path: Path) -> tuple[Dataset, int]:
+    """Parse the header up to the pixel data; returns it and the file offset where it stopped."""
+    if not path.exists():
+        raise FlannotError("no such file or folder", path)
+    if not path.is_file():
+        raise FlannotError("not a regular file", path)
+    if path.stat().st_size == 0:
+        raise FlannotError("empty file", path)
+    try:
+        with open(path, "rb") as fh, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(fh, defer_size=DEFER_SIZE, stop_before_pixels=True, force=False)
+            return ds, fh.tell()
+    except InvalidDicomError:
+        raise FlannotError("not a DICOM file (no 'DICM' marker after the preamble)", path) from None
+    except OSError as exc:
+        raise FlannotError(f"cannot read: {exc.strerror or exc}", path) from None
+    except Exception as exc:  # pydicom raises many types on corrupt headers
+        reason = f"cannot parse the DICOM header: {type(exc).__name__}: {exc}"
+        raise FlannotError(reason, path) from None
+
+
+def _int(ds: Dataset, keyword: str, path: Path, default: int | None = None) -> int:
+    value = hdr.find(ds, keyword)
+    if value is None:
+        if default is None:
+            raise FlannotError(f"{keyword} is missing", path)
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise FlannotError(f"{keyword} is malformed ({value!r})", path) from None
+
+
+def _pixel_description(ds: Dataset, path: Path) -> dict[str, int | str]:
+    """Validated Image Pixel module values."""
+    rows = _int(ds, "Rows", path)
+    cols = _int(ds, "Columns", path)
+    spp = _int(ds, "SamplesPerPixel", path, 1)
+    bits_alloc = _int(ds, "BitsAllocated", path)
+    bits_stored = _int(ds, "BitsStored", path, bits_alloc)
+    signed = _int(ds, "PixelRepresentation", path, 0)
+    n_frames = _int(ds, "NumberOfFrames", path, 1)
+    photometric = hdr.text(ds, "PhotometricInterpretation")
+    photometric = photometric or ("RGB" if spp == 3 else "MONOCHROME2")
+    planar = _int(ds, "PlanarConfiguration", path, 0)
+    if rows <= 0 or cols <= 0:
+        raise FlannotError(f"image size is {rows}x{cols}", path)
+    if spp not in (1, 3):
+        raise FlannotError(f"Samples per Pixel {spp} is not supported (1 or 3)", path)
+    if bits_alloc == 1:
+        raise FlannotError("1-bit pixel data is not supported", path)
+    if bits_alloc not in (8, 16, 32):
+        raise FlannotError(f"Bits Allocated {bits_alloc} is not supported (8, 16 or 32)", path)
+    if not 1 <= bits_stored <= bits_alloc:
+        raise FlannotError(
+            f"Bits Stored {bits_stored} does not fit Bits Allocated {bits_alloc}", path
+        )
+    if n_frames <= 0:
+        raise FlannotError(f"Number of Frames is {n_frames}", path)
+    if n_frames > MAX_FRAMES:
+        raise FlannotError(f"Number of Frames {n_frames} exceeds the limit of {MAX_FRAMES}", path)
+    if rows * cols * spp * (bits_alloc // 8) > MAX_FRAME_BYTES:
+        raise FlannotError(f"a {rows}x{cols} frame exceeds the 1 GiB limit", path)
+    if photometric == "PALETTE COLOR":
+        raise FlannotError("PALETTE COLOR images are not supported", path)
+    return {
+        "rows": rows,
+        "columns": cols,
+        "samples_per_pixel": spp,
+        "bits_allocated": bits_alloc,
+        "bits_stored": bits_stored,
+        "pixel_representation": 1 if signed else 0,
+        "number_of_frames": n_frames,
+        "photometric_interpretation": photometric,
+        "planar_configuration": planar,
+    }
+
+
+def _stored_dtype(desc: dict[str, int | str], little_endian: bool = True) -> np.dtype:
+    kind = "i" if desc["pixel_representation"] else "u"
+    return np.dtype(f"{'<' if little_endian else '>'}{kind}{int(desc['bits_allocated']) // 8}")
+
+
+def _check_length(
+    path: Path, desc: dict[str, int | str], item: int, declared: int, available: int
+) -> None:
+    """Native pixel data: Rows x Columns x Frames x bytes against what the file holds."""
+    expected = (
+        int(desc["rows"])
+        * int(desc["columns"])
+        * int(desc["samples_per_pixel"])
+        * int(desc["number_of_frames"])
+        * item
+    )
+    if declared < expected:
+        raise FlannotError(
+            f"dimensions larger than the data: {desc['rows']}x{desc['columns']}x"
+            f"{desc['samples_per_pixel']} samples x {desc['number_of_frames']} frames x {item}"
+            f" bytes = {expected} bytes but Pixel Data holds {declared}",
+            path,
+        )
+    if available < expected:
+        raise FlannotError(f"pixel data is truncated ({available} of {expected} bytes)", path)
+
+
+def open_file(path: Path) -> FileParts:
+    """Read one file's header and index its frames (no pixel values are read)."""
+    ds, stop = read_header(path)
+    meta = getattr(ds, "file_meta", None)
+    ts = UID(str(meta.get("TransferSyntaxUID", ""))) if meta is not None else UID("")
+    implicit, little = ds.original_encoding
+    if not ts:
+        ts = UID("1.2.840.10008.1.2" if implicit else "1.2.840.10008.1.2.1")
+    if ts == DeflatedExplicitVRLittleEndian:
+        return _open_deflated(path)
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        found = read_element_header(fh, stop, bool(little), bool(implicit), path)
+        if found is None or found[0] in FLOAT_PIXEL_DATA or found[0] != PIXEL_DATA:
+            if found is not None and found[0] in FLOAT_PIXEL_DATA:
+                raise FlannotError("float pixel data is not supported", path)
+            raise FlannotError("no pixel data (not an image)", path)
+        element = found[1]
+        desc = _pixel_description(ds, path)
+        shape = _frame_shape(desc)
+        if not ts.is_compressed:
+            if element.length is None:
+                raise FlannotError("uncompressed Pixel Data has an undefined length", path)
+            dtype = _stored_dtype(desc, bool(little))
+            _check_length(path, desc, dtype.itemsize, element.length, size - element.value_offset)
+            source: FrameSource = NativeSource(
+                path,
+                element.value_offset,
+                int(desc["number_of_frames"]),
+                shape,
+                dtype,
+                int(desc["bits_stored"]),
+                bool(desc["pixel_representation"]),
+                planar=bool(desc["planar_configuration"]) and int(desc["samples_per_pixel"]) == 3,
+            )
+            _check_native_photometric(desc, path)
+        else:
+            if element.length is not None:
+                raise FlannotError(f"compressed Pixel Data ({ts.name}) is not encapsulated", path)
+            _check_decoder(ts, path)
+            items = scan_fragments(fh, element.value_offset, size, path)
+            frames = group_frames(fh, items, int(desc["number_of_frames"]), ds, path)
+            source = EncapsulatedSource(
+                path,
+                int(desc["number_of_frames"]),
+                shape,
+                _stored_dtype(desc).newbyteorder("="),
+                ts,
+                frames,
+                {k: v for k, v in desc.items() if k != "number_of_frames"},
+            )
+    return _parts(path, ds, source, desc, ts)
+
+
+def _frame_shape(desc: dict[str, int | str]) -> tuple[int, ...]:
+    rows, cols, spp = int(desc["rows"]), int(desc["columns"]), int(desc["samples_per_pixel"])
+    return (rows, cols) if spp == 1 else (rows, cols, spp)
+
+
+def _check_native_photometric(desc: dict[str, int | str], path: Path) -> None:
+    photometric = str(desc["photometric_interpretation"])
+    if int(desc["samples_per_pixel"]) == 3 and photometric != "RGB":
+        raise FlannotError(f"uncompressed {photometric} colour data is not supported", path)
+
+
+def _check_decoder(ts: UID, path: Path) -> None:
+    from pydicom.pixels import get_decoder
+
+    try:
+        decoder = get_decoder(ts)
+    except NotImplementedError:
+        name = ts.name if ts.is_transfer_syntax else ts
+        raise FlannotError(f"unsupported transfer syntax {name} ({ts}): no decoder", path) from None
+    if not decoder.is_available:
+        extra = _EXTRAS.get(str(ts), "a pydicom decoder plugin")
+        raise FlannotError(f"no decoder installed for {ts.name} ({ts}); install {extra}", path)
+
+
+def _parts(
+    path: Path, ds: Dataset, source: FrameSource, desc: dict[str, int | str], ts: UID
+) -> FileParts:
+    is_rgb = int(desc["samples_per_pixel"]) == 3
+    pres = presentation(
+        ds,
+        source.dtype.newbyteorder("="),
+        int(desc["bits_stored"]),
+        bool(desc["pixel_representation"]),
+        is_rgb,
+    )
+    name = ts.name if ts.is_transfer_syntax else str(ts)
+    return FileParts(path, ds, source, pres, str(ts), name)
+
+
+def _open_deflated(path: Path) -> FileParts:
+    """Deflate compresses the whole dataset: pydicom inflates it, frames then come from memory."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(path, force=False)
+    except Exception as exc:
+        raise FlannotError(f"cannot inflate the deflated dataset: {exc}", path) from None
+    if "PixelData" not in ds:
+        raise FlannotError("no pixel data (not an image)", path)
+    data = ds.PixelData
+    del ds.PixelData
+    desc = _pixel_description(ds, path)
+    dtype = _stored_dtype(desc)
+    _check_length(path, desc, dtype.itemsize, len(data), len(data))
+    _check_native_photometric(desc, path)
+    source = NativeSource(
+        path,
+        0,
+        int(desc["number_of_frames"]),
+        _frame_shape(desc),
+        dtype,
+        int(desc["bits_stored"]),
+        bool(desc["pixel_representation"]),
+        planar=bool(desc["planar_configuration"]) and int(desc["samples_per_pixel"]) == 3,
+        buffer=bytes(data),
+    )
+    return _parts(path, ds, source, desc, DeflatedExplicitVRLittleEndian)

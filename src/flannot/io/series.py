@@ -1,0 +1,89 @@
+"""A folder of single-frame files of one series, opened as one cine.
+
+Decision (SPEC §2 leaves it open): a folder whose images belong to more than one
+series is **refused** with a FlannotError that lists the series, rather than one
+being picked silently — a teaching case must never mix images (or pixel
+spacings) without the user knowing. Files that are not DICOM, or DICOM without
+an image (DICOMDIR, reports), are skipped. Only the folder itself is searched,
+not sub-folders. Frames are ordered by Instance Number, then Acquisition (or
+Content) Date/Time, then file name; a multi-frame file in the series contributes
+all its frames in place.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pydicom
+from pydicom.dataset import Dataset
+
+from flannot.errors import FlannotError
+from flannot.io import header as hdr
+from flannot.io.calibration import Calibration
+from flannot.io.image import FluoroImage
+from flannot.io.reader import open_file
+from flannot.io.view import view_from_header
+
+
+def _quick_header(path: Path) -> Dataset | None:
+    """The header of an image file, or ``None`` for anything else (skipped)."""
+    try:
+        if path.stat().st_size == 0:
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(path, stop_before_pixels=True, force=False, defer_size=1024)
+    except Exception:  # not DICOM or unreadable: not part of the series
+        return None
+    return ds if "Rows" in ds or "SharedFunctionalGroupsSequence" in ds else None
+
+
+def _sort_key(item: tuple[Path, Dataset]) -> tuple[float, str, str]:
+    path, ds = item
+    number = hdr.as_floats(hdr.find(ds, "InstanceNumber"))
+    when = ""
+    pairs = (("AcquisitionDate", "AcquisitionTime"), ("ContentDate", "ContentTime"))
+    for date_kw, time_kw in pairs:
+        t = hdr.text(ds, time_kw)
+        if t:
+            when = hdr.text(ds, date_kw) + t
+            break
+    if not when:
+        when = hdr.text(ds, "AcquisitionDateTime")
+    return (number[0] if number and len(number) == 1 else float("inf"), when, path.name)
+
+
+def read_series(folder: Path) -> FluoroImage:
+    """Open the DICOM images directly inside ``folder`` as one cine (see module notes)."""
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    found = [(p, ds) for p in files if (ds := _quick_header(p)) is not None]
+    if not found:
+        raise FlannotError("no DICOM images in this folder (sub-folders are not searched)", folder)
+    series: dict[str, list[tuple[Path, Dataset]]] = {}
+    for p, ds in found:
+        series.setdefault(str(ds.get("SeriesInstanceUID", "") or ""), []).append((p, ds))
+    if len(series) > 1:
+        listing = ", ".join(
+            f"{uid or '(no Series Instance UID)'} ({len(v)} files)" for uid, v in series.items()
+        )
+        raise FlannotError(
+            f"folder mixes {len(series)} series: {listing}; open one file or split the folder",
+            folder,
+        )
+    ordered = sorted(found, key=_sort_key)
+    parts = [open_file(p) for p, _ in ordered]
+    shapes = {p.source.frame_shape for p in parts}
+    if len(shapes) > 1:
+        raise FlannotError(
+            f"files of the series differ in image size ({', '.join(map(str, sorted(shapes)))})",
+            folder,
+        )
+    cals = [Calibration.from_header(p.header) for p in parts]
+    cal = cals[0]
+    if any((c.kind, c.spacing_mm) != (cal.kind, cal.spacing_mm) for c in cals[1:]):
+        # correct millimetres or none: a series whose files disagree gets none
+        why = "the files of this series disagree on pixel spacing"
+        cal = Calibration("uncalibrated", None, why)
+    view, why = view_from_header(parts[0].header)
+    return FluoroImage(folder, parts, cal, view, why)

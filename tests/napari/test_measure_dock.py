@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pydicom
 import pytest
 
 pytest.importorskip("napari")
@@ -24,7 +23,6 @@ from flannot.napari._qt.table_model import DataFrameModel, format_value
 
 pytestmark = pytest.mark.gui
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_dicoms"
 COLUMNS = [
     "case_id",
     "frame",
@@ -37,44 +35,91 @@ COLUMNS = [
     "unit",
     "calibration",
 ]
+SPACING_MM = 0.25  # ImagerPixelSpacing 0.3 / ERMF 1.2: magnification_corrected
 
 
 # ----------------------------------------------------------------------------- helpers
-def _sample_case_dir(tmp_path: Path, name: str = "lateral") -> Path:
-    """A private copy of one sample case (tests may edit and save it)."""
-    src = SAMPLES / "cases" / name
-    if not (src / "annotations.json").is_file():
-        pytest.fail(f"sample case {src} missing: run `flannot sample sample_dicoms`")
-    dst = tmp_path / name
-    shutil.copytree(src, dst)
-    return dst
+def _write_case(
+    folder: Path, frames: int = 1, calibration: str = "magnification_corrected"
+) -> Path:
+    """A small XA case folder: image.dcm (noise) + annotations.json with MILD structures.
 
+    The cannula and the contrast line sit on the last frame, LF and canal on frame 0, so a
+    cine has rows on two frames.
+    """
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-def _uncalibrated_copy(case_dir: Path) -> Path:
-    """Strip every spacing attribute from the case's image so it reads as uncalibrated."""
-    import json
-
-    ds_path = case_dir / "image.dcm"
-    ds = pydicom.dcmread(ds_path)
-    for kw in (
-        "PixelSpacing",
-        "ImagerPixelSpacing",
-        "NominalScannedPixelSpacing",
-        "EstimatedRadiographicMagnificationFactor",
-        "DistanceSourceToPatient",
-        "DistanceSourceToDetector",
-        "PixelSpacingCalibrationType",
-    ):
-        if kw in ds:
-            delattr(ds, kw)
-    ds.save_as(ds_path)
-    data = json.loads((case_dir / "annotations.json").read_text())
-    data["image"]["spacing_mm"] = None
-    data["image"]["calibration"] = "uncalibrated"
-    # a user calibration line would make it calibrated again
-    data["annotations"] = [a for a in data["annotations"] if a["type"] != "calibration"]
-    (case_dir / "annotations.json").write_text(json.dumps(data))
-    return case_dir
+    folder.mkdir(parents=True)
+    meta = FileMetaDataset()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.12.1"  # XA
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+    ds.Modality = "XA"
+    ds.Rows = ds.Columns = 256
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    if frames > 1:
+        ds.NumberOfFrames = frames
+        ds.FrameTime = 66.7
+    if calibration in ("magnification_corrected", "detector_plane"):
+        ds.ImagerPixelSpacing = [0.3, 0.3]
+    if calibration == "magnification_corrected":
+        ds.EstimatedRadiographicMagnificationFactor = 1.2
+    pixels = np.random.default_rng(0).integers(0, 4000, (frames, 256, 256), dtype=np.uint16)
+    ds.PixelData = pixels.tobytes()
+    ds.save_as(folder / "image.dcm", enforce_file_format=True)
+    last = frames - 1
+    annotations = [
+        {
+            "id": "lf1",
+            "type": "ligamentum_flavum",
+            "level": "L4-L5",
+            "side": "left",
+            "geometry": {
+                "kind": "polygon",
+                "points": [[100, 100], [100, 140], [116, 140], [116, 100]],
+            },
+        },
+        {
+            "id": "sc1",
+            "type": "spinal_canal",
+            "level": "L4-L5",
+            "geometry": {"kind": "polygon", "points": [[60, 60], [60, 200], [110, 200], [110, 60]]},
+        },
+        {
+            "id": "ec1",
+            "type": "epidural_contrast",
+            "level": "L4-L5",
+            "side": "left",
+            "frame": last,
+            "geometry": {"kind": "path", "points": [[150, 20], [150, 240]]},
+        },
+        {
+            "id": "c1",
+            "type": "cannula",
+            "level": "L4-L5",
+            "side": "left",
+            "instrument": "portal",
+            "frame": last,
+            "geometry": {"kind": "line", "points": [[240, 30], [170, 120]]},
+        },
+    ]
+    case = {
+        "flannot_version": 1,
+        "case_id": folder.name,
+        "protocol": "mild",
+        "image": {"path": "image.dcm", "frames": frames},
+        "annotations": annotations,
+    }
+    (folder / "annotations.json").write_text(json.dumps(case))
+    return folder
 
 
 def _expected(session) -> pd.DataFrame:
@@ -102,7 +147,7 @@ def viewer_dock(make_napari_viewer, qtbot, tmp_path):
     viewer = make_napari_viewer()
     session = get_session(viewer)
     session.ask_restore = lambda path: False
-    session.load_case(_sample_case_dir(tmp_path))
+    session.load_case(_write_case(tmp_path / "case"))
     dock = MeasureDock(viewer)
     qtbot.addWidget(dock)
     return viewer, session, dock
@@ -212,12 +257,32 @@ def test_table_shows_the_rows_of_the_loaded_case(viewer_dock) -> None:
 
 def test_calibration_label_shows_the_calibration(viewer_dock) -> None:
     viewer, session, dock = viewer_dock
-    cal = session.image.calibration
-    assert dock.calibration == cal
-    assert f"Calibration: {cal}" in dock.calibration_label.text()
-    assert set(dock.dataframe["calibration"]) == {cal}
-    warn = cal in ("detector_plane", "pixel_spacing", "uncalibrated")
-    assert bool(dock.calibration_label.property("warning")) is warn
+    assert session.image.calibration == "magnification_corrected"
+    assert dock.calibration == "magnification_corrected"
+    text = dock.calibration_label.text()
+    assert text.startswith("Calibration: magnification_corrected")
+    assert "patient-plane mm at the isocentre" in text
+    assert dock.calibration_label.property("warning") is False
+    assert set(dock.dataframe["calibration"]) == {"magnification_corrected"}
+    # the image's spacing is used: LF is 16 px thick on the grid, 16 x 0.25 = 4 mm
+    df = dock.dataframe
+    lf = df[(df["annotation_id"] == "lf1") & (df["name"] == "max_thickness")].iloc[0]
+    assert lf["unit"] == "mm" and float(lf["value"]) == pytest.approx(16 * SPACING_MM, abs=0.3)
+
+
+def test_detector_plane_calibration_is_a_warning(make_napari_viewer, qtbot, tmp_path) -> None:
+    from flannot.napari.session import get_session
+
+    viewer = make_napari_viewer()
+    session = get_session(viewer)
+    session.ask_restore = lambda path: False
+    session.load_case(_write_case(tmp_path / "dp", calibration="detector_plane"))
+    dock = MeasureDock(viewer)
+    qtbot.addWidget(dock)
+    assert dock.calibration == "detector_plane"
+    assert "magnified" in dock.calibration_label.text()
+    assert dock.calibration_label.property("warning") is True
+    assert "#ff9f1c" in dock.calibration_label.styleSheet()
 
 
 def test_table_follows_a_moved_shape(viewer_dock, qtbot) -> None:
@@ -272,7 +337,7 @@ def test_uncalibrated_case_shows_pixels_only(make_napari_viewer, qtbot, tmp_path
     viewer = make_napari_viewer()
     session = get_session(viewer)
     session.ask_restore = lambda path: False
-    session.load_case(_uncalibrated_copy(_sample_case_dir(tmp_path)))
+    session.load_case(_write_case(tmp_path / "uncal", calibration="uncalibrated"))
     assert session.image.calibration == "uncalibrated"
     dock = MeasureDock(viewer)
     qtbot.addWidget(dock)
@@ -333,12 +398,25 @@ def test_selecting_a_row_selects_the_annotation(viewer_dock) -> None:
     assert layer.selected_data == {0}
 
 
-def test_frame_filter_keeps_the_current_frame(viewer_dock) -> None:
-    viewer, session, dock = viewer_dock
+def test_frame_filter_follows_the_cine_frame(make_napari_viewer, qtbot, tmp_path) -> None:
+    from flannot.napari.session import get_session
+
+    viewer = make_napari_viewer()
+    session = get_session(viewer)
+    session.ask_restore = lambda path: False
+    session.load_case(_write_case(tmp_path / "cine", frames=3))
+    dock = MeasureDock(viewer)
+    qtbot.addWidget(dock)
     full = dock.full_dataframe
+    assert set(full["frame"]) == {0, 2}
+    viewer.dims.set_current_step(0, 0)
     dock.frame_only.setChecked(True)
-    frame = dock.current_frame()
-    assert set(dock.dataframe["frame"].astype(int)) <= {frame}
-    assert len(dock.dataframe) == int((full["frame"].astype(int) == frame).sum())
+    assert dock.current_frame() == 0
+    assert set(dock.dataframe["annotation_id"]) == {"lf1", "sc1"}
+    viewer.dims.set_current_step(0, 2)  # scrubbing re-filters without a click
+    assert dock.current_frame() == 2
+    assert set(dock.dataframe["annotation_id"]) == {"c1"}
+    viewer.dims.set_current_step(0, 1)
+    assert len(dock.dataframe) == 0
     dock.frame_only.setChecked(False)
     assert len(dock.dataframe) == len(full)

@@ -346,11 +346,11 @@ class MeasureDock(QWidget):
         warn = calibration in WARN_CALIBRATIONS
         self.calibration_label.setStyleSheet(WARN_STYLE if warn else OK_STYLE)
         self.calibration_label.setProperty("warning", bool(warn))
-        note = ""
-        image = getattr(self.session, "image", None)
-        if image is not None and calibration == getattr(image, "calibration", None):
-            note = getattr(image, "calibration_note", "") or ""
-        self.calibration_label.setToolTip(note)
+        try:
+            from flannot.io.calibration import NOTES
+        except ImportError:  # pragma: no cover - io not installed in this build
+            NOTES = {}
+        self.calibration_label.setToolTip(NOTES.get(calibration or "", ""))
 
     @property
     def calibration(self) -> str | None:
@@ -471,7 +471,8 @@ class MeasureDock(QWidget):
             if not path:
                 return None
         from flannot.atomic import atomic_write_text
+        from flannot.measure.rows import to_csv  # the CLI's CSV form: flags as true/false
 
-        out = atomic_write_text(Path(path), self.model.dataframe.to_csv(index=False))
+        out = atomic_write_text(Path(path), to_csv(self.model.dataframe))
         self.status_label.setText(f"Wrote {len(self.model.dataframe)} row(s) to {out}")
         return out

@@ -1,0 +1,92 @@
+"""``flannot set new|add|import|export`` — teaching sets (SPEC §5, §8)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+set_app = typer.Typer(
+    name="set",
+    help="Create teaching sets, add de-identified DICOM, import/export zips.",
+    no_args_is_help=True,
+)
+
+
+@set_app.command("new")
+def new(
+    folder: Path = typer.Argument(..., metavar="DIR", help="New (or empty) folder."),
+    name: str | None = typer.Option(None, "--name", help="Set name (default: folder name)."),
+    description: str = typer.Option("", "--description", help="Set description."),
+    protocol: str = typer.Option("mild", "--protocol", help="Procedure protocol."),
+) -> None:
+    """Create an empty teaching set."""
+    from flannot.teach.teaching_set import TeachingSet
+
+    ts = TeachingSet.new(folder, name, description=description, protocol=protocol)
+    typer.echo(f"created teaching set {ts.name!r} in {ts.root}")
+
+
+@set_app.command("add")
+def add(
+    folder: Path = typer.Argument(..., metavar="DIR", help="Teaching-set folder."),
+    dicoms: list[Path] = typer.Argument(
+        ..., metavar="DICOM...", help="DICOM files or series folders (one case each)."
+    ),
+    no_deidentify: bool = typer.Option(
+        False, "--no-deidentify", help="Copy as is (only for data that is already anonymous)."
+    ),
+    case_id: str | None = typer.Option(None, "--case-id", help="Case id (one DICOM only)."),
+    retain: list[str] = typer.Option([], "--retain", help="De-identification retain option."),
+    as_json: bool = typer.Option(False, "--json", help="Print the per-case report as JSON."),
+) -> None:
+    """Copy DICOM into the set as new cases, de-identified by default."""
+    from flannot.teach.teaching_set import TeachingSet
+
+    options: list[str] = []
+    for r in retain:
+        options += [x for x in r.replace(",", " ").split() if x]
+    ts = TeachingSet.open(folder)
+    reports = ts.add_dicom(dicoms, deidentify=not no_deidentify, case_id=case_id, options=options)
+    ts.save()
+    if as_json:
+        typer.echo(json.dumps(reports, indent=2))
+        return
+    for r in reports:
+        flag = (
+            f"; burned-in risk {r['burned_in_risk']}: check the pixels and draw redactions"
+            if r["burned_in_flagged"]
+            else ""
+        )
+        what = "de-identified" if r["deidentified"] else "copied (NOT de-identified)"
+        typer.echo(f"added {r['case_id']} ({r['files']} file(s), {what}){flag}")
+
+
+@set_app.command("import")
+def import_cmd(
+    zip_path: Path = typer.Argument(..., metavar="ZIP", help="Zipped teaching set."),
+    folder: Path = typer.Argument(..., metavar="DIR", help="New (or empty) folder."),
+) -> None:
+    """Unpack a zipped teaching set safely (never writes outside DIR)."""
+    from flannot.teach.zipio import import_set
+
+    ts = import_set(zip_path, folder)
+    typer.echo(f"imported teaching set {ts.name!r} ({len(ts.cases)} cases) into {ts.root}")
+
+
+@set_app.command("export")
+def export_cmd(
+    folder: Path = typer.Argument(..., metavar="DIR", help="Teaching-set folder."),
+    zip_path: Path = typer.Argument(..., metavar="ZIP", help="Zip file to write."),
+) -> None:
+    """Zip a teaching set (its de-identification secret is left out)."""
+    from flannot.teach.zipio import export_set
+
+    out = export_set(folder, zip_path)
+    typer.echo(f"wrote {out}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``set`` sub-commands to the ``flannot`` app."""
+    app.add_typer(set_app, name="set")

@@ -1,0 +1,623 @@
+"""Teaching sets: a portable folder of de-identified cases with reference annotations (SPEC §5).
+
+```
+my-set/flannot-set.json            name, description, protocol, version, tolerances, cases
+my-set/.flannot-secret             the set's de-identification secret (never exported)
+my-set/cases/<case-id>/image.dcm   or image/ (a series folder of single frames)
+my-set/cases/<case-id>/annotations.json
+my-set/attempts/<trainee>/<case-id>.json
+```
+
+The secret keys UID remapping and the date shift, so cases added later map the same
+way as earlier ones; it stays with the educator's copy of the set (``flannot set
+export`` leaves it out), so nobody holding an original UID and a shared set can
+recompute the mapping.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pydicom
+
+from flannot.atomic import atomic_write_json
+from flannot.errors import FlannotError
+
+SET_FILE = "flannot-set.json"
+SECRET_FILE = ".flannot-secret"
+SET_VERSION = 1
+CASE_FILE = "annotations.json"
+_CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+try:  # the shared Problem type; a compatible stand-in when the model is not there
+    from flannot.model.validate import Problem
+except ImportError:  # pragma: no cover - only while flannot.model is being written
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Problem:  # type: ignore[no-redef]
+        path: str
+        message: str
+        severity: str = "error"
+        file: str | None = None
+
+
+def _now() -> str:
+    return (
+        _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    )
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class TeachingSet:
+    """A teaching-set folder (see the module notes).
+
+    Use :meth:`open` or :meth:`new`; ``root`` is the folder, ``data`` the parsed
+    ``flannot-set.json``.
+    """
+
+    def __init__(self, root: Path, data: dict[str, Any], disk_digest: str | None) -> None:
+        self.root = Path(root)
+        self.data = data
+        self._disk_digest = disk_digest
+        self._uid_map: Any = None
+
+    # ------------------------------------------------------------------ create / open
+    @classmethod
+    def new(
+        cls,
+        folder: str | os.PathLike[str],
+        name: str | None = None,
+        *,
+        description: str = "",
+        protocol: str = "mild",
+    ) -> TeachingSet:
+        """Create an empty set in ``folder`` (created; must be empty if it exists)."""
+        from flannot.protocols import get_protocol
+
+        root = Path(folder)
+        if root.exists() and not root.is_dir():
+            raise FlannotError("exists and is not a folder", root)
+        if root.is_dir() and any(root.iterdir()):
+            raise FlannotError("folder is not empty; a new set needs an empty folder", root)
+        proto = get_protocol(protocol)
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "cases").mkdir(exist_ok=True)
+        now = _now()
+        data = {
+            "flannot_set_version": SET_VERSION,
+            "name": name or root.resolve().name,
+            "description": description,
+            "protocol": proto.name,
+            "tolerances": dict(proto.tolerances),
+            "cases": [],
+            "created": now,
+            "modified": now,
+        }
+        ts = cls(root, data, None)
+        ts.save()
+        return ts
+
+    @classmethod
+    def open(cls, folder: str | os.PathLike[str]) -> TeachingSet:
+        """Open the set in ``folder`` (or the folder of a given ``flannot-set.json``)."""
+        p = Path(folder)
+        root = p.parent if p.name == SET_FILE else p
+        file = root / SET_FILE
+        try:
+            raw = file.read_bytes()
+        except FileNotFoundError:
+            raise FlannotError(f"not a teaching set (no {SET_FILE})", root) from None
+        except OSError as exc:
+            raise FlannotError(f"cannot read: {exc.strerror or exc}", file) from None
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise FlannotError(f"not valid JSON: {exc}", file) from None
+        if not isinstance(data, dict):
+            raise FlannotError("must hold a JSON object", file)
+        version = data.get("flannot_set_version")
+        if not isinstance(version, int) or version < 1:
+            raise FlannotError("missing or bad flannot_set_version", file)
+        if version > SET_VERSION:
+            raise FlannotError(
+                f"written by a newer flannot (set version {version} > {SET_VERSION})", file
+            )
+        if not isinstance(data.get("cases", []), list):
+            raise FlannotError("'cases' must be a list", file)
+        data.setdefault("cases", [])
+        return cls(root, data, _digest(raw))
+
+    # ------------------------------------------------------------------ fields
+    @property
+    def file(self) -> Path:
+        return self.root / SET_FILE
+
+    @property
+    def name(self) -> str:
+        return str(self.data.get("name", ""))
+
+    @property
+    def description(self) -> str:
+        return str(self.data.get("description", ""))
+
+    @property
+    def protocol(self) -> str:
+        return str(self.data.get("protocol", "mild"))
+
+    @property
+    def tolerances(self) -> dict[str, float]:
+        """The set's scoring tolerances over the protocol's defaults."""
+        from flannot.protocols import get_protocol
+
+        try:
+            tol = dict(get_protocol(self.protocol).tolerances)
+        except FlannotError:
+            tol = {}
+        tol.update(self.data.get("tolerances") or {})
+        return tol
+
+    @property
+    def cases(self) -> list[dict[str, Any]]:
+        """The case entries (``case_id``, ``path``, ``title``, ``view``, ``provenance``)."""
+        return [c for c in self.data["cases"] if isinstance(c, dict)]
+
+    @property
+    def case_ids(self) -> list[str]:
+        return [str(c.get("case_id")) for c in self.cases]
+
+    def entry(self, case_id: str) -> dict[str, Any]:
+        for c in self.cases:
+            if c.get("case_id") == case_id:
+                return c
+        raise FlannotError(f"no case {case_id!r} in the set", self.file)
+
+    def case_dir(self, case_id: str) -> Path:
+        """Folder of a case, checked to lie inside the set."""
+        rel = str(self.entry(case_id).get("path") or f"cases/{case_id}")
+        folder = (self.root / rel).resolve()
+        if self.root.resolve() not in folder.parents:
+            raise FlannotError(f"case {case_id!r} path {rel!r} leaves the set folder", self.file)
+        return folder
+
+    def case(self, case_id: str) -> Any:
+        """The reference case (:class:`flannot.model.case.Case`) of ``case_id``."""
+        from flannot.model.case import Case
+
+        return Case.load(self.case_dir(case_id) / CASE_FILE)
+
+    # ------------------------------------------------------------------ secret
+    @property
+    def uid_map(self) -> Any:
+        """The set's :class:`~flannot.deid.uids.UidMap` (secret created on first use)."""
+        if self._uid_map is None:
+            from flannot.deid.uids import UidMap, load_secret
+
+            self._uid_map = UidMap(load_secret(self.root / SECRET_FILE, create=True))
+        return self._uid_map
+
+    # ------------------------------------------------------------------ adding cases
+    def _next_case_id(self, taken: set[str]) -> str:
+        n = 1
+        while True:
+            cid = f"case-{n:03d}"
+            if cid not in taken and not (self.root / "cases" / cid).exists():
+                return cid
+            n += 1
+
+    def add_dicom(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        deidentify: bool = True,
+        *,
+        case_id: str | None = None,
+        options: Iterable[str] = (),
+        title: str | None = None,
+        redactions: Sequence[Sequence[int | None]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Copy DICOM files (one case each) or series folders (one case each) into the set.
+
+        Parameters
+        ----------
+        paths
+            DICOM files and/or folders of single-frame files (a series).
+        deidentify
+            Apply the PS3.15 Basic Profile (default). ``False`` copies the bytes as they are.
+        case_id
+            Id for the case (only with one path); default ``case-001``, ``case-002`` …
+        options
+            De-identification retain options (see :func:`flannot.deidentify`).
+        title
+            Case title (only with one path); default the case id.
+        redactions
+            Rectangles to blank, ``(frame | None, r0, c0, r1, c1)`` (single-file cases).
+
+        Returns
+        -------
+        list[dict]
+            Per case: ``case_id``, ``path``, ``files``, action counts (``removed``,
+            ``emptied``, ``replaced``, ``private_removed``), ``burned_in_risk``.
+            Call :meth:`save` to record the new cases in ``flannot-set.json``.
+        """
+        from flannot.deid.engine import normalize_options
+
+        sources = [Path(p) for p in paths]
+        if not sources:
+            raise FlannotError("no DICOM given to add")
+        if (case_id or title) and len(sources) != 1:
+            raise FlannotError("--case-id/title need exactly one DICOM file or series folder")
+        opts = normalize_options(options)
+        taken = set(self.case_ids)
+        plans: list[tuple[Path, str]] = []
+        for src in sources:
+            if not src.exists():
+                raise FlannotError("no such file or folder", src)
+            cid = case_id or self._next_case_id(taken)
+            if not _CASE_ID.match(cid):
+                raise FlannotError(
+                    f"bad case id {cid!r} (letters, digits, '.', '_', '-'; up to 64)"
+                )
+            if cid in taken or (self.root / "cases" / cid).exists():
+                raise FlannotError(f"case {cid!r} already exists in the set", self.root)
+            taken.add(cid)
+            plans.append((src, cid))
+        results = []
+        for src, cid in plans:
+            results.append(self._add_one(src, cid, deidentify, opts, title or cid, redactions))
+        return results
+
+    def _add_one(
+        self,
+        src: Path,
+        case_id: str,
+        deidentify: bool,
+        opts: frozenset[str],
+        title: str,
+        redactions: Sequence[Sequence[int | None]] | None,
+    ) -> dict[str, Any]:
+        from flannot.deid.engine import deidentify_file, read_dicom_file
+
+        cases = self.root / "cases"
+        cases.mkdir(parents=True, exist_ok=True)
+        # build the case in a temporary folder, then rename: never a half-written case
+        tmp = Path(tempfile.mkdtemp(prefix=f".{case_id}.", suffix=".tmp", dir=cases))
+        try:
+            if src.is_dir():
+                files = sorted(p for p in src.rglob("*") if p.is_file() and not p.is_symlink())
+                dicoms = [p for p in files if read_dicom_file(p) is not None]
+                if not dicoms:
+                    raise FlannotError("folder holds no DICOM files", src)
+                if redactions:
+                    raise FlannotError("redactions apply to single-file cases", src)
+                image_rel = "image"
+                targets = [(p, tmp / image_rel / f"{i:04d}.dcm") for i, p in enumerate(dicoms, 1)]
+            else:
+                if read_dicom_file(src) is None:
+                    raise FlannotError("not a DICOM file (no DICM marker)", src)
+                image_rel = "image.dcm"
+                targets = [(src, tmp / image_rel)]
+            reports = []
+            for s, d in targets:
+                d.parent.mkdir(parents=True, exist_ok=True)
+                if deidentify:
+                    reports.append(
+                        deidentify_file(
+                            s, d, options=opts, uid_map=self.uid_map, redactions=redactions
+                        )
+                    )
+                else:
+                    shutil.copyfile(s, d)
+            provenance = self._provenance(targets, reports, deidentify, opts)
+            image_info = _image_record(tmp / image_rel, image_rel)
+            view = image_info.pop("view", "unknown")
+            _write_case_file(tmp, case_id, self.protocol, image_info)
+            final = cases / case_id
+            os.rename(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        entry = {
+            "case_id": case_id,
+            "path": f"cases/{case_id}",
+            "title": title,
+            "view": view,
+            "provenance": provenance,
+        }
+        self.data["cases"].append(entry)
+        return _case_report(case_id, entry, reports, provenance)
+
+    def _provenance(
+        self,
+        targets: list[tuple[Path, Path]],
+        reports: list[Any],
+        deidentify: bool,
+        opts: frozenset[str],
+    ) -> dict[str, Any]:
+        from flannot import __version__
+        from flannot.deid.burned_in import burned_in_risk
+
+        risks = []
+        for s, _ in targets:  # the input's risk, read before anything was changed
+            try:
+                risks.append(burned_in_risk(pydicom.dcmread(s, stop_before_pixels=True)))
+            except Exception:
+                risks.append("unknown")
+        order = {"yes": 2, "unknown": 1, "no": 0}
+        risk = max(risks, key=lambda r: order.get(r, 1)) if risks else "unknown"
+        prov: dict[str, Any] = {
+            "added": _now(),
+            "flannot_version": __version__,
+            "deidentified": deidentify,
+            "files": len(targets),
+            # keyed hash: the name may hold identifiers, and a plain hash can be guessed
+            "source_name_hmac": [self.uid_map.keyed_hash(s.name) for s, _ in targets][:1000],
+            "burned_in_risk": risk,
+        }
+        if deidentify:
+            prov["profile"] = "DICOM PS3.15 E.1 Basic Application Level Confidentiality Profile"
+            prov["options"] = sorted(opts)
+            prov["method_codes"] = reports[0].method_codes if reports else []
+            redacted = [r.redaction for r in reports if r.redaction]
+            if redacted:
+                prov["redaction"] = redacted
+        return prov
+
+    # ------------------------------------------------------------------ saving
+    def save(self, force: bool = False) -> Path:
+        """Write ``flannot-set.json`` atomically.
+
+        Refuses (``FlannotError``) when the file changed on disk since it was read,
+        unless ``force``.
+        """
+        file = self.file
+        if not force and file.exists():
+            current = _digest(file.read_bytes())
+            if self._disk_digest is None or current != self._disk_digest:
+                raise FlannotError(
+                    "changed on disk since the set was opened; reopen it (or save with force)",
+                    file,
+                )
+        self.data["modified"] = _now()
+        atomic_write_json(file, self.data)
+        self._disk_digest = _digest(file.read_bytes())
+        return file
+
+    # ------------------------------------------------------------------ validation
+    def validate(self) -> list[Problem]:
+        """Check the set: files, case list, duplicate images, identifiers left, case files.
+
+        Returns
+        -------
+        list[Problem]
+            Problems with ``file`` set; empty when the set is clean.
+        """
+        problems: list[Problem] = []
+        setf = str(self.file)
+
+        def add(path: str, msg: str, severity: str = "error", file: str | None = None) -> None:
+            problems.append(Problem(path, msg, severity, file or setf))
+
+        for key in ("name", "protocol"):
+            if not isinstance(self.data.get(key), str) or not self.data.get(key):
+                add(f"$.{key}", f"missing {key}")
+        tol = self.data.get("tolerances", {})
+        if not isinstance(tol, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in tol.values()
+        ):
+            add("$.tolerances", "tolerances must map names to numbers")
+
+        listed: dict[str, int] = {}
+        sop_seen: dict[str, str] = {}
+        for i, entry in enumerate(self.data.get("cases", [])):
+            jp = f"$.cases[{i}]"
+            if not isinstance(entry, dict) or not isinstance(entry.get("case_id"), str):
+                add(jp, "case entry needs a case_id")
+                continue
+            cid = entry["case_id"]
+            if cid in listed:
+                add(f"{jp}.case_id", f"case id {cid!r} listed twice")
+                continue
+            listed[cid] = i
+            try:
+                folder = self.case_dir(cid)
+            except FlannotError as exc:
+                add(f"{jp}.path", exc.reason)
+                continue
+            if not folder.is_dir():
+                add(f"{jp}.path", f"case folder {entry.get('path')!r} is missing")
+                continue
+            case_file = folder / CASE_FILE
+            if not case_file.is_file():
+                add(f"{jp}.path", f"case {cid!r} has no {CASE_FILE}")
+                continue
+            problems.extend(_case_file_problems(case_file))
+            image = _image_path(case_file)
+            if image is None or not image.exists():
+                add("$.image.path", f"image of case {cid!r} is missing", file=str(case_file))
+                continue
+            for dcm in [image] if image.is_file() else sorted(image.rglob("*.dcm")):
+                problems.extend(_dicom_problems(dcm, cid, sop_seen))
+        cases_dir = self.root / "cases"
+        if cases_dir.is_dir():
+            for child in sorted(cases_dir.iterdir()):
+                if child.is_dir() and not child.name.startswith(".") and child.name not in listed:
+                    add(
+                        "$.cases",
+                        f"case folder cases/{child.name} is not in the case list",
+                        "warning",
+                    )
+        return problems
+
+
+# ---------------------------------------------------------------------- helpers
+def _case_report(
+    case_id: str, entry: dict[str, Any], reports: list[Any], prov: dict[str, Any]
+) -> dict[str, Any]:
+    def total(code: str) -> int:
+        return sum(int(r.actions.get(code, 0)) for r in reports)
+
+    removed = sorted({k for r in reports for k in r.removed})
+    return {
+        "case_id": case_id,
+        "path": entry["path"],
+        "files": prov["files"],
+        "deidentified": prov["deidentified"],
+        "removed": total("X") - total("private"),
+        "emptied": total("Z"),
+        "replaced": total("D") + total("U") + total("C"),
+        "private_removed": total("private"),
+        "attributes": removed,
+        "uid_remaps": sum(r.uid_remaps for r in reports),
+        "burned_in_risk": prov["burned_in_risk"],
+        "burned_in_flagged": prov["burned_in_risk"] in ("yes", "unknown")
+        and "redaction" not in prov,
+    }
+
+
+def _image_record(image: Path, rel: str) -> dict[str, Any]:
+    """The case file's ``image`` record: from flannot.read_dicom, else from the header."""
+    try:
+        from flannot.io.reader import read_dicom
+
+        img = read_dicom(image)
+        spacing = img.spacing_mm
+        return {
+            "path": rel,
+            "sop_instance_uid": img.sop_instance_uid,
+            "frames": int(img.n_frames),
+            "spacing_mm": None if spacing is None else [float(spacing[0]), float(spacing[1])],
+            "calibration": img.calibration if spacing is not None else "uncalibrated",
+            "rows": int(img.rows),
+            "columns": int(img.cols),
+            "view": getattr(img, "view", "unknown") or "unknown",
+        }
+    except ImportError:  # pragma: no cover - reader being written concurrently
+        pass
+    first = image if image.is_file() else sorted(image.glob("*.dcm"))[0]
+    ds = pydicom.dcmread(first, stop_before_pixels=True)
+    spacing = ds.get("PixelSpacing")
+    return {
+        "path": rel,
+        "sop_instance_uid": str(ds.get("SOPInstanceUID", "")) or None,
+        "frames": int(ds.get("NumberOfFrames", 1) or 1)
+        if image.is_file()
+        else len(list(image.glob("*.dcm"))),
+        "spacing_mm": None if not spacing else [float(spacing[0]), float(spacing[1])],
+        "calibration": "pixel_spacing" if spacing else "uncalibrated",
+        "rows": int(ds.Rows),
+        "columns": int(ds.Columns),
+        "view": "unknown",
+    }
+
+
+def _write_case_file(folder: Path, case_id: str, protocol: str, image: dict[str, Any]) -> None:
+    """A fresh, empty reference case (the model's Case when importable)."""
+    try:
+        from flannot.model.case import Case, ImageRef
+
+        case = Case(
+            case_id=case_id,
+            image=ImageRef(
+                path=image["path"],
+                sop_instance_uid=image.get("sop_instance_uid"),
+                frames=int(image.get("frames") or 1),
+                spacing_mm=None if image.get("spacing_mm") is None else tuple(image["spacing_mm"]),
+                calibration=image.get("calibration") or "uncalibrated",
+                rows=image.get("rows"),
+                columns=image.get("columns"),
+            ),
+            protocol=protocol,
+        )
+        case.save(folder / CASE_FILE)
+    except ImportError:  # pragma: no cover - model being written concurrently
+        now = _now()
+        atomic_write_json(
+            folder / CASE_FILE,
+            {
+                "flannot_version": 1,
+                "case_id": case_id,
+                "protocol": protocol,
+                "image": image,
+                "annotations": [],
+                "notes": "",
+                "created": now,
+                "modified": now,
+            },
+        )
+
+
+def _case_file_problems(case_file: Path) -> list[Problem]:
+    try:
+        from flannot.model.validate import validate_case_file
+    except ImportError:  # pragma: no cover
+        return []
+    try:
+        return list(validate_case_file(case_file))
+    except FlannotError as exc:
+        return [Problem("$", exc.reason, "error", str(case_file))]
+
+
+def _image_path(case_file: Path) -> Path | None:
+    try:
+        data = json.loads(case_file.read_text(encoding="utf-8"))
+        rel = Path(str(data["image"]["path"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return rel if rel.is_absolute() else case_file.parent / rel
+
+
+def _dicom_problems(path: Path, case_id: str, sop_seen: dict[str, str]) -> list[Problem]:
+    out: list[Problem] = []
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+    except Exception as exc:
+        return [Problem("$", f"unreadable DICOM: {type(exc).__name__}", "error", str(path))]
+    sop = str(ds.get("SOPInstanceUID", ""))
+    if sop:
+        if sop in sop_seen and sop_seen[sop] != case_id:
+            out.append(
+                Problem(
+                    "(0008,0018)",
+                    f"same SOP Instance UID as case {sop_seen[sop]!r}",
+                    "error",
+                    str(path),
+                )
+            )
+        sop_seen.setdefault(sop, case_id)
+    if str(ds.get("PatientIdentityRemoved", "")).upper() != "YES":
+        out.append(
+            Problem(
+                "(0012,0062)",
+                "Patient Identity Removed is not YES: identifiers "
+                "may be left (add with de-identification)",
+                "error",
+                str(path),
+            )
+        )
+    if str(ds.get("PatientName", "") or "").strip():
+        out.append(Problem("(0010,0010)", "Patient's Name is not empty", "error", str(path)))
+    private = 0
+
+    def count(_ds: Any, elem: Any) -> None:
+        nonlocal private
+        if elem.tag.is_private:
+            private += 1
+
+    ds.walk(count)
+    if private:
+        out.append(
+            Problem("private", f"{private} private attribute(s) present", "error", str(path))
+        )
+    return out

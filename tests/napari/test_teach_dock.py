@@ -206,30 +206,51 @@ def test_add_dicom_adds_a_deidentified_case_and_shows_the_summary(
         assert "burned-in" in text.lower()
 
 
-def test_deid_summary_counts_lists_and_numbers() -> None:
-    report = {
-        "files": [
-            {
-                "case_id": "a",
-                "removed": ["PatientName", "(0009,1001)"],
-                "emptied": 3,
-                "burned_in_risk": "Burned In Annotation absent (XA)",
-            },
-            {"case_id": "b", "removed": 1, "emptied": [], "burned_in_risk": None},
-        ]
-    }
+def test_deid_summary_totals_and_burned_in_warning() -> None:
+    # the shape of TeachingSet.add_dicom's report
+    report = [
+        {
+            "case_id": "case-001",
+            "files": 1,
+            "deidentified": True,
+            "removed": 5,
+            "emptied": 3,
+            "replaced": 4,
+            "private_removed": 2,
+            "attributes": ["InstitutionName", "PatientAge"],
+            "uid_remaps": 4,
+            "burned_in_risk": "unknown",
+            "burned_in_flagged": True,
+        },
+        {
+            "case_id": "case-002",
+            "files": 1,
+            "deidentified": True,
+            "removed": 1,
+            "emptied": 2,
+            "replaced": 0,
+            "private_removed": 0,
+            "attributes": [],
+            "uid_remaps": 3,
+            "burned_in_risk": "no",
+            "burned_in_flagged": False,
+        },
+    ]
     text = deid_summary(report)
-    assert "De-identified 2 file(s)" in text
-    assert "3 attributes removed, 3 emptied" in text
-    assert "**a**: 2 removed, 3 emptied" in text
-    assert "Burned-in text risk** in a:" in text
-    assert "**b**: 1 removed, 0 emptied" in text and "b:" not in text.split("risk")[1]
+    assert "**De-identified 2 file(s)** into 2 case(s)" in text
+    assert "6 attributes removed, 5 emptied, 4 replaced, 2 private tags removed" in text
+    assert "**case-001**: 5 removed, 3 emptied" in text and "InstitutionName" in text
+    warning = next(line for line in text.splitlines() if "Burned-in text risk" in line)
+    assert "case-001" in warning and "case-002" not in warning
+    assert "not stated for an XA/RF" in text
+    # a redacted (not flagged) case is not warned about
+    report[0]["burned_in_flagged"] = False
+    assert "Burned-in" not in deid_summary(report)
 
 
 def test_dock_picks_up_a_set_opened_by_the_reader(make_napari_viewer, qtbot, sample_set) -> None:
-    from flannot.teach.teaching_set import TeachingSet
-
     from flannot.napari.session import get_session
+    from flannot.teach.teaching_set import TeachingSet
 
     viewer = make_napari_viewer()
     session = get_session(viewer)

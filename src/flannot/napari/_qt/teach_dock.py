@@ -130,48 +130,76 @@ def _placeholder_icon() -> QIcon:
     return QIcon(pm)
 
 
-def deid_summary(report: Any) -> str:
-    """Markdown summary of what de-identification did, from an ``add_dicom`` report.
+_RISK_TEXT = {
+    "yes": "Burned In Annotation is YES",
+    "unknown": "Burned In Annotation not stated for an XA/RF/secondary-capture image",
+}
+_MAX_NAMES = 12  # attribute names listed per case; the rest are counted
 
-    Accepts the report object or dict of ``TeachingSet.add_dicom`` (one entry per file, each
-    with counts or lists of removed/emptied/replaced attributes and the burned-in risk).
+
+def deid_summary(report: Any) -> str:
+    """Markdown summary of what de-identification did, from a ``TeachingSet.add_dicom`` report.
+
+    Parameters
+    ----------
+    report
+        The list ``TeachingSet.add_dicom`` returns: per case ``case_id``, action counts
+        (``removed``, ``emptied``, ``replaced``, ``private_removed``), ``attributes`` (names
+        removed), ``uid_remaps``, ``burned_in_risk`` and ``burned_in_flagged``.
+
+    Returns
+    -------
+    str
+        A headline with the totals, a burned-in warning naming the flagged cases, and one line
+        per case.
     """
     files = _report_files(report)
     lines: list[str] = []
     total = {"removed": 0, "emptied": 0, "replaced": 0, "private": 0}
     risky: list[str] = []
+    n_files = 0
     for f in files:
-        name = str(_get(f, "case_id") or _get(f, "path") or _get(f, "source") or "file")
+        name = str(_get(f, "case_id") or _get(f, "path") or "case")
+        n_files += int(_get(f, "files", 1) or 1)
         counts = {k: _count(f, k) for k in total}
         for k, v in counts.items():
             total[k] += v
         parts = [f"{counts['removed']} removed", f"{counts['emptied']} emptied"]
         if counts["replaced"]:
-            parts.append(f"{counts['replaced']} UIDs/values replaced")
+            parts.append(f"{counts['replaced']} replaced")
         if counts["private"]:
             parts.append(f"{counts['private']} private tags removed")
+        remaps = _get(f, "uid_remaps")
+        if isinstance(remaps, int) and remaps:
+            parts.append(f"{remaps} UIDs remapped")
         line = f"- **{name}**: " + ", ".join(parts)
+        names = _get(f, "attributes")
+        if isinstance(names, (list, tuple)) and names:
+            shown = ", ".join(str(n) for n in names[:_MAX_NAMES])
+            more = len(names) - _MAX_NAMES
+            line += f" ({shown}{f', … {more} more' if more > 0 else ''})"
+        if _get(f, "deidentified") is False:
+            line += " — copied **without** de-identification"
         risk = _burned_in(f)
         if risk:
             risky.append(name)
-            line += f" — ⚠ burned-in annotation risk ({risk})"
+            line += f" — ⚠ {risk}"
         lines.append(line)
     head = (
-        f"**De-identified {len(files)} file(s)** (PS3.15 Basic Application Level "
-        f"Confidentiality Profile): {total['removed']} attributes removed, "
+        f"**De-identified {n_files} file(s)** into {len(files)} case(s) (DICOM PS3.15 Basic "
+        f"Application Level Confidentiality Profile): {total['removed']} attributes removed, "
         f"{total['emptied']} emptied"
     )
     if total["replaced"]:
         head += f", {total['replaced']} replaced"
     if total["private"]:
         head += f", {total['private']} private tags removed"
-    head += "."
-    out = [head, ""]
+    out = [head + ".", ""]
     if risky:
         out += [
             "⚠ **Burned-in text risk** in "
             + ", ".join(risky)
-            + ": pixel data may show patient details. Check the image and draw "
+            + ": the pixels may show patient details. Check the images and draw "
             "`redaction` rectangles before sharing the set.",
             "",
         ]
@@ -191,16 +219,11 @@ def _report_files(report: Any) -> list[Any]:
 
 
 def _count(entry: Any, kind: str) -> int:
-    """Number of attributes of ``kind`` in a per-file report: a count or a list of tags."""
-    if kind == "private":
-        keys = ("private_removed", "n_private", "private")
-    else:
-        keys = (kind, f"n_{kind}", f"{kind}_count", f"attributes_{kind}")
+    """Number of attributes of ``kind`` in a per-case report: a count or a list of tags."""
+    keys = ("private_removed", "n_private") if kind == "private" else (kind, f"n_{kind}")
     for key in keys:
         value = _get(entry, key)
-        if value is None:
-            continue
-        if isinstance(value, bool):
+        if value is None or isinstance(value, bool):
             continue
         if isinstance(value, int):
             return value
@@ -212,17 +235,14 @@ def _count(entry: Any, kind: str) -> int:
 
 
 def _burned_in(entry: Any) -> str:
-    """Non-empty text when the file is flagged for burned-in annotation."""
-    for key in ("burned_in_risk", "burned_in", "burned_in_annotation"):
-        value = _get(entry, key)
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            return "flagged" if value else ""
-        text = str(value).strip()
-        if text and text.lower() not in ("no", "none", "false", "low", "0"):
-            return text
-    return ""
+    """Why a case is flagged for burned-in text, or ``""`` when it is not."""
+    risk = str(_get(entry, "burned_in_risk") or "").strip().lower()
+    flagged = _get(entry, "burned_in_flagged")
+    if flagged is None:
+        flagged = risk in _RISK_TEXT
+    if not flagged:
+        return ""
+    return "burned-in text risk: " + _RISK_TEXT.get(risk, risk or "flagged")
 
 
 class TeachingSetDock(QWidget):

@@ -1,0 +1,125 @@
+"""``flannot measure PATH [--json|--csv]`` — SPEC §4 measurements of a case or a teaching set."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from flannot.errors import FlannotError
+
+SET_FILE = "flannot-set.json"
+CASE_FILE = "annotations.json"
+
+
+def case_files(path: Path) -> list[Path]:
+    """The case files ``path`` stands for: a case file, a case folder or a teaching set.
+
+    Raises
+    ------
+    FlannotError
+        When ``path`` does not exist or is none of those.
+    """
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        if (path / SET_FILE).is_file():
+            return sorted((path / "cases").glob(f"*/{CASE_FILE}"))
+        if (path / CASE_FILE).is_file():
+            return [path / CASE_FILE]
+        raise FlannotError(f"not a case folder ({CASE_FILE}) or a teaching set ({SET_FILE})", path)
+    raise FlannotError("no such file or folder", path)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return "-" if not math.isfinite(value) else f"{value:.2f}"
+    return "" if value is None else str(value)
+
+
+def _table(df) -> list[str]:
+    cols = ["frame", "annotation_id", "type", "level", "side", "name", "value", "unit"]
+    cells = [[_fmt(v) for v in row] for row in df[cols].itertuples(index=False, name=None)]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(cols)]
+    right = {"frame", "value"}
+
+    def line(items: list[str]) -> str:
+        return "  ".join(
+            s.rjust(w) if c in right else s.ljust(w)
+            for s, w, c in zip(items, widths, cols, strict=True)
+        ).rstrip()
+
+    return [line(cols), line(["-" * w for w in widths]), *(line(r) for r in cells)]
+
+
+def _header(case: Any, units: Any) -> list[str]:
+    from flannot.measure.units import WARN_CALIBRATIONS
+
+    if units.calibrated:
+        sr, sc = units.spacing
+        spacing = f"pixel spacing {sr:.4g} x {sc:.4g} mm (row x col)"
+    else:
+        spacing = "no pixel spacing"
+    out = [f"case {case.case_id}: calibration {units.calibration}, {spacing}"]
+    warn = WARN_CALIBRATIONS.get(units.calibration)
+    if warn:
+        out.append(f"warning: {units.calibration}: {warn}")
+    return out
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``measure`` command to the ``flannot`` app."""
+
+    @app.command("measure")
+    def measure_cmd(
+        path: Path = typer.Argument(
+            ..., help="annotations.json, a case folder, or a teaching-set folder."
+        ),
+        as_json: bool = typer.Option(False, "--json", help="Print a JSON array of rows."),
+        as_csv: bool = typer.Option(False, "--csv", help="Print CSV with a header row."),
+    ) -> None:
+        """Measure the annotations of a case or of every case of a teaching set (SPEC §4).
+
+        One row per value: case_id, frame, annotation_id, type, level, side, name,
+        value, unit, calibration. Lengths are in mm only when the image is
+        calibrated (px otherwise); the calibration is printed with them.
+        """
+        import pandas as pd
+
+        from flannot.measure import measure_rows, resolve_units
+        from flannot.measure.rows import to_csv, to_frame, to_json
+        from flannot.model.case import Case
+
+        if as_json and as_csv:
+            raise FlannotError("--json and --csv cannot be used together")
+        frames = []
+        headers: list[tuple[list[str], Any]] = []
+        for file in case_files(path):
+            case = Case.load(file)
+            df = to_frame(measure_rows(case))
+            frames.append(df)
+            headers.append((_header(case, resolve_units(case)), df))
+        if as_json or as_csv:
+            from flannot.measure.rows import COLUMNS
+
+            all_rows = (pd.concat(frames, ignore_index=True) if frames else to_frame([]))[
+                list(COLUMNS)
+            ]
+            typer.echo(to_json(all_rows) if as_json else to_csv(all_rows), nl=as_json)
+            return
+        if not headers:
+            typer.echo(f"{path}: no cases")
+        for i, (lines, df) in enumerate(headers):
+            if i:
+                typer.echo("")
+            for ln in lines:
+                typer.echo(ln)
+            if df.empty:
+                typer.echo("(no measurable annotations)")
+            else:
+                for ln in _table(df):
+                    typer.echo(ln)

@@ -1,0 +1,84 @@
+"""Pure geometry against shapes whose answers are known in closed form."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from flannot.measure import geometry as g
+
+
+def test_polygon_area_and_feret_of_a_rectangle():
+    rect = np.array([[0, 0], [0, 40], [10, 40], [10, 0]], float)
+    assert g.polygon_area(rect) == pytest.approx(400.0)
+    assert g.max_feret(rect) == pytest.approx(math.hypot(10, 40))
+
+
+def test_to_mm_scales_rows_and_cols_separately():
+    pts = g.to_mm([[10, 10]], (0.2, 0.3))
+    assert pts.tolist() == [[pytest.approx(2.0), pytest.approx(3.0)]]
+
+
+def test_angles():
+    assert g.angle_to_horizontal_deg(np.array([-1.0, math.sqrt(3)])) == pytest.approx(30.0)
+    assert g.angle_to_horizontal_deg(np.array([1.0, -1.0])) == pytest.approx(45.0)
+    assert g.angle_to_horizontal_deg(np.array([5.0, 0.0])) == pytest.approx(90.0)
+    assert g.acute_angle_deg(np.array([0, 1.0]), np.array([0, -1.0])) == pytest.approx(0.0)
+    assert g.angle_between_deg(np.array([0, 1.0]), np.array([0, -1.0])) == pytest.approx(180.0)
+    assert math.isnan(g.angle_between_deg(np.zeros(2), np.array([1.0, 0])))
+
+
+def test_min_area_rectangle_of_a_rotated_rectangle():
+    a = math.radians(25)
+    ax = np.array([math.sin(a), math.cos(a)])
+    n = np.array([ax[1], -ax[0]])
+    pts = np.array([ax * 20 + n * 5, ax * 20 - n * 5, -ax * 20 - n * 5, -ax * 20 + n * 5])
+    rect = g.min_area_rectangle(pts)
+    assert sorted([rect.length_a, rect.length_b]) == [pytest.approx(10), pytest.approx(40)]
+    assert g.acute_angle_deg(rect.long_axis, ax) == pytest.approx(0, abs=1e-6)
+
+
+def test_principal_axis_of_an_elongated_polygon():
+    pts = np.array([[0, 0], [0, 50], [6, 50], [6, 0]], float)
+    axis = g.area_moments_axis(pts)
+    assert abs(axis[1]) == pytest.approx(1.0)
+
+
+def test_distance_to_polyline():
+    line = np.array([[0, 0], [0, 10], [10, 10]], float)
+    d = g.distance_to_polyline(np.array([[3, 5], [5, 12], [-4, -3]], float), line)
+    assert d.tolist() == pytest.approx([3.0, 2.0, 5.0])
+
+
+@pytest.mark.parametrize(
+    ("tip", "expected"),
+    [
+        ((4.0, 5.0), 6.0),  # before the line (row 10): on the entry side
+        ((13.0, 5.0), -3.0),  # crossed it
+        ((13.0, 30.0), -math.hypot(3, 10)),  # crossed beside the drawn end: still crossed
+    ],
+)
+def test_signed_distance_past_line(tip, expected):
+    line = np.array([[10, 0], [10, 20]], float)
+    entry = np.array([-20.0, 5.0])
+    assert g.signed_distance_past_line(np.array(tip), entry, line) == pytest.approx(expected)
+
+
+def test_points_in_polygon_concave():
+    # a square with a notch cut into its left side (col 0) reaching col 5 at row 5
+    poly = np.array([[0, 0], [0, 10], [10, 10], [10, 0], [5, 5]], float)
+    inside = g.points_in_polygon(np.array([[2, 5], [5, 4], [8, 1], [5, 6]], float), poly)
+    assert inside.tolist() == [True, False, False, True]
+
+
+def test_chords_of_an_hourglass():
+    # u along the long axis 0..40; half-width 5 at the ends, 2 at the waist u=20
+    top = [[0, 5], [20, 2], [40, 5]]
+    bottom = [[40, -5], [20, -2], [0, -5]]
+    poly = np.array(top + bottom, float)
+    lengths, lo, hi = g.chords(poly, np.array([10.0, 20.0, 30.0, 50.0]))
+    assert lengths.tolist() == pytest.approx([7.0, 4.0, 7.0, 0.0])
+    assert lo[:3].tolist() == pytest.approx([-3.5, -2.0, -3.5])
+    assert math.isnan(hi[3])

@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydicom.datadict import dictionary_VR
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate, encapsulate_extended
+from pydicom.tag import Tag
 from pydicom.uid import (
     UID,
     ComputedRadiographyImageStorage,
@@ -49,6 +52,7 @@ SOP_CLASSES = {
     "ENHANCED_XRF": EnhancedXRFImageStorage,
 }
 NATIVE = (ExplicitVRLittleEndian, ImplicitVRLittleEndian, ExplicitVRBigEndian)
+BINARY_VRS = {"OB", "OW", "OD", "OF", "OL", "OV", "UN"}
 GDCM_SYNTAXES = (JPEGLossless, JPEGLosslessSV1)  # encoded with python-gdcm
 
 
@@ -146,6 +150,13 @@ def make_dataset(
             if keyword in ds:
                 delattr(ds, keyword)
         else:
+            if isinstance(value, bytes) and dictionary_VR(keyword) not in BINARY_VRS:
+                # raw bytes: written as-is, to build malformed values (e.g. DS "abc")
+                tag = Tag(keyword)
+                ds[tag] = RawDataElement(
+                    tag, dictionary_VR(keyword), len(value), value, 0, False, True
+                )
+                continue
             if isinstance(value, dict):
                 value = [item(**value)]
             elif isinstance(value, list) and value and isinstance(value[0], dict):

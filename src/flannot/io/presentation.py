@@ -60,8 +60,12 @@ def presentation(
     if mlut and mlut[0].get("LUTData") is not None:
         from pydicom.pixels import apply_modality_lut
 
-        data = np.asarray(mlut[0].LUTData)
-        lo, hi = float(data.min()), float(data.max())
+        if bits_stored <= 16:  # the LUT's output range over every storable value
+            probe = np.arange(s_lo, s_hi + 1, dtype=np.int64).astype(stored_dtype)
+        else:
+            probe = np.array([s_lo, s_hi], dtype=stored_dtype)
+        mapped = apply_modality_lut(probe, ds)
+        lo, hi = float(mapped.min()), float(mapped.max())
         dtype = np.dtype(np.uint8) if hi <= 255 else np.dtype(np.uint16)
         transform = PixelTransform(
             dtype, lut=lambda a: apply_modality_lut(a, ds), invert=invert, lo=lo, hi=hi

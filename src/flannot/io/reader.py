@@ -16,7 +16,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
-from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
+from pydicom.uid import UID, DeflatedExplicitVRLittleEndian, JPEGExtended12Bit
 
 from flannot.errors import FlannotError
 from flannot.io import header as hdr
@@ -204,6 +204,8 @@ def open_file(path: Path) -> FileParts:
     implicit, little = ds.original_encoding
     if not ts:
         ts = UID("1.2.840.10008.1.2" if implicit else "1.2.840.10008.1.2.1")
+    if not ts.is_transfer_syntax:
+        raise FlannotError(f"unknown transfer syntax {ts}: no decoder", path)
     if ts == DeflatedExplicitVRLittleEndian:
         return _open_deflated(path)
     size = path.stat().st_size
@@ -235,7 +237,7 @@ def open_file(path: Path) -> FileParts:
         else:
             if element.length is not None:
                 raise FlannotError(f"compressed Pixel Data ({ts.name}) is not encapsulated", path)
-            _check_decoder(ts, path)
+            _check_decoder(ts, int(desc["bits_stored"]), path)
             items = scan_fragments(fh, element.value_offset, size, path)
             frames = group_frames(fh, items, int(desc["number_of_frames"]), ds, path)
             source = EncapsulatedSource(
@@ -261,7 +263,7 @@ def _check_native_photometric(desc: dict[str, int | str], path: Path) -> None:
         raise FlannotError(f"uncompressed {photometric} colour data is not supported", path)
 
 
-def _check_decoder(ts: UID, path: Path) -> None:
+def _check_decoder(ts: UID, bits_stored: int, path: Path) -> None:
     from pydicom.pixels import get_decoder
 
     try:
@@ -272,6 +274,13 @@ def _check_decoder(ts: UID, path: Path) -> None:
     if not decoder.is_available:
         extra = _EXTRAS.get(str(ts), "a pydicom decoder plugin")
         raise FlannotError(f"no decoder installed for {ts.name} ({ts}); install {extra}", path)
+    if ts == JPEGExtended12Bit and bits_stored > 8 and "pylibjpeg" not in decoder.available_plugins:
+        # Pillow and GDCM decode only 8-bit JPEG Extended; 12-bit needs libjpeg (GPL)
+        raise FlannotError(
+            f"no decoder installed for 12-bit {ts.name} ({ts}); install the GPL extra"
+            " flannot[gpl] (pylibjpeg-libjpeg)",
+            path,
+        )
 
 
 def _parts(

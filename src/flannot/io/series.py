@@ -64,11 +64,10 @@ def read_series(folder: Path) -> FluoroImage:
     for p, ds in found:
         series.setdefault(str(ds.get("SeriesInstanceUID", "") or ""), []).append((p, ds))
     if len(series) > 1:
-        listing = ", ".join(
-            f"{uid or '(no Series Instance UID)'} ({len(v)} files)" for uid, v in series.items()
-        )
+        first, second = (v[0][0].name for v in list(series.values())[:2])
         raise FlannotError(
-            f"folder mixes {len(series)} series: {listing}; open one file or split the folder",
+            f"folder mixes {len(series)} series (e.g. {first} and {second});"
+            " open one file or split the folder by series",
             folder,
         )
     ordered = sorted(found, key=_sort_key)

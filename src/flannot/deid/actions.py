@@ -563,30 +563,40 @@ def _parse(text: str) -> dict[int, Row]:
 TABLE: dict[int, Row] = _parse(_TABLE_E11)
 
 
-def resolve(action: str, is_sequence: bool) -> str:
+# Sequences with a compound X/Z code that are Type 2 in a projection-radiography IOD
+# (Acquisition Context Sequence is Type 2 in DX/MG/IO): emptied, not removed.
+_TYPE2_SEQUENCES = frozenset({0x00400555})
+
+
+def resolve(action: str, is_sequence: bool, tag: int = 0) -> str:
     """Pick one action for a compound code (``X/Z``, ``X/D``, ``Z/D``, ``X/Z/D``, ``X/Z/U*``).
 
     Table E.1-1 leaves the choice to the IOD's Type (1 → D, 2 → Z, 3 → X). flannot
     does not track every IOD's Types, so it takes the choice that is valid for all
     of them: an attribute that may need a value (``…/D``) gets a dummy value, one
-    that may need to be present (``X/Z``) is kept empty. Sequences: ``X/Z/U*``
-    keeps the items and remaps their UIDs (references stay consistent across the
-    set); ``D`` / ``Z/D`` sequences keep their items and clean them with the same
-    table (the items become the "dummy" content); other compound sequences are
-    emptied.
+    that may need to be present (``X/Z``) is kept empty.
 
-    Returns one of ``D Z X K C U R`` (``R`` = recurse into the items).
+    Sequences: ``X/Z/U*`` keeps the items and remaps their UIDs (references stay
+    consistent across the set); ``D`` and ``Z/D`` keep the items with every text value
+    replaced by a dummy (``R*``); other compound sequences are removed (they are Type 3
+    in the image IODs flannot reads, and a present sequence with zero items is invalid
+    there), except the Type 2 Acquisition Context Sequence, which is emptied.
+
+    Returns one of ``D Z X K C U``, ``R`` (recurse into the items) or ``R*`` (recurse,
+    dummy text).
     """
-    if "/" not in action:
-        if is_sequence and action == "D":
-            return "R"
-        return action
     if is_sequence:
+        if action in ("D", "Z/D"):
+            return "R*"
+        if action == "K":
+            return "R"
         if action.endswith("U*"):
             return "R"
-        if action == "Z/D":
-            return "R"
-        return "Z"
+        if "/" in action:
+            return "Z" if tag in _TYPE2_SEQUENCES and action == "X/Z" else "X"
+        return action
+    if "/" not in action:
+        return action
     if action.endswith("D"):
         return "D"
     return "Z"  # X/Z

@@ -40,7 +40,7 @@ _CLEAN_PIXEL_CODE = codes.DCM.CleanPixelDataOption
 
 # dummy values (action D) by VR: valid for the VR, obviously not real
 _DUMMY: dict[str, Any] = {
-    "PN": "ANONYMOUS",
+    "PN": "ANONYMOUS^ANONYMOUS",
     "LO": "ANONYMIZED",
     "SH": "ANONYMIZED",
     "CS": "ANONYMIZED",
@@ -65,8 +65,8 @@ _DUMMY: dict[str, Any] = {
     "FL": 0.0,
     "FD": 0.0,
 }
-_STRING_VRS = {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC"}
-_STRING_VRS |= {"UI", "UR", "UT"}
+# text VRs replaced inside a D sequence (CS is kept: it carries structure, not identity)
+_DUMMY_TEXT_VRS = frozenset({"PN", "LO", "SH", "LT", "ST", "UT", "UC"})
 
 
 def normalize_options(options: Iterable[str] | None) -> frozenset[str]:
@@ -155,7 +155,12 @@ class _Cleaner:
             elem.value = [self.uid_map(str(v)) for v in value]
             self.uid_remaps += len(elem.value)
 
-    def clean(self, ds: Dataset) -> None:
+    def clean(self, ds: Dataset, dummy: bool = False) -> None:
+        """Apply the table to ``ds`` and, recursively, to every sequence item.
+
+        ``dummy``: inside a sequence whose action is D, text values the table does not
+        name are replaced by dummies too (a code's value may be a person's ID).
+        """
         for tag in list(ds.keys()):
             elem = ds[tag]
             group = tag.group
@@ -174,9 +179,11 @@ class _Cleaner:
             is_seq = elem.VR == "SQ"
             row = TABLE.get(int(tag))
             if row is not None:
-                action = resolve(row.action(self.options), is_seq)
+                action = resolve(row.action(self.options), is_seq, int(tag))
             elif is_seq:
-                action = "R"
+                action = "R*" if dummy else "R"
+            elif dummy and elem.VR in _DUMMY_TEXT_VRS:
+                action = "D"
             elif elem.VR == "PN":
                 action = "Z"  # beyond the table: a person's name is never kept
             elif elem.VR == "UI" and "uids" not in self.options:
@@ -208,10 +215,10 @@ class _Cleaner:
             if elem.VR in ("DA", "DT"):
                 elem.value = shift_value(elem.value, elem.VR, self.days)
                 self.dates_touched = True
-        elif action in ("R", "K") and elem.VR == "SQ":
+        elif action in ("R", "R*") and elem.VR == "SQ":
             for item in elem.value or []:
-                self.clean(item)
-        if action != "R":
+                self.clean(item, dummy=action == "R*")
+        if action not in ("R", "R*"):
             self.counts[action] += 1
 
 

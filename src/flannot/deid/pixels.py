@@ -183,7 +183,7 @@ def _reencode_frames(ds: Dataset, plan: dict[int, list[tuple[int, int, int, int]
         arr = np.array(arr)
         _blank(arr, rects, _blank_value(ds, arr.dtype))
         encoded = encoder.encode(arr, **kwargs)
-        back, _ = decoder.as_array(encoded, as_rgb=False, **kwargs)
+        back, _ = decoder.as_array(encapsulate([encoded]), as_rgb=False, **kwargs)
         if not np.array_equal(np.asarray(back).reshape(arr.shape), arr):
             raise FlannotError(f"re-encoding frame {f} in {ts.name} was not lossless")
         frames[f] = encoded

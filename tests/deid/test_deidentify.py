@@ -1,0 +1,260 @@
+"""End-to-end de-identification: nothing identifying survives, technique and pixels do."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from conftest import SECRET
+from identified import (
+    FRAME_TIME,
+    IDENTIFIERS,
+    IMAGER_SPACING,
+    PATIENT_REF_UID,
+    SERIES_UID,
+    STUDY_UID,
+    make_xa,
+    sop_uid,
+    write,
+)
+
+from flannot import FlannotError
+from flannot.cli import main
+from flannot.deid import UidMap, deidentify
+from flannot.deid.uids import IMPLEMENTATION_CLASS_UID
+
+
+def leaked(path: Path) -> list[str]:
+    raw = path.read_bytes()
+    return [s for s in IDENTIFIERS if s.encode() in raw]
+
+
+def test_no_identifier_survives_anywhere_in_the_bytes(xa_pair, tmp_path):
+    # the inputs really hold every identifier (so the check below can fail)
+    for f in xa_pair:
+        assert (
+            not {s for s in IDENTIFIERS if s != "1.2.826.0.1.3680043.8.498.2000"}
+            - set(leaked(f))
+            - {"HIDDEN-NAME-IN-SEQ"}
+        )
+    report = deidentify(tmp_path / "in", tmp_path / "out", secret=SECRET)
+    outs = sorted((tmp_path / "out").rglob("*.dcm"))
+    assert [p.relative_to(tmp_path / "out").as_posix() for p in outs] == ["a.dcm", "sub/b.dcm"]
+    for out in outs:
+        assert leaked(out) == []
+    assert all(f.status == "deidentified" for f in report.files)
+
+
+def test_profile_markers_and_type2_attributes_kept_empty(xa_pair, tmp_path):
+    deidentify(xa_pair[0], tmp_path / "a.dcm", secret=SECRET)
+    ds = pydicom.dcmread(tmp_path / "a.dcm")
+    assert ds.PatientIdentityRemoved == "YES"
+    codes = [(c.CodeValue, c.CodingSchemeDesignator) for c in ds.DeidentificationMethodCodeSequence]
+    assert codes == [("113100", "DCM")]
+    assert ds.LongitudinalTemporalInformationModified == "REMOVED"
+    assert "Basic Application Confidentiality Profile" in list(ds.DeidentificationMethod)
+    for kw in (
+        "PatientName",
+        "PatientID",
+        "PatientBirthDate",
+        "PatientSex",
+        "StudyDate",
+        "StudyTime",
+        "ReferringPhysicianName",
+        "AccessionNumber",
+        "StudyID",
+    ):
+        assert kw in ds, kw  # Type 2: present …
+        assert ds[kw].value in (None, "", []), kw  # … and empty
+    for kw in (
+        "PatientAddress",
+        "OtherPatientIDsSequence",
+        "RequestAttributesSequence",
+        "ReferencedPatientSequence",
+        "IssuerOfPatientID",
+        "PerformingPhysicianName",
+        "StudyDescription",
+    ):
+        assert kw not in ds, kw
+    # private tags gone at every level
+    found = []
+    ds.walk(lambda _d, e: found.append(e.tag) if e.tag.is_private else None)
+    assert found == []
+    # a PN outside the table is emptied, too
+    assert not ds.EvaluatorName
+    # file meta: consistent SOP UID, our implementation, no AE title of the station
+    assert ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
+    assert ds.file_meta.ImplementationClassUID == IMPLEMENTATION_CLASS_UID
+    assert "SourceApplicationEntityTitle" not in ds.file_meta
+
+
+def test_technique_attributes_and_pixels_retained(xa_pair, tmp_path):
+    deidentify(xa_pair[0], tmp_path / "a.dcm", secret=SECRET)
+    src, out = pydicom.dcmread(xa_pair[0]), pydicom.dcmread(tmp_path / "a.dcm")
+    assert str(out.FrameTime) == FRAME_TIME
+    assert [float(v) for v in out.ImagerPixelSpacing] == IMAGER_SPACING
+    for kw in (
+        "EstimatedRadiographicMagnificationFactor",
+        "DistanceSourceToDetector",
+        "DistanceSourceToPatient",
+        "PositionerPrimaryAngle",
+        "PositionerSecondaryAngle",
+        "WindowCenter",
+        "WindowWidth",
+        "KVP",
+        "ExposureTime",
+        "XRayTubeCurrent",
+        "CineRate",
+        "FrameIncrementPointer",
+        "Manufacturer",
+    ):
+        assert out[kw].value == src[kw].value, kw
+    np.testing.assert_array_equal(out.pixel_array, src.pixel_array)
+    assert out.PixelData == src.PixelData
+
+
+def test_compressed_pixel_data_is_not_reencoded(compressed_xa, tmp_path):
+    deidentify(compressed_xa, tmp_path / "c.dcm", secret=SECRET)
+    src, out = pydicom.dcmread(compressed_xa), pydicom.dcmread(tmp_path / "c.dcm")
+    assert out.file_meta.TransferSyntaxUID == src.file_meta.TransferSyntaxUID
+    assert out.PixelData == src.PixelData  # byte-identical encapsulated data
+    np.testing.assert_array_equal(out.pixel_array, src.pixel_array)
+    assert leaked(tmp_path / "c.dcm") == []
+
+
+def test_uids_consistent_within_a_set_and_keyed_by_the_secret(xa_pair, tmp_path):
+    deidentify(tmp_path / "in", tmp_path / "out", secret=SECRET)
+    a = pydicom.dcmread(tmp_path / "out" / "a.dcm")
+    b = pydicom.dcmread(tmp_path / "out" / "sub" / "b.dcm")
+    assert a.StudyInstanceUID == b.StudyInstanceUID != STUDY_UID
+    assert a.SeriesInstanceUID == b.SeriesInstanceUID != SERIES_UID
+    assert a.SOPInstanceUID != b.SOPInstanceUID
+    assert sop_uid(0) not in (a.SOPInstanceUID, b.SOPInstanceUID)
+    # the reference from a to b follows b's new UID
+    assert a.ReferencedImageSequence[0].ReferencedSOPInstanceUID == b.SOPInstanceUID
+    assert a.ReferencedImageSequence[0].ReferencedSOPClassUID == b.SOPClassUID  # well-known
+    for uid in (a.StudyInstanceUID, a.SOPInstanceUID):
+        assert uid.startswith("2.25.") and len(uid) <= 64 and uid.is_valid
+    # a later run with the same secret maps the same way; another secret does not
+    deidentify(xa_pair[1], tmp_path / "later.dcm", uid_map=UidMap(SECRET))
+    assert pydicom.dcmread(tmp_path / "later.dcm").SOPInstanceUID == b.SOPInstanceUID
+    deidentify(xa_pair[1], tmp_path / "other.dcm", secret=b"x" * 32)
+    assert pydicom.dcmread(tmp_path / "other.dcm").StudyInstanceUID != a.StudyInstanceUID
+
+
+def test_retain_options(xa_pair, tmp_path):
+    opts = [
+        "patient-characteristics",
+        "device-identity",
+        "institution-identity",
+    ]
+    report = deidentify(xa_pair[0], tmp_path / "a.dcm", options=opts, secret=SECRET)
+    ds = pydicom.dcmread(tmp_path / "a.dcm")
+    assert (ds.PatientSex, ds.PatientAge, float(ds.PatientWeight)) == ("M", "070Y", 81.5)
+    assert ds.DeviceSerialNumber == "SN-ZX-998877" and ds.StationName == "FLUORO-ROOM-7"
+    assert ds.InstitutionName == "PRINCETON PLAINSBORO TEACHING"
+    assert not ds.PatientName and "PatientAddress" not in ds
+    codes = {c.CodeValue for c in ds.DeidentificationMethodCodeSequence}
+    assert codes == {"113100", "113108", "113109", "113112"}
+    assert report.files[0].method_codes[0] == "113100"
+
+    deidentify(xa_pair[0], tmp_path / "u.dcm", options=["uids"], secret=SECRET)
+    u = pydicom.dcmread(tmp_path / "u.dcm")
+    assert (u.StudyInstanceUID, u.SOPInstanceUID) == (STUDY_UID, sop_uid(0))
+    assert "ReferencedPatientSequence" not in u  # Retain UIDs: still X
+    assert "113110" in {c.CodeValue for c in u.DeidentificationMethodCodeSequence}
+
+    with pytest.raises(FlannotError, match="unknown de-identification option"):
+        deidentify(xa_pair[0], tmp_path / "x.dcm", options=["everything"])
+
+
+def test_modified_dates_shift_keeps_intervals(tmp_path):
+    a, b = make_xa(0), make_xa(1)
+    b.StudyDate = "20240320"  # three days after a (20240317)
+    write(a, tmp_path / "in" / "a.dcm")
+    write(b, tmp_path / "in" / "b.dcm")
+    deidentify(tmp_path / "in", tmp_path / "out", options=["modified-dates"], secret=SECRET)
+    oa = pydicom.dcmread(tmp_path / "out" / "a.dcm")
+    ob = pydicom.dcmread(tmp_path / "out" / "b.dcm")
+
+    def day(s: str) -> dt.date:
+        return dt.datetime.strptime(s, "%Y%m%d").date()
+
+    assert oa.StudyDate != "20240317"
+    assert (day(ob.StudyDate) - day(oa.StudyDate)).days == 3
+    shift = (day(oa.StudyDate) - day("20240317")).days
+    assert -3650 <= shift <= -366
+    assert oa.AcquisitionDateTime[:8] == oa.StudyDate  # DT date part shifted alike
+    assert oa.AcquisitionDateTime[8:] == "101645"  # whole days: time of day kept
+    assert not oa.PatientBirthDate  # Z in every column: never shifted, always emptied
+    assert oa.LongitudinalTemporalInformationModified == "MODIFIED"
+    assert "113107" in {c.CodeValue for c in oa.DeidentificationMethodCodeSequence}
+
+
+def test_folder_skips_and_reports_non_dicom(xa_pair, tmp_path, capsys):
+    (tmp_path / "in" / "notes.txt").write_text("DOE^JOHN^Q was here")
+    code = main(["deidentify", str(tmp_path / "in"), str(tmp_path / "out"), "--json"])
+    assert code == 0
+    text = capsys.readouterr().out
+    report = json.loads(text)
+    by_name = {Path(f["input"]).name: f for f in report["files"]}
+    assert by_name["notes.txt"]["status"] == "skipped"
+    assert not (tmp_path / "out" / "notes.txt").exists()
+    a = by_name["a.dcm"]
+    assert a["status"] == "deidentified" and a["uid_remaps"] >= 4
+    assert "PatientName" in a["removed"] and a["actions"]["private"] >= 4
+    assert a["burned_in_risk"] == "unknown" and a["burned_in_flagged"] is True
+    # the report names attributes, never their values
+    assert [s for s in IDENTIFIERS if s in text] == []
+
+
+def test_cli_salt_file_maps_runs_the_same_way(xa_pair, tmp_path):
+    salt = tmp_path / "salt.hex"
+    assert (
+        main(["deidentify", str(xa_pair[0]), str(tmp_path / "1.dcm"), "--salt-file", str(salt)])
+        == 0
+    )
+    assert salt.exists() and len(bytes.fromhex(salt.read_text().strip())) == 32
+    assert (
+        main(["deidentify", str(xa_pair[0]), str(tmp_path / "2.dcm"), "--salt-file", str(salt)])
+        == 0
+    )
+    u1 = pydicom.dcmread(tmp_path / "1.dcm").SOPInstanceUID
+    assert u1 == pydicom.dcmread(tmp_path / "2.dcm").SOPInstanceUID
+
+
+def test_cli_bad_input_is_one_line_exit_2(tmp_path, capsys):
+    (tmp_path / "x.txt").write_text("hello")
+    assert main(["deidentify", str(tmp_path / "x.txt"), str(tmp_path / "y.dcm")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("flannot: error: ") and "x.txt" in err and "\n" not in err
+    assert main(["deidentify", str(tmp_path / "missing.dcm"), str(tmp_path / "y.dcm")]) == 2
+    assert main(["deidentify", str(tmp_path), str(tmp_path / "inside")]) == 2
+
+
+def test_referenced_patient_uid_does_not_survive(xa_pair, tmp_path):
+    deidentify(xa_pair[0], tmp_path / "a.dcm", secret=SECRET)
+    assert PATIENT_REF_UID.encode() not in (tmp_path / "a.dcm").read_bytes()
+
+
+def _dciodvfy_errors(path: Path) -> list[str]:
+    proc = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True, check=False)
+    lines = (proc.stdout + proc.stderr).splitlines()
+    return [ln for ln in lines if ln.startswith("Error")]
+
+
+@pytest.mark.skipif(shutil.which("dciodvfy") is None, reason="dicom3tools not installed")
+def test_dciodvfy_reports_no_new_errors(xa_pair, tmp_path):
+    # skipif only guards machines without the Debian package; CI installs it
+    out = tmp_path / "a.dcm"
+    deidentify(xa_pair[0], out, options=["modified-dates"], secret=SECRET)
+    before, after = _dciodvfy_errors(xa_pair[0]), _dciodvfy_errors(out)
+    assert len(after) <= len(before), after
+    deidentify(xa_pair[0], tmp_path / "b.dcm", secret=SECRET)
+    assert len(_dciodvfy_errors(tmp_path / "b.dcm")) <= len(before)

@@ -238,6 +238,7 @@ class MeasureDock(QWidget):
         buttons.addWidget(self.copy_sel_btn)
         buttons.addWidget(self.copy_all_btn)
         buttons.addWidget(self.export_btn)
+        self.setMinimumWidth(480)
         layout = QVBoxLayout(self)
         layout.addWidget(self.calibration_label)
         layout.addLayout(top)
@@ -331,6 +332,8 @@ class MeasureDock(QWidget):
         self.status_label.setText(f"{len(df)} values" if len(df) else "")
         self._full = df.reset_index(drop=True)
         self._show_calibration(calibration)
+        cine = getattr(self.session, "image", None) is not None and self.session.image.n_frames > 1
+        self.frame_only.setEnabled(cine or self.frame_only.isChecked())
         if getattr(self.session, "case", None) is not None:
             self._writing_labels = True
             try:
@@ -377,6 +380,11 @@ class MeasureDock(QWidget):
         keep = self._selected_keys()
         self.model.set_dataframe(df)
         self._restore_selection(keep)
+        # the case id is the same on every row: in copies and exports, not on screen
+        cols = list(self.model.dataframe.columns)
+        if "case_id" in cols:
+            self.table.setColumnHidden(cols.index("case_id"), True)
+        self.table.resizeColumnsToContents()
 
     @property
     def dataframe(self) -> pd.DataFrame:

@@ -177,7 +177,7 @@ def deid_summary(report: Any) -> str:
         if isinstance(names, (list, tuple)) and names:
             shown = ", ".join(str(n) for n in names[:_MAX_NAMES])
             more = len(names) - _MAX_NAMES
-            line += f" ({shown}{f', … {more} more' if more > 0 else ''})"
+            line += f" — attributes: {shown}{f', … {more} more' if more > 0 else ''}"
         if _get(f, "deidentified") is False:
             line += " — copied **without** de-identification"
         risk = _burned_in(f)

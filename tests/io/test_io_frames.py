@@ -1,0 +1,133 @@
+"""Lazy frames behave like a numpy array and decode only the frames touched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydicom import uid
+from pydicom.pixels.decoders.base import Decoder
+
+import flannot
+from flannot.io import frames as frames_mod
+from tests.io.dicom_factory import make_dicom, make_pixels
+
+KEYS = [
+    3,
+    -1,
+    np.int64(2),
+    slice(1, 4),
+    slice(None, None, 2),
+    (2, slice(10, 20), 5),
+    (slice(0, 2), 7),
+    [0, 2],
+    np.array([True, False, True, False, True]),
+    Ellipsis,
+    (Ellipsis, 0),
+    (0, Ellipsis),
+    (slice(None), slice(None), 3),
+    (1, None),
+]
+
+
+@pytest.fixture(scope="module")
+def cine(tmp_path_factory: pytest.TempPathFactory) -> tuple[flannot.FluoroImage, np.ndarray]:
+    pixels = make_pixels(frames=5, rows=32, cols=24)
+    path = make_dicom(tmp_path_factory.mktemp("cine"), pixels=pixels)
+    return flannot.read_dicom(path), pixels
+
+
+@pytest.mark.parametrize("key", KEYS, ids=repr)
+def test_indexing_matches_numpy(cine: tuple, key: object) -> None:
+    img, pixels = cine
+    np.testing.assert_array_equal(img.frames[key], pixels[key])
+
+
+def test_array_protocol(cine: tuple) -> None:
+    img, pixels = cine
+    f = img.frames
+    assert f.shape == pixels.shape and f.dtype == pixels.dtype and f.ndim == 3
+    assert len(f) == 5 and f.size == pixels.size and f.nbytes == pixels.nbytes
+    np.testing.assert_array_equal(np.asarray(f), pixels)
+    np.testing.assert_array_equal(np.asarray(f, dtype=np.float32), pixels.astype(np.float32))
+    assert [int(fr[0, 0]) for fr in f] == [int(v) for v in pixels[:, 0, 0]]
+    with pytest.raises(IndexError):
+        f[5]
+    with pytest.raises(IndexError):
+        f[-6]
+
+
+def test_returned_frames_do_not_alias_the_cache(cine: tuple) -> None:
+    img, pixels = cine
+    a = img.frames[1]
+    a[:] = 0
+    np.testing.assert_array_equal(img.frames[1], pixels[1])
+
+
+def test_dask_wraps_frames(cine: tuple) -> None:
+    import dask.array as da
+
+    img, pixels = cine
+    arr = da.from_array(img.frames, chunks=(1, *img.frames.shape[1:]))
+    np.testing.assert_array_equal(arr[3].compute(), pixels[3])
+    assert float(arr.mean().compute()) == pytest.approx(float(pixels.mean()))
+
+
+def test_cache_holds_at_most_two_frames(cine: tuple) -> None:
+    img, _ = cine
+    for i in range(5):
+        img.frames[i]
+    assert len(img.frames._cache) == frames_mod.CACHE_FRAMES == 2
+
+
+def test_uncompressed_reads_only_the_frame_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pixels = make_pixels(frames=50, rows=32, cols=32)
+    path = make_dicom(tmp_path, pixels=pixels)
+    read_counts: list[int] = []
+    real_fromfile = np.fromfile
+
+    def counting_fromfile(*args: object, **kwargs: object) -> np.ndarray:
+        out = real_fromfile(*args, **kwargs)
+        read_counts.append(out.size)
+        return out
+
+    monkeypatch.setattr(frames_mod.np, "fromfile", counting_fromfile)
+    img = flannot.read_dicom(path)
+    assert read_counts == []  # opening reads no pixel values
+    np.testing.assert_array_equal(img.frames[25], pixels[25])
+    assert read_counts == [32 * 32]  # exactly one frame's values
+    assert img.frames.decode_count == 1
+
+
+def test_encapsulated_decodes_only_one_frame(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pixels = make_pixels(frames=50, rows=32, cols=32)
+    path = make_dicom(tmp_path, pixels=pixels, transfer_syntax=uid.RLELossless)
+    decoded: list[int] = []
+    fragment_bytes: list[int] = []
+    real_as_array = Decoder.as_array
+    real_frame_bytes = frames_mod.EncapsulatedSource.frame_bytes
+
+    def counting_as_array(self: Decoder, src: bytes, **kwargs: object) -> tuple:
+        out = real_as_array(self, src, **kwargs)
+        decoded.append(out[0].shape[0] if out[0].ndim == 3 else 1)
+        return out
+
+    def counting_frame_bytes(self: frames_mod.EncapsulatedSource, index: int) -> bytes:
+        data = real_frame_bytes(self, index)
+        fragment_bytes.append(len(data))
+        return data
+
+    monkeypatch.setattr(Decoder, "as_array", counting_as_array)
+    monkeypatch.setattr(frames_mod.EncapsulatedSource, "frame_bytes", counting_frame_bytes)
+    img = flannot.read_dicom(path)
+    assert decoded == [] and fragment_bytes == []
+    np.testing.assert_array_equal(img.frames[25], pixels[25])
+    assert decoded == [1]  # one call, one frame
+    assert len(fragment_bytes) == 1 and fragment_bytes[0] < path.stat().st_size / 40
+    img.frames[25]  # cached: no second decode
+    assert decoded == [1]

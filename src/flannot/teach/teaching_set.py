@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -374,6 +375,72 @@ class TeachingSet:
                 prov["redaction"] = redacted
         return prov
 
+    # ------------------------------------------------------------------ redaction
+    def case_redactions(self, case_id: str) -> list[tuple[None, int, int, int, int]]:
+        """Pixel rectangles of the case's ``redaction`` annotations, for every frame.
+
+        A rectangle covers every pixel its corners touch (rounded outwards: blanking
+        one pixel too many is the safe error). Burned-in text sits at the same place
+        in every frame of a run, so each rectangle applies to all frames.
+        """
+        case_file = self.case_dir(case_id) / CASE_FILE
+        try:
+            data = json.loads(case_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise FlannotError(f"cannot read: {exc}", case_file) from None
+        rects: list[tuple[None, int, int, int, int]] = []
+        for ann in data.get("annotations") or []:
+            if not isinstance(ann, dict) or ann.get("type") != "redaction":
+                continue
+            pts = (ann.get("geometry") or {}).get("points") or []
+            try:
+                rows = [float(p[0]) for p in pts]
+                cols = [float(p[1]) for p in pts]
+            except (TypeError, ValueError, IndexError):
+                raise FlannotError(
+                    f"redaction {ann.get('id')!r} has bad points", case_file
+                ) from None
+            if len(rows) < 2:
+                continue
+            rects.append(
+                (
+                    None,
+                    math.floor(min(rows)),
+                    math.floor(min(cols)),
+                    math.ceil(max(rows)) + 1,
+                    math.ceil(max(cols)) + 1,
+                )
+            )
+        return rects
+
+    def redacted_files(self) -> dict[Path, list[tuple[None, int, int, int, int]]]:
+        """Every case DICOM file that has redactions to apply, with its rectangles."""
+        out: dict[Path, list[tuple[None, int, int, int, int]]] = {}
+        for cid in self.case_ids:
+            try:
+                folder = self.case_dir(cid)
+            except FlannotError:
+                continue
+            if not (folder / CASE_FILE).is_file():
+                continue
+            rects = self.case_redactions(cid)
+            image = _image_path(folder / CASE_FILE)
+            if not rects or image is None or not image.exists():
+                continue
+            for f in [image] if image.is_file() else sorted(image.rglob("*.dcm")):
+                out[f] = rects
+        return out
+
+    def apply_redactions(self) -> list[Path]:
+        """Blank the redaction rectangles in the set's own images (atomic rewrites)."""
+        from flannot.atomic import atomic_write_bytes
+
+        done = []
+        for path, rects in self.redacted_files().items():
+            atomic_write_bytes(path, redacted_image_bytes(path, rects))
+            done.append(path)
+        return done
+
     # ------------------------------------------------------------------ saving
     def save(self, force: bool = False) -> Path:
         """Write ``flannot-set.json`` atomically.
@@ -462,6 +529,32 @@ class TeachingSet:
 
 
 # ---------------------------------------------------------------------- helpers
+def redacted_image_bytes(path: Path, rects: Sequence[Sequence[int | None]]) -> bytes:
+    """The DICOM file at ``path`` with ``rects`` blanked (Clean Pixel Data recorded)."""
+    from pydicom.sr.codedict import codes
+
+    from flannot.deid.engine import dataset_bytes
+    from flannot.deid.pixels import redact
+
+    ds = pydicom.dcmread(path)
+    result = redact(ds, rects)
+    if result.frames_changed:
+        ds.BurnedInAnnotation = "NO"
+        seq = ds.get("DeidentificationMethodCodeSequence") or []
+        code = codes.DCM.CleanPixelDataOption
+        if not any(getattr(c, "CodeValue", None) == code.value for c in seq):
+            item = pydicom.Dataset()
+            item.CodeValue = code.value
+            item.CodingSchemeDesignator = code.scheme_designator
+            item.CodeMeaning = code.meaning
+            seq.append(item)
+            ds.DeidentificationMethodCodeSequence = seq
+            old = ds.get("DeidentificationMethod") or []
+            methods = [old] if isinstance(old, str) else list(old)
+            ds.DeidentificationMethod = [*methods, code.meaning]
+    return dataset_bytes(ds)
+
+
 def _case_report(
     case_id: str, entry: dict[str, Any], reports: list[Any], prov: dict[str, Any]
 ) -> dict[str, Any]:

@@ -40,7 +40,9 @@ def export_set(folder: str | os.PathLike[str], zip_path: str | os.PathLike[str])
     """Write the teaching set in ``folder`` to ``zip_path`` (atomically).
 
     The set's secret (``.flannot-secret``), hidden temporary files and symlinks are
-    left out; entries are stored relative to the set folder.
+    left out; entries are stored relative to the set folder. Case images with
+    ``redaction`` annotations go into the zip with those rectangles blanked (see
+    :meth:`TeachingSet.redacted_files`); the set's own copies are not changed.
     """
     ts = TeachingSet.open(folder)
     root = ts.root.resolve()
@@ -56,10 +58,18 @@ def export_set(folder: str | os.PathLike[str], zip_path: str | os.PathLike[str])
             continue
         files.append((p, rel.as_posix()))
 
+    redacted = {p.resolve(): rects for p, rects in ts.redacted_files().items()}
+
     def write(fh) -> None:
+        from flannot.teach.teaching_set import redacted_image_bytes
+
         with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             for p, arc in files:
-                zf.write(p, arc)
+                rects = redacted.get(p.resolve())
+                if rects:
+                    zf.writestr(arc, redacted_image_bytes(p, rects))
+                else:
+                    zf.write(p, arc)
 
     if not target.parent.exists():
         raise FlannotError("folder does not exist", target.parent)
@@ -130,7 +140,10 @@ def import_set(
             raise FlannotError(exc.reason, src) from None
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
             shutil.rmtree(tmp, ignore_errors=True)
-            raise FlannotError(f"corrupt zip: {exc}", src) from None
+            raise FlannotError(
+                f"corrupt zip (an entry does not match its header's size or checksum): {exc}",
+                src,
+            ) from None
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

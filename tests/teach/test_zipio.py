@@ -1,0 +1,192 @@
+"""Zip export/import of teaching sets, and refusal of malicious zips."""
+
+from __future__ import annotations
+
+import stat
+import struct
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from flannot import FlannotError
+from flannot.cli import main
+from flannot.teach.teaching_set import SECRET_FILE, TeachingSet
+from flannot.teach.zipio import export_set, import_set
+
+SET_JSON = b'{"flannot_set_version": 1, "name": "evil", "protocol": "mild", "cases": []}'
+
+
+def snapshot(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*")}
+
+
+def test_round_trip_validates_clean(tmp_path, dicoms):
+    ts = TeachingSet.new(tmp_path / "s", "Round trip")
+    ts.add_dicom(dicoms)
+    ts.save()
+    export_set(tmp_path / "s", tmp_path / "s.zip")
+    names = zipfile.ZipFile(tmp_path / "s.zip").namelist()
+    assert SECRET_FILE not in names and "flannot-set.json" in names
+    assert "cases/case-002/image.dcm" in names
+    imported = import_set(tmp_path / "s.zip", tmp_path / "copy")
+    assert imported.case_ids == ["case-001", "case-002"]
+    assert imported.validate() == []
+    a = (tmp_path / "s" / "cases" / "case-001" / "image.dcm").read_bytes()
+    assert (tmp_path / "copy" / "cases" / "case-001" / "image.dcm").read_bytes() == a
+
+
+def test_cli_export_import(tmp_path, dicoms, capsys):
+    assert main(["set", "new", str(tmp_path / "s")]) == 0
+    assert main(["set", "add", str(tmp_path / "s"), str(dicoms[0])]) == 0
+    assert main(["set", "export", str(tmp_path / "s"), str(tmp_path / "s.zip")]) == 0
+    assert main(["set", "import", str(tmp_path / "s.zip"), str(tmp_path / "t")]) == 0
+    assert TeachingSet.open(tmp_path / "t").validate() == []
+    # refuses a non-empty target
+    assert main(["set", "import", str(tmp_path / "s.zip"), str(tmp_path / "t")]) == 2
+    assert "not an empty folder" in capsys.readouterr().err
+
+
+def _zip_with(path: Path, entries: list[tuple[zipfile.ZipInfo | str, bytes]]) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("flannot-set.json", SET_JSON)
+        for info, data in entries:
+            zf.writestr(info, data)
+    return path
+
+
+def _symlink_entry(name: str, target: str) -> tuple[zipfile.ZipInfo, bytes]:
+    info = zipfile.ZipInfo(name)
+    info.create_system = 3
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    return info, target.encode()
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (("../x", b"escaped"), "leaves the target folder"),
+        (("cases/../../x", b"escaped"), "leaves the target folder"),
+        (("/tmp/flannot-abs-x", b"escaped"), "absolute path"),
+        (("C:/x", b"escaped"), "absolute path"),
+        (("cases\\..\\..\\x", b"escaped"), "backslashes"),
+        (_symlink_entry("cases/link", "/etc/passwd"), "symbolic link"),
+    ],
+    ids=["dotdot", "nested-dotdot", "absolute", "drive", "backslash", "symlink"],
+)
+def test_malicious_names_refused_nothing_written(tmp_path, entry, message):
+    work = tmp_path / "work"
+    work.mkdir()
+    zpath = _zip_with(tmp_path / "evil.zip", [entry])
+    before = snapshot(tmp_path)
+    with pytest.raises(FlannotError, match=message) as exc:
+        import_set(zpath, work / "dest")
+    assert "evil.zip" in str(exc.value) and "\n" not in str(exc.value)
+    assert snapshot(tmp_path) == before  # no target, no temporary folder, no escapee
+    assert not Path("/tmp/flannot-abs-x").exists()
+
+
+def test_zip_bomb_refused_by_declared_ratio(tmp_path):
+    zpath = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(zpath, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("flannot-set.json", SET_JSON)
+        with zf.open("cases/zeros.bin", "w") as w:
+            chunk = bytes(1 << 20)
+            for _ in range(200):  # 200 MB of zeros → ~200 kB compressed
+                w.write(chunk)
+    assert zpath.stat().st_size < 2 << 20
+    before = snapshot(tmp_path)
+    with pytest.raises(FlannotError, match="zip bomb"):
+        import_set(zpath, tmp_path / "dest")
+    assert snapshot(tmp_path) == before
+
+
+def test_total_size_and_entry_limits(tmp_path):
+    zpath = _zip_with(tmp_path / "many.zip", [(f"cases/f{i}.txt", b"x" * 100) for i in range(20)])
+    with pytest.raises(FlannotError, match="too many entries"):
+        import_set(zpath, tmp_path / "d1", max_entries=10)
+    with pytest.raises(FlannotError, match="exceeds the limit"):
+        import_set(zpath, tmp_path / "d2", max_total_bytes=1000)
+    assert not (tmp_path / "d1").exists() and not (tmp_path / "d2").exists()
+
+
+def _lie_about_size(path: Path, name: bytes, declared: int) -> None:
+    """Patch the uncompressed size of entry ``name`` in local and central headers."""
+    raw = bytearray(path.read_bytes())
+    pos = 0
+    while (pos := raw.find(b"PK\x03\x04", pos)) != -1:
+        n = struct.unpack_from("<H", raw, pos + 26)[0]
+        if raw[pos + 30 : pos + 30 + n] == name:
+            struct.pack_into("<I", raw, pos + 22, declared)
+        pos += 4
+    pos = 0
+    while (pos := raw.find(b"PK\x01\x02", pos)) != -1:
+        n = struct.unpack_from("<H", raw, pos + 28)[0]
+        if raw[pos + 46 : pos + 46 + n] == name:
+            struct.pack_into("<I", raw, pos + 24, declared)
+        pos += 4
+    path.write_bytes(bytes(raw))
+
+
+def test_lying_header_aborts_while_extracting(tmp_path):
+    zpath = _zip_with(tmp_path / "liar.zip", [("cases/big.bin", bytes(5 << 20))])
+    _lie_about_size(zpath, b"cases/big.bin", 1000)
+    info = zipfile.ZipFile(zpath).getinfo("cases/big.bin")
+    assert info.file_size == 1000  # the declared size passes the up-front checks
+    before = snapshot(tmp_path)
+    with pytest.raises(FlannotError) as exc:
+        import_set(zpath, tmp_path / "dest")
+    assert "liar.zip" in str(exc.value) and "does not match" in str(exc.value)
+    assert snapshot(tmp_path) == before
+
+
+def test_not_a_set_zip_or_not_a_zip(tmp_path):
+    with zipfile.ZipFile(tmp_path / "plain.zip", "w") as zf:
+        zf.writestr("readme.txt", "hi")
+    with pytest.raises(FlannotError, match="not a teaching set zip"):
+        import_set(tmp_path / "plain.zip", tmp_path / "d")
+    (tmp_path / "fake.zip").write_bytes(b"not a zip at all")
+    with pytest.raises(FlannotError, match="not a zip file"):
+        import_set(tmp_path / "fake.zip", tmp_path / "d")
+    assert not (tmp_path / "d").exists()
+
+
+def test_export_blanks_redaction_annotations(tmp_path, dicoms):
+    import json
+
+    import numpy as np
+    import pydicom
+    from identified import pixels
+
+    ts = TeachingSet.new(tmp_path / "s", "T")
+    ts.add_dicom([dicoms[0]], case_id="c")
+    ts.save()
+    case_file = tmp_path / "s" / "cases" / "c" / "annotations.json"
+    data = json.loads(case_file.read_text())
+    # a rectangle drawn over the burned-in text on frame 0 (pixel-centre corners)
+    data["annotations"].append(
+        {
+            "id": "r1",
+            "type": "redaction",
+            "frame": 0,
+            "geometry": {
+                "kind": "rectangle",
+                "points": [[2.0, 3.0], [2.0, 29.0], [9.0, 29.0], [9.0, 3.0]],
+            },
+        }
+    )
+    case_file.write_text(json.dumps(data))
+    image = tmp_path / "s" / "cases" / "c" / "image.dcm"
+    original = image.read_bytes()
+    export_set(tmp_path / "s", tmp_path / "s.zip")
+    assert image.read_bytes() == original  # the set's own copy is untouched
+    import_set(tmp_path / "s.zip", tmp_path / "t")
+    out = pydicom.dcmread(tmp_path / "t" / "cases" / "c" / "image.dcm")
+    after, before = out.pixel_array, pixels(4)
+    assert (after[:, 2:10, 3:30] == 0).all()  # every frame: text sits still in a run
+    mask = np.ones(before.shape, bool)
+    mask[:, 2:10, 3:30] = False
+    np.testing.assert_array_equal(after[mask], before[mask])
+    assert out.BurnedInAnnotation == "NO"
+    assert {"113100", "113101"} <= {c.CodeValue for c in out.DeidentificationMethodCodeSequence}
+    assert "Clean Pixel Data Option" in list(out.DeidentificationMethod)

@@ -29,14 +29,18 @@ def stenosis_grade(min_width_mm: float) -> str:
     return "absolute"
 
 
-def cross_sections(outline_mm: np.ndarray) -> np.ndarray:
-    """Widths (chord lengths) across the long axis, end caps excluded.
+def cross_sections(outline_mm: np.ndarray) -> tuple[float, float] | None:
+    """``(min_width, mean_width)`` across the long axis, end caps excluded.
 
     The long axis is the long side of the minimum-area enclosing rectangle.
-    Sections perpendicular to it are taken at ``N_SECTIONS`` positions. A
-    section belongs to an end cap when one of its ends runs along an edge
-    steeper than 45° to the axis (``|dv/du| > 1``) within ``CAP_ZONE`` of that end;
-    every section from there to the end is dropped, as are the outer ``END_TRIM``.
+    Sections perpendicular to it are first taken at ``N_SECTIONS`` positions to
+    find the end caps: a section belongs to a cap when one of its ends runs along
+    an edge steeper than 45° to the axis (``|dv/du| > 1``) within ``CAP_ZONE`` of
+    that end, and every section from there to the end is dropped, as are the
+    outer ``END_TRIM``. Between the caps the width is piecewise linear with
+    breaks at the polygon's vertices, so the minimum is taken over the sections
+    plus every vertex position, and the mean is the exact integral (trapezoids
+    over the same positions) divided by the length. ``None`` if nothing is left.
     """
     rect = g.min_area_rectangle(outline_mm)
     axis = rect.long_axis
@@ -45,7 +49,7 @@ def cross_sections(outline_mm: np.ndarray) -> np.ndarray:
     u0, u1 = uv[:, 0].min(), uv[:, 0].max()
     length = u1 - u0
     if length <= 0:
-        return np.zeros(0)
+        return None
     ts = np.linspace(u0 + END_TRIM * length, u1 - END_TRIM * length, N_SECTIONS)
     widths, lo, hi = g.chords(uv, ts)
     hit = widths > 0
@@ -64,7 +68,19 @@ def cross_sections(outline_mm: np.ndarray) -> np.ndarray:
         keep[N_SECTIONS - k_zone + high[0] :] = False
     if not keep.any():  # all cap (a stubby outline): fall back to the middle sections
         keep = hit
-    return widths[keep]
+    if not keep.any():
+        return None
+    kept = np.flatnonzero(keep)
+    t_a, t_b = ts[kept[0]], ts[kept[-1]]
+    if t_b <= t_a:
+        return float(widths[kept[0]]), float(widths[kept[0]])
+    verts = uv[:, 0][(uv[:, 0] > t_a) & (uv[:, 0] < t_b)]
+    # a hair either side of each vertex: the width may jump there
+    eps = 1e-9 * length
+    pos = np.unique(np.concatenate([ts[kept[0] : kept[-1] + 1], verts - eps, verts + eps]))
+    w, _, _ = g.chords(uv, pos)
+    mean = float(np.sum((w[1:] + w[:-1]) * np.diff(pos)) / 2 / (t_b - t_a))
+    return float(w.min()), mean
 
 
 def lf_encroachment(ctx: Context, canal: Any, region) -> float | None:
@@ -93,15 +109,12 @@ def measure_canal(ctx: Context, ann: Any, row: RowMaker) -> list[Row]:
     u = ctx.units
     out = [row("area", ctx.area(region), u.area)]
     widths = cross_sections(g.to_mm(region.outline, ctx.spacing))
-    if widths.size:
-        min_w = float(widths.min())
-        out += [
-            row("min_width", min_w, u.length),
-            row("mean_width", float(widths.mean()), u.length),
-        ]
+    if widths is not None:
+        min_w, mean_w = widths
+        out += [row("min_width", min_w, u.length), row("mean_width", mean_w, u.length)]
     enc = lf_encroachment(ctx, ann, region)
     if enc is not None:
         out.append(row("lf_encroachment", enc, "%"))
-    if widths.size and u.calibrated:  # mm thresholds: no grade from pixels
+    if widths is not None and u.calibrated:  # mm thresholds: no grade from pixels
         out.append(row("stenosis_grade", stenosis_grade(min_w)))
     return out

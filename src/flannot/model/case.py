@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -162,6 +163,16 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
+_PLAIN_NUMBERS = (int, float)
+
+
+def _number(v: int | float) -> str:
+    """JSON for a plain int or float: ``repr`` is the shortest exact form of a float."""
+    if type(v) is float and not math.isfinite(v):
+        raise ValueError(f"Out of range float values are not JSON compliant: {v!r}")
+    return repr(v)
+
+
 def _encode(obj: Any, indent: int, level: int, enc: json.JSONEncoder) -> Iterator[str]:
     """Pretty JSON with lists of numbers (a point, an RLE count list) kept on one line."""
     pad = " " * (indent * (level + 1))
@@ -182,8 +193,15 @@ def _encode(obj: Any, indent: int, level: int, enc: json.JSONEncoder) -> Iterato
         if not obj:
             yield "[]"
             return
-        if all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in obj):
-            yield "[" + ", ".join(enc.encode(v) for v in obj) + "]"
+        if all(type(v) in _PLAIN_NUMBERS for v in obj):
+            yield "[" + ", ".join(map(_number, obj)) + "]"
+            return
+        if all(type(v) is list and all(type(x) in _PLAIN_NUMBERS for x in v) for v in obj):
+            # a list of points: the bulk of a big case, written without per-item recursion
+            sep = ",\n" + pad
+            yield "[\n" + pad
+            yield sep.join("[" + ", ".join(map(_number, v)) + "]" for v in obj)
+            yield "\n" + end + "]"
             return
         yield "[\n"
         for i, value in enumerate(obj):

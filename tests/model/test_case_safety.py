@@ -1,0 +1,194 @@
+"""Never lose work: clear one-line errors for bad files, conflict refusal, atomic saves."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from flannot import FlannotError
+from flannot.model import Case, ConcurrentChangeError
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _one_line(exc: BaseException) -> str:
+    msg = str(exc)
+    assert "\n" not in msg
+    return msg
+
+
+def test_corrupt_json_names_line_and_column(tmp_path: Path) -> None:
+    f = _write(tmp_path / "annotations.json", '{\n  "flannot_version": 1,\n  "case_id": \n}\n')
+    with pytest.raises(FlannotError) as info:
+        Case.load(f)
+    msg = _one_line(info.value)
+    assert msg.startswith(str(f)) and "line 4, column 1" in msg and "not valid JSON" in msg
+
+
+def test_not_utf8_and_not_an_object(tmp_path: Path) -> None:
+    f = tmp_path / "annotations.json"
+    f.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(FlannotError, match="UTF-8"):
+        Case.load(f)
+    _write(f, "[1, 2, 3]")
+    with pytest.raises(FlannotError, match="not an object"):
+        Case.load(f)
+
+
+def test_missing_file_and_folder_without_case(tmp_path: Path) -> None:
+    with pytest.raises(FlannotError, match="no such case file"):
+        Case.load(tmp_path / "nope.json")
+    with pytest.raises(FlannotError, match="annotations.json"):
+        Case.load(tmp_path)  # a folder without annotations.json
+
+
+def test_newer_version_says_upgrade(case: Case, tmp_path: Path) -> None:
+    data = case.to_dict()
+    data["flannot_version"] = 2
+    data["annotations"] = "a future layout the schema would reject"
+    f = _write(tmp_path / "annotations.json", json.dumps(data))
+    with pytest.raises(FlannotError) as info:
+        Case.load(f)
+    msg = _one_line(info.value)
+    assert "newer flannot" in msg and "upgrade" in msg and "version 2" in msg
+
+
+def test_schema_violation_is_one_line_with_json_path(case: Case, tmp_path: Path) -> None:
+    data = case.to_dict()
+    data["annotations"][3]["geometry"]["points"][1] = [1.0]
+    del data["annotations"][5]["id"]
+    f = _write(tmp_path / "annotations.json", json.dumps(data, indent=2))
+    with pytest.raises(FlannotError) as info:
+        Case.load(f)
+    msg = _one_line(info.value)
+    assert "$.annotations[3].geometry.points[1]" in msg
+    assert "1 more" in msg and "flannot validate" in msg
+
+
+def test_refuses_to_overwrite_a_file_changed_on_disk(case_dir: Path) -> None:
+    mine = Case.load(case_dir)
+    theirs = Case.load(case_dir)
+    theirs.author = "dr. jones"
+    theirs.notes = "their notes"
+    theirs.save()
+    mine.notes = "my notes"
+    with pytest.raises(ConcurrentChangeError) as info:
+        mine.save()
+    msg = _one_line(info.value)
+    assert isinstance(info.value, FlannotError)
+    assert "changed on disk" in msg and "by dr. jones" in msg and theirs.modified in msg
+    assert "save as" in msg.lower() and "force" in msg
+    # nothing of mine was written
+    assert Case.load(case_dir).notes == "their notes"
+    # save-as elsewhere works, and force overwrites
+    mine.save(case_dir.parent / "mine")
+    assert Case.load(case_dir.parent / "mine").notes == "my notes"
+    again = Case.load(case_dir)
+    again.notes = "again"
+    theirs.notes = "theirs, later"
+    theirs.save()  # theirs is bound to case_dir and unchanged since its own save → fine
+    with pytest.raises(ConcurrentChangeError):
+        again.save()
+    again.save(force=True)
+    assert Case.load(case_dir).notes == "again"
+
+
+def test_touching_the_file_without_changing_it_is_not_a_conflict(case_dir: Path) -> None:
+    case = Case.load(case_dir)
+    f = case_dir / "annotations.json"
+    st = f.stat()
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    assert not case.changed_on_disk()
+    case.save()  # no error
+
+
+def test_refuses_to_overwrite_a_file_it_was_not_loaded_from(case: Case, case_dir: Path) -> None:
+    with pytest.raises(ConcurrentChangeError, match="not the file this case was loaded from"):
+        case.save(case_dir)
+    case.save(case_dir, force=True)
+
+
+def test_save_without_any_path_is_a_clear_error(case: Case) -> None:
+    with pytest.raises(FlannotError, match="give a path"):
+        case.save()
+
+
+def test_deleted_file_is_simply_recreated(case_dir: Path) -> None:
+    case = Case.load(case_dir)
+    (case_dir / "annotations.json").unlink()
+    case.save()
+    assert Case.load(case_dir).case_id == case.case_id
+
+
+_SAVER = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    from flannot.model import Case
+    case = Case.load(sys.argv[1])
+    rng = np.random.default_rng(int(sys.argv[2]))
+    print("ready", flush=True)
+    n = 0
+    while True:
+        for a in case.annotations:
+            a.geometry.points = a.geometry.points + rng.normal(size=a.geometry.points.shape)
+        n += 1
+        case.notes = "save %d" % n
+        case.save()
+    """
+)
+
+
+@pytest.mark.slow
+def test_atomic_save_survives_sigkill(case: Case, tmp_path: Path) -> None:
+    # a large case: ~1 MB of points, so a save takes long enough to be killed mid-way
+    big = case.copy()
+    base = big.get("ec1")
+    for n in range(40):
+        g = base.geometry.copy()
+        g.points = g.points[:1] + [[float(i) / 7.0, float(i) / 3.0] for i in range(900)]
+        big.add(type(base)(f"path{n}", "epidural_contrast", g, level="L4-L5", side="left"))
+    folder = tmp_path / "big"
+    big.save(folder)
+    size = (folder / "annotations.json").stat().st_size
+    assert size > 900_000
+    script = _write(tmp_path / "saver.py", _SAVER)
+    rng = random.Random(0)
+    saves_seen = set()
+    deadline = time.monotonic() + 45
+    kills = 0
+    for _ in range(20):
+        if time.monotonic() > deadline:
+            break
+        proc = subprocess.Popen(
+            [sys.executable, str(script), str(folder), str(rng.randrange(1000))],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert proc.stdout.readline().strip() == "ready"
+            time.sleep(rng.uniform(0.0, 0.5))
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+            proc.stdout.close()
+        loaded = Case.load(folder)  # old or new, never half
+        assert len(loaded.annotations) == len(big.annotations)
+        saves_seen.add(loaded.notes)
+        kills += 1
+        leftovers = [p.name for p in folder.iterdir() if p.name != "annotations.json"]
+        assert all(n.endswith(".tmp") for n in leftovers), leftovers
+    assert kills >= 10
+    assert len(saves_seen) > 1, "the saver never completed a save; the test proved nothing"

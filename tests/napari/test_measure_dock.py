@@ -245,7 +245,7 @@ def test_dock_constructs_without_a_case(make_napari_viewer, qtbot) -> None:
     assert dock.calibration is None
 
 
-def test_table_shows_the_rows_of_the_loaded_case(viewer_dock) -> None:
+def _check_table_shows_the_rows_of_the_loaded_case(viewer_dock) -> None:
     viewer, session, dock = viewer_dock
     expected = _expected(session)
     assert len(expected) > 0
@@ -255,7 +255,7 @@ def test_table_shows_the_rows_of_the_loaded_case(viewer_dock) -> None:
     assert {"ligamentum_flavum", "spinal_canal"} <= set(dock.dataframe["type"])
 
 
-def test_calibration_label_shows_the_calibration(viewer_dock) -> None:
+def _check_calibration_label_shows_the_calibration(viewer_dock) -> None:
     viewer, session, dock = viewer_dock
     assert session.image.calibration == "magnification_corrected"
     assert dock.calibration == "magnification_corrected"
@@ -268,6 +268,17 @@ def test_calibration_label_shows_the_calibration(viewer_dock) -> None:
     df = dock.dataframe
     lf = df[(df["annotation_id"] == "lf1") & (df["name"] == "max_thickness")].iloc[0]
     assert lf["unit"] == "mm" and float(lf["value"]) == pytest.approx(16 * SPACING_MM, abs=0.3)
+
+
+def test_loaded_case_rows_calibration_and_labels(viewer_dock) -> None:
+    _check_table_shows_the_rows_of_the_loaded_case(viewer_dock)
+    _check_calibration_label_shows_the_calibration(viewer_dock)
+    _check_layer_text_shows_the_measure(viewer_dock)
+
+
+def test_export_and_copy(viewer_dock, tmp_path) -> None:
+    _check_export_csv_writes_the_rows(viewer_dock, tmp_path)
+    _check_copy_puts_tsv_on_the_clipboard(viewer_dock)
 
 
 def test_detector_plane_calibration_is_a_warning(make_napari_viewer, qtbot, tmp_path) -> None:
@@ -312,7 +323,7 @@ def test_table_follows_a_moved_shape(viewer_dock, qtbot) -> None:
     assert _same_rows(dock.full_dataframe, _expected(session))
 
 
-def test_layer_text_shows_the_measure(viewer_dock) -> None:
+def _check_layer_text_shows_the_measure(viewer_dock) -> None:
     viewer, session, dock = viewer_dock
     layer = _layer_with(session, "ligamentum_flavum")
     df = dock.full_dataframe
@@ -358,7 +369,7 @@ def test_uncalibrated_case_shows_pixels_only(make_napari_viewer, qtbot, tmp_path
     assert "mm" not in dock.copy_all()
 
 
-def test_export_csv_writes_the_rows(viewer_dock, tmp_path) -> None:
+def _check_export_csv_writes_the_rows(viewer_dock, tmp_path: Path) -> None:
     viewer, session, dock = viewer_dock
     out = dock.export_csv(tmp_path / "m.csv")
     assert out == tmp_path / "m.csv"
@@ -377,7 +388,7 @@ def test_export_csv_writes_the_rows(viewer_dock, tmp_path) -> None:
     )
 
 
-def test_copy_puts_tsv_on_the_clipboard(viewer_dock) -> None:
+def _check_copy_puts_tsv_on_the_clipboard(viewer_dock) -> None:
     viewer, session, dock = viewer_dock
     dock.select_row(0)
     text = dock.copy_selected()

@@ -53,6 +53,8 @@ IDENTIFIERS = [
     "HIDDEN-NAME-IN-SEQ",
     "FOREMAN^ERIC",
     "OPERATOR-ID-8080",
+    "20231105",  # date of last calibration (flannot's stricter-than-table additions)
+    "FLUOROAE7",
     STUDY_UID,
     SERIES_UID,
     PATIENT_REF_UID,
@@ -143,6 +145,8 @@ def make_xa(index: int = 0, n_frames: int = 4, referenced: int | None = None) ->
     ds.EstimatedRadiographicMagnificationFactor = "1.466667"
     ds.ImagerPixelSpacing = IMAGER_SPACING
     ds.DeviceSerialNumber = "SN-ZX-998877"
+    ds.DateOfLastCalibration = "20231105"
+    ds.add_new(0x00080055, "AE", "FLUOROAE7")  # Station AE Title
     ds.FrameTime = FRAME_TIME
     ds.CineRate = 15
     ds.RadiationSetting = "GR"

@@ -123,3 +123,51 @@ def test_secondary_capture_is_flagged():
     ds.Modality = "CR"
     ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
     assert burned_in_risk(ds) == "unknown"
+
+
+def _minimal() -> Dataset:
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.1.1"
+    ds.SOPInstanceUID = "1.2.3.4.1"
+    ds.Modality = "DX"
+    return ds
+
+
+def test_sequences_in_every_branch():
+    from flannot.deid import deidentify_dataset
+
+    ds = _minimal()
+    observer = Dataset()
+    observer.VerifyingObserverName = "KUTNER^LAWRENCE"
+    observer.VerifyingOrganization = "PPTH"
+    person = Dataset()
+    person.CodeValue = "EMP-4242"  # a person's ID in a code: not a row of the table
+    person.CodingSchemeDesignator = "L"
+    person.CodeMeaning = "Kutner"
+    observer.PersonIdentificationCodeSequence = [person]  # D sequence inside a D sequence
+    ds.VerifyingObserverSequence = [observer]
+    ds.AcquisitionContextSequence = [Dataset()]
+    ds.ReferencedStudySequence = [Dataset()]
+    series = Dataset()
+    series.SeriesInstanceUID = "1.2.3.4.99"
+    series.add_new(0x00290010, "LO", "VENDOR")
+    ds.ReferencedSeriesSequence = [series]  # not in the table: recurse, apply the table
+    report = deidentify_dataset(ds, uid_map=UidMap(b"k" * 32))
+
+    item = ds.VerifyingObserverSequence[0]
+    assert item.VerifyingObserverName == "ANONYMOUS^ANONYMOUS"
+    assert item.VerifyingOrganization == "ANONYMIZED"
+    code = item.PersonIdentificationCodeSequence[0]
+    assert (code.CodeValue, code.CodeMeaning) == ("ANONYMIZED", "ANONYMIZED")
+    assert "AcquisitionContextSequence" in ds and len(ds.AcquisitionContextSequence) == 0
+    assert "ReferencedStudySequence" not in ds
+    ref = ds.ReferencedSeriesSequence[0]
+    assert ref.SeriesInstanceUID == UidMap(b"k" * 32)("1.2.3.4.99")
+    assert len(ref) == 1  # the private block inside the item is gone
+    assert report.actions["private"] == 1
+    assert ds.SOPInstanceUID == ds.file_meta.MediaStorageSOPInstanceUID != "1.2.3.4.1"

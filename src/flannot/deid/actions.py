@@ -498,6 +498,22 @@ FFFA,FFFA X      -   Digital Signatures Sequence
 """
 # fmt: on
 
+# flannot's additions, stricter than the transcribed table (same format). They name
+# patient-specific dates and station identity the table version above does not list;
+# calibration dates are shifted like other dates under the modified-dates option.
+# fmt: off
+_EXTENSIONS = """
+0010,0033 X      -   Patient's Birth Date in Alternative Calendar
+0010,0034 X      -   Patient's Death Date in Alternative Calendar
+0010,0035 X      -   Patient's Alternative Calendar
+0008,0055 X      d   Station AE Title
+0018,1200 X      l   Date of Last Calibration
+0018,1201 X      l   Time of Last Calibration
+0018,700C X      l   Date of Last Detector Calibration
+0018,700E X      l   Time of Last Detector Calibration
+"""
+# fmt: on
+
 # Rows of Table E.1-1 that are patterns rather than single tags (handled by rule):
 #   (50xx,xxxx) Curve Data ........................ X   (Clean Graphics: C)
 #   (60xx,3000) Overlay Data ...................... X   (Clean Graphics: C)
@@ -561,6 +577,11 @@ def _parse(text: str) -> dict[int, Row]:
 
 #: Table E.1-1, by tag (int).
 TABLE: dict[int, Row] = _parse(_TABLE_E11)
+
+#: flannot's stricter additions (not rows of the standard's table), by tag.
+EXTENSIONS: dict[int, Row] = _parse(_EXTENSIONS)
+if set(TABLE) & set(EXTENSIONS):  # pragma: no cover - guards future edits
+    raise ValueError("an extension row duplicates a Table E.1-1 row")
 
 
 # Sequences with a compound X/Z code that are Type 2 in a projection-radiography IOD

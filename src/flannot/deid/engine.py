@@ -19,7 +19,7 @@ from pydicom.sr.codedict import codes
 from pydicom.uid import UID_dictionary
 
 from flannot.atomic import atomic_write_bytes
-from flannot.deid.actions import OPTIONS, TABLE, resolve
+from flannot.deid.actions import EXTENSIONS, OPTIONS, TABLE, resolve
 from flannot.deid.burned_in import burned_in_risk, is_flagged
 from flannot.deid.dates import shift_value
 from flannot.deid.pixels import RedactionResult, redact
@@ -177,7 +177,7 @@ class _Cleaner:
                 self.removed.add("Curve" if group < 0x6000 else "Overlay")
                 continue
             is_seq = elem.VR == "SQ"
-            row = TABLE.get(int(tag))
+            row = TABLE.get(int(tag)) or EXTENSIONS.get(int(tag))
             if row is not None:
                 action = resolve(row.action(self.options), is_seq, int(tag))
             elif is_seq:

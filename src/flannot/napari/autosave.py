@@ -43,8 +43,11 @@ class Autosave(QObject):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(int(debounce_s * 1000))
         self._debounce.timeout.connect(self.write)
-        session.events.annotations_changed.connect(self._debounce.start)
+        session.events.annotations_changed.connect(self._restart_debounce)
         self._periodic.start()
+
+    def _restart_debounce(self) -> None:
+        self._debounce.start()
 
     def write(self) -> None:
         """Write the recovery file now if there are unsaved edits (errors are kept, not raised)."""
@@ -59,6 +62,6 @@ class Autosave(QObject):
         self._periodic.stop()
         self._debounce.stop()
         try:
-            self.session.events.annotations_changed.disconnect(self._debounce.start)
+            self.session.events.annotations_changed.disconnect(self._restart_debounce)
         except (TypeError, ValueError, RuntimeError):
             pass

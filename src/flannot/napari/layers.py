@@ -110,10 +110,10 @@ def layer_name(key: str) -> str:
 
 def label_for(type_name: str, row: dict[str, Any]) -> str:
     """Text drawn next to an annotation, e.g. ``"L4-L5 left portal"`` or ``"10.0 mm"``."""
-    parts = [str(row.get(k) or "") for k in ("level", "side", "instrument")]
+    parts = [str(_clean(row.get(k)) or "") for k in ("level", "side", "instrument")]
     text = " ".join(p.replace("_", " ") for p in parts if p)
-    length = row.get("length_mm")
-    if type_name == "calibration" and length is not None and not pd.isna(length):
+    length = _clean(row.get("length_mm"))
+    if type_name == "calibration" and length not in (None, ""):
         text = f"{float(length):g} mm (calibration)"
     return text
 
@@ -124,9 +124,17 @@ def layer_ndim(image: FluoroImage | None) -> int:
     return 3 if image is not None and image.n_frames > 1 else 2
 
 
+#: calibrations whose mm describe the patient (SPEC §2); detector-plane mm magnify the
+#: anatomy by 10–50 %, so napari's scale bar stays in pixels for them (the dock and
+#: the Measure table still show the detector-plane spacing with its warning)
+PATIENT_MM_CALIBRATIONS = frozenset(
+    {"user", "fiducial", "geometry", "calibrated", "magnification_corrected", "pixel_spacing"}
+)
+
+
 def image_scale(image: FluoroImage) -> tuple[tuple[float, ...], tuple[str, ...]]:
-    """Layer ``scale`` and ``units``: mm only when the image is calibrated."""
-    if image.spacing_mm is not None and image.calibration != "uncalibrated":
+    """Layer ``scale`` and ``units``: mm only when calibrated in the patient plane."""
+    if image.spacing_mm is not None and image.calibration in PATIENT_MM_CALIBRATIONS:
         scale: tuple[float, ...] = (float(image.spacing_mm[0]), float(image.spacing_mm[1]))
         units: tuple[str, ...] = ("mm", "mm")
     else:
@@ -249,7 +257,6 @@ def _text(color: str) -> dict[str, Any]:
         "color": color,
         "size": 11,
         "anchor": "upper_left",
-        "translation": (0, 0),
         "blending": "translucent",
     }
 
@@ -324,6 +331,9 @@ def _transparent(color: str, alpha: float) -> np.ndarray:
 
 def _coords(a: Annotation, ndim: int) -> np.ndarray:
     pts = np.asarray(a.geometry.points, dtype=float).reshape(-1, 2)
+    if a.geometry.kind == "rectangle" and len(pts) == 2:  # napari wants the 4 corners
+        (r0, c0), (r1, c1) = pts
+        pts = np.array([[r0, c0], [r0, c1], [r1, c1], [r1, c0]])
     if ndim == 3:
         pts = np.column_stack([np.full(len(pts), float(a.frame or 0)), pts])
     return pts
@@ -368,8 +378,11 @@ def case_to_layers(session: Session, case: Case) -> tuple[dict[str, Any], list[A
         key = layer_key(protocol, t.name, t.geometries[0])
         if family(t.geometries[0]) is not None:
             groups.setdefault((key, t.name), [])
+    order = {t.name: i for i, t in enumerate(protocol.types)}
     layers: dict[str, Any] = {}
-    for (key, type_name), anns in groups.items():
+    for (key, type_name), anns in sorted(
+        groups.items(), key=lambda kv: (order.get(kv[0][1], len(order)), kv[0][0])
+    ):
         kind = "point" if key.endswith("(points)") else None
         if kind is None and anns:
             kind = "point" if family(anns[0].geometry.kind) == "points" else anns[0].geometry.kind
@@ -525,7 +538,7 @@ def all_ids(session: Session) -> set[str]:
     ids = {a.id for a in session._passthrough}
     for layer in session.annotation_layers().values():
         if "id" in layer.features:
-            ids.update(str(v) for v in layer.features["id"] if v)
+            ids.update(str(v) for v in layer.features["id"] if _clean(v))
     return ids
 
 
@@ -543,7 +556,15 @@ def ensure_ids(session: Session, layer: Any) -> bool:
     features = layer.features
     if len(features) == 0 or "id" not in features:
         return False
-    missing = [i for i, v in enumerate(features["id"]) if not v or pd.isna(v)]
+    # new shapes have no id; pasted/duplicated ones repeat one: both get a fresh id
+    seen: set[str] = set()
+    missing = []
+    for i, v in enumerate(features["id"]):
+        v = _clean(v)
+        if not v or v in seen:
+            missing.append(i)
+        else:
+            seen.add(v)
     if not missing:
         return False
     type_name = layer.metadata.get("flannot_type") or key_type(layer.metadata["flannot_key"])
@@ -554,7 +575,7 @@ def ensure_ids(session: Session, layer: Any) -> bool:
         ident = new_id(type_name, taken)
         taken.add(ident)
         features.iat[i, features.columns.get_loc("id")] = ident
-        if "created" in features and not features["created"].iloc[i]:
+        if "created" in features and not _clean(features["created"].iloc[i]):
             features.iat[i, features.columns.get_loc("created")] = now
             features.iat[i, features.columns.get_loc("modified")] = now
     _set_features(layer, type_name, features)
@@ -564,7 +585,10 @@ def ensure_ids(session: Session, layer: Any) -> bool:
 def _set_features(layer: Any, type_name: str, features: pd.DataFrame) -> None:
     features = features.astype(object)
     features["label"] = [label_for(type_name, r) for r in features.to_dict("records")]
+    defaults = layer.feature_defaults.iloc[0].to_dict() if len(layer.feature_defaults) else None
     layer.features = features
+    if defaults is not None:  # setting features resets the defaults new shapes get
+        layer.feature_defaults = defaults
     layer.refresh_text()
 
 
@@ -582,7 +606,7 @@ def set_attributes(session: Session, layer: Any, indices: list[int], **values: A
 def find_annotation(session: Session, annotation_id: str) -> tuple[Any, int, int | None] | None:
     """``(layer, index, frame)`` of an annotation shown in a layer, or ``None``."""
     for layer in session.annotation_layers().values():
-        ids = list(layer.features["id"]) if "id" in layer.features else []
+        ids = [_clean(v) for v in layer.features["id"]] if "id" in layer.features else []
         if annotation_id in ids:
             i = ids.index(annotation_id)
             frame = None

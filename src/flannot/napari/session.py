@@ -219,7 +219,10 @@ class Session:
         if image is None:
             image = case.load_image()
         if self.dirty and self.case is not None:
-            self.autosave_now()  # never lose edits to a replaced case
+            try:
+                self.autosave_now()  # never lose edits to a replaced case
+            except FlannotError:
+                pass
 
         restored = self._maybe_restore(case_path)
         if restored is not None:
@@ -411,8 +414,8 @@ class Session:
 
     def autosave_now(self) -> Path | None:
         """Write the recovery file for the current edits (no-op when clean)."""
-        if self.case is None or not self.dirty:
-            return None
+        if self.case is None or not self.dirty or self.case_path is None:
+            return None  # nothing to protect, or no case file to put the recovery file beside
         from flannot.model import recovery
 
         return recovery.write_recovery(self.current_case())

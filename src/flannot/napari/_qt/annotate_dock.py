@@ -361,6 +361,10 @@ class AnnotateDock(QWidget):
     def _on_layer_data(self, event: Any) -> None:
         action = str(getattr(event, "action", "")).lower()
         layer = event.source
+        if action.endswith("adding") and layer is self.current_layer(create=False):
+            # napari copies a selected shape's features into the defaults: re-apply ours
+            self._update_defaults()
+            return
         if action.endswith("added") and layer.metadata.get("flannot_type") == "vertebra":
             if self.auto_advance.isChecked() and self.type_name == "vertebra":
                 self.next_level()

@@ -1,0 +1,252 @@
+"""Annotating with the Annotate dock: every type, save, reopen in a new viewer, identical.
+
+Drawing is simulated with the layers' API (``add_polygons``, ``add_lines`` …) after
+picking the structure and attributes in the dock, as a user's clicks would.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.gui
+
+EXTRA_ANNOTATION = {
+    "id": "note-1",
+    "type": "spinal_canal",
+    "level": "L3-L4",
+    "frame": 0,
+    "note": "kept from the file",
+    "x_reviewer": {"name": "educator", "score": 3},
+    "geometry": {"kind": "polygon", "points": [[5.5, 5.25], [5.5, 15.0], [12.0, 15.0]]},
+}
+
+
+def _dock(viewer):
+    from flannot.napari._qt.annotate_dock import AnnotateDock
+
+    dock = AnnotateDock(viewer)
+    viewer.window.add_dock_widget(dock, name="Annotate")
+    return dock
+
+
+def _choose(dock, type_name, kind=None, level=None, side=None, instrument=None):
+    layer = dock.select_structure(type_name, kind)
+    if level is not None:
+        dock.level.setCurrentText(level)
+    if side is not None:
+        dock.side.setCurrentText(side)
+    if instrument is not None:
+        dock.instrument.setCurrentText(instrument)
+    return layer
+
+
+def _layer_dump(session) -> dict:
+    """Every annotation layer's coordinates and attributes, for exact comparison."""
+    out = {}
+    for key, layer in session.annotation_layers().items():
+        data = layer.data if hasattr(layer, "shape_type") else list(layer.data)
+        out[key] = (
+            [np.asarray(d).tolist() for d in data],
+            list(getattr(layer, "shape_type", [])),
+            [
+                [None if v is None or v != v else v for v in layer.features[c]]  # NaN == None
+                for c in ("id", "level", "side", "instrument")
+            ],
+        )
+    return out
+
+
+def test_every_type_round_trips_through_save_and_a_new_viewer(
+    make_napari_viewer, case_folder
+) -> None:
+    from flannot.napari.session import get_session
+
+    folder = case_folder("rt", annotations=[EXTRA_ANNOTATION])
+    viewer = make_napari_viewer()
+    viewer.open(str(folder), plugin="flannot")
+    session = get_session(viewer)
+    dock = _dock(viewer)
+    assert not session.dirty
+
+    # vertebra centres: three clicks, the level advances L1 → L2 → L3 by itself
+    pts = _choose(dock, "vertebra", "point", level="L1")
+    assert pts.mode == "add"
+    for rc in ([10.0, 40.0], [20.0, 41.0], [30.5, 42.25]):
+        pts.add([rc])
+    assert pts.features["level"].tolist() == ["L1", "L2", "L3"]
+    assert dock.level.currentText() == "L4"
+
+    corners = _choose(dock, "vertebra", "polygon", level="L4")
+    assert corners.mode == "add_polygon"
+    corners.add_polygons([np.array([[40, 30], [40, 50], [50, 50], [50, 30.5]])])
+    _choose(dock, "interlaminar_space", level="L4-L5").add_polygons(
+        [np.array([[52.0, 35.0], [52.0, 45.0], [56.0, 40.0]])]
+    )
+    _choose(dock, "ligamentum_flavum", level="L4-L5", side="left").add_polygons(
+        [np.array([[45.0, 52.0], [45.0, 58.0], [49.0, 58.0], [49.0, 52.0]])]
+    )
+    contrast = _choose(dock, "epidural_contrast", level="L4-L5", side="left")
+    assert contrast.mode == "add_path"
+    contrast.add_paths([np.array([[5.0, 60.0], [30.0, 61.0], [60.0, 62.5]])])
+    cannula = _choose(dock, "cannula", level="L4-L5", side="right", instrument="trocar")
+    assert cannula.mode == "add_line"
+    cannula.add_lines([np.array([[60.0, 75.0], [47.0, 55.0]])])
+    redaction = _choose(dock, "redaction")
+    assert redaction.mode == "add_rectangle"
+    redaction.add_rectangles([np.array([[1.0, 1.0], [6.0, 20.0]])])
+    # a note on the selected ligamentum flavum
+    lf = session.annotation_layer("ligamentum_flavum")
+    viewer.layers.selection.active = lf
+    lf.selected_data = {0}
+    assert dock.set_note("hypertrophic, 5 mm") == 1
+    assert session.dirty and "*" in dock.header.text()
+
+    saved_path = dock.save()
+    assert saved_path == folder / "annotations.json"
+    assert not session.dirty and "*" not in dock.header.text()
+    saved = json.loads(saved_path.read_text())["annotations"]
+    before = _layer_dump(session)
+    by_type = {}
+    for a in saved:
+        by_type.setdefault(a["type"], []).append(a)
+    assert {a["level"] for a in by_type["vertebra"]} == {"L1", "L2", "L3", "L4"}
+    assert sorted(a["geometry"]["kind"] for a in by_type["vertebra"]) == [
+        "point",
+        "point",
+        "point",
+        "polygon",
+    ]
+    (c,) = by_type["cannula"]
+    assert (c["level"], c["side"], c["instrument"]) == ("L4-L5", "right", "trocar")
+    assert c["geometry"] == {"kind": "line", "points": [[60.0, 75.0], [47.0, 55.0]]}
+    (lf_saved,) = by_type["ligamentum_flavum"]
+    assert lf_saved["note"] == "hypertrophic, 5 mm" and lf_saved["side"] == "left"
+    (red,) = by_type["redaction"]
+    assert red["geometry"]["kind"] == "rectangle"
+    np.testing.assert_array_equal(
+        np.sort(np.asarray(red["geometry"]["points"]), axis=0)[[0, -1]], [[1, 1], [6, 20]]
+    )
+    assert by_type["epidural_contrast"][0]["geometry"]["kind"] == "path"
+    # the annotation that was in the file comes back unchanged, unknown keys included
+    kept = next(a for a in saved if a["id"] == "note-1")
+    assert kept == EXTRA_ANNOTATION
+    assert len({a["id"] for a in saved}) == len(saved) == 10
+
+    viewer.close()
+    viewer2 = make_napari_viewer()
+    viewer2.open(str(folder), plugin="flannot")
+    session2 = get_session(viewer2)
+    assert session2 is not session
+    again = [a.to_dict() for a in session2.current_case().annotations]
+    assert again == saved  # coordinates, attributes, frames, ids, times
+    assert _layer_dump(session2) == before
+    assert not session2.dirty
+
+
+def test_cine_frames_keep_their_own_annotations(make_napari_viewer, case_folder) -> None:
+    from flannot.napari.session import get_session
+
+    folder = case_folder("cine", frames=4)
+    viewer = make_napari_viewer()
+    viewer.open(str(folder), plugin="flannot")
+    session = get_session(viewer)
+    dock = _dock(viewer)
+    cannula = _choose(dock, "cannula", level="L4-L5", side="left", instrument="portal")
+    # the portal advances: one line per frame (first coordinate = frame)
+    cannula.add_lines(
+        [np.array([[f, 60.0, 70.0], [f, 50.0 - 4 * f, 60.0 - 4 * f]]) for f in (0.0, 1.0, 3.0)]
+    )
+    lf = _choose(dock, "ligamentum_flavum", level="L4-L5", side="left")
+    lf.add_polygons([np.array([[2.0, 40.0, 40.0], [2.0, 40.0, 50.0], [2.0, 45.0, 45.0]])])
+
+    viewer.dims.set_current_step(0, 1)
+    assert list(cannula._view_indices) == [1]  # frame 1 shows only its own line
+    assert len(lf._view_indices) == 0
+    viewer.dims.set_current_step(0, 2)
+    assert len(cannula._view_indices) == 0 and list(lf._view_indices) == [0]
+
+    dock.save()
+    viewer.close()
+    viewer2 = make_napari_viewer()
+    viewer2.open(str(folder), plugin="flannot")
+    case = get_session(viewer2).current_case()
+    frames = sorted((a.type, a.frame) for a in case.annotations)
+    assert frames == [("cannula", 0), ("cannula", 1), ("cannula", 3), ("ligamentum_flavum", 2)]
+    tip3 = next(a for a in case.annotations if a.type == "cannula" and a.frame == 3)
+    np.testing.assert_array_equal(tip3.geometry.points, [[60.0, 70.0], [38.0, 48.0]])
+
+
+def test_undo_redo_of_add_move_delete_and_attributes(viewer, case_folder) -> None:
+    from flannot.napari.session import get_session
+
+    viewer.open(str(case_folder("undo")), plugin="flannot")
+    session = get_session(viewer)
+    dock = _dock(viewer)
+    lf = _choose(dock, "ligamentum_flavum", level="L4-L5", side="left")
+    tri = np.array([[10.0, 10.0], [10.0, 20.0], [20.0, 15.0]])
+    lf.add_polygons([tri])
+    lf.add_polygons([tri + 30])
+    moved = [d.copy() for d in lf.data]
+    moved[0] = moved[0] + 5
+    lf.data = moved  # a move
+    lf.selected_data = {1}
+    lf.remove_selected()  # a delete
+    viewer.layers.selection.active = lf
+    lf.selected_data = {0}
+    dock.side.setCurrentText("right")
+    dock.apply_to_selected()  # an attribute edit
+    points = _choose(dock, "vertebra", "point", level="L2")
+    points.add([[5.0, 5.0]])
+
+    assert len(points.data) == 1
+    assert dock.undo() and len(points.data) == 0  # undoes the last edit, in another layer
+    assert dock.undo() and lf.features["side"].tolist() == ["left"]
+    assert dock.undo() and len(lf.data) == 2  # the deleted shape is back ...
+    np.testing.assert_array_equal(lf.data[1], tri + 30)
+    assert lf.features["id"].tolist() == ["lf1", "lf2"]  # ... with its id
+    assert dock.undo()
+    np.testing.assert_array_equal(lf.data[0], tri)  # the move is undone
+    assert dock.redo() and dock.redo()
+    assert len(lf.data) == 1
+    np.testing.assert_array_equal(lf.data[0], tri + 5)
+    assert dock.redo() and lf.features["side"].tolist() == ["right"]
+    assert dock.redo() and len(points.data) == 1
+    assert not dock.redo()  # nothing left
+    (lf_case,) = [a for a in session.current_case().annotations if a.type == "ligamentum_flavum"]
+    assert lf_case.side == "right"
+    # a new edit clears the redo history
+    dock.undo()
+    lf.add_polygons([tri])
+    assert not session.undo.can_redo
+
+
+def test_calibration_line_sets_user_calibration(viewer, make_xa) -> None:
+    from flannot.napari.session import get_session
+
+    viewer.open(str(make_xa("nocal.dcm", calibration="uncalibrated")), plugin="flannot")
+    session = get_session(viewer)
+    dock = _dock(viewer)
+    assert "uncalibrated" in dock.calibration_label.text()
+    seen = []
+    session.events.calibration_changed.connect(lambda: seen.append(True))
+    line = dock.start_calibration()
+    assert line.mode == "add_line"
+    line.add_lines([np.array([[10.0, 10.0], [10.0, 50.0]])])  # 40 px
+    spacing = dock.calibrate(8.0)  # ... are 8 mm
+    assert spacing == pytest.approx((0.2, 0.2))
+    assert seen
+    assert session.image.calibration == "user"
+    np.testing.assert_allclose(session.image_layer.scale, [0.2, 0.2])
+    assert [str(u) for u in session.image_layer.units] == ["millimeter", "millimeter"]
+    for layer in session.annotation_layers().values():
+        np.testing.assert_allclose(layer.scale, [0.2, 0.2])
+    assert "user" in dock.calibration_label.text()
+    case = session.current_case()
+    assert case.image.calibration == "user"
+    assert case.image.spacing_mm == pytest.approx((0.2, 0.2))
+    (cal,) = [a for a in case.annotations if a.type == "calibration"]
+    assert cal.length_mm == 8.0
+    assert line.features["label"].tolist() == ["8 mm (calibration)"]

@@ -258,3 +258,10 @@ def test_dciodvfy_reports_no_new_errors(xa_pair, tmp_path):
     assert len(after) <= len(before), after
     deidentify(xa_pair[0], tmp_path / "b.dcm", secret=SECRET)
     assert len(_dciodvfy_errors(tmp_path / "b.dcm")) <= len(before)
+
+
+@pytest.mark.skipif(shutil.which("dciodvfy") is None, reason="dicom3tools not installed")
+def test_dciodvfy_after_redaction_of_compressed(compressed_xa, tmp_path):
+    out = tmp_path / "r.dcm"
+    deidentify(compressed_xa, out, secret=SECRET, redactions=[(1, 2, 3, 10, 30)])
+    assert len(_dciodvfy_errors(out)) <= len(_dciodvfy_errors(compressed_xa))

@@ -109,6 +109,8 @@ class TeachingSet:
         }
         ts = cls(root, data, None)
         ts.save()
+        # a set is meant to be diff-able: keep its secret out of version control
+        (root / ".gitignore").write_text(f"{SECRET_FILE}\n.*.tmp\n", encoding="utf-8")
         return ts
 
     @classmethod

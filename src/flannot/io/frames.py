@@ -42,10 +42,15 @@ def _fix_bits(arr: np.ndarray, bits_stored: int, signed: bool) -> np.ndarray:
     nbits = arr.dtype.itemsize * 8
     if bits_stored >= nbits:
         return arr
+    if not arr.flags.writeable:
+        arr = arr.copy()
     if signed:
-        shift = nbits - bits_stored
-        return (arr << shift) >> shift
-    return arr & arr.dtype.type((1 << bits_stored) - 1)
+        shift = arr.dtype.type(nbits - bits_stored)
+        np.left_shift(arr, shift, out=arr)
+        np.right_shift(arr, shift, out=arr)  # arithmetic shift: sign-extends
+        return arr
+    np.bitwise_and(arr, arr.dtype.type((1 << bits_stored) - 1), out=arr)
+    return arr
 
 
 @dataclass
@@ -288,8 +293,9 @@ class LazyFrames:
             return np.asarray(self)
         first, rest = key[0], key[1:]
         if isinstance(first, (int, np.integer)):
+            # the cached frame itself, read-only: no copy on the viewer's hot path
             frame = self.frame(int(first))
-            return frame[rest] if rest else frame.copy()
+            return frame[rest] if rest else frame
         indices = np.arange(len(self))[first]
         out = np.empty((len(indices), *self._frame_shape), self._dtype)
         for j, i in enumerate(indices):

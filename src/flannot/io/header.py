@@ -9,20 +9,31 @@ rather than raising: a broken optional attribute must not stop the image opening
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import Any
 
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 
 
+@functools.lru_cache(maxsize=512)
+def _tag(keyword: str) -> int:
+    tag = tag_for_keyword(keyword)
+    if tag is None:
+        raise KeyError(f"not a DICOM keyword: {keyword}")
+    return int(tag)
+
+
 def _get(ds: Dataset, keyword: str) -> Any:
+    tag = _tag(keyword)
+    if tag not in ds.keys():  # a dict lookup: cheaper than `keyword in ds`
+        return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if keyword not in ds:
-                return None
-            value = ds[keyword].value
+            value = ds[tag].value
     except Exception:  # malformed value (e.g. DS "abc")
         return None
     if value is None or value == "" or (hasattr(value, "__len__") and len(value) == 0):
@@ -45,15 +56,22 @@ def _group_items(ds: Dataset) -> list[Dataset]:
 
 
 def find(ds: Dataset, keyword: str) -> Any:
-    """Value of ``keyword`` at the top level or in the functional groups; ``None`` if absent."""
+    """Value of ``keyword`` at the top level or in the functional groups; ``None`` if absent.
+
+    Results are memoised on the dataset (pydicom's element access is slow and
+    opening a file asks ~30 questions); the reader never modifies a header.
+    """
+    memo = ds.__dict__.setdefault("_flannot_find", {})
+    if keyword in memo:
+        return memo[keyword]
     value = _get(ds, keyword)
-    if value is not None:
-        return value
-    for item in _group_items(ds):
-        value = _get(item, keyword)
-        if value is not None:
-            return value
-    return None
+    if value is None:
+        for item in _group_items(ds):
+            value = _get(item, keyword)
+            if value is not None:
+                break
+    memo[keyword] = value
+    return value
 
 
 def find_item_with(ds: Dataset, keyword: str) -> Dataset | None:

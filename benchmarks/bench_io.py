@@ -1,0 +1,213 @@
+"""SPEC §13: open a 300-frame 1024x1024 uint16 cine and show frame 150.
+
+Targets: read_dicom + frames[150] within 2x the time numpy needs to read that
+frame's bytes; at least 20x faster than pydicom's full decode; memory held
+after showing frame 150 below 3 frames + 50 MB.
+
+Run with pytest-benchmark (``make bench``, i.e.
+``python -m pytest benchmarks/bench_io.py --benchmark-enable``) or as a plain
+script printing the figures: ``python benchmarks/bench_io.py``.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import statistics
+import struct
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, XRayAngiographicImageStorage, generate_uid
+
+import flannot
+
+N_FRAMES, ROWS, COLS = 300, 1024, 1024
+FRAME = 150
+FRAME_BYTES = ROWS * COLS * 2
+MEMORY_LIMIT = 3 * FRAME_BYTES + 50 * 2**20
+
+
+def write_cine(path: Path, n_frames: int = N_FRAMES, rows: int = ROWS, cols: int = COLS) -> Path:
+    """Write an uncompressed uint16 cine: the header with pydicom, then pixels in chunks."""
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = XRayAngiographicImageStorage
+    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.SOPClassUID = XRayAngiographicImageStorage
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+    ds.Modality = "XA"
+    ds.Rows, ds.Columns, ds.NumberOfFrames = rows, cols, n_frames
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.ImagerPixelSpacing = [0.3, 0.3]
+    ds.FrameTime = 33.3
+    ds.WindowCenter, ds.WindowWidth = 2048, 4096
+    ds.save_as(path, enforce_file_format=True)
+    # a 12-bit ramp, shifted per frame
+    base = (np.arange(rows * cols, dtype=np.uint32) % 4096).astype(np.uint16).reshape(rows, cols)
+    with open(path, "ab") as fh:
+        # (7FE0,0010) OW, explicit VR little endian: tag, VR, 2 reserved bytes, 4-byte length
+        fh.write(struct.pack("<HH2sHL", 0x7FE0, 0x0010, b"OW", 0, n_frames * rows * cols * 2))
+        for i in range(n_frames):  # one frame at a time: never the whole cine in memory
+            fh.write(((base + i) % 4096).astype(np.uint16).tobytes())
+    return path
+
+
+def frame_offset(path: Path, index: int = FRAME) -> int:
+    """Independent of flannot: pixel data are the file's last bytes."""
+    return path.stat().st_size - (N_FRAMES - index) * FRAME_BYTES
+
+
+def open_and_show(path: Path) -> np.ndarray:
+    """What the viewer does: open the cine, fetch frame 150."""
+    return flannot.read_dicom(path).frames[FRAME]
+
+
+def numpy_frame(path: Path) -> np.ndarray:
+    return np.fromfile(path, np.uint16, ROWS * COLS, offset=frame_offset(path)).reshape(ROWS, COLS)
+
+
+def pydicom_full(path: Path) -> np.ndarray:
+    return pydicom.dcmread(path).pixel_array[FRAME]
+
+
+def evict(path: Path) -> None:
+    """Drop the file's pages from the OS page cache (no root needed; Linux/POSIX only)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)  # dirty pages cannot be dropped
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def best_of(
+    func: Callable[[], object], repeat: int, before: Callable[[], object] | None = None
+) -> float:
+    """Best time of ``repeat`` calls; ``before`` runs untimed before each call."""
+    times = []
+    for _ in range(repeat):
+        if before is not None:
+            before()
+        t0 = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - t0)
+    return min(times) if before is None else statistics.median(times)
+
+
+def memory_held(path: Path) -> int:
+    """Bytes still allocated (tracemalloc, numpy included) while the frame is shown."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        image = flannot.read_dicom(path)
+        shown = image.frames[FRAME]
+        gc.collect()
+        held, _peak = tracemalloc.get_traced_memory()
+        assert shown.shape == (ROWS, COLS)
+    finally:
+        tracemalloc.stop()
+    return held
+
+
+def measure(path: Path, repeat: int = 7) -> dict[str, float]:
+    """All the figures (seconds, ratios, bytes)."""
+    np.testing.assert_array_equal(open_and_show(path), numpy_frame(path))  # also warms imports
+    cold = (lambda: evict(path)) if hasattr(os, "posix_fadvise") else None
+    t_flannot_cold = best_of(lambda: open_and_show(path), repeat, before=cold)
+    t_numpy_cold = best_of(lambda: numpy_frame(path), repeat, before=cold)
+    t_flannot = best_of(lambda: open_and_show(path), repeat)
+    t_numpy = best_of(lambda: numpy_frame(path), repeat)
+    t_pydicom = best_of(lambda: pydicom_full(path), 1)
+    held = memory_held(path)
+    return {
+        "flannot_cold_s": t_flannot_cold,
+        "numpy_cold_s": t_numpy_cold,
+        "flannot_vs_numpy_cold": t_flannot_cold / t_numpy_cold,
+        "flannot_s": t_flannot,
+        "numpy_s": t_numpy,
+        "pydicom_full_s": t_pydicom,
+        "flannot_vs_numpy": t_flannot / t_numpy,
+        "pydicom_vs_flannot": t_pydicom / t_flannot_cold,
+        "memory_held_mb": held / 2**20,
+        "memory_limit_mb": MEMORY_LIMIT / 2**20,
+    }
+
+
+# --- pytest-benchmark -------------------------------------------------------------------
+try:
+    import pytest
+except ImportError:  # pragma: no cover - plain-script use without pytest
+    pytest = None  # type: ignore[assignment]
+
+if pytest is not None:
+
+    @pytest.fixture(scope="module")
+    def cine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+        return write_cine(tmp_path_factory.mktemp("bench_io") / "cine.dcm")
+
+    def test_open_and_show_frame_150(benchmark, cine: Path) -> None:
+        frame = benchmark(open_and_show, cine)
+        assert frame.shape == (ROWS, COLS)
+
+    def test_numpy_reads_frame_150(benchmark, cine: Path) -> None:
+        benchmark(numpy_frame, cine)
+
+    def test_pydicom_full_decode(benchmark, cine: Path) -> None:
+        benchmark.pedantic(pydicom_full, args=(cine,), rounds=1, iterations=1)
+
+    def test_targets(cine: Path) -> None:
+        figures = measure(cine, repeat=5)
+        print(format_figures(figures))
+        assert figures["flannot_vs_numpy_cold"] <= 2.0, figures
+        assert figures["pydicom_vs_flannot"] >= 20.0, figures
+        assert figures["memory_held_mb"] < figures["memory_limit_mb"], figures
+
+
+def format_figures(f: dict[str, float]) -> str:
+    return "\n".join(
+        [
+            "from disk (page cache evicted before each run, median):",
+            f"  read_dicom + frames[150]: {f['flannot_cold_s'] * 1e3:8.2f} ms",
+            f"  numpy frame bytes:        {f['numpy_cold_s'] * 1e3:8.2f} ms",
+            f"  flannot / numpy:          {f['flannot_vs_numpy_cold']:8.2f} x  (target <= 2)",
+            "file in the page cache (best of runs):",
+            f"  read_dicom + frames[150]: {f['flannot_s'] * 1e3:8.2f} ms",
+            f"  numpy frame bytes:        {f['numpy_s'] * 1e3:8.2f} ms",
+            f"  flannot / numpy:          {f['flannot_vs_numpy']:8.2f} x  (header parse dominates)",
+            f"pydicom full pixel_array:   {f['pydicom_full_s'] * 1e3:8.2f} ms",
+            f"pydicom / flannot (disk):   {f['pydicom_vs_flannot']:8.1f} x  (target >= 20)",
+            f"memory held after frame 150:{f['memory_held_mb']:8.1f} MB "
+            f"(limit {f['memory_limit_mb']:.0f} MB = 3 frames + 50 MB)",
+        ]
+    )
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        path = write_cine(Path(tmp) / "cine.dcm")
+        size_mb = path.stat().st_size / 2**20
+        print(f"wrote {path.name}: {size_mb:.0f} MB in {time.perf_counter() - t0:.1f} s")
+        figures = measure(path)
+        print(format_figures(figures))
+    ok = (
+        figures["flannot_vs_numpy_cold"] <= 2.0
+        and figures["pydicom_vs_flannot"] >= 20.0
+        and figures["memory_held_mb"] < figures["memory_limit_mb"]
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

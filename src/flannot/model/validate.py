@@ -174,10 +174,12 @@ def schema_problems(data: Any) -> list[Problem]:
 
     problems = []
     for error in sorted(_validator().iter_errors(_without_bulk(data)), key=_path_key):
-        # oneOf/anyOf: report the branch that got furthest, it names the real culprit
-        detail = best_match(error.context) if error.context else error
+        detail = error
+        if error.context:  # oneOf/anyOf: the branch that got deepest names the real culprit
+            deepest = max(len(e.absolute_path) for e in error.context)
+            detail = best_match(e for e in error.context if len(e.absolute_path) == deepest)
         problems.append(Problem(detail.json_path, _short(detail.message)))
-    return problems
+    return _in_document_order(problems)
 
 
 # --------------------------------------------------------------------------- image facts
@@ -416,11 +418,11 @@ def _level_checks(base: str, a: Annotation, want: str, proto: Any) -> list[Probl
     kind = level_kind(canonical)
     if kind != want:
         example = "L4" if want == "vertebra" else "L4-L5"
+        wanted = "a vertebral" if want == "vertebra" else "an interspace"
         return [
             Problem(
                 f"{base}.level",
-                f"a {a.type} takes a {'vertebral' if want == 'vertebra' else 'interspace'} level "
-                f"such as {example}, not the {kind} {canonical}",
+                f"a {a.type} takes {wanted} level such as {example}, not the {kind} {canonical}",
             )
         ]
     missing = [v for v in canonical.split("-") if v not in proto.vertebra_levels]
@@ -482,7 +484,10 @@ def _order_checks(case: Case) -> list[Problem]:
                         f"(row {low_row:.1f}); cranial levels have the smaller row",
                     )
                 )
-            elif not adjacent_vertebrae(up, low):
+        # gaps are a property of the labels, whatever their positions
+        by_level = sorted(unique, key=lambda t: level_index(t[1]))
+        for (_, up, _), (j, low, _) in zip(by_level, by_level[1:], strict=False):
+            if not adjacent_vertebrae(up, low):
                 between = VERTEBRA_LEVELS[level_index(up) + 1 : level_index(low)]
                 gap = [v for v in between if not (v == "L6" and low == "S1")]
                 out.append(

@@ -6,8 +6,6 @@ import pytest
 from identified import make_xa, write
 from pydicom.uid import JPEG2000Lossless, JPEGLSLossless, RLELossless
 
-SECRET = bytes(range(32))
-
 
 @pytest.fixture
 def xa_pair(tmp_path: Path) -> tuple[Path, Path]:

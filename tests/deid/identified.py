@@ -55,6 +55,7 @@ IDENTIFIERS = [
     "OPERATOR-ID-8080",
     "20231105",  # date of last calibration (flannot's stricter-than-table additions)
     "FLUOROAE7",
+    "20240318",  # instance creation date: not a row of Table E.1-1
     STUDY_UID,
     SERIES_UID,
     PATIENT_REF_UID,
@@ -88,6 +89,8 @@ def make_xa(index: int = 0, n_frames: int = 4, referenced: int | None = None) ->
     ds.ImageType = ["ORIGINAL", "PRIMARY", "SINGLE PLANE"]
     ds.SOPClassUID = XA_CLASS
     ds.SOPInstanceUID = sop_uid(index)
+    ds.InstanceCreationDate = "20240318"
+    ds.InstanceCreationTime = "120000"
     ds.StudyDate = "20240317"
     ds.SeriesDate = "20240317"
     ds.ContentDate = "20240317"
@@ -200,3 +203,6 @@ def write(ds: Dataset, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     ds.save_as(path, enforce_file_format=True)
     return path
+
+
+SECRET = bytes(range(32))  # a fixed set secret: UID mappings are reproducible in tests

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from conftest import SECRET
 from identified import (
     FRAME_TIME,
     IDENTIFIERS,
     IMAGER_SPACING,
     PATIENT_REF_UID,
+    SECRET,
     SERIES_UID,
     STUDY_UID,
     make_xa,
@@ -193,6 +193,7 @@ def test_modified_dates_shift_keeps_intervals(tmp_path):
     assert oa.AcquisitionDateTime[:8] == oa.StudyDate  # DT date part shifted alike
     assert oa.AcquisitionDateTime[8:] == "101645"  # whole days: time of day kept
     assert not oa.PatientBirthDate  # Z in every column: never shifted, always emptied
+    assert (day(oa.InstanceCreationDate) - day(oa.StudyDate)).days == 1  # beyond the table
     assert oa.LongitudinalTemporalInformationModified == "MODIFIED"
     assert "113107" in {c.CodeValue for c in oa.DeidentificationMethodCodeSequence}
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pydicom
 import pytest
-from conftest import SECRET
-from identified import make_xa, pixels, write
+from identified import SECRET, make_xa, pixels, write
 from pydicom.encaps import generate_frames
 from pydicom.uid import JPEG2000, ExplicitVRLittleEndian, JPEGLSLossless, RLELossless
 

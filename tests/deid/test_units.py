@@ -145,6 +145,7 @@ def test_sequences_in_every_branch():
     observer = Dataset()
     observer.VerifyingObserverName = "KUTNER^LAWRENCE"
     observer.VerifyingOrganization = "PPTH"
+    observer.VerificationDateTime = "20240317120000"  # not a row of the table
     person = Dataset()
     person.CodeValue = "EMP-4242"  # a person's ID in a code: not a row of the table
     person.CodingSchemeDesignator = "L"
@@ -162,6 +163,7 @@ def test_sequences_in_every_branch():
     item = ds.VerifyingObserverSequence[0]
     assert item.VerifyingObserverName == "ANONYMOUS^ANONYMOUS"
     assert item.VerifyingOrganization == "ANONYMIZED"
+    assert item.VerificationDateTime == "19000101000000"
     code = item.PersonIdentificationCodeSequence[0]
     assert (code.CodeValue, code.CodeMeaning) == ("ANONYMIZED", "ANONYMIZED")
     assert "AcquisitionContextSequence" in ds and len(ds.AcquisitionContextSequence) == 0

@@ -65,8 +65,9 @@ _DUMMY: dict[str, Any] = {
     "FL": 0.0,
     "FD": 0.0,
 }
-# text VRs replaced inside a D sequence (CS is kept: it carries structure, not identity)
-_DUMMY_TEXT_VRS = frozenset({"PN", "LO", "SH", "LT", "ST", "UT", "UC"})
+# VRs replaced inside a D sequence: text, names, dates and ages (CS is kept: it carries
+# structure such as SR value types, not identity; numbers and UIDs follow their own rules)
+_DUMMY_TEXT_VRS = frozenset({"PN", "LO", "SH", "LT", "ST", "UT", "UC", "DA", "DT", "TM", "AS"})
 
 
 def normalize_options(options: Iterable[str] | None) -> frozenset[str]:
@@ -186,6 +187,15 @@ class _Cleaner:
                 action = "D"
             elif elem.VR == "PN":
                 action = "Z"  # beyond the table: a person's name is never kept
+            elif elem.VR in ("DA", "DT"):
+                # beyond the table (Instance Creation Date, Date of Secondary Capture …):
+                # a date reveals the study day; shifted, kept or replaced like the rows
+                if "modified-dates" in self.options:
+                    action = "C"
+                elif "full-dates" in self.options:
+                    action = "K"
+                else:
+                    action = "D"
             elif elem.VR == "UI" and "uids" not in self.options:
                 action = "U" if self._has_instance_uid(elem) else "K"
             else:

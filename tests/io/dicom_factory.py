@@ -207,6 +207,7 @@ def make_dicom(
     offset_table: str = "bot",
     fragments_per_frame: int = 1,
     jpeg_quality: int = 95,
+    compress_options: dict[str, Any] | None = None,
     **kwargs: Any,
 ) -> Path:
     """Write a DICOM file and return its path.
@@ -228,6 +229,10 @@ def make_dicom(
         (empty Basic Offset Table) or ``"extended"`` (Extended Offset Table).
     fragments_per_frame
         Split each JPEG frame into this many fragments (exercises EOI grouping).
+    jpeg_quality
+        Pillow quality for JPEG baseline/extended.
+    compress_options
+        Passed to ``Dataset.compress`` (e.g. ``{"jls_error": 2}``, ``{"j2k_cr": [10]}``).
     **kwargs
         ``modality``, ``bits_stored``, ``photometric``, ``sop_class``,
         ``series_uid`` and any DICOM keyword override (see :func:`make_dataset`).
@@ -268,7 +273,7 @@ def make_dicom(
         _gdcm_compress(src, path, ts)
         src.unlink()
     else:  # RLE, JPEG-LS, JPEG 2000: pydicom's own encoders
-        ds.compress(ts)
+        ds.compress(ts, **(compress_options or {}))
         ds.save_as(path, enforce_file_format=True)
     return path
 

@@ -82,6 +82,39 @@ def test_jpeg_lossy_within_tolerance(
         assert diff.mean() < 3 and diff.max() < 40
 
 
+@pytest.mark.parametrize(
+    ("ts", "options", "max_error"),
+    [
+        (uid.JPEGLSNearLossless, {"jls_error": 2}, 2),  # near-lossless: bounded error
+        (uid.JPEG2000, {"j2k_cr": [8]}, None),
+    ],
+)
+def test_lossy_jpegls_and_j2k(tmp_path: Path, ts: uid.UID, options: dict, max_error: int) -> None:
+    pixels = make_pixels(frames=2, bits_stored=12)
+    path = make_dicom(
+        tmp_path, pixels=pixels, bits_stored=12, transfer_syntax=ts, compress_options=options
+    )
+    img = flannot.read_dicom(path)
+    diff = np.abs(np.asarray(img.frames).astype(int) - pixels.astype(int))
+    assert img.transfer_syntax_uid == ts
+    if max_error is not None:
+        assert diff.max() <= max_error
+    assert diff.mean() < 0.02 * 4095
+
+
+def test_decoder_missing_names_syntax_and_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pydicom.pixels.decoders.base import Decoder
+
+    path = make_dicom(tmp_path, transfer_syntax=uid.JPEGLSLossless)
+    monkeypatch.setattr(Decoder, "is_available", property(lambda self: False))
+    with pytest.raises(flannot.FlannotError) as err:
+        flannot.read_dicom(path)
+    msg = str(err.value)
+    assert "JPEG-LS Lossless" in msg and "1.2.840.10008.1.2.4.80" in msg and "pyjpegls" in msg
+
+
 def test_jpeg_ybr_rgb_becomes_rgb(tmp_path: Path) -> None:
     pixels = make_pixels(frames=2, dtype=np.uint8, rgb=True)
     path = make_dicom(tmp_path, pixels=pixels, modality="OT", transfer_syntax=uid.JPEGBaseline8Bit)
@@ -174,6 +207,14 @@ def test_monochrome2_identity_not_inverted(tmp_path: Path) -> None:
     img = flannot.read_dicom(path)
     np.testing.assert_array_equal(img.frames[0], pixels[0])
     assert not img.inverted
+
+
+def test_monochrome2_with_presentation_lut_inverse_inverted_once(tmp_path: Path) -> None:
+    pixels = make_pixels(frames=1, dtype=np.uint8)
+    path = make_dicom(tmp_path, pixels=pixels, PresentationLUTShape="INVERSE")
+    img = flannot.read_dicom(path)
+    np.testing.assert_array_equal(img.frames[0], 255 - pixels[0])
+    assert img.inverted
 
 
 def test_integral_rescale_keeps_integers(tmp_path: Path) -> None:
@@ -273,7 +314,6 @@ def test_enhanced_frame_voi_lut_window(tmp_path: Path) -> None:
             {"FrameVOILUTSequence": {"WindowCenter": 300, "WindowWidth": 200}}
         ],
     )
-    assert flannot.read_dicom(path).windows[0][:2] if False else True
     w = flannot.read_dicom(path).windows[0]
     assert (w.center, w.width) == (300, 200)
 

@@ -302,18 +302,31 @@ def vertebra_solids(v: Vertebra) -> list[Solid]:
                 clips=[(tuple(n_local), d)],
             )
         )
-        # transverse process
+        # transverse process: a bar running laterally (slightly backward) from the pedicle
         if s.tp_len > 0:
+            tp_rot = rot_z(-sx * 8) @ frame_from_axes([0, 1, 0], [0, 0, 1], [1, 0, 0])
             out.append(
                 _solid(
                     f"{s.name} transverse {side}",
-                    "ellipsoid",
-                    MU_POSTERIOR,
+                    "cylinder",
+                    MU_POSTERIOR * 0.9,
                     c,
                     r,
-                    (sx * (ped_x + s.pedicle_w / 2 + s.tp_len / 2), yd - 8.0, ped_z),
-                    rot_z(-sx * 8),
-                    (s.tp_len / 2 + 3, 4.0, 5.5),
+                    (sx * (ped_x + s.tp_len / 2 + 2), yd - 8.0, ped_z),
+                    tp_rot,
+                    (3.5, 4.5, s.tp_len / 2 + 3),
+                )
+            )
+            out.append(
+                _solid(
+                    f"{s.name} transverse tip {side}",
+                    "ellipsoid",
+                    MU_POSTERIOR * 0.9,
+                    c,
+                    r,
+                    (sx * (ped_x + s.tp_len + 4.5), yd - 8.0, ped_z),
+                    eye,
+                    (3.0, 4.5, 5.5),
                 )
             )
         # superior articular process (rises above the pedicle, lateral to the window)

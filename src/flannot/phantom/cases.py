@@ -312,7 +312,7 @@ def _view(case: CaseDef, ph: A.Phantom) -> View:
     if case.view in ("ap", "lateral"):
         zc = 0.5 * (v["L1"].center[2] + v["S1"].center[2])
         return View(
-            case.angle, case.size, case.size, ISO_SPACING, 0.0 if case.view == "ap" else -5.0, zc
+            case.angle, case.size, case.size, ISO_SPACING, 0.0 if case.view == "ap" else 5.0, zc
         )
     f = ph.flava[("L4-L5", case.side)]
     if case.frames > 1:
@@ -352,7 +352,7 @@ def _spec(case: CaseDef, ph_variant: str) -> A.PhantomSpec:
     ball = None
     if case.ball:
         v = A.place_vertebrae()
-        ball = (0.0, BODY_Y + BODY_B + 10.0, float(v["L2"].center[2]))
+        ball = (0.0, BODY_Y + BODY_B + 12.5, float(v["L2"].center[2]))
     sides = (case.side,) if case.side else ()
     return A.PhantomSpec(A.lf_spec(ph_variant), contrast_sides=sides, ball_center=ball)
 
@@ -471,7 +471,7 @@ def generate_case(case: CaseDef | str, seed: int = 0) -> GeneratedCase:
         contrast_agent="Iohexol 240 mgI/ml" if case.side else None,
         burned_in=case.burned_in,
         modality=case.modality,
-        series_number=[c.case_id for c in CASES].index(case.case_id) + 1 if case in CASES else 1,
+        series_number=index + 1 if index < 99 else 1,
     )
     ds = build_xa(stored, params)
     rows, cols = stored.shape[1:]

@@ -29,7 +29,7 @@ from flannot.phantom.anatomy import MU_WATER, Solid
 Array = NDArray[np.float64]
 
 #: soft-tissue body: an elliptic cylinder (semi-axes in mm) centred at y = BODY_Y
-BODY_A, BODY_B, BODY_Y = 150.0, 112.0, -30.0
+BODY_A, BODY_B, BODY_Y = 150.0, 118.0, -18.0
 
 
 @dataclass(frozen=True)

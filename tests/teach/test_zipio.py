@@ -101,6 +101,17 @@ def test_zip_bomb_refused_by_declared_ratio(tmp_path):
     assert snapshot(tmp_path) == before
 
 
+def test_bomb_of_many_small_entries_refused(tmp_path):
+    zpath = tmp_path / "many-bomb.zip"
+    with zipfile.ZipFile(zpath, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("flannot-set.json", SET_JSON)
+        for i in range(80):  # 80 × 1 MiB of zeros, each entry under the per-entry floor
+            zf.writestr(f"cases/z{i}.bin", bytes(1 << 20))
+    with pytest.raises(FlannotError, match="overall"):
+        import_set(zpath, tmp_path / "dest")
+    assert not (tmp_path / "dest").exists()
+
+
 def test_total_size_and_entry_limits(tmp_path):
     zpath = _zip_with(tmp_path / "many.zip", [(f"cases/f{i}.txt", b"x" * 100) for i in range(20)])
     with pytest.raises(FlannotError, match="too many entries"):

@@ -180,6 +180,13 @@ def _plan(
                 f"-fold (limit {max_ratio:.0f}): refusing a possible zip bomb"
             )
         plan.append((info, rel))
+    packed = sum(i.compress_size for i in infos)
+    if total > 64 * _RATIO_FLOOR and total > max_ratio * max(packed, 1):
+        # many small entries, each under the per-entry floor, can still add up to a bomb
+        raise FlannotError(
+            f"the zip expands {total / max(packed, 1):.0f}-fold overall "
+            f"(limit {max_ratio:.0f}): refusing a possible zip bomb"
+        )
     if not any(rel.as_posix() == SET_FILE for _, rel in plan):
         raise FlannotError(f"not a teaching set zip (no {SET_FILE} at the top)")
     return plan

@@ -267,3 +267,14 @@ def test_written_file_is_diffable_one_point_per_line(case: Case, tmp_path: Path)
         line.strip() == "[140.0, 80.0]," for line in text.splitlines()
     )
     assert text.endswith("\n") and "→" in text  # UTF-8, not \u escapes
+
+
+def test_documented_example_is_a_valid_case() -> None:
+    from flannot.model import validate_case
+
+    doc = Path(__file__).parents[2] / "docs" / "case-format.md"
+    block = doc.read_text(encoding="utf-8").split("```json\n", 1)[1].split("```", 1)[0]
+    case = Case.from_dict(json.loads(block))
+    assert validate_case(case) == []
+    assert case.get("lf1").geometry.to_mask().sum() == 24
+    assert case.extra == {"x_my_tool": {"anything": "is kept"}}

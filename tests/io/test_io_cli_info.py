@@ -72,6 +72,23 @@ def test_info_bad_file_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFix
     )
 
 
+def test_info_folder_series(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pixels = make_pixels(frames=3)
+    for k in range(3):
+        make_dicom(
+            tmp_path,
+            f"f{k}.dcm",
+            pixels=pixels[k : k + 1],
+            series_uid="1.2.3",
+            InstanceNumber=k + 1,
+        )
+    assert main(["info", str(tmp_path), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["files"] == 3 and info["frames"] == 3
+    assert main(["info", str(tmp_path)]) == 0
+    assert "(3 files)" in capsys.readouterr().out
+
+
 def test_info_subprocess(tmp_path: Path) -> None:
     good = make_dicom(tmp_path, "good.dcm", PixelSpacing=[0.2, 0.2])
     ok = subprocess.run(

@@ -10,7 +10,6 @@ values to presentation values (modality LUT, MONOCHROME1 inversion).
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+from pydicom.uid import UID
 
 from flannot.errors import FlannotError
 
@@ -122,7 +122,7 @@ class EncapsulatedSource:
     n_frames: int
     frame_shape: tuple[int, ...]
     dtype: np.dtype
-    transfer_syntax: str
+    transfer_syntax: UID
     fragments: list[list[tuple[int, int]]]
     decode_options: dict[str, Any]
 
@@ -329,8 +329,3 @@ class LazyFrames:
         if self._transforms is None:
             return stored.astype(self._dtype, copy=False)
         return self._transforms[k].apply(stored).astype(self._dtype, copy=False)
-
-
-def file_size(path: Path) -> int:
-    """Size of ``path`` in bytes."""
-    return os.stat(path).st_size

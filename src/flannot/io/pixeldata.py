@@ -24,6 +24,8 @@ FLOAT_PIXEL_DATA = (0x7FE00008, 0x7FE00009)
 ITEM = 0xFFFEE000
 SEQ_DELIM = 0xFFFEE0DD
 UNDEFINED = 0xFFFFFFFF
+# more items than this is a crafted or broken file, not a cine (1 GB in 1 kB fragments)
+MAX_FRAGMENTS = 1_000_000
 # VRs whose explicit-VR header has 2 reserved bytes and a 4-byte length
 _LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT"}
 _LONG_VRS.add(b"UV")
@@ -88,6 +90,8 @@ def scan_fragments(fh: BinaryIO, start: int, size: int, path: Path) -> list[tupl
                 path,
             )
         items.append((pos + 8, length))
+        if len(items) > MAX_FRAGMENTS:
+            raise FlannotError(f"more than {MAX_FRAGMENTS} pixel data fragments", path)
         pos += 8 + length
 
 

@@ -51,7 +51,8 @@ def presentation(
 ) -> Presentation:
     """Build the stored→presentation transform for one file's header."""
     if is_rgb:
-        return Presentation(PixelTransform(np.dtype(np.uint8)), False, "none", (0.0, 255.0))
+        hi = float((1 << bits_stored) - 1)
+        return Presentation(PixelTransform(np.dtype(stored_dtype)), False, "none", (0.0, hi))
     s_lo, s_hi = stored_range(bits_stored, signed)
     photometric = hdr.text(ds, "PhotometricInterpretation")
     invert = photometric == "MONOCHROME1" or hdr.text(ds, "PresentationLUTShape") == "INVERSE"

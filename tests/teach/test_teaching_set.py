@@ -152,3 +152,15 @@ def test_cli_set_new_add(tmp_path, dicoms, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("flannot: error:") and "already exists" in err and "\n" not in err
     assert main(["set", "add", str(tmp_path / "nope"), str(dicoms[1])]) == 2
+
+
+def test_pseudonym_after_deidentification_is_a_warning(tmp_path, dicoms):
+    ts = TeachingSet.new(tmp_path / "s", "T")
+    ts.add_dicom([dicoms[0]], case_id="c")
+    ts.save()
+    image = tmp_path / "s" / "cases" / "c" / "image.dcm"
+    ds = pydicom.dcmread(image)
+    ds.PatientName = "TEACHING^CASE1"
+    ds.save_as(image)
+    found = [(p.severity, p.message) for p in TeachingSet.open(tmp_path / "s").validate()]
+    assert found == [("warning", "Patient's Name is not empty; check it is a pseudonym")]

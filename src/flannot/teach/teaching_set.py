@@ -691,18 +691,27 @@ def _dicom_problems(path: Path, case_id: str, sop_seen: dict[str, str]) -> list[
                 )
             )
         sop_seen.setdefault(sop, case_id)
-    if str(ds.get("PatientIdentityRemoved", "")).upper() != "YES":
+    removed = str(ds.get("PatientIdentityRemoved", "")).upper() == "YES"
+    if not removed:
         out.append(
             Problem(
                 "(0012,0062)",
-                "Patient Identity Removed is not YES: identifiers "
-                "may be left (add with de-identification)",
+                "Patient Identity Removed is not YES: identifiers may be left "
+                "(add the image with de-identification)",
                 "error",
                 str(path),
             )
         )
     if str(ds.get("PatientName", "") or "").strip():
-        out.append(Problem("(0010,0010)", "Patient's Name is not empty", "error", str(path)))
+        # after de-identification a name can only be a pseudonym (PS3.15 allows one)
+        out.append(
+            Problem(
+                "(0010,0010)",
+                "Patient's Name is not empty" + ("; check it is a pseudonym" if removed else ""),
+                "warning" if removed else "error",
+                str(path),
+            )
+        )
     private = 0
 
     def count(_ds: Any, elem: Any) -> None:

@@ -192,3 +192,11 @@ def test_atomic_save_survives_sigkill(case: Case, tmp_path: Path) -> None:
         assert all(n.endswith(".tmp") for n in leftovers), leftovers
     assert kills >= 10
     assert len(saves_seen) > 1, "the saver never completed a save; the test proved nothing"
+
+
+def test_newer_version_written_as_float_is_still_refused(case: Case, tmp_path: Path) -> None:
+    data = case.to_dict()
+    data["flannot_version"] = 2.0  # JSON Schema counts 2.0 as an integer
+    f = _write(tmp_path / "annotations.json", json.dumps(data))
+    with pytest.raises(FlannotError, match="newer flannot"):
+        Case.load(f)

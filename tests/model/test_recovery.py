@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -96,3 +97,26 @@ def test_unreadable_recovery_warns_and_is_ignored(case_dir: Path) -> None:
     rec.write_text("{ half a file")
     with pytest.warns(UserWarning, match="unreadable recovery"):
         assert find_recovery(case_dir) is None
+
+
+def test_recovery_differing_only_in_spelling_is_ignored(case_dir: Path) -> None:
+    f = case_dir / "annotations.json"
+    data = json.loads(f.read_text())
+    data["annotations"][6]["level"] = "L4/L5"  # hand-edited spelling on disk
+    f.write_text(json.dumps(data))
+    case = Case.load(case_dir)
+    write_recovery(case)  # same content, canonical spelling
+    _age(f, 10)
+    assert find_recovery(case_dir) is None
+
+
+def test_file_created_after_a_recovery_without_case_file_is_not_overwritten(
+    case: Case, tmp_path: Path
+) -> None:
+    target = tmp_path / "new" / "annotations.json"
+    write_recovery(case, target)
+    recovered = find_recovery(target)
+    assert recovered is not None
+    case.copy().save(target)  # someone saves a case there first
+    with pytest.raises(ConcurrentChangeError):
+        recovered.save()

@@ -145,9 +145,13 @@ def read_case_json(path: str | os.PathLike[str]) -> tuple[Path, dict[str, Any], 
 def check_version(data: Mapping[str, Any], file: Path | str | None = None) -> None:
     """Refuse a case written by a newer flannot (a newer ``flannot_version``)."""
     version = data.get("flannot_version")
-    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+    if (
+        isinstance(version, (int, float))
+        and not isinstance(version, bool)
+        and version > FORMAT_VERSION
+    ):
         raise FlannotError(
-            f"written by a newer flannot (case format version {version}; this flannot reads "
+            f"written by a newer flannot (case format version {version:g}; this flannot reads "
             f"version {FORMAT_VERSION}); upgrade flannot to open it",
             file,
         )
@@ -464,12 +468,14 @@ class Case:
 
     def changed_on_disk(self) -> bool:
         """Whether the bound case file was changed (or replaced) by someone else since load/save."""
-        if self._file is None or self._stamp is None:
+        if self._file is None:
             return False
         try:
             st = self._file.stat()
         except FileNotFoundError:
             return False  # deleted: saving recreates it, nothing to lose
+        if self._stamp is None:
+            return True  # bound to a file that did not exist then: someone created it
         if st.st_mtime_ns == self._stamp.mtime_ns and st.st_size == self._stamp.size:
             return False
         try:  # the time changed; only a different content counts

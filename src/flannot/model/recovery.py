@@ -88,9 +88,11 @@ def find_recovery(case_path: str | os.PathLike[str]) -> Case | None:
             return None
         try:
             _, disk_data, content = read_case_json(file)
+            on_disk = _roundtrip(Case.from_dict(disk_data, path=file))
         except FlannotError:
-            disk_data, content = None, file.read_bytes()  # a broken case file: recover
-        if disk_data is not None and _comparable(disk_data) == _comparable(_roundtrip(recovered)):
+            on_disk, content = None, file.read_bytes()  # a broken case file: recover
+        # compare as flannot would write both, so spelling differences do not count
+        if on_disk is not None and _comparable(on_disk) == _comparable(_roundtrip(recovered)):
             return None
         recovered._file = Path(os.path.abspath(file))
         recovered._stamp = _DiskStamp.of(file, content)

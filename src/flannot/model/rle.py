@@ -17,8 +17,8 @@ from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["MAX_MASK_PIXELS", "area", "counts_from_string", "counts_to_string", "decode", "encode"]
 
-#: Largest mask flannot decodes (rows and columns are 16-bit in DICOM; 2**28 ≈ 16384²).
-MAX_MASK_PIXELS = 1 << 28
+#: Largest mask flannot decodes (8192², far above fluoroscopy detectors' 2048²).
+MAX_MASK_PIXELS = 1 << 26
 
 
 def counts_to_string(counts: Sequence[int]) -> str:

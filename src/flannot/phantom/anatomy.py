@@ -91,6 +91,7 @@ class Solid:
     ha: float = 0.0
     hp: float = 0.0
     exponent: float = 2.0
+    waist: float = 0.0
     clips: list[tuple[tuple[float, float, float], float]] = field(default_factory=list)
 
     def to_local(self, points: Array) -> Array:
@@ -114,8 +115,10 @@ class Solid:
             m = ((u / a) ** 2 + (v / b) ** 2 <= 1.0) & (np.abs(w) <= c)
         elif self.kind == "body":
             p = self.exponent
-            section = np.abs(u / a) ** p + np.abs(v / b) ** p <= 1.0
             half = 0.25 * (self.ha + self.hp) + 0.25 * (self.hp - self.ha) * (v / b)
+            # concave waist: the section narrows toward mid-height (full size at endplates)
+            f = 1.0 - self.waist * (1.0 - np.minimum((w / half) ** 2, 1.0))
+            section = np.abs(u / (a * f)) ** p + np.abs(v / (b * f)) ** p <= 1.0
             m = section & (np.abs(w) <= half)
         else:  # pragma: no cover - programming error
             raise ValueError(f"unknown solid kind {self.kind!r}")
@@ -242,6 +245,7 @@ def vertebra_solids(v: Vertebra) -> list[Solid]:
             ha=s.ha,
             hp=s.hp,
             exponent=2.6,
+            waist=0.07,
         ),
         _solid(
             f"{s.name} body inside",
@@ -255,6 +259,7 @@ def vertebra_solids(v: Vertebra) -> list[Solid]:
             ha=s.ha - 2 * CORTEX,
             hp=s.hp - 2 * CORTEX,
             exponent=2.6,
+            waist=0.07,
         ),
     ]
     if s.name == "S1":
@@ -309,24 +314,24 @@ def vertebra_solids(v: Vertebra) -> list[Solid]:
                 _solid(
                     f"{s.name} transverse {side}",
                     "cylinder",
-                    MU_POSTERIOR * 0.9,
+                    MU_POSTERIOR * 0.6,
                     c,
                     r,
                     (sx * (ped_x + s.tp_len / 2 + 2), yd - 8.0, ped_z),
                     tp_rot,
-                    (3.5, 4.5, s.tp_len / 2 + 3),
+                    (2.2, 4.5, s.tp_len / 2 + 3),
                 )
             )
             out.append(
                 _solid(
                     f"{s.name} transverse tip {side}",
                     "ellipsoid",
-                    MU_POSTERIOR * 0.9,
+                    MU_POSTERIOR * 0.6,
                     c,
                     r,
                     (sx * (ped_x + s.tp_len + 4.5), yd - 8.0, ped_z),
                     eye,
-                    (3.0, 4.5, 5.5),
+                    (3.0, 2.5, 5.5),
                 )
             )
         # superior articular process (rises above the pedicle, lateral to the window)
@@ -335,7 +340,7 @@ def vertebra_solids(v: Vertebra) -> list[Solid]:
             _solid(
                 f"{s.name} superior articular {side}",
                 "ellipsoid",
-                MU_POSTERIOR,
+                MU_POSTERIOR * 0.7,
                 c,
                 r,
                 (sx * (fx + 3.0), yd - 5.0, s.hp / 2 + 1.0),
@@ -376,7 +381,7 @@ def vertebra_solids(v: Vertebra) -> list[Solid]:
     sp_c = np.array([0.0, yd + s.lamina_t * math.sqrt(2) - 2.0, lam_zc - 2.0])
     sp_c = sp_c + sp_rot @ np.array([0.0, sp_len / 2, 0.0])
     out.append(
-        _solid(f"{s.name} spinous", "box", MU_POSTERIOR, c, r, sp_c, sp_rot, (3.5, sp_len / 2, 8.0))
+        _solid(f"{s.name} spinous", "box", MU_POSTERIOR, c, r, sp_c, sp_rot, (3.0, sp_len / 2, 6.0))
     )
     out.append(
         _solid(
@@ -562,10 +567,14 @@ def gas_solids(rng: np.random.Generator, verts: dict[str, Vertebra]) -> list[Sol
     """Bowel gas: random lucent ellipsoids in the abdomen, anterior to the spine (seeded)."""
     zlo, zhi = verts["S1"].center[2] - 10, verts["T12"].center[2]
     out = []
-    for i in range(9):
+    for i in range(7):
         centre = np.array([rng.uniform(-95, 95), rng.uniform(-110, -45), rng.uniform(zlo, zhi)])
-        size = (rng.uniform(8, 22), rng.uniform(6, 14), rng.uniform(8, 20))
-        out.append(Solid(f"gas {i}", "ellipsoid", MU_GAS, centre, rot_z(rng.uniform(0, 180)), size))
+        size = np.array([rng.uniform(8, 20), rng.uniform(6, 12), rng.uniform(7, 16)])
+        rot = rot_z(rng.uniform(0, 180))
+        out.append(Solid(f"gas {i}", "ellipsoid", MU_GAS, centre, rot, tuple(size)))
+        # a second, smaller lobe: bowel loops are not ellipsoids
+        lobe = centre + rot @ np.array([size[0] * 0.9, 0.0, rng.uniform(-0.5, 0.5) * size[2]])
+        out.append(Solid(f"gas {i}b", "ellipsoid", MU_GAS * 0.8, lobe, rot, tuple(size * 0.6)))
     return out
 
 

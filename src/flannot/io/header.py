@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import functools
 import math
+import struct
 import warnings
 from typing import Any
 
-from pydicom.datadict import tag_for_keyword
+from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
 
@@ -26,10 +28,48 @@ def _tag(keyword: str) -> int:
     return int(tag)
 
 
+_TEXT_VRS = {"CS", "DS", "IS", "UI"}
+_MISSING = object()
+
+
+def _fast_value(raw: RawDataElement) -> Any:
+    """Decode the few simple VRs the reader asks about without pydicom's converters.
+
+    Opening a file asks ~30 questions; pydicom's general conversion costs more
+    than parsing the header. Anything unusual returns ``_MISSING`` (the caller
+    then uses pydicom).
+    """
+    vr = raw.VR or dictionary_VR(raw.tag)
+    data = raw.value
+    if data is None:
+        return _MISSING
+    if vr == "US" and len(data) % 2 == 0 and data:
+        values = struct.unpack(("<" if raw.is_little_endian else ">") + f"{len(data) // 2}H", data)
+        return values[0] if len(values) == 1 else list(values)
+    if vr in _TEXT_VRS:
+        try:
+            parts = [p.strip(" \0") for p in data.decode("ascii").split("\\")]
+            if vr == "DS":
+                values = [float(p) for p in parts]
+            elif vr == "IS":
+                values = [int(float(p)) for p in parts]
+            else:
+                values = parts
+        except (UnicodeDecodeError, ValueError):
+            return None  # malformed counts as absent
+        return values[0] if len(values) == 1 else values
+    return _MISSING
+
+
 def _get(ds: Dataset, keyword: str) -> Any:
     tag = _tag(keyword)
     if tag not in ds.keys():  # a dict lookup: cheaper than `keyword in ds`
         return None
+    raw = ds.get_item(tag)
+    if isinstance(raw, RawDataElement):
+        value = _fast_value(raw)
+        if value is not _MISSING:
+            return None if value == "" or value == [] else value
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -67,9 +67,9 @@ class FluoroImage:
         self.inverted = first.presentation.inverted
         self.transfer_syntax_uid = first.transfer_syntax_uid
         self.transfer_syntax_name = first.transfer_syntax_name
-        self.sop_instance_uid = str(ds.get("SOPInstanceUID", "") or "")
-        self.series_instance_uid = str(ds.get("SeriesInstanceUID", "") or "")
-        self.study_instance_uid = str(ds.get("StudyInstanceUID", "") or "")
+        self.sop_instance_uid = str(hdr.find(ds, "SOPInstanceUID") or "")
+        self.series_instance_uid = str(hdr.find(ds, "SeriesInstanceUID") or "")
+        self.study_instance_uid = str(hdr.find(ds, "StudyInstanceUID") or "")
         self.frame_of_reference_uid = str(hdr.find(ds, "FrameOfReferenceUID") or "")
         self.frame_time_ms = _frame_time_ms(ds) if self.n_frames > 1 else None
         self.voi_lut_function = voi_lut_function(ds)

@@ -57,7 +57,7 @@ def presentation(
     photometric = hdr.text(ds, "PhotometricInterpretation")
     invert = photometric == "MONOCHROME1" or hdr.text(ds, "PresentationLUTShape") == "INVERSE"
 
-    mlut = ds.get("ModalityLUTSequence")
+    mlut = hdr.find(ds, "ModalityLUTSequence")
     if mlut and mlut[0].get("LUTData") is not None:
         from pydicom.pixels import apply_modality_lut
 

@@ -200,3 +200,22 @@ def test_newer_version_written_as_float_is_still_refused(case: Case, tmp_path: P
     f = _write(tmp_path / "annotations.json", json.dumps(data))
     with pytest.raises(FlannotError, match="newer flannot"):
         Case.load(f)
+
+
+def test_save_sweeps_stale_temporaries_of_killed_saves(case_dir: Path) -> None:
+    old = case_dir / ".annotations.json.abc123.tmp"
+    fresh = case_dir / ".annotations.json.def456.tmp"  # maybe a save in progress elsewhere
+    other = case_dir / ".image.dcm.zzz.tmp"
+    for f in (old, fresh, other):
+        f.write_text("{ half")
+    hours_ago = time.time() - 7200
+    os.utime(old, (hours_ago, hours_ago))
+    os.utime(other, (hours_ago, hours_ago))
+    Case.load(case_dir).save()
+    assert not old.exists() and fresh.exists() and other.exists()
+
+
+def test_repr_is_short(case: Case) -> None:
+    text = repr(case)
+    assert text.startswith("Case(case_id='case-001'") and "annotations=13" in text
+    assert len(text) < 200

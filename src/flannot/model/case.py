@@ -11,11 +11,13 @@ Unknown keys at every level are kept and written back.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import math
 import os
 import re
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -250,6 +252,24 @@ def _disk_provenance(file: Path) -> str:
     return ", ".join(bits)
 
 
+#: A temporary file of an interrupted save older than this is debris, not a save in progress.
+STALE_TEMPORARY_S = 3600.0
+
+
+def _sweep_stale_temporaries(target: Path) -> None:
+    """Delete temporaries that killed saves of ``target`` left behind (``.<name>.*.tmp``)."""
+    now = time.time()
+    try:
+        for tmp in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+            try:
+                if now - tmp.stat().st_mtime > STALE_TEMPORARY_S:
+                    tmp.unlink()
+            except OSError:
+                continue  # gone already, or not ours to delete
+    except OSError:
+        pass
+
+
 # --------------------------------------------------------------------------- ImageRef
 _IMAGE_KEYS = ("path", "sop_instance_uid", "frames", "spacing_mm", "calibration", "rows", "columns")
 
@@ -335,7 +355,7 @@ _CASE_KEYS = (
 )
 
 
-@dataclass
+@dataclass(repr=False)
 class Case:
     """One annotated image: the content of an ``annotations.json`` (SPEC §3).
 
@@ -363,6 +383,13 @@ class Case:
     def __post_init__(self) -> None:
         if self.modified is None:
             self.modified = self.created
+
+    def __repr__(self) -> str:  # the full dataclass repr would print every point
+        where = f", path={str(self._file)!r}" if self._file is not None else ""
+        return (
+            f"Case(case_id={self.case_id!r}, protocol={self.protocol!r}, "
+            f"image={self.image.path!r}, annotations={len(self.annotations)}{where})"
+        )
 
     # ------------------------------------------------------------------ dict / JSON
     @classmethod
@@ -538,6 +565,7 @@ class Case:
         except OSError as exc:
             raise FlannotError(f"cannot save: {exc.strerror or exc}", target) from None
         self._bind(target, text.encode("utf-8"))
+        _sweep_stale_temporaries(target)
         return target
 
     def _refuse_overwrite(self, target: Path) -> None:

@@ -168,6 +168,8 @@ ANNOTATED_LEVELS = ("L1", "L2", "L3", "L4", "L5", "S1")
 
 LAMINA_TOP = 6.0  # lamina top edge: this far below the posterior body top (local z)
 LAMINA_BOTTOM = 3.0  # lamina bottom edge: this far below the posterior body bottom
+S1_LAMINA_Z = -14.0  # S1 lamina centre (local z): the sacrum is tilted, its laminae sit low
+S1_LAMINA_HALF = 11.0
 CORTEX = 1.2  # cortical shell thickness of the bodies
 
 
@@ -461,9 +463,9 @@ def sacrum_solids(v: Vertebra) -> list[Solid]:
                 MU_POSTERIOR,
                 c,
                 r,
-                (sx * 11.0, yd + 4.0, -2.0),
+                (sx * 11.0, yd + 4.0, S1_LAMINA_Z),
                 rot_z(sx * 20),
-                (11.0, 4.0, 11.0),
+                (11.0, 4.0, S1_LAMINA_HALF),
             )
         )
     out.append(
@@ -485,7 +487,7 @@ def sacrum_solids(v: Vertebra) -> list[Solid]:
             MU_POSTERIOR,
             c,
             r,
-            (0.0, yd + 11.0, -8.0),
+            (0.0, yd + 11.0, S1_LAMINA_Z - 8.0),
             eye,
             (4.0, 5.0, 16.0),
         )

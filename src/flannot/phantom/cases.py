@@ -600,7 +600,7 @@ def _interlaminar(ph: A.Phantom, view: View, key: _Key, up: str, lo: str, k: flo
     width = vu.spec.il_width
     z_top = vu.world(np.array([0.0, vu.y_canal_dorsal, vu.lamina_z()[1]]))[2]
     if lo == "S1":
-        z_bot = vl.world(np.array([0.0, vl.y_canal_dorsal, 9.0]))[2]
+        z_bot = vl.world(np.array([0.0, vl.y_canal_dorsal, A.S1_LAMINA_Z + A.S1_LAMINA_HALF]))[2]
     else:
         z_bot = vl.world(np.array([0.0, vl.y_canal_dorsal, vl.lamina_z()[0]]))[2]
     zm = 0.5 * (z_top + z_bot)

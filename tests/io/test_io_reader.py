@@ -448,3 +448,22 @@ def test_window_namedtuple_free() -> None:
     w = Window(10, 4, "x")
     assert w.to_dict() == {"center": 10, "width": 4, "explanation": "x"}
     assert item(WindowCenter=1).WindowCenter == 1
+
+
+@pytest.mark.parametrize("ts", [uid.ExplicitVRLittleEndian, uid.RLELossless], ids=lambda t: t.name)
+def test_icon_image_pixel_data_is_not_the_image(tmp_path: Path, ts: uid.UID) -> None:
+    # vendors embed a thumbnail with its own Pixel Data in Icon Image Sequence (0088,0200)
+    icon = {
+        "Rows": 8,
+        "Columns": 8,
+        "SamplesPerPixel": 1,
+        "PhotometricInterpretation": "MONOCHROME2",
+        "BitsAllocated": 8,
+        "BitsStored": 8,
+        "HighBit": 7,
+        "PixelRepresentation": 0,
+        "PixelData": bytes(range(64)),
+    }
+    pixels = make_pixels(frames=3)
+    path = make_dicom(tmp_path, pixels=pixels, IconImageSequence=[icon], transfer_syntax=ts)
+    np.testing.assert_array_equal(np.asarray(flannot.read_dicom(path).frames), pixels)

@@ -278,3 +278,35 @@ def test_documented_example_is_a_valid_case() -> None:
     assert validate_case(case) == []
     assert case.get("lf1").geometry.to_mask().sum() == 24
     assert case.extra == {"x_my_tool": {"anything": "is kept"}}
+
+
+def test_from_a_real_fluoro_image(tmp_path: Path) -> None:
+    from conftest import write_dicom
+
+    from flannot.io.reader import read_dicom
+    from flannot.model import validate_case
+
+    dcm = write_dicom(tmp_path / "image.dcm", frames=3)
+    image = read_dicom(dcm)
+    case = Case.from_image(image, "cine")
+    assert (case.image.rows, case.image.columns, case.image.frames) == (300, 200, 3)
+    case.add(Annotation("", "vertebra", Geometry("point", [[10.0, 10.0]]), level="L3", frame=2))
+    assert validate_case(case, image) == []
+    case.get("v1").frame = 3
+    assert [p.path for p in validate_case(case, image)] == ["$.annotations[0].frame"]
+    case.get("v1").frame = 2
+    case.save(tmp_path)
+    loaded = Case.load(tmp_path)
+    assert loaded.image.path == "image.dcm"
+    assert loaded.load_image().sop_instance_uid == image.sop_instance_uid
+
+
+def test_unserialisable_extra_is_a_flannot_error(case: Case, tmp_path: Path) -> None:
+    from flannot import FlannotError
+
+    case.extra["x_bad"] = {1, 2}
+    with pytest.raises(FlannotError, match="not JSON serialisable"):
+        case.save(tmp_path)
+    case.extra["x_bad"] = np.float32(1.5)  # NumPy scalars are fine
+    case.save(tmp_path)
+    assert _raw(tmp_path / "annotations.json")["x_bad"] == 1.5

@@ -462,6 +462,8 @@ class Case:
                 f"case {self.case_id!r} cannot be saved: {exc} "
                 "(a coordinate or length is NaN or infinite)"
             ) from None
+        except TypeError as exc:  # something in `extra` that JSON cannot hold
+            raise FlannotError(f"case {self.case_id!r} cannot be saved: {exc}") from None
 
     # ------------------------------------------------------------------ load / save
     @classmethod

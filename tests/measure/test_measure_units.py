@@ -141,3 +141,12 @@ def test_json_turns_nan_and_numpy_values_into_plain_json():
     assert records[0]["value"] is None and records[0]["level"] is None
     assert records[1]["value"] is True
     assert records[2]["value"] == 2.5
+
+
+def test_flannot_measure_is_callable_whatever_was_imported_first():
+    import flannot
+    import flannot.measure as module  # binds the package to flannot.measure
+
+    case = make_case([ann("k", "cannula", "line", [[0, 0], [0, 50]])])
+    assert values(flannot.measure(case), "k")["length"] == pytest.approx(10.0)
+    assert values(module.measure(case), "k")["length"] == pytest.approx(10.0)

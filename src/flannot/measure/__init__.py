@@ -12,6 +12,8 @@ for what each name means, its formula and its clinical thresholds.
 from __future__ import annotations
 
 import os
+import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -94,3 +96,19 @@ def measure(case: Any, image: Any = None) -> pd.DataFrame:
 def _case_path(case: Any) -> str | None:
     path = getattr(case, "path", None) or getattr(case, "source", None)
     return None if path is None else str(path)
+
+
+class _CallableModule(types.ModuleType):
+    """``flannot.measure`` names both this package and its function (SPEC §4).
+
+    Importing the package (``from flannot.measure import …``) binds the
+    *module* to ``flannot.measure``, which would shadow the lazily exported
+    function; calling the module forwards to :func:`measure`, so
+    ``flannot.measure(case)`` works whatever was imported first.
+    """
+
+    def __call__(self, case: Any, image: Any = None) -> pd.DataFrame:
+        return measure(case, image)
+
+
+sys.modules[__name__].__class__ = _CallableModule

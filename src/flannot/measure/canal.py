@@ -89,7 +89,9 @@ def lf_encroachment(ctx: Context, canal: Any, region) -> float | None:
     if not lfs:
         return None
     out = region.outline
-    grid = regions.grid_for_box(out.min(axis=0), out.max(axis=0), ctx.spacing, ENCROACH_CELLS)
+    grid = regions.grid_for_box(
+        out.min(axis=0), out.max(axis=0), ctx.spacing, ENCROACH_CELLS, supersample=4
+    )
     inside = ctx.cells_inside(canal, grid)
     if inside is None or not inside.any():
         return None

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 from skimage.measure import approximate_polygon
 
 from flannot.measure import geometry as g
@@ -58,8 +59,18 @@ class Region:
 
     @property
     def dist(self) -> np.ndarray:
+        """Distance map (mm) of the raster's inside cells.
+
+        A polygon only needs it to find the ridge (the values are then replaced
+        by distances to its exact edges), so the plain EDT does; a mask gets the
+        half-cell bias correction.
+        """
         if self._dist is None:
-            self._dist = regions.boundary_distance(self.raster)
+            if self.polygon is not None:
+                r = self.raster
+                self._dist = ndimage.distance_transform_edt(r.mask, sampling=r.cell_mm)
+            else:
+                self._dist = regions.boundary_distance(self.raster)
         return self._dist
 
 

@@ -17,6 +17,11 @@ from scipy.spatial.distance import pdist
 _EPS = 1e-12
 
 
+def _next(a: np.ndarray) -> np.ndarray:
+    """``a`` shifted by one along axis 0 (the following vertex of a closed polygon)."""
+    return np.concatenate([a[1:], a[:1]])
+
+
 def as_points(points: object) -> np.ndarray:
     """``points`` as a float ``(N, 2)`` array (``[row, col]``)."""
     arr = np.asarray(points, dtype=float)
@@ -70,7 +75,28 @@ def polygon_area(points: np.ndarray) -> float:
     if len(pts) < 3:
         return 0.0
     y, x = pts[:, 0], pts[:, 1]
-    return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2.0)
+    return float(abs(np.dot(x, _next(y)) - np.dot(y, _next(x))) / 2.0)
+
+
+def _monotone_chain(pts: np.ndarray) -> np.ndarray:
+    """Convex hull of a few points (Andrew's monotone chain; cheaper than qhull there)."""
+    order = sorted(map(tuple, pts.tolist()))
+
+    def cross(o, a, b) -> float:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list[tuple[float, float]] = []
+    for p in order:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    upper: list[tuple[float, float]] = []
+    for p in reversed(order):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    hull = lower[:-1] + upper[:-1]
+    return np.array(hull, float) if len(hull) >= 2 else pts
 
 
 def hull_points(points: np.ndarray) -> np.ndarray:
@@ -78,6 +104,8 @@ def hull_points(points: np.ndarray) -> np.ndarray:
     pts = as_points(points)
     if len(pts) < 3:
         return pts
+    if len(pts) <= 64:
+        return _monotone_chain(pts)
     try:
         return pts[ConvexHull(pts).vertices]
     except (QhullError, ValueError):  # collinear or repeated points
@@ -117,7 +145,7 @@ def min_area_rectangle(points: np.ndarray) -> Rectangle:
     if len(hull) < 2:
         c = hull.mean(axis=0) if len(hull) else np.zeros(2)
         return Rectangle(c, np.array([0.0, 1.0]), 0.0, np.array([1.0, 0.0]), 0.0)
-    edges = np.roll(hull, -1, axis=0) - hull
+    edges = _next(hull) - hull
     norms = np.hypot(edges[:, 0], edges[:, 1])
     keep = norms > _EPS
     axes = edges[keep] / norms[keep, None]  # (E, 2) candidate directions
@@ -133,15 +161,25 @@ def min_area_rectangle(points: np.ndarray) -> Rectangle:
     return Rectangle(center, axes[best], float(ext_a[best]), normals[best], float(ext_b[best]))
 
 
+def _segment_sq_distances(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Squared distances from points (K, 2) to segments ``a[i]–b[i]``: shape (K, E)."""
+    py, px = points[:, 0:1], points[:, 1:2]
+    ay, ax = a[:, 0], a[:, 1]
+    dy, dx = b[:, 0] - ay, b[:, 1] - ax
+    inv = 1.0 / np.maximum(dy * dy + dx * dx, _EPS)
+    ry, rx = py - ay, px - ax
+    t = (ry * dy + rx * dx) * inv
+    np.clip(t, 0.0, 1.0, out=t)
+    ey = ry - t * dy
+    ex = rx - t * dx
+    return ey * ey + ex * ex
+
+
 def point_segment_distances(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Distances from each of ``points`` (K, 2) to each segment ``a[i]–b[i]``: shape (K, E)."""
-    p = np.asarray(points, float)[:, None, :]
-    a = np.asarray(a, float)[None, :, :]
-    ab = np.asarray(b, float)[None, :, :] - a
-    denom = np.maximum((ab**2).sum(-1), _EPS)
-    t = np.clip(((p - a) * ab).sum(-1) / denom, 0.0, 1.0)
-    closest = a + t[..., None] * ab
-    return np.hypot(*(p - closest).transpose(2, 0, 1))
+    return np.sqrt(
+        _segment_sq_distances(np.asarray(points, float), np.asarray(a, float), np.asarray(b, float))
+    )
 
 
 def distance_to_polyline(
@@ -153,8 +191,8 @@ def distance_to_polyline(
     if len(line) == 1:
         return np.hypot(*(pts - line[0]).T)
     a = line if closed else line[:-1]
-    b = np.roll(line, -1, axis=0) if closed else line[1:]
-    return point_segment_distances(pts, a, b).min(axis=1)
+    b = _next(line) if closed else line[1:]
+    return np.sqrt(_segment_sq_distances(pts, a, b).min(axis=1))
 
 
 def _segment_crossings(p: np.ndarray, q: np.ndarray, a: np.ndarray, b: np.ndarray) -> int:
@@ -208,7 +246,7 @@ def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     pts = np.atleast_2d(np.asarray(points, float))
     poly = as_points(polygon)
     y, x = poly[:, 0], poly[:, 1]
-    y2, x2 = np.roll(y, -1), np.roll(x, -1)
+    y2, x2 = _next(y), _next(x)
     py, px = pts[:, 0:1], pts[:, 1:2]
     straddles = (y > py) != (y2 > py)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -220,7 +258,7 @@ def area_moments_axis(polygon: np.ndarray) -> np.ndarray:
     """Unit direction of the principal (long) axis of a polygon's area, from its exact moments."""
     poly = as_points(polygon)
     y, x = poly[:, 0], poly[:, 1]
-    y2, x2 = np.roll(y, -1), np.roll(x, -1)
+    y2, x2 = _next(y), _next(x)
     cross = x * y2 - x2 * y
     a = cross.sum() / 2
     if abs(a) < _EPS:
@@ -249,7 +287,7 @@ def chords(polygon_uv: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarr
     """
     poly = as_points(polygon_uv)
     u, v = poly[:, 0], poly[:, 1]
-    u2, v2 = np.roll(u, -1), np.roll(v, -1)
+    u2, v2 = _next(u), _next(v)
     t = np.asarray(ts, float)[:, None]
     crosses = (u <= t) != (u2 <= t)  # half-open: each vertex counted once
     with np.errstate(divide="ignore", invalid="ignore"):

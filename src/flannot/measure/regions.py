@@ -1,7 +1,7 @@
 """Regions (polygons and masks) as small supersampled rasters, and the measures on them.
 
 A region is rasterised only inside its bounding box (plus a margin), never on
-the full image, on a grid whose cells are about ``min(spacing) / 2`` square in
+the full image, on a grid whose cells are ``min(spacing)`` (polygons) or half that (masks) square in
 millimetres (the pixel spacing may be anisotropic: the grid steps along rows
 and columns differ so that the cells are square in mm). Distances come from
 ``scipy.ndimage.distance_transform_edt`` with the cell size as ``sampling``
@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
-from skimage.draw import polygon2mask
 from skimage.measure import find_contours
 from skimage.morphology import skeletonize
 
@@ -27,9 +26,11 @@ from flannot.measure import geometry as g
 # Upper bound on cells per region raster: keeps a huge (or hostile) polygon from
 # allocating more than a few MB; the grid just gets coarser.
 MAX_CELLS = 250_000
-# Cells per pixel along the finer axis (0.1 mm cells at 0.2 mm pixels): polygons are
-# refined against their exact edges, so the grid only has to find the ridge.
-SUPERSAMPLE = 2
+# Cells per pixel along the finer axis. Polygons are refined against their exact
+# edges, so their grid only has to find the ridge: one cell per (finer) pixel.
+# Masks are the data itself; two cells per pixel keep the cells square in mm.
+SUPERSAMPLE_POLYGON = 1
+SUPERSAMPLE_MASK = 2
 
 
 @dataclass
@@ -61,10 +62,13 @@ class Raster:
 
 
 def _grid_steps(
-    spacing: tuple[float, float], extent_px: tuple[float, float], max_cells: int
+    spacing: tuple[float, float],
+    extent_px: tuple[float, float],
+    max_cells: int,
+    supersample: int = SUPERSAMPLE_POLYGON,
 ) -> tuple[float, float]:
     """Cell size in pixels along rows and cols: square in mm, within ``max_cells``."""
-    h = min(spacing) / SUPERSAMPLE
+    h = min(spacing) / supersample
     area_mm2 = (extent_px[0] * spacing[0]) * (extent_px[1] * spacing[1])
     h = max(h, math.sqrt(area_mm2 / max_cells))
     return h / spacing[0], h / spacing[1]
@@ -75,11 +79,12 @@ def grid_for_box(
     hi_px: np.ndarray,
     spacing: tuple[float, float],
     max_cells: int = MAX_CELLS,
+    supersample: int = SUPERSAMPLE_POLYGON,
 ) -> Raster:
     """An empty raster covering the box ``lo_px``–``hi_px`` (image pixel coordinates)."""
     lo = np.asarray(lo_px, float)
     hi = np.asarray(hi_px, float)
-    step = _grid_steps(spacing, tuple(hi - lo + 2.0), max_cells)
+    step = _grid_steps(spacing, tuple(hi - lo + 2.0), max_cells, supersample)
     # one cell of margin beyond the box on every side keeps background around
     origin = lo - np.asarray(step)
     shape = np.ceil((hi - lo) / np.asarray(step)).astype(int) + 3
@@ -91,9 +96,55 @@ def grid_for_box(
     )
 
 
+def fill_polygon(shape: tuple[int, int], polygon: np.ndarray) -> np.ndarray:
+    """Boolean grid of ``shape``: cells whose centres ``(i, j)`` are inside ``polygon``.
+
+    Even-odd scan-line fill, vectorised over rows and edges (``polygon`` in cell
+    coordinates; parts outside the grid are clipped). Much faster than testing
+    every cell against every edge.
+    """
+    rows, cols = shape
+    poly = g.as_points(polygon)
+    y0, x0 = poly[:, 0], poly[:, 1]
+    y1, x1 = np.concatenate([y0[1:], y0[:1]]), np.concatenate([x0[1:], x0[:1]])
+    lo = max(0, int(np.ceil(y0.min())))
+    hi = min(rows - 1, int(np.floor(y0.max())))
+    out = np.zeros(shape, dtype=bool)
+    if hi < lo:
+        return out
+    yc = np.arange(lo, hi + 1, dtype=float)[:, None]
+    crosses = (y0 <= yc) != (y1 <= yc)  # half-open: a vertex on the line counts once
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xs = x0 + (yc - y0) * (x1 - x0) / (y1 - y0)
+    xs = np.sort(np.where(crosses, xs, np.inf), axis=1)
+    starts, ends = xs[:, 0::2], xs[:, 1::2]
+    n = min(starts.shape[1], ends.shape[1])
+    starts, ends = starts[:, :n], ends[:, :n]
+    ok = np.isfinite(starts) & np.isfinite(ends)
+    # only the polygon's own columns are touched
+    c_lo = max(0, int(np.floor(x0.min())))
+    c_hi = min(cols, int(np.ceil(x0.max())) + 1)
+    if c_hi <= c_lo:
+        return out
+    width = c_hi - c_lo
+    # a span (a, b) covers the cells j with a < j < b (centres strictly inside)
+    j0 = np.clip(np.floor(starts[ok]) + 1 - c_lo, 0, width).astype(np.intp)
+    j1 = np.clip(np.ceil(ends[ok]) - c_lo, 0, width).astype(np.intp)
+    r = np.broadcast_to(np.arange(hi - lo + 1)[:, None], ok.shape)[ok]
+    keep = j1 > j0
+    size = (hi - lo + 1) * (width + 1)
+    flat = r[keep] * (width + 1)
+    diff = np.bincount(flat + j0[keep], minlength=size) - np.bincount(
+        flat + j1[keep], minlength=size
+    )
+    spans = np.cumsum(diff.reshape(hi - lo + 1, width + 1)[:, :width], axis=1) > 0
+    out[lo : hi + 1, c_lo:c_hi] = spans
+    return out
+
+
 def draw_polygon(raster: Raster, polygon_px: np.ndarray) -> np.ndarray:
     """Cells of ``raster``'s grid whose centres fall inside ``polygon_px`` (clipped)."""
-    return polygon2mask(raster.mask.shape, raster.to_cells(polygon_px))
+    return fill_polygon(raster.mask.shape, raster.to_cells(polygon_px))
 
 
 def rasterize_polygon(
@@ -121,7 +172,7 @@ def rasterize_mask(
     cols = np.flatnonzero(mask.any(axis=0))
     r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     box = np.pad(mask[r0:r1, c0:c1], 1)
-    step = _grid_steps(spacing, box.shape, max_cells)
+    step = _grid_steps(spacing, box.shape, max_cells, SUPERSAMPLE_MASK)
     fr = max(1, round(1 / step[0]))
     fc = max(1, round(1 / step[1]))
     if box.size * fr * fc > max_cells:
@@ -167,7 +218,7 @@ def _refine_inscribed(
     best_p, best_r = start_mm, radius
     offs = np.stack(np.meshgrid(np.linspace(-1, 1, 7), np.linspace(-1, 1, 7)), -1).reshape(-1, 2)
     step = step_mm
-    for _ in range(4):
+    for _ in range(5):
         cand = best_p + offs * step
         cand = cand[g.points_in_polygon(cand, polygon_mm)]
         if len(cand):
@@ -187,9 +238,11 @@ def inscribed_diameter(
 ) -> float:
     """Diameter of the largest inscribed circle (mm), the EDT maximum refined when exact.
 
-    For a polygon the distance to the exact edges is evaluated at the cells near
-    the EDT maximum and then refined by a local search, so the result is exact
-    to ~1 µm; for a mask it is ``2 × max`` of the bias-corrected EDT.
+    For a polygon every cell near the EDT maximum (the maximum is often a
+    plateau of ties) climbs to the ridge of the exact distance to the edges
+    (:func:`ridge_distances`) and the best is polished by a finer local search,
+    so the result does not depend on the grid (to ~1 µm on the tests); for a
+    mask it is ``2 × max`` of the bias-corrected EDT.
     """
     if not raster.mask.any():
         return 0.0
@@ -197,16 +250,50 @@ def inscribed_diameter(
     if polygon_px is None:
         return 2.0 * dmax
     poly_mm = g.to_mm(polygon_px, spacing)
+    cell = max(raster.cell_mm)
     flat = dist.ravel()
-    near = np.flatnonzero(flat >= dmax - 2.0 * max(raster.cell_mm))
-    if near.size > 400:  # the best few hundred are plenty to seed the search
-        near = near[np.argpartition(flat[near], -400)[-400:]]
+    # the optimum's cell has an EDT within ~1.42 cells of the maximum
+    near = np.flatnonzero(flat >= dmax - 1.5 * cell)
+    if near.size > 2000:
+        near = near[np.argpartition(flat[near], -2000)[-2000:]]
     idx = np.stack(np.unravel_index(near, dist.shape), axis=1)
     pts = raster.centers_mm(idx, spacing)
     r = g.polygon_boundary_distance(pts, poly_mm)
+    if len(r) > 32:  # climb from the best few seeds only (ties are on a plateau anyway)
+        top = np.argpartition(r, -32)[-32:]
+        pts, r = pts[top], r[top]
+    r, reached = ridge_distances(pts, poly_mm, cell, iterations=3)
     k = int(np.argmax(r))
-    best = _refine_inscribed(pts[k], float(r[k]), poly_mm, max(raster.cell_mm))
+    best = _refine_inscribed(reached[k], float(r[k]), poly_mm, cell / 8)
     return 2.0 * best
+
+
+def ridge_distances(
+    start_mm: np.ndarray, polygon_mm: np.ndarray, cell_mm: float, iterations: int = 4
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact boundary distance on the ridge next to each of ``start_mm`` (K, 2).
+
+    A skeleton cell sits up to half a cell off the medial axis, where the
+    distance is up to half a cell short. Each point climbs (all points at once,
+    a 3 × 3 pattern search with halving steps, at most one cell in all) to the
+    largest exact distance to the polygon's edges; a move that would leave the
+    polygon is refused. Returns the distances and the points reached.
+    """
+    pts = np.asarray(start_mm, float).copy()
+    best = g.polygon_boundary_distance(pts, polygon_mm)
+    offs = np.array([[a, b] for a in (-1, 0, 1) for b in (-1, 0, 1) if a or b], float)
+    rows = np.arange(len(pts))
+    step = cell_mm / 2
+    for _ in range(iterations):
+        cand = (pts[:, None, :] + offs[None] * step).reshape(-1, 2)
+        d = g.polygon_boundary_distance(cand, polygon_mm).reshape(len(pts), len(offs))
+        k = np.argmax(d, axis=1)
+        moved = pts + offs[k] * step
+        better = (d[rows, k] > best) & g.points_in_polygon(moved, polygon_mm)
+        pts[better] = moved[better]
+        best[better] = d[rows, k][better]
+        step /= 2
+    return best, pts
 
 
 def skeleton_mean_thickness(
@@ -215,42 +302,41 @@ def skeleton_mean_thickness(
     max_thickness: float,
     spacing: tuple[float, float] | None = None,
     polygon_px: np.ndarray | None = None,
+    max_points: int = 80,
 ) -> float:
     """Mean local thickness (2 × boundary distance) along the medial axis.
 
-    The skeleton of a rasterised outline zig-zags up to a cell off the true
-    medial axis, so each skeleton cell takes the largest distance within its
-    5 × 5 neighbourhood (the ridge it sits on); for a polygon those distances
-    are to the exact edges. The skeleton's spurs into the region's corners
-    (where the distance falls to zero) would drag the mean down, so skeleton
-    cells within ``max_thickness`` of a skeleton end point are left out —
-    unless that would leave nothing.
+    The medial axis is the skeleton of the rasterised region. Its spurs into the
+    region's corners (where the distance falls to zero) would drag the mean
+    down, so skeleton cells within ``max_thickness`` of a skeleton end point are
+    left out — unless that would leave nothing. A skeleton cell sits up to half
+    a cell off the true axis: for a polygon the distance is taken on the ridge
+    next to it (:func:`ridge_distances`, exact edges, at most ``max_points``
+    evenly spread skeleton cells); for a mask, as the largest bias-corrected EDT
+    value within the cell's 5 × 5 neighbourhood.
     """
     skel = skeletonize(raster.mask)
     if not skel.any():
         return 2.0 * float(dist.max()) if raster.mask.any() else 0.0
-    footprint = np.ones((5, 5), bool)
-    if polygon_px is not None and spacing is not None:
-        near = ndimage.binary_dilation(skel, footprint) & raster.mask
-        idx = np.argwhere(near)
-        local = np.zeros(raster.mask.shape)
-        local[near] = g.polygon_boundary_distance(
-            raster.centers_mm(idx, spacing), g.to_mm(polygon_px, spacing)
-        )
-    else:
-        local = dist
-    ridge = ndimage.maximum_filter(local, footprint=footprint, mode="constant")
+    idx = np.argwhere(skel)
     nbrs = ndimage.convolve(skel.astype(np.uint8), np.ones((3, 3), np.uint8), mode="constant")
     ends = skel & (nbrs == 2)  # itself + one neighbour
-    vals = ridge[skel]
     if ends.any():
         cell = np.asarray(raster.cell_mm)
-        sk = np.argwhere(skel) * cell
         ep = np.argwhere(ends) * cell
-        d_end = np.hypot(*(sk[:, None, :] - ep[None]).transpose(2, 0, 1)).min(axis=1)
+        d_end = np.hypot(*((idx * cell)[:, None, :] - ep[None]).transpose(2, 0, 1)).min(axis=1)
         keep = d_end > max_thickness
         if keep.any():
-            vals = vals[keep]
+            idx = idx[keep]
+    if polygon_px is not None and spacing is not None:
+        if len(idx) > max_points:
+            idx = idx[np.linspace(0, len(idx) - 1, max_points).astype(int)]
+        vals, _ = ridge_distances(
+            raster.centers_mm(idx, spacing), g.to_mm(polygon_px, spacing), max(raster.cell_mm)
+        )
+    else:
+        ridge = ndimage.maximum_filter(dist, footprint=np.ones((5, 5), bool), mode="constant")
+        vals = ridge[idx[:, 0], idx[:, 1]]
     return 2.0 * float(vals.mean())
 
 

@@ -6,7 +6,8 @@ import io
 import json
 import math
 from collections.abc import Iterable
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -66,7 +67,8 @@ class RowMaker:
 
 def to_frame(rows: Iterable[Row]) -> pd.DataFrame:
     """Rows → DataFrame with exactly the SPEC §4 columns (``value`` is an object column)."""
-    records = [astuple(r) for r in rows]
+    get = attrgetter(*COLUMNS)
+    records = [get(r) for r in rows]
     df = pd.DataFrame.from_records(records, columns=list(COLUMNS))
     df["frame"] = df["frame"].astype("int64")
     df["value"] = df["value"].astype(object)

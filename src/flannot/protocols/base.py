@@ -69,10 +69,6 @@ class Protocol:
         """
         lv = self.vertebra_levels
         pairs = [f"{a}-{b}" for a, b in zip(lv[:-1], lv[1:], strict=True)]
-        if "L5" in lv and "S1" in lv and "L5-S1" not in pairs:
-            pairs.insert(pairs.index("L5-L6") + 1 if "L5-L6" in pairs else len(pairs), "L5-S1")
-        # L5-S1 is the common case: put it right after L4-L5
-        if "L5-S1" in pairs and "L4-L5" in pairs:
-            pairs.remove("L5-S1")
+        if {"L4", "L5", "S1"} <= set(lv) and "L5-S1" not in pairs:
             pairs.insert(pairs.index("L4-L5") + 1, "L5-S1")
         return tuple(pairs)

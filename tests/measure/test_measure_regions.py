@@ -1,0 +1,109 @@
+"""Rasterisation and distance maps; masks; hostile sizes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from measure_builders import ann, band, make_case, values
+from skimage.draw import polygon2mask
+from skimage.measure import points_in_poly
+
+from flannot.measure import measure, regions
+from flannot.model.rle import encode
+
+
+def test_scanline_fill_matches_point_in_polygon():
+    rng = np.random.default_rng(1)
+    yy, xx = np.mgrid[0:50, 0:60]
+    centres = np.stack([yy.ravel(), xx.ravel()], axis=1).astype(float)
+    for _ in range(50):
+        poly = rng.uniform(-8, 65, (int(rng.integers(3, 14)), 2))  # may self-intersect, clip
+        got = regions.fill_polygon((50, 60), poly)
+        want = points_in_poly(centres, poly).reshape(50, 60)
+        assert np.array_equal(got, want)
+
+
+def test_boundary_distance_corrects_the_half_cell_bias():
+    mask = np.zeros((40, 60), bool)
+    mask[10:23, 5:55] = True  # 13 cells thick: the boundary is half a cell beyond them
+    r = regions.Raster(mask, (0.0, 0.0), (1.0, 1.0), (0.25, 0.3))
+    d = regions.boundary_distance(r)
+    assert 2 * d.max() == pytest.approx(13 * 0.25)  # the plain EDT says 14 cells
+    mask[:] = False
+    mask[5:35, 20:31] = True  # 11 cells wide along the columns
+    d = regions.boundary_distance(r)
+    assert 2 * d.max() == pytest.approx(11 * 0.3)
+
+
+def test_raster_stays_inside_its_bounding_box_and_cell_budget():
+    spacing = (0.2, 0.2)
+    poly = band((50, 50), 15, 3, 30, spacing)
+    r = regions.rasterize_polygon(poly, spacing)
+    extent = (poly.max(axis=0) - poly.min(axis=0)) / np.asarray(r.step)
+    assert r.mask.shape[0] <= extent[0] + 4 and r.mask.shape[1] <= extent[1] + 4
+    huge = np.array([[0, 0], [0, 1e7], [1e7, 1e7], [1e7, 0]], float)
+    assert regions.rasterize_polygon(huge, spacing).mask.size <= regions.MAX_CELLS * 1.1
+
+
+def test_huge_polygon_is_measured_without_allocating_the_world():
+    huge = [[0, 0], [0, 5e6], [5e6, 5e6], [5e6, 0]]
+    df = measure(make_case([ann("lf", "ligamentum_flavum", "polygon", huge)], (0.2, 0.2)))
+    v = values(df, "lf")
+    assert v["max_thickness"] == pytest.approx(1e6, rel=1e-3)
+    assert v["area"] == pytest.approx(1e12, rel=1e-9)
+
+
+def test_canal_and_interlaminar_as_masks():
+    sp = (0.2, 0.2)
+    canal = band((40, 40), 40, 15, 90, sp)
+    window = band((40, 80), 20, 12, 0, sp)
+    shape = (400, 500)
+    case = make_case(
+        [
+            ann("c", "spinal_canal", "mask", mask=encode(polygon2mask(shape, canal))),
+            ann("i", "interlaminar_space", "mask", mask=encode(polygon2mask(shape, window))),
+        ],
+        sp,
+    )
+    df = measure(case)
+    c, i = values(df, "c"), values(df, "i")
+    assert c["min_width"] == pytest.approx(15.0, abs=0.3)
+    assert c["mean_width"] == pytest.approx(15.0, abs=0.3)
+    assert c["area"] == pytest.approx(600.0, rel=0.02)
+    assert i["width"] == pytest.approx(20.0, abs=0.3)
+    assert i["height"] == pytest.approx(12.0, abs=0.3)
+
+
+def test_encroachment_by_a_mask_lf():
+    sp = (0.25, 0.25)
+    canal = np.array([[0, 0], [0, 15], [40, 15], [40, 0]], float) / 0.25 + 10.3
+    lf = np.zeros((300, 300), bool)
+    lf[10 + 40 : 10 + 120, 10 : 10 + 12] = True  # 80 x 12 px inside (minus the edge ring)
+    case = make_case(
+        [
+            ann("c", "spinal_canal", "polygon", canal, level="L4-L5"),
+            ann("l", "ligamentum_flavum", "mask", mask=encode(lf), level="L4-L5", side="left"),
+        ],
+        sp,
+    )
+    v = values(measure(case), "c")
+    # the LF covers rows 50..129 and cols 10.3..21 of the canal: ~80 x 10.7 px of 60 x 160 px
+    assert v["lf_encroachment"] == pytest.approx(100 * 80 * 10.7 / (60 * 160), abs=1.0)
+
+
+def test_measures_pair_annotations_of_the_same_frame_only():
+    sp = (0.2, 0.2)
+    line = np.array([[0, 80], [100, 80]], float) / 0.2
+    k = np.array([[50, 40], [50, 70]], float) / 0.2
+    case = make_case(
+        [
+            ann("ec1", "epidural_contrast", "path", line, frame=1, level="L4-L5", side="left"),
+            ann("k0", "cannula", "line", k, frame=0, level="L4-L5", side="left"),
+            ann("k1", "cannula", "line", k, frame=1, level="L4-L5", side="left"),
+        ],
+        sp,
+    )
+    df = measure(case)
+    assert "tip_to_contrast" not in values(df, "k0")
+    assert values(df, "k1")["tip_to_contrast"] == pytest.approx(10.0)
+    assert set(df[df.annotation_id == "k1"].frame) == {1}

@@ -9,7 +9,8 @@ from flannot.measure import regions
 from flannot.measure.context import Context
 from flannot.measure.rows import Row, RowMaker
 
-# MIST consensus (Deer et al. 2019, J Pain Res 12:1325-1342): LF >= 2.5 mm on MRI
+# MIST consensus threshold for percutaneous decompression (Deer et al. 2019, Pain Pract
+# 19:250-274; MIST 2.0, J Pain Res 2022 15:1325-1354): LF >= 2.5 mm -- an MRI criterion
 HYPERTROPHY_MM = 2.5
 
 

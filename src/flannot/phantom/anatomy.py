@@ -37,7 +37,7 @@ MU_DISC = 0.001
 MU_LF = 0.0025
 MU_PSOAS = 0.0012
 MU_GAS = -0.019
-MU_CONTRAST = 0.10  # iohexol ~240 mgI/ml diluted in the epidural space
+MU_CONTRAST = 0.06  # iohexol ~240 mgI/ml diluted in the epidural space
 MU_STEEL = 0.16
 
 Array = NDArray[np.float64]
@@ -284,6 +284,19 @@ def vertebra_solids(v: Vertebra) -> list[Solid]:
                 (sx * ped_x, b - 3.0 + ped_len / 2, ped_z),
                 frame_from_axes([1, 0, 0], [0, 0, 1], [0, 1, 0]),
                 (s.pedicle_w / 2, 7.5, ped_len / 2),
+            )
+        )
+        # its cancellous core: the pedicle shows as a cortical ring (the "eye")
+        out.append(
+            _solid(
+                f"{s.name} pedicle core {side}",
+                "cylinder",
+                MU_TRABECULAR - MU_POSTERIOR,
+                c,
+                r,
+                (sx * ped_x, b - 3.0 + ped_len / 2, ped_z),
+                frame_from_axes([1, 0, 0], [0, 0, 1], [0, 1, 0]),
+                (s.pedicle_w / 2 - 1.6, 5.9, ped_len / 2 + 0.5),
             )
         )
         # lamina: a slab whose ventral face is the 45° line x·sx + y = yd (local)

@@ -150,3 +150,13 @@ def test_flannot_measure_is_callable_whatever_was_imported_first():
     case = make_case([ann("k", "cannula", "line", [[0, 0], [0, 50]])])
     assert values(flannot.measure(case), "k")["length"] == pytest.approx(10.0)
     assert values(module.measure(case), "k")["length"] == pytest.approx(10.0)
+
+
+def test_measure_accepts_a_case_path_and_rejects_a_bad_one(tmp_path):
+    from flannot.errors import FlannotError
+
+    case = make_case([ann("k", "cannula", "line", [[0, 0], [0, 50]])])
+    (tmp_path / "annotations.json").write_text(case.to_json())
+    assert values(measure(tmp_path), "k")["length"] == pytest.approx(10.0)
+    with pytest.raises(FlannotError):
+        measure(tmp_path / "missing.json")

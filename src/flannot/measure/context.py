@@ -13,6 +13,7 @@ from flannot.measure import geometry as g
 from flannot.measure import regions
 from flannot.measure.units import Units
 from flannot.model import rle
+from flannot.model.levels import normalize_level
 
 REGION_KINDS = ("polygon", "rectangle", "mask")
 
@@ -21,10 +22,6 @@ def norm_level(level: Any) -> str | None:
     """Canonical level name (``L4/L5`` → ``L4-L5``); unknown spellings are kept as given."""
     if level is None or level == "":
         return None
-    try:
-        from flannot.model.levels import normalize_level
-    except ImportError:  # pragma: no cover - the model is part of the package
-        return str(level)
     try:
         return normalize_level(str(level))
     except ValueError:
@@ -83,6 +80,7 @@ class Context:
     annotations: list[Any]
     _regions: dict[int, Region | None] = field(default_factory=dict)
     _masks: dict[int, np.ndarray | None] = field(default_factory=dict)
+    _index: dict[tuple[int, str], list[tuple[str | None, Any]]] | None = None
 
     @property
     def spacing(self) -> tuple[float, float]:
@@ -92,11 +90,14 @@ class Context:
         self, frame: int, type_: str, level: str | None = None, side: Any = ..., *, any_level=False
     ) -> list[Any]:
         """Annotations of ``type_`` in ``frame`` with the same level (and side unless ``...``)."""
+        if self._index is None:  # (frame, type) -> [(level, annotation)], built once
+            self._index = {}
+            for a in self.annotations:
+                key = (int(a.frame or 0), a.type)
+                self._index.setdefault(key, []).append((norm_level(a.level), a))
         out = []
-        for a in self.annotations:
-            if a.type != type_ or int(a.frame or 0) != int(frame):
-                continue
-            if not any_level and norm_level(a.level) != level:
+        for lvl, a in self._index.get((int(frame or 0), type_), ()):
+            if not any_level and lvl != level:
                 continue
             if side is not ... and getattr(a, "side", None) != side:
                 continue

@@ -87,7 +87,8 @@ def sample_set_path() -> Path | None:
     generate one with :func:`write_sample_set` into a cache or temporary folder.
     """
     here = Path(__file__).resolve()
-    for parent in here.parents:
+    # src/flannot/phantom/ -> the checkout root is 3 levels up; never wander further
+    for parent in list(here.parents)[:4]:
         candidate = parent / "sample_dicoms"
         if (candidate / "flannot-set.json").is_file():
             return candidate

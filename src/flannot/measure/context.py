@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 from scipy import ndimage
-from skimage.measure import approximate_polygon
 
 from flannot.measure import geometry as g
 from flannot.measure import regions
@@ -135,6 +134,8 @@ class Context:
         if ann.geometry.kind == "mask":
             m = self.mask(ann)
             if m is not None:
+                from skimage.measure import approximate_polygon  # heavy: only for masks
+
                 contour = regions.mask_contour(m)
                 if contour is not None:
                     # the traced staircase, simplified to within half a pixel

@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import ConvexHull, QhullError
-from scipy.spatial.distance import pdist
 
 _EPS = 1e-12
 
@@ -106,6 +104,8 @@ def hull_points(points: np.ndarray) -> np.ndarray:
         return pts
     if len(pts) <= 64:
         return _monotone_chain(pts)
+    from scipy.spatial import ConvexHull, QhullError  # large outlines only
+
     try:
         return pts[ConvexHull(pts).vertices]
     except (QhullError, ValueError):  # collinear or repeated points
@@ -117,7 +117,8 @@ def max_feret(points: np.ndarray) -> float:
     hull = hull_points(points)
     if len(hull) < 2:
         return 0.0
-    return float(pdist(hull).max())
+    d = hull[:, None, :] - hull[None, :, :]
+    return float(np.sqrt((d**2).sum(-1).max()))
 
 
 @dataclass(frozen=True)

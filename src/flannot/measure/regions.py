@@ -18,8 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
-from skimage.measure import find_contours
-from skimage.morphology import skeletonize
 
 from flannot.measure import geometry as g
 
@@ -315,6 +313,8 @@ def skeleton_mean_thickness(
     evenly spread skeleton cells); for a mask, as the largest bias-corrected EDT
     value within the cell's 5 × 5 neighbourhood.
     """
+    from skimage.morphology import skeletonize  # imported on first use: slow to import
+
     skel = skeletonize(raster.mask)
     if not skel.any():
         return 2.0 * float(dist.max()) if raster.mask.any() else 0.0
@@ -346,6 +346,8 @@ def mask_contour(mask: np.ndarray) -> np.ndarray | None:
     Traced at the 0.5 level between inside and outside pixel centres, i.e. the
     boundary a pixel mask stands for.
     """
+    from skimage.measure import find_contours  # imported on first use: slow to import
+
     rows = np.flatnonzero(mask.any(axis=1))
     if rows.size == 0:
         return None

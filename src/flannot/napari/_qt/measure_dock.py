@@ -64,6 +64,18 @@ LABEL_MEASURES: dict[str, tuple[str, ...]] = {
     "interlaminar_space": ("width",),
 }
 MEASURE_FEATURE = "measure"
+DISPLAY_ORDER = (
+    "type",
+    "level",
+    "side",
+    "name",
+    "value",
+    "unit",
+    "annotation_id",
+    "frame",
+    "calibration",
+    "case_id",
+)
 _ID_FEATURES = ("annotation_id", "id")
 
 
@@ -211,6 +223,9 @@ class MeasureDock(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
+        # a translucent grey reads on napari's dark and light themes alike (the default
+        # alternate colour is white, under napari's white text)
+        self.table.setStyleSheet("QTableView { alternate-background-color: rgba(128,128,128,40); }")
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -323,13 +338,13 @@ class MeasureDock(QWidget):
         """Recompute the table now (the debounce timer calls this)."""
         self._timer.stop()
         self.refresh_count += 1
+        self.status_label.setText("")
         try:
             df, calibration = self._measure()
         except Exception as exc:
             log.debug("measure failed", exc_info=True)
             self.status_label.setText(f"Could not measure: {exc}")
             return
-        self.status_label.setText(f"{len(df)} values" if len(df) else "")
         self._full = df.reset_index(drop=True)
         self._show_calibration(calibration)
         cine = getattr(self.session, "image", None) is not None and self.session.image.n_frames > 1
@@ -380,8 +395,23 @@ class MeasureDock(QWidget):
         keep = self._selected_keys()
         self.model.set_dataframe(df)
         self._restore_selection(keep)
-        # the case id is the same on every row: in copies and exports, not on screen
+        self._arrange_columns()
+        n, total = len(self.model.dataframe), len(self._full)
+        if not self.status_label.text().startswith(("Could not", "Cannot", "Copied", "Wrote")):
+            self.status_label.setText(
+                "" if not total else f"{n} values" if n == total else f"{n} of {total} values"
+            )
+
+    def _arrange_columns(self) -> None:
+        """Screen order reads like the labels ("ligamentum_flavum L4-L5 left max_thickness
+        4.1 mm"); copies and exports keep the SPEC §4 column order."""
         cols = list(self.model.dataframe.columns)
+        header = self.table.horizontalHeader()
+        for visual, name in enumerate(c for c in DISPLAY_ORDER if c in cols):
+            current = header.visualIndex(cols.index(name))
+            if current != visual:
+                header.moveSection(current, visual)
+        # the case id is the same on every row: in copies and exports, not on screen
         if "case_id" in cols:
             self.table.setColumnHidden(cols.index("case_id"), True)
         self.table.resizeColumnsToContents()

@@ -45,6 +45,15 @@ def test_raster_stays_inside_its_bounding_box_and_cell_budget():
     assert regions.rasterize_polygon(huge, spacing).mask.size <= regions.MAX_CELLS * 1.1
 
 
+def test_large_mask_raster_is_bounded():
+    mask = np.zeros((3000, 3000), bool)
+    mask[100:2900, 1000:2000] = True  # 1000 px thick
+    r = regions.rasterize_mask(mask, (0.1, 0.1))
+    assert r.mask.size <= regions.MAX_CELLS * 1.1
+    d = regions.boundary_distance(r)
+    assert 2 * d.max() == pytest.approx(100.0, abs=1.0)  # 1000 px x 0.1 mm, coarser cells
+
+
 def test_huge_polygon_is_measured_without_allocating_the_world():
     huge = [[0, 0], [0, 5e6], [5e6, 5e6], [5e6, 0]]
     df = measure(make_case([ann("lf", "ligamentum_flavum", "polygon", huge)], (0.2, 0.2)))

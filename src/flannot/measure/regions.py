@@ -1,9 +1,10 @@
 """Regions (polygons and masks) as small supersampled rasters, and the measures on them.
 
 A region is rasterised only inside its bounding box (plus a margin), never on
-the full image, on a grid whose cells are ``min(spacing)`` (polygons) or half that (masks) square in
-millimetres (the pixel spacing may be anisotropic: the grid steps along rows
-and columns differ so that the cells are square in mm). Distances come from
+the full image, on a grid of cells that are square in millimetres even when the
+pixel spacing is anisotropic (the grid steps along rows and columns differ):
+``min(spacing)`` wide for polygons, half that for masks, coarser only when a
+region would need more than ``MAX_CELLS`` cells. Distances come from
 ``scipy.ndimage.distance_transform_edt`` with the cell size as ``sampling``
 and are corrected for the half-cell bias of a discrete mask (a cell is inside
 when its centre is, so the true boundary lies half a cell beyond the last inside
@@ -148,7 +149,7 @@ def draw_polygon(raster: Raster, polygon_px: np.ndarray) -> np.ndarray:
 def rasterize_polygon(
     polygon_px: np.ndarray, spacing: tuple[float, float], max_cells: int = MAX_CELLS
 ) -> Raster:
-    """Supersampled raster of a polygon inside its own bounding box."""
+    """Raster of a polygon (square cells in mm) inside its own bounding box."""
     pts = g.as_points(polygon_px)
     r = grid_for_box(pts.min(axis=0), pts.max(axis=0), spacing, max_cells)
     r.mask = draw_polygon(r, pts)
@@ -170,6 +171,14 @@ def rasterize_mask(
     cols = np.flatnonzero(mask.any(axis=0))
     r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     box = np.pad(mask[r0:r1, c0:c1], 1)
+    if box.size > max_cells:  # a huge mask: sample every k-th pixel, never the whole box
+        k = math.ceil(math.sqrt(box.size / max_cells))
+        return Raster(
+            mask=np.pad(mask[r0:r1:k, c0:c1:k], 1),  # keep background all round
+            origin=(float(r0 - k), float(c0 - k)),
+            step=(float(k), float(k)),
+            cell_mm=(spacing[0] * k, spacing[1] * k),
+        )
     step = _grid_steps(spacing, box.shape, max_cells, SUPERSAMPLE_MASK)
     fr = max(1, round(1 / step[0]))
     fc = max(1, round(1 / step[1]))

@@ -8,7 +8,7 @@ import numpy as np
 
 from flannot.measure import geometry as g
 from flannot.measure import regions
-from flannot.measure.context import Context, norm_level
+from flannot.measure.context import Context, Region, norm_level
 from flannot.measure.rows import Row, RowMaker
 
 # Verbiest's sagittal canal diameter: normal > 13 mm, relative 10-13 mm, absolute < 10 mm
@@ -83,7 +83,7 @@ def cross_sections(outline_mm: np.ndarray) -> tuple[float, float] | None:
     return float(w.min()), mean
 
 
-def lf_encroachment(ctx: Context, canal: Any, region) -> float | None:
+def lf_encroachment(ctx: Context, canal: Any, region: Region) -> float | None:
     """% of the canal's area covered by same-level LF (both sides, union); ``None`` if no LF."""
     lfs = ctx.find(canal.frame or 0, "ligamentum_flavum", norm_level(canal.level))
     if not lfs:

@@ -322,6 +322,16 @@ def test_table_follows_a_moved_shape(viewer_dock, qtbot) -> None:
     assert thickness() > before * 1.5
     assert _same_rows(dock.full_dataframe, _expected(session))
 
+    # a newly drawn shape gets an id from the session and its rows in the table
+    layer.add_polygons([np.array([[180.0, 40.0], [180.0, 80.0], [188.0, 80.0], [188.0, 40.0]])])
+    new_id = str(layer.features["id"].iloc[-1])
+    assert new_id and new_id not in ("lf1", "sc1", "ec1", "c1")
+    qtbot.waitUntil(lambda: new_id in set(dock.full_dataframe["annotation_id"]), timeout=3000)
+    rows = dock.full_dataframe[dock.full_dataframe["annotation_id"] == new_id]
+    assert "max_thickness" in set(rows["name"])
+    assert _same_rows(dock.full_dataframe, _expected(session))
+    assert layer.features["measure"].iloc[-1].endswith(" mm")
+
 
 def _check_layer_text_shows_the_measure(viewer_dock) -> None:
     viewer, session, dock = viewer_dock
@@ -348,11 +358,11 @@ def test_uncalibrated_case_shows_pixels_only(make_napari_viewer, qtbot, tmp_path
     viewer = make_napari_viewer()
     session = get_session(viewer)
     session.ask_restore = lambda path: False
+    dock = MeasureDock(viewer)  # before the case: it must follow case_changed
+    qtbot.addWidget(dock)
     session.load_case(_write_case(tmp_path / "uncal", calibration="uncalibrated"))
     assert session.image.calibration == "uncalibrated"
-    dock = MeasureDock(viewer)
-    qtbot.addWidget(dock)
-    assert len(dock.dataframe) > 0
+    qtbot.waitUntil(lambda: len(dock.dataframe) > 0, timeout=3000)
     assert "uncalibrated" in dock.calibration_label.text()
     assert dock.calibration_label.property("warning") is True
     cells = [

@@ -118,7 +118,7 @@ def test_next_and_previous_change_the_loaded_case(dock, sample_set) -> None:
     assert not dock.prev_btn.isEnabled()
 
 
-def test_notes_edit_marks_dirty_and_saves_into_the_case_file(dock, sample_set) -> None:
+def test_notes_edit_marks_dirty_and_saves_into_the_case_file(dock, sample_set, monkeypatch) -> None:
     dock.open_set(sample_set)
     case_id = dock.session.case.case_id
     assert not dock.session.dirty
@@ -138,6 +138,20 @@ def test_notes_edit_marks_dirty_and_saves_into_the_case_file(dock, sample_set) -
     assert json.loads(written.read_text())["notes"] == text
     assert not dock.session.dirty
     assert dock.dirty_label.text() == "saved"
+
+    # someone else saves the case meanwhile: overwrite only when the user says so
+    theirs = json.loads(written.read_text())
+    theirs["notes"] = "their version"
+    written.write_text(json.dumps(theirs))
+    dock.notes_edit.setPlainText(text + "\n\nMine.")
+    answers = iter([QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes])
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *a, **k: next(answers)))
+    assert dock.save() is None
+    assert json.loads(written.read_text())["notes"] == "their version"
+    assert dock.session.dirty
+    assert dock.save() == written
+    assert json.loads(written.read_text())["notes"].endswith("Mine.")
+    assert not dock.session.dirty
 
 
 def test_leaving_an_unsaved_case_asks(dock, sample_set, monkeypatch) -> None:

@@ -622,18 +622,29 @@ class TeachingSetDock(QWidget):
         self.dirty_label.setStyleSheet(DIRTY_STYLE if dirty else CLEAN_STYLE)
         self.save_btn.setText("Save*" if dirty else "Save")
 
-    def save(self, force: bool = False) -> Path | None:
+    def save(self, force: bool = False, path: str | Path | None = None) -> Path | None:
         """Save the case (annotations and notes) through ``session.save``.
 
         A file changed on disk since it was loaded is not overwritten unless the user agrees
-        (or ``force``). Returns the file written, ``None`` when nothing was saved.
+        (or ``force``). A case that has no file yet (an image opened on its own) asks where
+        to save unless ``path`` is given. Returns the file written, ``None`` when nothing was
+        saved.
         """
         if self.session.case is None:
             return None
+        if path is None and self.session.case_path is None:
+            chosen, _ = QFileDialog.getSaveFileName(
+                self, "Save case", "annotations.json", "flannot case (*.json)"
+            )
+            if not chosen:
+                return None
+            path = chosen
         try:
-            return self.session.save(force=force)
+            written = self.session.save(path, force=force)
         except FlannotError as exc:
-            if force or "changed on disk" not in str(exc).lower():
+            from flannot.model.case import ConcurrentChangeError
+
+            if force or not isinstance(exc, ConcurrentChangeError):
                 self._error("Cannot save", str(exc))
                 return None
             answer = QMessageBox.warning(
@@ -644,8 +655,10 @@ class TeachingSetDock(QWidget):
                 QMessageBox.StandardButton.No,
             )
             if answer == QMessageBox.StandardButton.Yes:
-                return self.save(force=True)
+                return self.save(force=True, path=path)
             return None
+        self.status_label.setVisible(False)
+        return written
 
     # ------------------------------------------------------------------ adding cases
     def add_dicom(self, paths: list[str | Path] | None = None) -> Any:

@@ -89,19 +89,19 @@ def test_uncompressed_reads_only_the_frame_bytes(
 ) -> None:
     pixels = make_pixels(frames=50, rows=32, cols=32)
     path = make_dicom(tmp_path, pixels=pixels)
-    read_counts: list[int] = []
-    real_fromfile = np.fromfile
+    read_counts: list[int] = []  # bytes read per pixel read
+    real_read_into = frames_mod._read_into
 
-    def counting_fromfile(*args: object, **kwargs: object) -> np.ndarray:
-        out = real_fromfile(*args, **kwargs)
-        read_counts.append(out.size)
-        return out
+    def counting_read_into(*args: object, **kwargs: object) -> int:
+        got = real_read_into(*args, **kwargs)  # type: ignore[arg-type]
+        read_counts.append(got)
+        return got
 
-    monkeypatch.setattr(frames_mod.np, "fromfile", counting_fromfile)
+    monkeypatch.setattr(frames_mod, "_read_into", counting_read_into)
     img = flannot.read_dicom(path)
     assert read_counts == []  # opening reads no pixel values
     np.testing.assert_array_equal(img.frames[25], pixels[25])
-    assert read_counts == [32 * 32]  # exactly one frame's values
+    assert read_counts == [32 * 32 * 2]  # exactly one frame's bytes
     assert img.frames.decode_count == 1
 
 

@@ -10,6 +10,10 @@ values to presentation values (modality LUT, MONOCHROME1 inversion).
 
 from __future__ import annotations
 
+import bisect
+import itertools
+import math
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -53,6 +57,30 @@ def _fix_bits(arr: np.ndarray, bits_stored: int, signed: bool) -> np.ndarray:
     return arr
 
 
+def _read_into(path: Path, offset: int, out: memoryview) -> int:
+    """Fill ``out`` with the file's bytes from ``offset``; returns how many were read."""
+    got = 0
+    if hasattr(os, "preadv"):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            while got < len(out):
+                n = os.preadv(fd, [out[got:]], offset + got)
+                if n == 0:
+                    break
+                got += n
+        finally:
+            os.close(fd)
+        return got
+    with open(path, "rb", buffering=0) as fh:  # Windows: no preadv
+        fh.seek(offset)
+        while got < len(out):
+            n = fh.readinto(out[got:])
+            if not n:
+                break
+            got += n
+    return got
+
+
 @dataclass
 class NativeSource:
     """Uncompressed frames: read exactly one frame's bytes from the file (or a buffer).
@@ -83,23 +111,26 @@ class NativeSource:
     planar: bool = False
     buffer: bytes | None = None
 
+    def __post_init__(self) -> None:
+        self._count = math.prod(self.frame_shape)  # values per frame
+
     @property
     def frame_nbytes(self) -> int:
-        return int(np.prod(self.frame_shape)) * self.dtype.itemsize
+        return self._count * self.dtype.itemsize
 
     def read(self, index: int) -> np.ndarray:
-        count = int(np.prod(self.frame_shape))
+        count = self._count
         start = self.offset + index * self.frame_nbytes
         if self.buffer is not None:
             arr = np.frombuffer(self.buffer, self.dtype, count, start).copy()
         else:
-            with open(self.path, "rb") as fh:
-                fh.seek(start)
-                arr = np.fromfile(fh, self.dtype, count)
-            if arr.size != count:
+            # straight from the file into the frame's own array: no intermediate copy
+            arr = np.empty(count, self.dtype)
+            got = _read_into(self.path, start, memoryview(arr.view(np.uint8)))
+            if got != self.frame_nbytes:
                 raise FlannotError(
-                    f"pixel data is truncated: frame {index} has {arr.size * self.dtype.itemsize}"
-                    f" of {self.frame_nbytes} bytes",
+                    f"pixel data is truncated: frame {index} has {got} of {self.frame_nbytes}"
+                    " bytes",
                     self.path,
                 )
         if not self.dtype.isnative:
@@ -228,7 +259,7 @@ class LazyFrames:
             raise ValueError("no frame sources")
         self._sources = list(sources)
         self._transforms = list(transform) if transform is not None else None
-        self._starts = np.cumsum([0] + [s.n_frames for s in self._sources])
+        self._starts = list(itertools.accumulate((s.n_frames for s in self._sources), initial=0))
         shapes = {s.frame_shape for s in self._sources}
         if len(shapes) != 1:
             raise ValueError(f"sources have different frame shapes: {sorted(shapes)}")
@@ -323,8 +354,8 @@ class LazyFrames:
         return arr
 
     def _decode(self, index: int) -> np.ndarray:
-        k = int(np.searchsorted(self._starts, index, side="right")) - 1
-        stored = self._sources[k].read(index - int(self._starts[k]))
+        k = bisect.bisect_right(self._starts, index) - 1
+        stored = self._sources[k].read(index - self._starts[k])
         self.decode_count += 1
         if self._transforms is None:
             return stored.astype(self._dtype, copy=False)

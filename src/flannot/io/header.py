@@ -29,22 +29,34 @@ def _tag(keyword: str) -> int:
 
 
 _TEXT_VRS = {"CS", "DS", "IS", "UI"}
-_MISSING = object()
+_U16_LE, _U16_BE = struct.Struct("<H"), struct.Struct(">H")
+#: what :func:`fast_value` returns for a value it leaves to pydicom
+MISSING = object()
 
 
-def _fast_value(raw: RawDataElement) -> Any:
+def is_empty(value: Any) -> bool:
+    """Absent, malformed (``None``) or empty: the reader treats all three as absent."""
+    return value is None or value == "" or value == []
+
+
+def fast_value(raw: RawDataElement) -> Any:
     """Decode the few simple VRs the reader asks about without pydicom's converters.
 
     Opening a file asks ~30 questions; pydicom's general conversion costs more
-    than parsing the header. Anything unusual returns ``_MISSING`` (the caller
+    than parsing the header. Anything unusual returns ``MISSING`` (the caller
     then uses pydicom).
     """
-    vr = raw.VR or dictionary_VR(raw.tag)
-    data = raw.value
-    if data is None:
-        return _MISSING
+    if raw.value is None:
+        return MISSING
+    return decode_simple(raw.VR or dictionary_VR(raw.tag), raw.value, raw.is_little_endian)
+
+
+def decode_simple(vr: str, data: bytes, little_endian: bool = True) -> Any:
+    """A US, CS, DS, IS or UI value from its bytes (``None`` if malformed, else ``MISSING``)."""
+    if vr == "US" and len(data) == 2:  # the usual single value
+        return (_U16_LE if little_endian else _U16_BE).unpack(data)[0]
     if vr == "US" and len(data) % 2 == 0 and data:
-        values = struct.unpack(("<" if raw.is_little_endian else ">") + f"{len(data) // 2}H", data)
+        values = struct.unpack(("<" if little_endian else ">") + f"{len(data) // 2}H", data)
         return values[0] if len(values) == 1 else list(values)
     if vr in _TEXT_VRS:
         try:
@@ -58,7 +70,7 @@ def _fast_value(raw: RawDataElement) -> Any:
         except (UnicodeDecodeError, ValueError):
             return None  # malformed counts as absent
         return values[0] if len(values) == 1 else values
-    return _MISSING
+    return MISSING
 
 
 def _get(ds: Dataset, keyword: str) -> Any:
@@ -67,9 +79,9 @@ def _get(ds: Dataset, keyword: str) -> Any:
         return None
     raw = ds.get_item(tag)
     if isinstance(raw, RawDataElement):
-        value = _fast_value(raw)
-        if value is not _MISSING:
-            return None if value == "" or value == [] else value
+        value = fast_value(raw)
+        if value is not MISSING:
+            return None if is_empty(value) else value
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -159,7 +171,11 @@ def positive_pair(ds: Dataset, keyword: str) -> tuple[float, float] | None:
 
 def text(ds: Dataset, keyword: str) -> str:
     """A string attribute, stripped and upper-cased; ``""`` when absent."""
-    value = find(ds, keyword)
+    return text_of(find(ds, keyword))
+
+
+def text_of(value: Any) -> str:
+    """A value as :func:`text` reports it (multiple values joined with a backslash)."""
     if value is None:
         return ""
     if not isinstance(value, str) and hasattr(value, "__iter__"):

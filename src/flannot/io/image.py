@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -13,20 +15,44 @@ from flannot.io import header as hdr
 from flannot.io.calibration import Calibration
 from flannot.io.frames import FrameSource, LazyFrames
 from flannot.io.presentation import Presentation
-from flannot.io.view import VIEWS
+from flannot.io.view import VIEWS, view_from_header
 from flannot.io.windows import Window, derived_window, header_windows, voi_lut_function
 
 
-@dataclass(frozen=True)
 class FileParts:
-    """What the reader learnt about one DICOM file (``header`` has no pixel data)."""
+    """What the reader learnt about one DICOM file (``header`` has no pixel data).
 
-    path: Path
-    header: Dataset
-    source: FrameSource
-    presentation: Presentation
-    transfer_syntax_uid: str
-    transfer_syntax_name: str
+    ``header`` is either parsed already or parsed on first access by
+    ``load_header`` (the fast native open needs no pydicom header to show frames).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        header: Dataset | Callable[[], Dataset],
+        source: FrameSource,
+        presentation: Presentation,
+        transfer_syntax_uid: str,
+        transfer_syntax_name: str,
+    ) -> None:
+        self.path = path
+        self.source = source
+        self.presentation = presentation
+        self.transfer_syntax_uid = transfer_syntax_uid
+        self.transfer_syntax_name = transfer_syntax_name
+        self._header = header if isinstance(header, Dataset) else None
+        self._load_header = None if isinstance(header, Dataset) else header
+        self._lock = threading.Lock()
+
+    @property
+    def header(self) -> Dataset:
+        """The pydicom header without pixel data (parsed once, on first access)."""
+        if self._header is None:
+            with self._lock:
+                if self._header is None:
+                    assert self._load_header is not None
+                    self._header = self._load_header()
+        return self._header
 
 
 class FluoroImage:
@@ -42,38 +68,101 @@ class FluoroImage:
         self,
         path: Path,
         parts: list[FileParts],
-        calibration: Calibration,
-        view: str,
-        view_source: str,
+        calibration: Calibration | None = None,
+        view: str | None = None,
+        view_source: str = "",
     ) -> None:
-        self.path = Path(path)
+        self.path = path if isinstance(path, Path) else Path(path)
         self._parts = parts
         first = parts[0]
-        self.header: Dataset = first.header
-        self._calibration = calibration
-        if view not in VIEWS:
-            raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
-        self.view = view
-        self.view_source = view_source
-        sources = [p.source for p in parts]
-        self.frames = LazyFrames(sources, [p.presentation.transform for p in parts])
-        self.raw_frames = LazyFrames(sources)
+        # header facts, calibration and view are worked out from the pydicom header
+        # on first access (cached properties): showing a frame needs none of them
+        if calibration is not None:
+            self._calibration = calibration
+        if view is not None:
+            if view not in VIEWS:
+                raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
+            self.view = view
+            self.view_source = view_source
+        self.frames = LazyFrames(
+            [p.source for p in parts], [p.presentation.transform for p in parts]
+        )
         self.n_frames = len(self.frames)
         self.rows, self.cols = int(first.source.frame_shape[0]), int(first.source.frame_shape[1])
         self.is_rgb = len(first.source.frame_shape) == 3
-        ds = self.header
-        self.modality = hdr.text(ds, "Modality")
-        self.photometric = hdr.text(ds, "PhotometricInterpretation")
         self.inverted = first.presentation.inverted
         self.transfer_syntax_uid = first.transfer_syntax_uid
         self.transfer_syntax_name = first.transfer_syntax_name
-        self.sop_instance_uid = str(hdr.find(ds, "SOPInstanceUID") or "")
-        self.series_instance_uid = str(hdr.find(ds, "SeriesInstanceUID") or "")
-        self.study_instance_uid = str(hdr.find(ds, "StudyInstanceUID") or "")
-        self.frame_of_reference_uid = str(hdr.find(ds, "FrameOfReferenceUID") or "")
-        self.frame_time_ms = _frame_time_ms(ds) if self.n_frames > 1 else None
-        self.voi_lut_function = voi_lut_function(ds)
         self._windows: list[Window] | None = None
+
+    @cached_property
+    def raw_frames(self) -> LazyFrames:
+        """Stored values (no modality LUT, no inversion), decoded lazily like ``frames``."""
+        return LazyFrames([p.source for p in self._parts])
+
+    # --- header facts (parsed on first access) ----------------------------------------
+    @property
+    def header(self) -> Dataset:
+        """The first file's pydicom header, without pixel data."""
+        return self._parts[0].header
+
+    @cached_property
+    def modality(self) -> str:
+        """Modality (0008,0060), upper-case; ``""`` when absent."""
+        return hdr.text(self.header, "Modality")
+
+    @cached_property
+    def photometric(self) -> str:
+        """Photometric Interpretation as stored (before flannot's inversion)."""
+        return hdr.text(self.header, "PhotometricInterpretation")
+
+    @cached_property
+    def sop_instance_uid(self) -> str:
+        """SOP Instance UID (first file of a series)."""
+        return str(hdr.find(self.header, "SOPInstanceUID") or "")
+
+    @cached_property
+    def series_instance_uid(self) -> str:
+        """Series Instance UID."""
+        return str(hdr.find(self.header, "SeriesInstanceUID") or "")
+
+    @cached_property
+    def study_instance_uid(self) -> str:
+        """Study Instance UID."""
+        return str(hdr.find(self.header, "StudyInstanceUID") or "")
+
+    @cached_property
+    def frame_of_reference_uid(self) -> str:
+        """Frame of Reference UID; ``""`` when absent."""
+        return str(hdr.find(self.header, "FrameOfReferenceUID") or "")
+
+    @cached_property
+    def frame_time_ms(self) -> float | None:
+        """ms between frames of a cine; ``None`` for one frame or when unknown."""
+        return _frame_time_ms(self.header) if self.n_frames > 1 else None
+
+    @cached_property
+    def voi_lut_function(self) -> str:
+        """VOI LUT Function: ``LINEAR``, ``LINEAR_EXACT`` or ``SIGMOID``."""
+        return voi_lut_function(self.header)
+
+    @cached_property
+    def _view(self) -> tuple[str, str]:
+        return view_from_header(self.header)
+
+    @cached_property
+    def view(self) -> str:
+        """``ap``, ``lateral``, ``oblique`` or ``unknown`` (``with_view`` overrides)."""
+        return self._view[0]
+
+    @cached_property
+    def view_source(self) -> str:
+        """Which attribute decided the view, or ``set by the user``."""
+        return self._view[1]
+
+    @cached_property
+    def _calibration(self) -> Calibration:
+        return Calibration.from_header(self.header)
 
     # --- calibration ------------------------------------------------------------------
     @property

@@ -15,7 +15,9 @@ LUT can produce, so values stay in range and larger means brighter.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -41,26 +43,42 @@ def stored_range(bits_stored: int, signed: bool) -> tuple[int, int]:
     return 0, (1 << bits_stored) - 1
 
 
-def _scalar(ds: Dataset, keyword: str, default: float) -> float:
-    values = hdr.as_floats(hdr.find(ds, keyword))
+def _scalar(find: Callable[[str], Any], keyword: str, default: float) -> float:
+    values = hdr.as_floats(find(keyword))
     return values[0] if values and len(values) == 1 else default
 
 
 def presentation(
-    ds: Dataset, stored_dtype: np.dtype, bits_stored: int, signed: bool, is_rgb: bool
+    find: Callable[[str], Any],
+    stored_dtype: np.dtype,
+    bits_stored: int,
+    signed: bool,
+    is_rgb: bool,
+    dataset: Callable[[], Dataset],
 ) -> Presentation:
-    """Build the stored→presentation transform for one file's header."""
+    """Build the stored→presentation transform for one file's header.
+
+    Parameters
+    ----------
+    find
+        Header look-up by keyword, answering as :func:`flannot.io.header.find`.
+    stored_dtype, bits_stored, signed, is_rgb
+        The validated Image Pixel description.
+    dataset
+        Returns the pydicom header; called only for a Modality LUT Sequence.
+    """
     if is_rgb:
         hi = float((1 << bits_stored) - 1)
         return Presentation(PixelTransform(np.dtype(stored_dtype)), False, "none", (0.0, hi))
     s_lo, s_hi = stored_range(bits_stored, signed)
-    photometric = hdr.text(ds, "PhotometricInterpretation")
-    invert = photometric == "MONOCHROME1" or hdr.text(ds, "PresentationLUTShape") == "INVERSE"
+    photometric = hdr.text_of(find("PhotometricInterpretation"))
+    invert = photometric == "MONOCHROME1" or hdr.text_of(find("PresentationLUTShape")) == "INVERSE"
 
-    mlut = hdr.find(ds, "ModalityLUTSequence")
+    mlut = find("ModalityLUTSequence")
     if mlut and mlut[0].get("LUTData") is not None:
         from pydicom.pixels import apply_modality_lut
 
+        ds = dataset()
         if bits_stored <= 16:  # the LUT's output range over every storable value
             probe = np.arange(s_lo, s_hi + 1, dtype=np.int64).astype(stored_dtype)
         else:
@@ -73,8 +91,8 @@ def presentation(
         )
         return Presentation(transform, invert, "lut", (lo, hi))
 
-    slope = _scalar(ds, "RescaleSlope", 1.0)
-    intercept = _scalar(ds, "RescaleIntercept", 0.0)
+    slope = _scalar(find, "RescaleSlope", 1.0)
+    intercept = _scalar(find, "RescaleIntercept", 0.0)
     if slope == 0.0:  # malformed: counts as absent
         slope = 1.0
     lo, hi = sorted((slope * s_lo + intercept, slope * s_hi + intercept))

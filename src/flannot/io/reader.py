@@ -8,30 +8,43 @@ Every bad input raises :class:`flannot.FlannotError` naming the file.
 
 from __future__ import annotations
 
+import functools
 import os
+import stat
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
-from pydicom.uid import UID, DeflatedExplicitVRLittleEndian, JPEGExtended12Bit
+from pydicom.uid import (
+    UID,
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRLittleEndian,
+    JPEGExtended12Bit,
+)
 
 from flannot.errors import FlannotError
 from flannot.io import header as hdr
-from flannot.io.calibration import Calibration
 from flannot.io.frames import EncapsulatedSource, FrameSource, NativeSource
 from flannot.io.image import FileParts, FluoroImage
+from flannot.io.native_scan import scan_native
 from flannot.io.pixeldata import (
     FLOAT_PIXEL_DATA,
     PIXEL_DATA,
+    PixelDataElement,
     group_frames,
     read_element_header,
     scan_fragments,
 )
 from flannot.io.presentation import presentation
-from flannot.io.view import view_from_header
+
+# a header look-up by keyword, answering as header.find does
+Lookup = Callable[[str], Any]
+_EVRLE = UID(ExplicitVRLittleEndian)
 
 # sanity caps on header values (checked before anything is allocated)
 MAX_FRAMES = 100_000
@@ -79,30 +92,54 @@ def read_dicom(path: str | os.PathLike[str]) -> FluoroImage:
         the data, no decoder for the compression, a folder without DICOM images or
         mixing series — with a one-line reason naming the file.
     """
-    p = Path(path)
-    if p.is_dir():
+    p = path if isinstance(path, Path) else Path(path)
+    st = _stat(p)
+    if stat.S_ISDIR(st.st_mode):
         from flannot.io.series import read_series
 
         return read_series(p)
-    parts = open_file(p)
-    cal = Calibration.from_header(parts.header)
-    view, why = view_from_header(parts.header)
-    return FluoroImage(p, [parts], cal, view, why)
+    # calibration, view and the other header facts are derived on first access
+    return FluoroImage(p, [open_file(p, st)])
+
+
+def _stat(path: Path) -> os.stat_result:
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        raise FlannotError("no such file or folder", path) from None
+    except OSError as exc:
+        raise FlannotError(f"cannot read: {exc.strerror or exc}", path) from None
+
+
+def _file_size(path: Path, st: os.stat_result | None = None) -> int:
+    """The size of a regular, non-empty file, else a FlannotError."""
+    if st is None:
+        st = _stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise FlannotError("not a regular file", path)
+    if st.st_size == 0:
+        raise FlannotError("empty file", path)
+    return st.st_size
 
 
 def read_header(path: Path) -> tuple[Dataset, int]:
     """Parse the header up to the pixel data; returns it and the file offset where it stopped."""
-    if not path.exists():
-        raise FlannotError("no such file or folder", path)
-    if not path.is_file():
-        raise FlannotError("not a regular file", path)
-    if path.stat().st_size == 0:
-        raise FlannotError("empty file", path)
+    _file_size(path)
     try:
-        with open(path, "rb") as fh, warnings.catch_warnings():
+        with open(path, "rb") as fh:
+            return _parse_header(fh, path)
+    except OSError as exc:
+        raise FlannotError(f"cannot read: {exc.strerror or exc}", path) from None
+
+
+def _parse_header(fh: BinaryIO, path: Path) -> tuple[Dataset, int]:
+    """pydicom's parse of ``fh`` up to the pixel data, and the offset where it stopped."""
+    try:
+        fh.seek(0)
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ds = pydicom.dcmread(fh, defer_size=DEFER_SIZE, stop_before_pixels=True, force=False)
-            return ds, fh.tell()
+        return ds, fh.tell()
     except InvalidDicomError:
         raise FlannotError("not a DICOM file (no 'DICM' marker after the preamble)", path) from None
     except OSError as exc:
@@ -112,8 +149,8 @@ def read_header(path: Path) -> tuple[Dataset, int]:
         raise FlannotError(reason, path) from None
 
 
-def _int(ds: Dataset, keyword: str, path: Path, default: int | None = None) -> int:
-    value = hdr.find(ds, keyword)
+def _int(find: Lookup, keyword: str, path: Path, default: int | None = None) -> int:
+    value = find(keyword)
     if value is None:
         if default is None:
             raise FlannotError(f"{keyword} is missing", path)
@@ -124,18 +161,18 @@ def _int(ds: Dataset, keyword: str, path: Path, default: int | None = None) -> i
         raise FlannotError(f"{keyword} is malformed ({value!r})", path) from None
 
 
-def _pixel_description(ds: Dataset, path: Path) -> dict[str, int | str]:
-    """Validated Image Pixel module values."""
-    rows = _int(ds, "Rows", path)
-    cols = _int(ds, "Columns", path)
-    spp = _int(ds, "SamplesPerPixel", path, 1)
-    bits_alloc = _int(ds, "BitsAllocated", path)
-    bits_stored = _int(ds, "BitsStored", path, bits_alloc)
-    signed = _int(ds, "PixelRepresentation", path, 0)
-    n_frames = _int(ds, "NumberOfFrames", path, 1)
-    photometric = hdr.text(ds, "PhotometricInterpretation")
+def _pixel_description(find: Lookup, path: Path) -> dict[str, int | str]:
+    """Validated Image Pixel module values (``find``: header look-up by keyword)."""
+    rows = _int(find, "Rows", path)
+    cols = _int(find, "Columns", path)
+    spp = _int(find, "SamplesPerPixel", path, 1)
+    bits_alloc = _int(find, "BitsAllocated", path)
+    bits_stored = _int(find, "BitsStored", path, bits_alloc)
+    signed = _int(find, "PixelRepresentation", path, 0)
+    n_frames = _int(find, "NumberOfFrames", path, 1)
+    photometric = hdr.text_of(find("PhotometricInterpretation"))
     photometric = photometric or ("RGB" if spp == 3 else "MONOCHROME2")
-    planar = _int(ds, "PlanarConfiguration", path, 0)
+    planar = _int(find, "PlanarConfiguration", path, 0)
     if rows <= 0 or cols <= 0:
         raise FlannotError(f"image size is {rows}x{cols}", path)
     if spp not in (1, 3):
@@ -196,9 +233,31 @@ def _check_length(
         raise FlannotError(f"pixel data is truncated ({available} of {expected} bytes)", path)
 
 
-def open_file(path: Path) -> FileParts:
-    """Read one file's header and index its frames (no pixel values are read)."""
-    ds, stop = read_header(path)
+def open_file(path: Path, st: os.stat_result | None = None) -> FileParts:
+    """Read one file's header and index its frames (no pixel values are read).
+
+    Plain uncompressed Explicit VR Little Endian files take the fast path
+    (:mod:`flannot.io.native_scan`; pydicom parses the header later, on demand);
+    everything else is parsed by pydicom now. ``st``: the file's ``stat``, if known.
+    """
+    size = _file_size(path, st)
+    try:
+        with open(path, "rb", buffering=0) as raw:
+            quick = scan_native(raw, size)
+        if quick is not None:
+            element = PixelDataElement(quick.pixel_value_offset, quick.pixel_length)
+            return _native_parts(
+                path, quick.find, lambda: read_header(path)[0], element, True, _EVRLE, size
+            )
+        with open(path, "rb") as fh:
+            ds, stop = _parse_header(fh, path)
+            return _open_parsed(path, fh, ds, stop, size)
+    except OSError as exc:
+        raise FlannotError(f"cannot read: {exc.strerror or exc}", path) from None
+
+
+def _open_parsed(path: Path, fh: BinaryIO, ds: Dataset, stop: int, size: int) -> FileParts:
+    """Index the frames of a file whose header pydicom parsed (stopped at byte ``stop``)."""
     meta = getattr(ds, "file_meta", None)
     ts = UID(str(meta.get("TransferSyntaxUID", ""))) if meta is not None else UID("")
     implicit, little = ds.original_encoding
@@ -208,48 +267,60 @@ def open_file(path: Path) -> FileParts:
         raise FlannotError(f"unknown transfer syntax {ts}: no decoder", path)
     if ts == DeflatedExplicitVRLittleEndian:
         return _open_deflated(path)
-    size = path.stat().st_size
-    with open(path, "rb") as fh:
-        found = read_element_header(fh, stop, bool(little), bool(implicit), path)
-        if found is None or found[0] in FLOAT_PIXEL_DATA or found[0] != PIXEL_DATA:
-            if found is not None and found[0] in FLOAT_PIXEL_DATA:
-                raise FlannotError("float pixel data is not supported", path)
-            raise FlannotError("no pixel data (not an image)", path)
-        element = found[1]
-        desc = _pixel_description(ds, path)
-        shape = _frame_shape(desc)
-        if not ts.is_compressed:
-            if element.length is None:
-                raise FlannotError("uncompressed Pixel Data has an undefined length", path)
-            dtype = _stored_dtype(desc, bool(little))
-            _check_length(path, desc, dtype.itemsize, element.length, size - element.value_offset)
-            source: FrameSource = NativeSource(
-                path,
-                element.value_offset,
-                int(desc["number_of_frames"]),
-                shape,
-                dtype,
-                int(desc["bits_stored"]),
-                bool(desc["pixel_representation"]),
-                planar=bool(desc["planar_configuration"]) and int(desc["samples_per_pixel"]) == 3,
-            )
-            _check_native_photometric(desc, path)
-        else:
-            if element.length is not None:
-                raise FlannotError(f"compressed Pixel Data ({ts.name}) is not encapsulated", path)
-            _check_decoder(ts, int(desc["bits_stored"]), path)
-            items = scan_fragments(fh, element.value_offset, size, path)
-            frames = group_frames(fh, items, int(desc["number_of_frames"]), ds, path)
-            source = EncapsulatedSource(
-                path,
-                int(desc["number_of_frames"]),
-                shape,
-                _stored_dtype(desc).newbyteorder("="),
-                ts,
-                frames,
-                {k: v for k, v in desc.items() if k != "number_of_frames"},
-            )
-    return _parts(path, ds, source, desc, ts)
+    found = read_element_header(fh, stop, bool(little), bool(implicit), path)
+    if found is None or found[0] in FLOAT_PIXEL_DATA or found[0] != PIXEL_DATA:
+        if found is not None and found[0] in FLOAT_PIXEL_DATA:
+            raise FlannotError("float pixel data is not supported", path)
+        raise FlannotError("no pixel data (not an image)", path)
+    element = found[1]
+    find = functools.partial(hdr.find, ds)
+    if not ts.is_compressed:
+        return _native_parts(path, find, ds, element, bool(little), ts, size)
+    desc = _pixel_description(find, path)
+    if element.length is not None:
+        raise FlannotError(f"compressed Pixel Data ({ts.name}) is not encapsulated", path)
+    _check_decoder(ts, int(desc["bits_stored"]), path)
+    items = scan_fragments(fh, element.value_offset, size, path)
+    frames = group_frames(fh, items, int(desc["number_of_frames"]), ds, path)
+    source = EncapsulatedSource(
+        path,
+        int(desc["number_of_frames"]),
+        _frame_shape(desc),
+        _stored_dtype(desc).newbyteorder("="),
+        ts,
+        frames,
+        {k: v for k, v in desc.items() if k != "number_of_frames"},
+    )
+    return _parts(path, find, ds, source, desc, ts)
+
+
+def _native_parts(
+    path: Path,
+    find: Lookup,
+    header: Dataset | Callable[[], Dataset],
+    element: PixelDataElement,
+    little: bool,
+    ts: UID,
+    size: int,
+) -> FileParts:
+    """Uncompressed pixel data: check the dimensions against the bytes, index the frames."""
+    desc = _pixel_description(find, path)
+    if element.length is None:
+        raise FlannotError("uncompressed Pixel Data has an undefined length", path)
+    dtype = _stored_dtype(desc, little)
+    _check_length(path, desc, dtype.itemsize, element.length, size - element.value_offset)
+    source = NativeSource(
+        path,
+        element.value_offset,
+        int(desc["number_of_frames"]),
+        _frame_shape(desc),
+        dtype,
+        int(desc["bits_stored"]),
+        bool(desc["pixel_representation"]),
+        planar=bool(desc["planar_configuration"]) and int(desc["samples_per_pixel"]) == 3,
+    )
+    _check_native_photometric(desc, path)
+    return _parts(path, find, header, source, desc, ts)
 
 
 def _frame_shape(desc: dict[str, int | str]) -> tuple[int, ...]:
@@ -284,18 +355,24 @@ def _check_decoder(ts: UID, bits_stored: int, path: Path) -> None:
 
 
 def _parts(
-    path: Path, ds: Dataset, source: FrameSource, desc: dict[str, int | str], ts: UID
+    path: Path,
+    find: Lookup,
+    header: Dataset | Callable[[], Dataset],
+    source: FrameSource,
+    desc: dict[str, int | str],
+    ts: UID,
 ) -> FileParts:
     is_rgb = int(desc["samples_per_pixel"]) == 3
     pres = presentation(
-        ds,
+        find,
         source.dtype.newbyteorder("="),
         int(desc["bits_stored"]),
         bool(desc["pixel_representation"]),
         is_rgb,
+        (lambda: header) if isinstance(header, Dataset) else header,
     )
     name = ts.name if ts.is_transfer_syntax else str(ts)
-    return FileParts(path, ds, source, pres, str(ts), name)
+    return FileParts(path, header, source, pres, str(ts), name)
 
 
 def _open_deflated(path: Path) -> FileParts:
@@ -310,7 +387,8 @@ def _open_deflated(path: Path) -> FileParts:
         raise FlannotError("no pixel data (not an image)", path)
     data = ds.PixelData
     del ds.PixelData
-    desc = _pixel_description(ds, path)
+    find = functools.partial(hdr.find, ds)
+    desc = _pixel_description(find, path)
     dtype = _stored_dtype(desc)
     _check_length(path, desc, dtype.itemsize, len(data), len(data))
     _check_native_photometric(desc, path)
@@ -325,4 +403,4 @@ def _open_deflated(path: Path) -> FileParts:
         planar=bool(desc["planar_configuration"]) and int(desc["samples_per_pixel"]) == 3,
         buffer=bytes(data),
     )
-    return _parts(path, ds, source, desc, DeflatedExplicitVRLittleEndian)
+    return _parts(path, find, ds, source, desc, DeflatedExplicitVRLittleEndian)

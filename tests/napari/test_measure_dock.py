@@ -441,3 +441,24 @@ def test_frame_filter_follows_the_cine_frame(make_napari_viewer, qtbot, tmp_path
     assert len(dock.dataframe) == 0
     dock.frame_only.setChecked(False)
     assert len(dock.dataframe) == len(full)
+
+
+def test_a_closed_dock_stops_listening(make_napari_viewer, qtbot, tmp_path) -> None:
+    from qtpy.QtWidgets import QApplication as App
+
+    from flannot.napari._qt.table_model import qt_alive
+    from flannot.napari.session import get_session
+
+    viewer = make_napari_viewer()
+    session = get_session(viewer)
+    session.ask_restore = lambda path: False
+    dock = MeasureDock(viewer)
+    dock.deleteLater()
+    qtbot.waitUntil(lambda: not qt_alive(dock), timeout=3000)
+    App.processEvents()
+    # the session and viewer outlive the dock: their events must not reach it
+    session.load_case(_write_case(tmp_path / "after"))
+    session.events.annotations_changed.emit()
+    viewer.dims.set_current_step(0, 0)
+    assert dock._layer_hooks == []
+    assert session.case.case_id == "after"

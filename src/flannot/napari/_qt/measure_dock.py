@@ -31,7 +31,12 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from flannot.napari._qt.table_model import MEASURE_COLUMNS, DataFrameModel
+from flannot.napari._qt.table_model import (
+    MEASURE_COLUMNS,
+    DataFrameModel,
+    connect_while_alive,
+    qt_alive,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import napari
@@ -267,26 +272,36 @@ class MeasureDock(QWidget):
         self._timer.timeout.connect(self.refresh)
 
         events = self.session.events
-        events.case_changed.connect(self._on_case_changed)
-        events.annotations_changed.connect(self.schedule_refresh)
-        events.calibration_changed.connect(self.schedule_refresh)
-        self.viewer.layers.events.inserted.connect(self._rewire_layers)
-        self.viewer.layers.events.removed.connect(self._rewire_layers)
-        self.viewer.dims.events.current_step.connect(self._on_step)
-        self.destroyed.connect(self._timer.stop)
+        connect_while_alive(
+            self,
+            [
+                (events.case_changed, self._on_case_changed),
+                (events.annotations_changed, self.schedule_refresh),
+                (events.calibration_changed, self.schedule_refresh),
+                (self.viewer.layers.events.inserted, self._rewire_layers),
+                (self.viewer.layers.events.removed, self._rewire_layers),
+                (self.viewer.dims.events.current_step, self._on_step),
+            ],
+        )
+        self.destroyed.connect(self._drop_layer_hooks)
 
         self._rewire_layers()
         self.refresh()
 
     # --- wiring ------------------------------------------------------------------------------
-    def _rewire_layers(self, event: Any = None) -> None:
-        """Listen to the data and features of the current annotation layers (and only them)."""
+    def _drop_layer_hooks(self, *args: Any) -> None:
         for emitter, cb in self._layer_hooks:
             try:
                 emitter.disconnect(cb)
             except (RuntimeError, TypeError, ValueError):  # layer already gone
                 pass
         self._layer_hooks = []
+
+    def _rewire_layers(self, event: Any = None) -> None:
+        """Listen to the data and features of the current annotation layers (and only them)."""
+        self._drop_layer_hooks()
+        if not qt_alive(self):
+            return
         try:
             layers = self.session.annotation_layers()
         except Exception:
@@ -309,12 +324,13 @@ class MeasureDock(QWidget):
         self.schedule_refresh()
 
     def _on_step(self, event: Any = None) -> None:
-        if self.frame_only.isChecked():
+        if qt_alive(self) and self.frame_only.isChecked():
             self._apply_filter()
 
     def schedule_refresh(self, *args: Any) -> None:
         """(Re)start the debounce timer: many edits in a row give one recomputation."""
-        self._timer.start()
+        if qt_alive(self._timer):
+            self._timer.start()
 
     # --- computing ---------------------------------------------------------------------------
     def _measure(self) -> tuple[pd.DataFrame, str | None]:

@@ -125,3 +125,33 @@ class DataFrameModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal:
             return str(self._df.columns[section]) if section < len(self._df.columns) else None
         return str(section + 1)
+
+
+# --- connection lifetime (shared by the Measure and Teaching set docks) ----------------------
+def qt_alive(obj: Any) -> bool:
+    """Whether the C++ side of a Qt object still exists (binding-agnostic)."""
+    try:
+        obj.objectName()
+    except RuntimeError:  # "wrapped C/C++ object ... has been deleted"
+        return False
+    return True
+
+
+def connect_while_alive(widget: Any, pairs: list[tuple[Any, Any]]) -> None:
+    """Connect ``(signal, callback)`` pairs and disconnect them all when ``widget`` is destroyed.
+
+    The session and the viewer outlive a closed dock; without this they would call into a
+    deleted widget. Works for psygnal signals and napari event emitters alike.
+    """
+    for signal, callback in pairs:
+        signal.connect(callback)
+
+    def _disconnect(*_: Any) -> None:
+        for signal, callback in pairs:
+            try:
+                signal.disconnect(callback)
+            except (RuntimeError, TypeError, ValueError):
+                pass
+        pairs.clear()
+
+    widget.destroyed.connect(_disconnect)

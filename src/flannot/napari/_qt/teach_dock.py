@@ -36,6 +36,7 @@ from qtpy.QtWidgets import (
 )
 
 from flannot.errors import FlannotError
+from flannot.napari._qt.table_model import connect_while_alive
 
 if TYPE_CHECKING:  # pragma: no cover
     import napari
@@ -347,9 +348,13 @@ class TeachingSetDock(QWidget):
         self._thumb_timer.setInterval(0)
         self._thumb_timer.timeout.connect(self._next_thumbnail)
 
-        self.session.events.case_changed.connect(self._on_case_changed)
-        self.session.events.dirty_changed.connect(self._show_dirty)
-        self.destroyed.connect(self._thumb_timer.stop)
+        connect_while_alive(
+            self,
+            [
+                (self.session.events.case_changed, self._on_case_changed),
+                (self.session.events.dirty_changed, self._show_dirty),
+            ],
+        )
 
         self._on_case_changed()  # a set/case the reader opened before the dock existed
         self._show_dirty(self.session.dirty)

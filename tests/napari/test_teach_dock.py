@@ -60,13 +60,21 @@ def _set_case_ids(path: Path) -> list[str]:
     return [c["case_id"] for c in data["cases"]]
 
 
-def test_constructs_without_a_set(dock) -> None:
+def test_constructs_without_a_set_then_creates_one(dock, tmp_path) -> None:
     assert dock.case_list.count() == 0
     assert "No teaching set" in dock.set_label.text()
     assert not dock.notes_edit.isEnabled()
     dock.next_case()  # nothing to do, nothing breaks
     assert dock.add_dicom([]) is None
     assert "teaching set" in dock.status_label.text().lower()
+    # a new, empty set; its name is shown as text, never run as HTML
+    assert dock.new_set(tmp_path / "new-set", name="Spine <i>101</i>")
+    assert (tmp_path / "new-set" / "flannot-set.json").is_file()
+    assert dock.session.teaching_set is dock.teaching_set
+    assert "Spine &lt;i&gt;101&lt;/i&gt;" in dock.set_label.text()
+    assert "0 cases" in dock.set_label.text()
+    assert not dock.new_set(tmp_path / "new-set")  # not empty any more: refused, said why
+    assert "not empty" in dock.status_label.text()
 
 
 def test_list_shows_the_sample_cases_with_thumbnails(dock, sample_set, qtbot) -> None:

@@ -11,6 +11,7 @@ through ``session.save()``. "Add DICOM…" runs the PS3.15 de-identification of
 from __future__ import annotations
 
 import dataclasses
+import html
 import logging
 import os
 from pathlib import Path
@@ -445,9 +446,10 @@ class TeachingSetDock(QWidget):
             name = getattr(ts, "name", None) or (self._set_root() or Path("set")).name
             desc = getattr(ts, "description", "") or ""
             n = len(self._entries())
+            # the set file may come from anyone: its text is shown, never interpreted as HTML
             self.set_label.setText(
-                f"<b>{name}</b> — {n} case{'s' if n != 1 else ''}"
-                + (f"<br><small>{desc}</small>" if desc else "")
+                f"<b>{html.escape(str(name))}</b> — {n} case{'s' if n != 1 else ''}"
+                + (f"<br><small>{html.escape(str(desc))}</small>" if desc else "")
             )
             placeholder = _placeholder_icon()
             for e in self._entries():

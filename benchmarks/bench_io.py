@@ -1,13 +1,19 @@
 """SPEC §13: open a 300-frame 1024x1024 uint16 cine and show frame 150.
 
-Targets: read_dicom + frames[150] within 2x the time numpy needs to read that
-frame's bytes; at least 20x faster than pydicom's full decode; memory held
-after showing frame 150 below 3 frames + 50 MB.
+Targets: ``read_dicom`` + ``frames[150]`` within 2x the time numpy needs to read
+that frame's bytes (the issue's acceptance limit: 5x); at least 20x faster than
+pydicom's full decode; memory held after showing frame 150 below 3 frames + 50 MB.
 
-Two timings: "from disk" drops the file from the OS page cache before each run
-(``posix_fadvise(DONTNEED)``, no root needed) — what a user opening a cine
-meets; "in the page cache" repeats on a hot file, where numpy's 2 MB copy
-takes ~0.1 ms and pydicom's header parse (~0.3-0.5 ms) dominates flannot's time.
+The numpy baseline is ``np.fromfile(path, uint16, 1024*1024, offset=off)`` with
+``off`` known in advance (no header work at all). Runs alternate flannot, numpy,
+flannot, numpy … so that machine noise and cache pollution hit both alike; the
+figures are medians. Two settings:
+
+- "from disk": the file is dropped from the OS page cache before every run
+  (``posix_fadvise(DONTNEED)``, no root needed) — what a user opening a cine meets;
+- "in the page cache": the file stays cached — here a 2 MB read takes ~0.1 ms,
+  so any fixed cost of opening shows (flannot walks the header with ``struct``
+  and parses it with pydicom only when header facts are asked for).
 
 Run with pytest-benchmark (``make bench``, i.e.
 ``python -m pytest benchmarks/bench_io.py --benchmark-enable``) or as a plain
@@ -79,8 +85,14 @@ def open_and_show(path: Path) -> np.ndarray:
     return flannot.read_dicom(path).frames[FRAME]
 
 
-def numpy_frame(path: Path) -> np.ndarray:
-    return np.fromfile(path, np.uint16, ROWS * COLS, offset=frame_offset(path)).reshape(ROWS, COLS)
+def numpy_reader(path: Path) -> Callable[[], np.ndarray]:
+    """numpy reading frame 150's bytes, the offset worked out beforehand."""
+    offset = frame_offset(path)
+
+    def read() -> np.ndarray:
+        return np.fromfile(path, np.uint16, ROWS * COLS, offset=offset).reshape(ROWS, COLS)
+
+    return read
 
 
 def pydicom_full(path: Path) -> np.ndarray:
@@ -97,18 +109,19 @@ def evict(path: Path) -> None:
         os.close(fd)
 
 
-def best_of(
-    func: Callable[[], object], repeat: int, before: Callable[[], object] | None = None
-) -> float:
-    """Best time of ``repeat`` calls; ``before`` runs untimed before each call."""
-    times = []
+def alternate(
+    funcs: list[Callable[[], object]], repeat: int, before: Callable[[], object] | None = None
+) -> list[float]:
+    """Median time of each function, run in turn ``repeat`` times (``before`` untimed)."""
+    times: list[list[float]] = [[] for _ in funcs]
     for _ in range(repeat):
-        if before is not None:
-            before()
-        t0 = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - t0)
-    return min(times) if before is None else statistics.median(times)
+        for func, out in zip(funcs, times, strict=True):
+            if before is not None:
+                before()
+            t0 = time.perf_counter()
+            func()
+            out.append(time.perf_counter() - t0)
+    return [statistics.median(t) for t in times]
 
 
 def memory_held(path: Path) -> int:
@@ -126,15 +139,15 @@ def memory_held(path: Path) -> int:
     return held
 
 
-def measure(path: Path, repeat: int = 7) -> dict[str, float]:
+def measure(path: Path, hot_repeat: int = 400, cold_repeat: int = 21) -> dict[str, float]:
     """All the figures (seconds, ratios, bytes)."""
-    np.testing.assert_array_equal(open_and_show(path), numpy_frame(path))  # also warms imports
+    numpy_frame = numpy_reader(path)
+    np.testing.assert_array_equal(open_and_show(path), numpy_frame())  # also warms imports
+    funcs = [lambda: open_and_show(path), numpy_frame]
     cold = (lambda: evict(path)) if hasattr(os, "posix_fadvise") else None
-    t_flannot_cold = best_of(lambda: open_and_show(path), repeat, before=cold)
-    t_numpy_cold = best_of(lambda: numpy_frame(path), repeat, before=cold)
-    t_flannot = best_of(lambda: open_and_show(path), repeat)
-    t_numpy = best_of(lambda: numpy_frame(path), repeat)
-    t_pydicom = best_of(lambda: pydicom_full(path), 1)
+    t_flannot_cold, t_numpy_cold = alternate(funcs, cold_repeat, before=cold)
+    t_flannot, t_numpy = alternate(funcs, hot_repeat)
+    t_pydicom = alternate([lambda: pydicom_full(path)], 1)[0]
     held = memory_held(path)
     return {
         "flannot_cold_s": t_flannot_cold,
@@ -167,17 +180,18 @@ if pytest is not None:
         assert frame.shape == (ROWS, COLS)
 
     def test_numpy_reads_frame_150(benchmark, cine: Path) -> None:
-        benchmark(numpy_frame, cine)
+        benchmark(numpy_reader(cine))
 
     def test_pydicom_full_decode(benchmark, cine: Path) -> None:
         benchmark.pedantic(pydicom_full, args=(cine,), rounds=1, iterations=1)
 
     def test_targets(cine: Path) -> None:
-        figures = measure(cine, repeat=5)
+        figures = measure(cine, hot_repeat=200, cold_repeat=9)
         print(format_figures(figures))
         # SPEC target 2x (printed above); fail only beyond the issue's acceptance of 5x,
-        # since a busy shared machine adds noise to millisecond disk reads
+        # since a busy shared machine adds noise to sub-millisecond timings
         assert figures["flannot_vs_numpy_cold"] <= MAX_RATIO, figures
+        assert figures["flannot_vs_numpy"] <= MAX_RATIO, figures
         assert figures["pydicom_vs_flannot"] >= 20.0, figures
         assert figures["memory_held_mb"] < figures["memory_limit_mb"], figures
 
@@ -190,10 +204,11 @@ def format_figures(f: dict[str, float]) -> str:
             f"  numpy frame bytes:        {f['numpy_cold_s'] * 1e3:8.2f} ms",
             f"  flannot / numpy:          {f['flannot_vs_numpy_cold']:8.2f} x  "
             f"(target <= {TARGET_RATIO:g}, accepted <= {MAX_RATIO:g})",
-            "file in the page cache (best of runs):",
+            "file in the page cache (median):",
             f"  read_dicom + frames[150]: {f['flannot_s'] * 1e3:8.2f} ms",
             f"  numpy frame bytes:        {f['numpy_s'] * 1e3:8.2f} ms",
-            f"  flannot / numpy:          {f['flannot_vs_numpy']:8.2f} x  (header parse dominates)",
+            f"  flannot / numpy:          {f['flannot_vs_numpy']:8.2f} x  "
+            f"(target <= {TARGET_RATIO:g}, accepted <= {MAX_RATIO:g})",
             f"pydicom full pixel_array:   {f['pydicom_full_s'] * 1e3:8.2f} ms",
             f"pydicom / flannot (disk):   {f['pydicom_vs_flannot']:8.1f} x  (target >= 20)",
             f"memory held after frame 150:{f['memory_held_mb']:8.1f} MB "
@@ -212,6 +227,7 @@ def main() -> int:
         print(format_figures(figures))
     ok = (
         figures["flannot_vs_numpy_cold"] <= MAX_RATIO
+        and figures["flannot_vs_numpy"] <= MAX_RATIO
         and figures["pydicom_vs_flannot"] >= 20.0
         and figures["memory_held_mb"] < figures["memory_limit_mb"]
     )

@@ -207,18 +207,21 @@ def _scan(r: _Reader) -> NativeHeader | None:
     values: dict[str, Any] = {}
     pos, previous = 132, -1
     in_meta = True
-    # the top level is walked inline (this loop is most of the cost of opening a file);
-    # sequences and refills go through the reader's methods
+    buf, base, size = r.buf, r.base, r.size
+    unpack_head, unpack_u32, special = _HEAD.unpack_from, _U32.unpack_from, _SPECIAL.get
+    # the top level is walked inline with locals (this loop is most of the cost of
+    # opening a file); sequences and refills go through the reader's methods
     for _ in range(MAX_ELEMENTS):
-        buf, i = r.buf, pos - r.base
+        i = pos - base
         if i < 0 or i + 12 > len(buf):
-            buf, i = r.view(pos, 12 if pos + 12 <= r.size else 8)
-        group, elem, vr, length = _HEAD.unpack_from(buf, i)
+            buf, i = r.view(pos, 12 if pos + 12 <= size else 8)
+            base = r.base
+        group, elem, vr, length = unpack_head(buf, i)
         tag = (group << 16) | elem
         if vr in _LONG_VRS:
             if i + 12 > len(buf):
                 return None
-            length = _U32.unpack_from(buf, i + 8)[0]
+            length = unpack_u32(buf, i + 8)[0]
             start = pos + 12
         elif vr in _SHORT_VRS:
             start = pos + 8
@@ -231,10 +234,11 @@ def _scan(r: _Reader) -> NativeHeader | None:
             in_meta = False  # file meta ends: only the one transfer syntax handled here
             if values.pop("TransferSyntaxUID", None) != EXPLICIT_VR_LITTLE_ENDIAN:
                 return None
-        wanted = _SPECIAL.get(tag)
+        wanted = special(tag)
         if wanted is None:  # most elements: skip the value
             if vr == b"SQ":
                 pos = r.skip_value(vr, length, start, 0)
+                buf, base = r.buf, r.base
             elif length == UNDEFINED:
                 return None
             else:
@@ -250,9 +254,10 @@ def _scan(r: _Reader) -> NativeHeader | None:
         if vr != expected_vr or length > MAX_VALUE:
             return None
         if length:  # an empty value reads as absent, as pydicom's None does
-            j = start - r.base
+            j = start - base
             if j < 0 or j + length > len(buf):
                 buf, j = r.view(start, length)
+                base = r.base
             value = decode_simple(expected_vr.decode(), buf[j : j + length])
             if value is MISSING:
                 return None

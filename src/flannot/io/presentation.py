@@ -15,6 +15,7 @@ LUT can produce, so values stay in range and larger means brighter.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -93,6 +94,14 @@ def presentation(
 
     slope = _scalar(find, "RescaleSlope", 1.0)
     intercept = _scalar(find, "RescaleIntercept", 0.0)
+    return _rescale(np.dtype(stored_dtype), s_lo, s_hi, slope, intercept, invert)
+
+
+@functools.lru_cache(maxsize=64)
+def _rescale(
+    stored_dtype: np.dtype, s_lo: int, s_hi: int, slope: float, intercept: float, invert: bool
+) -> Presentation:
+    """The rescale presentation (immutable, so shared between files that agree)."""
     if slope == 0.0:  # malformed: counts as absent
         slope = 1.0
     lo, hi = sorted((slope * s_lo + intercept, slope * s_hi + intercept))

@@ -330,26 +330,37 @@ def test_table_follows_a_moved_shape(viewer_dock, qtbot) -> None:
     rows = dock.full_dataframe[dock.full_dataframe["annotation_id"] == new_id]
     assert "max_thickness" in set(rows["name"])
     assert _same_rows(dock.full_dataframe, _expected(session))
-    assert layer.features["measure"].iloc[-1].endswith(" mm")
+    assert layer.metadata["flannot_measure"][new_id].endswith(" mm")
+    assert _shown_text(layer)[-1].endswith(layer.metadata["flannot_measure"][new_id])
+
+
+def _shown_text(layer) -> list[str]:
+    """The label strings napari draws for each shape of ``layer``."""
+    return [str(t) for t in layer.text.string(layer.features)]
 
 
 def _check_layer_text_shows_the_measure(viewer_dock) -> None:
+    from flannot.napari.layers import default_features
+
     viewer, session, dock = viewer_dock
     layer = _layer_with(session, "ligamentum_flavum")
     df = dock.full_dataframe
-    i = 0
-    ann_id = str(layer.features["id"].iloc[i])
+    ann_id = str(layer.features["id"].iloc[0])
     row = df[(df["annotation_id"] == ann_id) & (df["name"] == "max_thickness")].iloc[0]
     text = f"{float(row['value']):.1f} {row['unit']}"
-    assert layer.features["measure"].iloc[i] == text
-    assert layer.text.string.format == "{label} {measure}"
-    label = str(layer.features["label"].iloc[i])
-    shown = layer.text.string(layer.features)  # the encoding evaluated on the features
-    assert shown[i] == f"{label} {text}"
+    label = str(layer.features["label"].iloc[0])
+    assert label  # e.g. "L4-L5 left"
+    assert _shown_text(layer)[0] == f"{label} {text}"
+    assert layer.metadata["flannot_measure"][ann_id] == text
+    # annotation types without a label measure keep their plain label
+    contrast = _layer_with(session, "epidural_contrast")
+    assert _shown_text(contrast) == [str(v) for v in contrast.features["label"]]
     # a second pass with the same table changes nothing (no event storm)
     assert update_measure_labels(session, df) == 0
-    # the Annotate dock's defaults for the next shape are kept, with an empty measure
-    assert layer.feature_defaults["measure"].iloc[0] == ""
+    # the feature columns are untouched, so the Annotate dock can still set the defaults of
+    # the next shape with its own columns (napari wants every column named)
+    assert "measure" not in layer.features.columns
+    layer.feature_defaults = default_features("ligamentum_flavum")
 
 
 def test_uncalibrated_case_shows_pixels_only(make_napari_viewer, qtbot, tmp_path) -> None:
@@ -374,8 +385,10 @@ def test_uncalibrated_case_shows_pixels_only(make_napari_viewer, qtbot, tmp_path
     assert set(dock.dataframe["unit"]) <= {"px", "px2", "deg", "%", ""}
     assert "px" in set(dock.dataframe["unit"])
     for layer in session.annotation_layers().values():
-        if "measure" in layer.features:
-            assert not any("mm" in str(t) for t in layer.features["measure"])
+        assert not any("mm" in t for t in _shown_text(layer))
+        assert not any("mm" in t for t in layer.metadata.get("flannot_measure", {}).values())
+    lf = _layer_with(session, "ligamentum_flavum")
+    assert lf.metadata["flannot_measure"]["lf1"] == "16.0 px"  # 16 px thick on the grid
     assert "mm" not in dock.copy_all()
 
 
@@ -452,10 +465,17 @@ def test_a_closed_dock_stops_listening(make_napari_viewer, qtbot, tmp_path) -> N
     viewer = make_napari_viewer()
     session = get_session(viewer)
     session.ask_restore = lambda path: False
+    session.load_case(_write_case(tmp_path / "before"))
     dock = MeasureDock(viewer)
+    lf = _layer_with(session, "ligamentum_flavum")
+    assert _shown_text(lf)[0].endswith(" mm")
     dock.deleteLater()
     qtbot.waitUntil(lambda: not qt_alive(dock), timeout=3000)
     App.processEvents()
+    # closing the dock gives the layers their plain labels back
+    assert lf.text.string.format == "{label}"
+    assert "flannot_measure" not in lf.metadata
+    assert not _shown_text(lf)[0].endswith(" mm")
     # the session and viewer outlive the dock: their events must not reach it
     session.load_case(_write_case(tmp_path / "after"))
     session.events.annotations_changed.emit()

@@ -14,6 +14,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 from qtpy.QtCore import QItemSelectionModel, Qt, QTimer
 from qtpy.QtGui import QAction, QKeySequence
@@ -35,6 +36,7 @@ from flannot.napari._qt.table_model import (
     MEASURE_COLUMNS,
     DataFrameModel,
     connect_while_alive,
+    disconnect_all,
     qt_alive,
 )
 
@@ -68,7 +70,8 @@ LABEL_MEASURES: dict[str, tuple[str, ...]] = {
     "cannula": ("tip_to_contrast", "length"),
     "interlaminar_space": ("width",),
 }
-MEASURE_FEATURE = "measure"
+MEASURE_METADATA = "flannot_measure"  # layer.metadata key: {annotation_id: "4.1 mm"}
+LABEL_FORMAT = "{label}"  # the text the napari layers are made with
 DISPLAY_ORDER = (
     "type",
     "level",
@@ -140,15 +143,25 @@ def _id_column(features: pd.DataFrame) -> str | None:
     return None
 
 
-def update_measure_labels(session: Any, df: pd.DataFrame) -> int:
-    """Write each annotation's key measurement into its layer's text label.
+def _text_of(label: Any, measure: str) -> str:
+    label = "" if label is None or (isinstance(label, float) and math.isnan(label)) else label
+    return " ".join(p for p in (str(label).strip(), measure) if p)
 
-    Sets a ``measure`` string feature (``"4.1 mm"``, ``""`` for annotations without one) on every
-    annotation layer that has per-shape features and an id feature, and makes the layer's text
-    show ``{label} {measure}`` (``{measure}`` when the layer has no ``label`` feature). The
-    layer's other text settings (colour, size, anchor) and its feature defaults — which the
-    Annotate dock uses for the next shape drawn — are kept. Layers whose labels already match
-    are not touched, so calling this again with the same table emits no events.
+
+def update_measure_labels(session: Any, df: pd.DataFrame) -> int:
+    """Show each annotation's key measurement in its layer's text label (``L4-L5 left 4.1 mm``).
+
+    The text of every annotation layer becomes ``"<label> <measure>"`` — the layer's ``label``
+    feature followed by the value :func:`label_measures` picks — and the per-annotation
+    measure strings are kept in ``layer.metadata["flannot_measure"]`` (``{id: "4.1 mm"}``).
+
+    The measure is not stored as a ``measure`` feature column: napari requires
+    ``layer.feature_defaults`` to name every feature column, so an extra column would make the
+    Annotate dock's defaults (the level/side of the next shape) fail. The text is therefore a
+    manual string encoding, which napari extends and shrinks as shapes are added and removed;
+    the dock rewrites it after every edit. Layers whose text someone else set to something
+    other than ``{label}`` are left alone, and layers whose text already matches are not
+    touched, so calling this again with the same table emits no events.
 
     Parameters
     ----------
@@ -162,6 +175,8 @@ def update_measure_labels(session: Any, df: pd.DataFrame) -> int:
     int
         The number of layers changed.
     """
+    from napari.layers.utils.string_encoding import ManualStringEncoding
+
     texts = label_measures(df)
     changed = 0
     for layer in session.annotation_layers().values():
@@ -171,23 +186,39 @@ def update_measure_labels(session: Any, df: pd.DataFrame) -> int:
         id_col = _id_column(features)
         if id_col is None:
             continue
-        new = [texts.get(str(i), "") for i in features[id_col]]
-        old = list(features[MEASURE_FEATURE]) if MEASURE_FEATURE in features.columns else None
-        fmt = "{label} {measure}" if "label" in features.columns else "{measure}"
-        if old == new and getattr(layer.text.string, "format", None) == fmt:
+        encoding = layer.text.string
+        ours = layer.metadata.get(MEASURE_METADATA) is not None and isinstance(
+            encoding, ManualStringEncoding
+        )
+        if not ours and getattr(encoding, "format", None) != LABEL_FORMAT:
+            continue  # a text someone else chose (e.g. a quiz hiding labels)
+        ids = [str(i) for i in features[id_col]]
+        labels = list(features["label"]) if "label" in features.columns else [""] * len(ids)
+        strings = [_text_of(lab, texts.get(i, "")) for lab, i in zip(labels, ids, strict=True)]
+        measures = {i: texts[i] for i in ids if i in texts}
+        if ours and [str(t) for t in encoding.array] == strings:
+            layer.metadata[MEASURE_METADATA] = measures
             continue
-        defaults = layer.feature_defaults
-        defaults = defaults.iloc[0].to_dict() if len(defaults) else {}
-        table = features.copy()
-        table[MEASURE_FEATURE] = pd.Series(new, index=table.index, dtype=object)
-        layer.features = table
-        defaults[MEASURE_FEATURE] = ""
-        layer.feature_defaults = defaults  # assigning features resets them to the last row
-        if getattr(layer.text.string, "format", None) != fmt:
-            layer.text.string = fmt  # keeps colour/size/anchor, unlike `layer.text = fmt`
-        layer.refresh_text() if hasattr(layer, "refresh_text") else layer.refresh()
+        layer.metadata[MEASURE_METADATA] = measures
+        # keeps colour/size/anchor, unlike `layer.text = ...`
+        layer.text.string = ManualStringEncoding(array=np.asarray(strings, dtype=str), default="")
+        if hasattr(layer, "refresh_text"):
+            layer.refresh_text()
         changed += 1
     return changed
+
+
+def restore_labels(session: Any) -> None:
+    """Give the annotation layers back their plain ``{label}`` text (the dock was closed)."""
+    try:
+        layers = session.annotation_layers().values()
+    except Exception:  # the viewer is gone
+        return
+    for layer in layers:
+        if layer.metadata.pop(MEASURE_METADATA, None) is not None:
+            layer.text.string = LABEL_FORMAT
+            if hasattr(layer, "refresh_text"):
+                layer.refresh_text()
 
 
 class MeasureDock(QWidget):
@@ -283,19 +314,16 @@ class MeasureDock(QWidget):
                 (self.viewer.dims.events.current_step, self._on_step),
             ],
         )
-        self.destroyed.connect(self._drop_layer_hooks)
+        # not bound methods of self: Qt does not call those once self is being destroyed
+        session, hooks = self.session, self._layer_hooks
+        self.destroyed.connect(lambda *_: (disconnect_all(hooks), restore_labels(session)))
 
         self._rewire_layers()
         self.refresh()
 
     # --- wiring ------------------------------------------------------------------------------
     def _drop_layer_hooks(self, *args: Any) -> None:
-        for emitter, cb in self._layer_hooks:
-            try:
-                emitter.disconnect(cb)
-            except (RuntimeError, TypeError, ValueError):  # layer already gone
-                pass
-        self._layer_hooks = []
+        disconnect_all(self._layer_hooks)
 
     def _rewire_layers(self, event: Any = None) -> None:
         """Listen to the data and features of the current annotation layers (and only them)."""

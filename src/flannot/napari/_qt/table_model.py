@@ -145,13 +145,14 @@ def connect_while_alive(widget: Any, pairs: list[tuple[Any, Any]]) -> None:
     """
     for signal, callback in pairs:
         signal.connect(callback)
+    widget.destroyed.connect(lambda *_: disconnect_all(pairs))
 
-    def _disconnect(*_: Any) -> None:
-        for signal, callback in pairs:
-            try:
-                signal.disconnect(callback)
-            except (RuntimeError, TypeError, ValueError):
-                pass
-        pairs.clear()
 
-    widget.destroyed.connect(_disconnect)
+def disconnect_all(pairs: list[tuple[Any, Any]]) -> None:
+    """Disconnect ``(signal, callback)`` pairs and empty the list (in place)."""
+    for signal, callback in pairs:
+        try:
+            signal.disconnect(callback)
+        except (RuntimeError, TypeError, ValueError):  # already gone with its layer
+            pass
+    pairs.clear()

@@ -22,8 +22,9 @@ from flannot.io.windows import Window, derived_window, header_windows, voi_lut_f
 class FileParts:
     """What the reader learnt about one DICOM file (``header`` has no pixel data).
 
-    ``header`` is either parsed already or parsed on first access by
-    ``load_header`` (the fast native open needs no pydicom header to show frames).
+    ``header`` is given either parsed or as a function that parses it; the
+    function runs on first access (the fast native open needs no pydicom header
+    to show frames).
     """
 
     def __init__(
@@ -40,19 +41,23 @@ class FileParts:
         self.presentation = presentation
         self.transfer_syntax_uid = transfer_syntax_uid
         self.transfer_syntax_name = transfer_syntax_name
-        self._header = header if isinstance(header, Dataset) else None
-        self._load_header = None if isinstance(header, Dataset) else header
+        if isinstance(header, Dataset):
+            self._header: Dataset | None = header
+            self._load_header: Callable[[], Dataset] = lambda: header
+        else:
+            self._header, self._load_header = None, header
         self._lock = threading.Lock()
 
     @property
     def header(self) -> Dataset:
         """The pydicom header without pixel data (parsed once, on first access)."""
-        if self._header is None:
+        header = self._header
+        if header is None:
             with self._lock:
                 if self._header is None:
-                    assert self._load_header is not None
                     self._header = self._load_header()
-        return self._header
+                header = self._header
+        return header
 
 
 class FluoroImage:

@@ -1,9 +1,14 @@
 """``read_dicom(path)``: open a DICOM file or a folder of one series as a :class:`FluoroImage`.
 
-Opening parses the header only (pydicom, ``stop_before_pixels``), checks the
-image dimensions against the bytes actually present *before* anything is
-allocated, and indexes where each frame lives; frames are decoded when indexed.
-Every bad input raises :class:`flannot.FlannotError` naming the file.
+Opening reads the header only, checks the image dimensions against the bytes
+actually present *before* anything is allocated, and indexes where each frame
+lives; frames are decoded when indexed. Plain uncompressed Explicit VR Little
+Endian files are opened by :mod:`flannot.io.native_scan` (a ``struct`` walk of
+the element headers: opening then costs far less than reading one frame) and
+their pydicom header is parsed on first access to a header fact (calibration,
+view, windows, UIDs …); every other file is parsed by pydicom
+(``stop_before_pixels``) at once. Every bad input raises
+:class:`flannot.FlannotError` naming the file.
 """
 
 from __future__ import annotations

@@ -114,26 +114,31 @@ def label_measures(df: pd.DataFrame) -> dict[str, str]:
     out: dict[str, str] = {}
     if df is None or df.empty:
         return out
-    for (ann_id, ann_type), rows in df.groupby(["annotation_id", "type"], sort=False):
-        for name in LABEL_MEASURES.get(str(ann_type), ()):
-            hit = rows[rows["name"] == name]
-            if hit.empty:
-                continue
-            row = hit.iloc[0]
-            value, unit = row["value"], str(row["unit"] or "")
-            if isinstance(value, bool) or not unit:
-                continue
-            try:
-                v = float(value)
-            except (TypeError, ValueError):
-                continue
-            if math.isnan(v):
-                continue
-            if "mm" in unit and row.get("calibration") == "uncalibrated":
-                continue
-            out[str(ann_id)] = f"{v:.1f} {unit}"
-            break
-    return out
+    # one pass over the candidate rows, best name first per annotation
+    rank = {(t, n): k for t, names in LABEL_MEASURES.items() for k, n in enumerate(names)}
+    best: dict[str, tuple[int, str]] = {}
+    for ann_id, ann_type, name, value, unit, cal in zip(
+        df["annotation_id"],
+        df["type"],
+        df["name"],
+        df["value"],
+        df["unit"],
+        df["calibration"],
+        strict=True,
+    ):
+        k = rank.get((str(ann_type), str(name)))
+        if k is None or not unit or isinstance(value, (bool, np.bool_)):
+            continue
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            continue
+        if math.isnan(v) or ("mm" in str(unit) and cal == "uncalibrated"):
+            continue
+        key = str(ann_id)
+        if key not in best or k < best[key][0]:
+            best[key] = (k, f"{v:.1f} {unit}")
+    return {key: text for key, (_, text) in best.items()}
 
 
 def _id_column(features: pd.DataFrame) -> str | None:
@@ -265,6 +270,7 @@ class MeasureDock(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setResizeContentsPrecision(60)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         copy_action = QAction("Copy", self.table)
         copy_action.setShortcut(QKeySequence.StandardKey.Copy)
@@ -458,7 +464,7 @@ class MeasureDock(QWidget):
         # the case id is the same on every row: in copies and exports, not on screen
         if "case_id" in cols:
             self.table.setColumnHidden(cols.index("case_id"), True)
-        self.table.resizeColumnsToContents()
+        self.table.resizeColumnsToContents()  # looks at the first rows only (precision)
 
     @property
     def dataframe(self) -> pd.DataFrame:

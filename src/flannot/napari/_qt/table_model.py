@@ -67,6 +67,7 @@ class DataFrameModel(QAbstractTableModel):
     def __init__(self, df: pd.DataFrame | None = None, parent: Any = None) -> None:
         super().__init__(parent)
         self._df = df if df is not None else pd.DataFrame(columns=list(MEASURE_COLUMNS))
+        self._text = self._format(self._df)
 
     # --- data access -----------------------------------------------------------------------
     @property
@@ -80,7 +81,13 @@ class DataFrameModel(QAbstractTableModel):
             df = pd.DataFrame(columns=list(MEASURE_COLUMNS))
         self.beginResetModel()
         self._df = df.reset_index(drop=True)
+        self._text = self._format(self._df)
         self.endResetModel()
+
+    @staticmethod
+    def _format(df: pd.DataFrame) -> list[list[str]]:
+        """Cell texts, formatted once per refresh (Qt asks for them many times)."""
+        return [[format_value(v) for v in row] for row in df.itertuples(index=False, name=None)]
 
     def row_dict(self, row: int) -> dict[str, Any]:
         """Row ``row`` as a ``{column: value}`` dict."""
@@ -91,10 +98,9 @@ class DataFrameModel(QAbstractTableModel):
 
         Cells are formatted as shown in the table so a paste into a spreadsheet matches it.
         """
-        df = self._df if rows is None else self._df.iloc[sorted(set(rows))]
-        lines = ["\t".join(str(c) for c in df.columns)]
-        for rec in df.itertuples(index=False):
-            lines.append("\t".join(format_value(v) for v in rec))
+        picked = range(len(self._text)) if rows is None else sorted(set(rows))
+        lines = ["\t".join(str(c) for c in self._df.columns)]
+        lines += ["\t".join(self._text[r]) for r in picked]
         return "\n".join(lines) + "\n"
 
     # --- QAbstractTableModel -----------------------------------------------------------------
@@ -107,14 +113,13 @@ class DataFrameModel(QAbstractTableModel):
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        value = self._df.iat[index.row(), index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return format_value(value)
+            return self._text[index.row()][index.column()]
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if self._df.columns[index.column()] in ("value", "frame"):
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and self._df.columns[index.column()] == "value":
-            return repr(value)  # full precision on hover
+            return repr(self._df.iat[index.row(), index.column()])  # full precision on hover
         return None
 
     def headerData(

@@ -74,7 +74,8 @@ _HEAD = struct.Struct("<HH2sH")  # group, element, VR, 2-byte length
 _U32 = struct.Struct("<L")
 _TAG_LENGTH = struct.Struct("<HHL")  # item and delimiter headers
 
-CHUNK = 16 * 1024  # typical XA headers are 2-10 kB: one read
+FIRST_READ = 4 * 1024  # the preamble, file meta and, often, the whole header
+CHUNK = 64 * 1024  # later reads: the rest of a long header in one or two reads
 MAX_VALUE = 1024  # a wanted value longer than this is not a plain Image Pixel value
 MAX_DEPTH = 16  # sequence nesting
 MAX_ELEMENTS = 100_000  # a longer header is left to pydicom
@@ -108,7 +109,7 @@ class _Reader:
     def __init__(self, fh: BinaryIO, size: int) -> None:
         self.fh, self.size = fh, size
         self.base = 0
-        self.buf = fh.read(CHUNK)
+        self.buf = fh.read(FIRST_READ)
         self.count = 0  # elements walked
 
     def view(self, pos: int, n: int) -> tuple[bytes, int]:

@@ -430,6 +430,15 @@ def test_selecting_a_row_selects_the_annotation(viewer_dock) -> None:
     dock.select_row(row)
     assert viewer.layers.selection.active is layer
     assert layer.selected_data == {0}
+    assert dock.selected_rows() == [row]  # the click's own row stays the selection
+
+    # and the other way round: a shape selected on the canvas selects its rows
+    lf = _layer_with(session, "ligamentum_flavum")
+    lf_id = str(lf.features["id"].iloc[0])
+    lf.selected_data = {0}
+    expected = np.flatnonzero(dock.dataframe["annotation_id"].astype(str) == lf_id).tolist()
+    assert len(expected) > 1
+    assert dock.selected_rows() == expected
 
 
 def test_frame_filter_follows_the_cine_frame(make_napari_viewer, qtbot, tmp_path) -> None:

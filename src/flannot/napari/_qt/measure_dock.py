@@ -341,17 +341,58 @@ class MeasureDock(QWidget):
         except Exception:
             layers = {}
         for layer in layers.values():
-            for name in ("data", "features"):
+            for name, callback in (
+                ("data", self._on_layer_event),
+                ("features", self._on_layer_event),
+                ("highlight", self._on_shape_selected),
+            ):
                 emitter = getattr(layer.events, name, None)
                 if emitter is not None:
-                    emitter.connect(self._on_layer_event)
-                    self._layer_hooks.append((emitter, self._on_layer_event))
+                    emitter.connect(callback)
+                    self._layer_hooks.append((emitter, callback))
         if event is not None:
             self.schedule_refresh()
 
     def _on_layer_event(self, event: Any = None) -> None:
         if not self._writing_labels:  # our own label write is not an edit
             self.schedule_refresh()
+
+    def _on_shape_selected(self, event: Any = None) -> None:
+        """Shapes selected on the canvas: select their rows (the reverse of a row click)."""
+        layer = getattr(event, "source", None)
+        if layer is None or not qt_alive(self) or self._restoring_selection:
+            return
+        features = getattr(layer, "features", None)
+        id_col = _id_column(features) if isinstance(features, pd.DataFrame) else None
+        if id_col is None:
+            return
+        ids = [str(features[id_col].iloc[i]) for i in sorted(layer.selected_data or ())]
+        ids = [i for i in ids if i]
+        if not ids or self._selected_ids() == set(ids):
+            return
+        df = self.model.dataframe
+        self._select_rows([r for r, a in enumerate(df["annotation_id"]) if str(a) in ids])
+
+    def _selected_ids(self) -> set[str]:
+        df = self.model.dataframe
+        return {str(df.iloc[r]["annotation_id"]) for r in self.selected_rows()}
+
+    def _select_rows(self, rows: list[int]) -> None:
+        """Select ``rows`` without jumping to their annotation (it is already selected)."""
+        self._restoring_selection = True
+        try:
+            self.table.clearSelection()
+            sel = self.table.selectionModel()
+            for r in rows:
+                sel.select(
+                    self.model.index(r, 0),
+                    QItemSelectionModel.SelectionFlag.Select
+                    | QItemSelectionModel.SelectionFlag.Rows,
+                )
+            if rows:
+                self.table.scrollTo(self.model.index(rows[0], 0))
+        finally:
+            self._restoring_selection = False
 
     def _on_case_changed(self, *args: Any) -> None:
         self._rewire_layers()

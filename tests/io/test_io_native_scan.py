@@ -12,7 +12,7 @@ from pydicom import uid
 
 import flannot
 from flannot.io import reader
-from flannot.io.native_scan import scan_native
+from flannot.io.native_scan import CHUNK, FIRST_READ, scan_native
 from tests.io.dicom_factory import make_dataset, make_dicom, make_pixels
 
 ICON = {
@@ -184,3 +184,24 @@ def test_header_gone_later_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(flannot.FlannotError) as err:
         _ = img.calibration
     assert str(path) in str(err.value)
+
+
+def test_long_header_read_in_several_pieces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pixels = make_pixels(frames=2)
+    regions = [{"CodeValue": f"T-{i:05d}", "CodeMeaning": "x" * 60} for i in range(800)]
+    ds = make_dataset(pixels, AnatomicRegionSequence=regions)  # ~80 kB of sequence
+    block = ds.private_block(0x0019, "FLANNOT TEST", create=True)
+    for i in range(200):  # before group 0028: Rows & co. lie beyond the first read
+        block.add_new(i, "LO", f"private value {i:04d}")
+    path = tmp_path / "long.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    size = path.stat().st_size
+    assert size - pixels.nbytes > FIRST_READ + CHUNK  # the header needs several reads
+    found = _scan(path)
+    assert found is not None and found.pixel_value_offset == size - pixels.nbytes
+    assert (found.find("Rows"), found.find("BitsStored")) == (64, ds.BitsStored)
+    (fast, fast_img), (slow, _) = _both_ways(path, monkeypatch)
+    assert fast.source == slow.source and fast.presentation == slow.presentation
+    np.testing.assert_array_equal(np.asarray(fast_img.frames), pixels)

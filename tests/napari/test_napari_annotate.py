@@ -162,6 +162,7 @@ def test_cine_frames_keep_their_own_annotations(make_napari_viewer, case_folder)
     lf = _choose(dock, "ligamentum_flavum", level="L4-L5", side="left")
     lf.add_polygons([np.array([[2.0, 40.0, 40.0], [2.0, 40.0, 50.0], [2.0, 45.0, 45.0]])])
 
+    assert session.dirty
     viewer.dims.set_current_step(0, 1)
     assert list(cannula._view_indices) == [1]  # frame 1 shows only its own line
     assert len(lf._view_indices) == 0

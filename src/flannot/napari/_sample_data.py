@@ -2,28 +2,44 @@
 
 Each sample opens the case's image and its reference annotations into the
 current viewer's flannot session, with the sample teaching set remembered so
-the Teaching-set dock can browse the other cases.
+the Teaching-set dock can browse the other cases. The set is the repository's
+``sample_dicoms/``; an installed wheel without it generates the set once into
+the user's cache folder (``flannot.phantom.write_sample_set``, seed 0).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 __all__ = ["SAMPLE_CASES", "open_sample_case", "sample_set_dir"]
 
-# case ids of the sample set (flannot.phantom), one npe2 sample each (see napari.yaml)
-SAMPLE_CASES = ("lateral", "ap", "oblique", "cine")
+#: case ids of the sample set (``flannot.phantom.CASES``), one npe2 sample each (napari.yaml)
+SAMPLE_CASES = ("ap", "lateral", "clo-left", "clo-right-hypertrophic", "lateral-stenotic", "cine")
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "flannot" / "sample-set-seed0"
 
 
 def sample_set_dir() -> Path:
-    """The sample teaching set folder (written by flannot.phantom when missing)."""
-    from flannot.phantom import sample_set_path
+    """The sample teaching set folder (generated into the cache when not shipped)."""
+    from flannot.phantom import sample_set_path, write_sample_set
 
-    return Path(sample_set_path())
+    found = sample_set_path()
+    if found is not None:
+        return Path(found)
+    cached = _cache_dir()
+    if not (cached / "flannot-set.json").is_file():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        write_sample_set(cached, seed=0)
+    return cached
 
 
-def open_sample_case(case_id: str) -> list[tuple]:
-    """Layer-data tuples for sample case ``case_id`` (the session adopts them)."""
+def open_sample_case(case_id: str, set_dir: str | os.PathLike[str] | None = None) -> list[tuple]:
+    """Layer-data tuples for sample case ``case_id`` (the viewer's session adopts them)."""
     import napari
 
     from flannot.napari._reader import open_teaching_set
@@ -31,24 +47,22 @@ def open_sample_case(case_id: str) -> list[tuple]:
 
     viewer = napari.current_viewer()
     session = None if viewer is None else get_session(viewer)
-    return open_teaching_set(sample_set_dir(), session, case_id=case_id)
+    folder = Path(set_dir) if set_dir is not None else sample_set_dir()
+    return open_teaching_set(folder, session, case_id=case_id)
 
 
-def lateral() -> list[tuple]:
-    """Lateral view L1–S1."""
-    return open_sample_case("lateral")
+def _opener(case_id: str) -> Callable[[], list[tuple]]:
+    def opener() -> list[tuple]:
+        return open_sample_case(case_id)
+
+    opener.__name__ = opener.__qualname__ = "sample_" + case_id.replace("-", "_")
+    opener.__doc__ = f"Sample case {case_id!r} of the synthetic sample teaching set."
+    return opener
 
 
-def ap() -> list[tuple]:
-    """AP view."""
-    return open_sample_case("ap")
-
-
-def oblique() -> list[tuple]:
-    """Contralateral-oblique epidurogram."""
-    return open_sample_case("oblique")
-
-
-def cine() -> list[tuple]:
-    """Cine of a portal advancing toward L4-L5."""
-    return open_sample_case("cine")
+# module attributes sample_ap, sample_lateral, sample_clo_left … named in napari.yaml
+for _case_id in SAMPLE_CASES:
+    _fn = _opener(_case_id)
+    globals()[_fn.__name__] = _fn
+    __all__.append(_fn.__name__)
+del _case_id, _fn

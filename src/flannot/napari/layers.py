@@ -237,7 +237,7 @@ def apply_image_calibration(session: Session) -> None:
 def _style(session: Session) -> dict[str, float]:
     image = session.image
     size = max(image.rows, image.cols) if image is not None else 512
-    return {"edge_width": max(1.5, size / 350), "point_size": max(6.0, size / 55)}
+    return {"edge_width": max(1.5, size / 220), "point_size": max(6.0, size / 50)}
 
 
 def empty_features(n: int = 0) -> pd.DataFrame:
@@ -251,14 +251,32 @@ def default_features(type_name: str) -> dict[str, Any]:
     }
 
 
-def _text(color: str) -> dict[str, Any]:
-    return {
+#: where each type's label sits, so labels of overlapping structures (LF and the
+#: contrast line along it, canal and vertebra) do not print over each other
+_TEXT_ANCHOR = {
+    "vertebra": "upper_left",
+    "interlaminar_space": "center",
+    "ligamentum_flavum": "upper_left",
+    "spinal_canal": "lower_right",
+    "epidural_contrast": "upper_right",
+    "cannula": "upper_right",
+    "calibration": "lower_left",
+    "redaction": "lower_right",
+}
+
+
+def _text(type_name: str, color: str, offset: tuple[float, ...] | None = None) -> dict[str, Any]:
+    text = {
         "string": "{label}",
         "color": color,
-        "size": 11,
-        "anchor": "upper_left",
+        "size": 12,
+        "anchor": _TEXT_ANCHOR.get(type_name, "upper_left"),
         "blending": "translucent",
     }
+    if offset is not None:  # points: put the label beside the marker, not on it
+        text["anchor"] = "center"
+        text["translation"] = offset
+    return text
 
 
 def make_layer(
@@ -289,7 +307,14 @@ def make_layer(
         "scale": scale,
         "units": units,
         "features": features,
-        "text": _text(color),
+        "text": _text(
+            type_name,
+            color,
+            # labels left of point markers; the offset has one entry per layer dimension
+            (*([0.0] * (ndim - 2)), 0.0, -3.5 * style["point_size"])
+            if family(kind) == "points"
+            else None,
+        ),
         "metadata": {"flannot_key": key, "flannot_type": type_name},
     }
     if family(kind) == "points":

@@ -90,8 +90,9 @@ class Session:
 
         self.undo = UndoStack(self)
         # answer to "restore the recovery file?" — None asks the user (Qt dialog);
-        # tests and scripts may set a callable(case_path) -> bool
-        self.ask_restore: Callable[[Path], bool] | None = None
+        # tests and scripts may set a callable(case_path) -> True (restore), False
+        # (discard it) or None (not now: open the saved case, keep the recovery file)
+        self.ask_restore: Callable[[Path], bool | None] | None = None
         self._autosave = None  # flannot.napari.autosave.Autosave, created on demand
         self._pending: set[str] = set()  # layer keys a reader returned, not yet inserted
         self._restored = False
@@ -258,7 +259,10 @@ class Session:
     def _finish_load(self) -> None:
         self._pending = set()
         self.dirty = self._restored
-        self.viewer.reset_view()
+        viewer = self.viewer
+        if self.image_layer is not None and self.image_layer in viewer.layers:
+            viewer.layers.selection.active = self.image_layer  # no accidental edits on open
+        viewer.reset_view()
         self.events.case_changed.emit()
         self.events.calibration_changed.emit()
 
@@ -399,9 +403,11 @@ class Session:
         if found is None:
             return None
         ask = self.ask_restore or _ask_restore_dialog
-        if ask(case_path):
+        answer = ask(case_path)
+        if answer:
             return found
-        recovery.discard_recovery(case_path)
+        if answer is not None:  # "no" discards; None means "not now" (keep the file)
+            recovery.discard_recovery(case_path)
         return None
 
     def start_autosave(self, interval_s: float = 30.0, debounce_s: float = 2.0):

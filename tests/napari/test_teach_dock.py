@@ -96,6 +96,14 @@ def test_list_shows_the_sample_cases_with_thumbnails(dock, sample_set, qtbot) ->
     icon = dock.case_list.item(0).icon()
     assert not icon.isNull()
 
+    # another set with the same case ids: its own first case is loaded, not taken for ours
+    other = sample_set.parent / "other-set"
+    shutil.copytree(sample_set, other)
+    assert dock.open_set(other)
+    assert dock.session.case.case_id == ids[0]
+    assert Path(dock.session.case_path).resolve().parent == (other / "cases" / ids[0]).resolve()
+    assert dock.case_list.currentRow() == 0
+
 
 def test_thumbnail_is_a_small_windowed_8bit_preview(sample_set) -> None:
     image = sample_set / "cases" / _set_case_ids(sample_set)[0] / "image.dcm"

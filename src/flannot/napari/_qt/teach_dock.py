@@ -500,14 +500,25 @@ class TeachingSetDock(QWidget):
         )
 
     # ------------------------------------------------------------------ navigation
-    def _current_case_row(self) -> int | None:
-        case = self.session.case
-        if case is None or self.teaching_set is None:
-            return None
+    def _is_open(self, case_id: str) -> bool:
+        """Whether the viewer shows this set's case ``case_id`` (same id *and* same folder:
+        two sets may both have a case called ``lateral``)."""
+        case, path = self.session.case, self.session.case_path
+        if case is None or str(case.case_id) != case_id:
+            return False
+        if path is None:
+            return False
         try:
-            return self.case_ids().index(str(case.case_id))
-        except ValueError:
+            return Path(path).resolve().parent == self._case_dir(case_id).resolve()
+        except (FlannotError, KeyError, OSError):
+            return False
+
+    def _current_case_row(self) -> int | None:
+        if self.session.case is None or self.teaching_set is None:
             return None
+        case_id = str(self.session.case.case_id)
+        ids = self.case_ids()
+        return ids.index(case_id) if case_id in ids and self._is_open(case_id) else None
 
     def _select_current_case(self) -> None:
         row = self._current_case_row()
@@ -533,7 +544,7 @@ class TeachingSetDock(QWidget):
 
     def load_case(self, case_id: str) -> bool:
         """Load case ``case_id`` of the open set into the viewer (asks about unsaved edits)."""
-        if self.session.case is not None and str(self.session.case.case_id) == case_id:
+        if self._is_open(case_id):
             self._update_nav()
             return True
         if not self._confirm_discard():

@@ -4,7 +4,10 @@ napari's layer tools use single keys (P, L, R, E, T, S, Z, 1–7 …) and the ap
 uses Ctrl/Alt combinations (Ctrl+S save layers, Alt+S/Alt+C screenshots, Alt+T
 trace, Alt+Up/Down axes). flannot uses Alt+digit, Alt+arrows Left/Right,
 Alt+L/R/K and Ctrl+Z / Ctrl+Shift+Z / Ctrl+Shift+S, none of which napari binds
-(``tests/napari/test_shortcuts.py`` checks this against napari's registries).
+(``tests/napari/test_napari_workspace.py`` checks this against napari's registries).
+The one overlap is intended: a Labels layer binds Ctrl+Z / Ctrl+Shift+Z to its own
+paint history, so with a Labels layer active they keep napari's meaning (flannot
+creates no Labels layers; its annotation layers are Shapes and Points).
 """
 
 from __future__ import annotations

@@ -1,0 +1,157 @@
+"""Shortcuts, sample data, the manifest's docks and ``flannot demo``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+import flannot
+
+MANIFEST = Path(flannot.__file__).with_name("napari.yaml")
+
+
+@pytest.fixture(scope="module")
+def sample_set(tmp_path_factory) -> Path:
+    """The phantom's sample teaching set (the repository's, else written once)."""
+    from flannot.phantom import sample_set_path, write_sample_set
+
+    found = sample_set_path()
+    if found is not None:
+        return Path(found)
+    return write_sample_set(tmp_path_factory.mktemp("sample") / "set", seed=0)
+
+
+@pytest.mark.gui
+def test_shortcuts_do_not_clash_with_napari_and_reach_the_dock(viewer, make_xa) -> None:
+    from flannot.napari._qt.annotate_dock import AnnotateDock
+    from flannot.napari.shortcuts import SHORTCUTS, napari_bound_keys, normalise
+
+    # napari registers its layer keymaps when the layer types are used
+    viewer.add_shapes()
+    viewer.add_points()
+    viewer.add_labels(__import__("numpy").zeros((4, 4), dtype=int))
+    taken = napari_bound_keys()
+    assert "P" in taken and "Ctrl+S" in taken  # the check sees napari's own keys
+    ours = [normalise(s.key) for s in SHORTCUTS]
+    assert len(set(ours)) == len(ours)
+    assert not set(ours) & taken, set(ours) & taken
+    from napari.layers import Image, Labels, Points, Shapes
+
+    for layer_class in (Shapes, Points, Image):  # keys bound on layer classes
+        layer_keys = {str(k) for k in layer_class.class_keymap}
+        assert not set(ours) & layer_keys, (layer_class.__name__, set(ours) & layer_keys)
+    # Labels layers bind the same undo/redo keys to their own (painting) history: with a
+    # Labels layer active those keys keep napari's meaning; flannot makes no Labels layers
+    assert set(ours) & {str(k) for k in Labels.class_keymap} == {"Ctrl+Z", "Ctrl+Shift+Z"}
+
+    viewer.layers.clear()
+    viewer.open(str(make_xa("k.dcm")), plugin="flannot")
+    dock = AnnotateDock(viewer)
+    assert "Ctrl+Shift+Z" in dock.cheat_sheet.text()
+    keymap = viewer.keymap
+    from app_model.types import KeyBinding
+
+    def press(key: str) -> None:
+        keymap[KeyBinding.from_str(normalise(key))](viewer)
+
+    press("Alt-6")  # structure 6: cannula
+    assert dock.type_name == "cannula"
+    press("Alt-R")
+    assert dock.side.currentText() == "right"
+    level = dock.level.currentIndex()
+    press("Alt-Right")
+    assert dock.level.currentIndex() == level + 1
+    press("Alt-K")
+    assert dock.type_name == "calibration"
+    layer = viewer.layers.selection.active
+    layer.add_lines([__import__("numpy").array([[1.0, 1.0], [5.0, 5.0]])])
+    press("Control-Z")
+    assert len(layer.data) == 0
+    press("Control-Shift-Z")
+    assert len(layer.data) == 1
+
+
+def test_manifest_lists_every_sample_case_and_the_docks() -> None:
+    from flannot.phantom import CASES
+
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    contrib = manifest["contributions"]
+    assert [s["key"] for s in contrib["sample_data"]] == [c.case_id for c in CASES]
+    commands = {c["id"]: c["python_name"] for c in contrib["commands"]}
+    docks = {commands[w["command"]] for w in contrib["widgets"]}
+    assert "flannot.napari._qt.annotate_dock:AnnotateDock" in docks
+    assert "flannot.napari._qt.measure_dock:MeasureDock" in docks
+    assert "flannot.napari._qt.teach_dock:TeachingSetDock" in docks
+    for python_name in commands.values():  # every command resolves
+        module, attr = python_name.split(":")
+        assert callable(getattr(__import__(module, fromlist=[attr]), attr)), python_name
+
+
+@pytest.mark.gui
+def test_sample_case_opens_with_its_reference_and_set(viewer, sample_set, monkeypatch) -> None:
+    from flannot.model.case import Case
+    from flannot.napari import _sample_data
+    from flannot.napari.session import get_session
+
+    monkeypatch.setattr(_sample_data, "sample_set_dir", lambda: sample_set)
+    viewer.open_sample("flannot", "cine")
+    session = get_session(viewer)
+    reference = Case.load(sample_set / "cases" / "cine")
+    assert session.teaching_set is not None
+    assert session.case.case_id == "cine"
+    assert session.image_layer.data.ndim == 3
+    shown = [a.to_dict() for a in session.current_case().annotations]
+    assert shown == [a.to_dict() for a in reference.annotations]
+    assert not session.dirty
+
+
+def test_demo_without_display_explains_xvfb() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)
+    res = subprocess.run(
+        [sys.executable, "-m", "flannot", "demo", "--screenshot", "x.png"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert res.returncode == 2
+    assert res.stderr.count("\n") == 1
+    assert "xvfb-run -a flannot demo --screenshot out.png" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+@pytest.mark.gui
+@pytest.mark.slow
+def test_demo_screenshot_renders_the_workspace(sample_set, tmp_path: Path) -> None:
+    if not os.environ.get("DISPLAY"):
+        pytest.fail("GUI tests run under xvfb-run (make test starts it)")
+    out = tmp_path / "demo.png"
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flannot",
+            "demo",
+            "--set",
+            str(sample_set),
+            "--screenshot",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    from PIL import Image
+
+    with Image.open(out) as im:
+        width, height = im.size
+        colours = len(set(im.convert("L").resize((200, 160)).getdata()))
+    assert width >= 1200 and height >= 800  # the whole window, docks included
+    assert colours > 50  # an image was drawn, not an empty canvas

@@ -32,13 +32,15 @@ demo: install
 	  $(BIN)/flannot demo; \
 	fi
 
+LINT_PATHS := $(wildcard src tests plugins benchmarks docs/images/*.py)
+
 lint: install
-	$(BIN)/ruff check src tests plugins benchmarks
-	$(BIN)/ruff format --check src tests plugins benchmarks
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 format: install
-	$(BIN)/ruff format src tests plugins benchmarks
-	$(BIN)/ruff check --fix src tests plugins benchmarks
+	$(BIN)/ruff format $(LINT_PATHS)
+	$(BIN)/ruff check --fix $(LINT_PATHS)
 
 # The whole suite, headless: starts Xvfb itself when there is no display.
 test: install lint

@@ -33,7 +33,20 @@ _LAZY: dict[str, str] = {
     "deidentify": "flannot.deid",
 }
 
-__all__ = ["FlannotError", "__version__", *_LAZY]
+__all__ = [
+    "Annotation",
+    "Calibration",
+    "Case",
+    "FlannotError",
+    "FluoroImage",
+    "Geometry",
+    "TeachingSet",
+    "__version__",
+    "deidentify",
+    "measure",
+    "normalize_level",
+    "read_dicom",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from flannot.io.calibration import Calibration
@@ -43,13 +56,18 @@ if TYPE_CHECKING:  # pragma: no cover
     from flannot.model.annotation import Annotation, Geometry
     from flannot.model.case import Case
     from flannot.model.levels import normalize_level
+    from flannot.teach.teaching_set import TeachingSet
 
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'flannot' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    mod = importlib.import_module(module)
+    # flannot.measure is a callable package: export the package itself, never its function,
+    # so that `flannot.measure(case)`, `flannot.measure.measure` and `import flannot.measure
+    # as m` agree whatever was imported first
+    value = mod if module == f"{__name__}.{name}" and callable(mod) else getattr(mod, name)
     globals()[name] = value
     return value
 

@@ -36,7 +36,5 @@ def get_protocol(name: str = "mild") -> Protocol:
     protocols = available_protocols()
     proto = protocols.get(name.lower())
     if proto is None:
-        raise FlannotError(
-            f"unknown protocol {name!r} (installed: {', '.join(sorted(protocols))})"
-        )
+        raise FlannotError(f"unknown protocol {name!r} (installed: {', '.join(sorted(protocols))})")
     return proto

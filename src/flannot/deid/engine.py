@@ -284,14 +284,7 @@ def deidentify_dataset(
     ds.DeidentificationMethod = [c.meaning for c in method_codes] + [
         f"flannot {_flannot_version()}"
     ]
-    seq = []
-    for code in method_codes:
-        item = Dataset()
-        item.CodeValue = code.value
-        item.CodingSchemeDesignator = code.scheme_designator
-        item.CodeMeaning = code.meaning
-        seq.append(item)
-    ds.DeidentificationMethodCodeSequence = seq
+    ds.DeidentificationMethodCodeSequence = [_code_item(c) for c in method_codes]
     if "modified-dates" in opts:
         ds.LongitudinalTemporalInformationModified = "MODIFIED"
     elif "full-dates" in opts:
@@ -316,6 +309,32 @@ def deidentify_dataset(
         method_codes=[c.value for c in method_codes],
         transfer_syntax_uid=str(ds.file_meta.TransferSyntaxUID),
     )
+
+
+def _code_item(code: Any) -> Dataset:
+    item = Dataset()
+    item.CodeValue = code.value
+    item.CodingSchemeDesignator = code.scheme_designator
+    item.CodeMeaning = code.meaning
+    return item
+
+
+def record_clean_pixel_data(ds: Dataset) -> None:
+    """Record that burned-in text was blanked in ``ds``'s pixels (Clean Pixel Data Option).
+
+    Sets Burned In Annotation (0028,0301) to NO and adds code 113101 to the
+    De-identification Method Code Sequence and its meaning to De-identification Method,
+    once.
+    """
+    ds.BurnedInAnnotation = "NO"
+    seq = ds.get("DeidentificationMethodCodeSequence") or DicomSequence()
+    if any(getattr(c, "CodeValue", None) == _CLEAN_PIXEL_CODE.value for c in seq):
+        return
+    seq.append(_code_item(_CLEAN_PIXEL_CODE))
+    ds.DeidentificationMethodCodeSequence = seq
+    old = ds.get("DeidentificationMethod") or []
+    methods = [old] if isinstance(old, str) else list(old)
+    ds.DeidentificationMethod = [*methods, _CLEAN_PIXEL_CODE.meaning]
 
 
 def _flannot_version() -> str:

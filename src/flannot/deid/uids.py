@@ -15,7 +15,6 @@ import os
 import secrets
 from pathlib import Path
 
-from flannot.atomic import atomic_write_text
 from flannot.errors import FlannotError
 
 SECRET_BYTES = 32
@@ -43,20 +42,48 @@ def load_secret(path: str | os.PathLike[str], create: bool = True) -> bytes:
     if not p.exists():
         if not create:
             raise FlannotError("salt file not found", p)
-        secret = new_secret()
-        atomic_write_text(p, secret.hex() + "\n")
-        try:
-            os.chmod(p, 0o600)
-        except OSError:
-            pass
-        return secret
-    text = p.read_text(encoding="ascii", errors="replace").strip()
+        return _create_secret(p)
+    try:
+        text = p.read_text(encoding="ascii", errors="replace").strip()
+    except OSError as exc:
+        raise FlannotError(f"cannot read salt file: {exc.strerror or exc}", p) from None
     try:
         secret = bytes.fromhex(text)
     except ValueError:
         raise FlannotError("salt file is not a hexadecimal secret", p) from None
     if len(secret) < 16:
         raise FlannotError("salt file holds fewer than 16 bytes of secret", p)
+    return secret
+
+
+def _create_secret(path: Path) -> bytes:
+    """Write a new secret to ``path``, readable by its owner only from the first byte.
+
+    The file is created with ``O_EXCL`` and mode 0600 under a temporary name, fsynced and
+    linked into place (``os.link`` fails if another process made the secret meanwhile:
+    then that secret is used, so two concurrent first additions agree).
+    """
+    secret = new_secret()
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(tmp, flags, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secret.hex() + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return load_secret(path, create=False)
+        except OSError:  # no hard links on this filesystem (FAT, some network shares)
+            if path.exists():
+                return load_secret(path, create=False)
+            os.replace(tmp, path)
+    except OSError as exc:
+        raise FlannotError(f"cannot write salt file: {exc.strerror or exc}", path) from None
+    finally:
+        tmp.unlink(missing_ok=True)
     return secret
 
 

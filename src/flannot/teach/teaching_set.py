@@ -533,27 +533,12 @@ class TeachingSet:
 # ---------------------------------------------------------------------- helpers
 def redacted_image_bytes(path: Path, rects: Sequence[Sequence[int | None]]) -> bytes:
     """The DICOM file at ``path`` with ``rects`` blanked (Clean Pixel Data recorded)."""
-    from pydicom.sr.codedict import codes
-
-    from flannot.deid.engine import dataset_bytes
+    from flannot.deid.engine import dataset_bytes, record_clean_pixel_data
     from flannot.deid.pixels import redact
 
     ds = pydicom.dcmread(path)
-    result = redact(ds, rects)
-    if result.frames_changed:
-        ds.BurnedInAnnotation = "NO"
-        seq = ds.get("DeidentificationMethodCodeSequence") or []
-        code = codes.DCM.CleanPixelDataOption
-        if not any(getattr(c, "CodeValue", None) == code.value for c in seq):
-            item = pydicom.Dataset()
-            item.CodeValue = code.value
-            item.CodingSchemeDesignator = code.scheme_designator
-            item.CodeMeaning = code.meaning
-            seq.append(item)
-            ds.DeidentificationMethodCodeSequence = seq
-            old = ds.get("DeidentificationMethod") or []
-            methods = [old] if isinstance(old, str) else list(old)
-            ds.DeidentificationMethod = [*methods, code.meaning]
+    if redact(ds, rects).frames_changed:
+        record_clean_pixel_data(ds)
     return dataset_bytes(ds)
 
 

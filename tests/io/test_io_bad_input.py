@@ -33,7 +33,7 @@ def test_garbage_after_preamble_does_not_hang(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     p = tmp_path / "garbage.dcm"
     p.write_bytes(b"\0" * 128 + b"DICM" + rng.integers(0, 256, 200_000, dtype=np.uint8).tobytes())
-    expect_error(p, "")
+    expect_error(p, ".")
 
 
 def test_empty_file(tmp_path: Path) -> None:
@@ -52,6 +52,26 @@ def test_no_pixel_data(tmp_path: Path) -> None:
     del ds.PixelData
     ds.save_as(path)
     expect_error(path, "no pixel data")
+
+
+@pytest.mark.parametrize("keep", [140, 200])
+def test_cut_inside_the_file_meta(tmp_path: Path, keep: int) -> None:
+    path = make_dicom(tmp_path)
+    path.write_bytes(path.read_bytes()[:keep])
+    expect_error(path, "truncated")
+
+
+def test_cut_inside_the_header_says_it_may_be_cut(tmp_path: Path) -> None:
+    path = make_dicom(tmp_path)
+    data = path.read_bytes()
+    path.write_bytes(data[: data.find(b"\x28\x00\x10\x00")])  # just before Rows
+    expect_error(path, "cut short")
+
+
+def test_png_named_dcm(tmp_path: Path) -> None:
+    p = tmp_path / "screenshot.dcm"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 300)
+    expect_error(p, "not a DICOM file")
 
 
 def test_truncated_native_pixel_data(tmp_path: Path) -> None:

@@ -276,7 +276,10 @@ def _open_parsed(path: Path, fh: BinaryIO, ds: Dataset, stop: int, size: int) ->
     if found is None or found[0] in FLOAT_PIXEL_DATA or found[0] != PIXEL_DATA:
         if found is not None and found[0] in FLOAT_PIXEL_DATA:
             raise FlannotError("float pixel data is not supported", path)
-        raise FlannotError("no pixel data (not an image)", path)
+        if len(ds) == 0:  # pydicom stops quietly at a cut in the file meta or first element
+            raise FlannotError("truncated: no data set after the file meta information", path)
+        # pydicom reads a header cut short without complaint: it may be either
+        raise FlannotError("no pixel data (not an image, or the file is cut short)", path)
     element = found[1]
     find = functools.partial(hdr.find, ds)
     if not ts.is_compressed:
@@ -314,18 +317,30 @@ def _native_parts(
         raise FlannotError("uncompressed Pixel Data has an undefined length", path)
     dtype = _stored_dtype(desc, little)
     _check_length(path, desc, dtype.itemsize, element.length, size - element.value_offset)
-    source = NativeSource(
+    _check_native_photometric(desc, path)
+    source = _native_source(path, desc, dtype, element.value_offset)
+    return _parts(path, find, header, source, desc, ts)
+
+
+def _native_source(
+    path: Path,
+    desc: dict[str, int | str],
+    dtype: np.dtype,
+    offset: int,
+    buffer: bytes | None = None,
+) -> NativeSource:
+    """Frames of uncompressed pixel data at ``offset`` in the file (or in ``buffer``)."""
+    return NativeSource(
         path,
-        element.value_offset,
+        offset,
         int(desc["number_of_frames"]),
         _frame_shape(desc),
         dtype,
         int(desc["bits_stored"]),
         bool(desc["pixel_representation"]),
         planar=bool(desc["planar_configuration"]) and int(desc["samples_per_pixel"]) == 3,
+        buffer=buffer,
     )
-    _check_native_photometric(desc, path)
-    return _parts(path, find, header, source, desc, ts)
 
 
 def _frame_shape(desc: dict[str, int | str]) -> tuple[int, ...]:
@@ -397,15 +412,5 @@ def _open_deflated(path: Path) -> FileParts:
     dtype = _stored_dtype(desc)
     _check_length(path, desc, dtype.itemsize, len(data), len(data))
     _check_native_photometric(desc, path)
-    source = NativeSource(
-        path,
-        0,
-        int(desc["number_of_frames"]),
-        _frame_shape(desc),
-        dtype,
-        int(desc["bits_stored"]),
-        bool(desc["pixel_representation"]),
-        planar=bool(desc["planar_configuration"]) and int(desc["samples_per_pixel"]) == 3,
-        buffer=bytes(data),
-    )
+    source = _native_source(path, desc, dtype, 0, bytes(data))
     return _parts(path, find, ds, source, desc, DeflatedExplicitVRLittleEndian)

@@ -161,7 +161,7 @@ def test_vertebra_heights_angle_disc_and_slip():
     assert v4["endplate_angle"] == pytest.approx(math.degrees(math.atan2(3, 40)), abs=1e-6)
     pair = values(df, "L4", level="L4-L5")
     assert pair["slip_percent"] == pytest.approx(20.0, abs=1e-6)
-    assert pair["meyerding_grade"] == "I"
+    assert pair["meyerding_grade"] == "i"
     assert pair["disc_height"] == pytest.approx((math.hypot(7, 8) + math.hypot(10, 8)) / 2)
     v5 = values(df, "L5")
     assert v5["endplate_angle"] == pytest.approx(0.0, abs=1e-6)
@@ -180,13 +180,27 @@ def test_aligned_neighbours_have_no_slip_and_other_frames_do_not_pair():
     pair = values(df, "a", level="L2-L3")
     assert pair["disc_height"] == pytest.approx((10 + 8) / 2)
     assert pair["slip_percent"] == pytest.approx(0.0, abs=1e-9)
-    assert pair["meyerding_grade"] == "0"
+    assert pair["meyerding_grade"] == "none"
     assert set(df[df.annotation_id == "b"].level) == {"L3"}  # L4 is in another frame
 
 
 @pytest.mark.parametrize(
     ("slip", "grade"),
-    [(-20, "0"), (0, "0"), (4.9, "0"), (10, "I"), (30, "II"), (60, "III"), (80, "IV"), (120, "V")],
+    [
+        (-20, "none"),
+        (0, "none"),
+        (4.9, "none"),
+        (math.nan, "none"),
+        (5.0, "i"),
+        (24.9, "i"),
+        (25.0, "ii"),
+        (49.9, "ii"),
+        (50.0, "iii"),
+        (75.0, "iv"),
+        (99.9, "iv"),
+        (100.0, "v"),
+        (120, "v"),
+    ],
 )
 def test_meyerding_grades(slip, grade):
     assert meyerding_grade(slip) == grade

@@ -128,6 +128,27 @@ def test_columns_types_and_serialisations():
     assert len(back) == len(df)
 
 
+def test_flags_and_grades_are_unitless_rows_with_json_booleans_or_lower_case_strings():
+    sp = (0.2, 0.2)
+    df = measure(make_case(_mixed(sp), sp))
+    flags = {"hypertrophic", "tip_in_lf"}
+    grades = {"stenosis_grade", "meyerding_grade"}
+    assert flags | grades <= set(df.name)  # every kind is exercised
+    for name, value, unit in zip(df.name, df.value, df.unit, strict=True):
+        if name in flags:
+            assert isinstance(value, bool) and unit == "", name
+        elif name in grades:
+            assert isinstance(value, str) and value == value.lower() and unit == "", name
+        else:
+            assert isinstance(value, float) and unit, name
+    assert set(df[df.name == "stenosis_grade"].value) <= {"normal", "relative", "absolute"}
+    assert set(df[df.name == "meyerding_grade"].value) <= {"none", "i", "ii", "iii", "iv", "v"}
+    records = json.loads(to_json(df))
+    for r in records:
+        if r["name"] in flags:
+            assert r["value"] is True or r["value"] is False
+
+
 def test_json_turns_nan_and_numpy_values_into_plain_json():
     df = pd.DataFrame(
         [
@@ -141,15 +162,6 @@ def test_json_turns_nan_and_numpy_values_into_plain_json():
     assert records[0]["value"] is None and records[0]["level"] is None
     assert records[1]["value"] is True
     assert records[2]["value"] == 2.5
-
-
-def test_flannot_measure_is_callable_whatever_was_imported_first():
-    import flannot
-    import flannot.measure as module  # binds the package to flannot.measure
-
-    case = make_case([ann("k", "cannula", "line", [[0, 0], [0, 50]])])
-    assert values(flannot.measure(case), "k")["length"] == pytest.approx(10.0)
-    assert values(module.measure(case), "k")["length"] == pytest.approx(10.0)
 
 
 def test_measure_accepts_a_case_path_and_rejects_a_bad_one(tmp_path):

@@ -9,11 +9,12 @@ import numpy as np
 from flannot.measure import geometry as g
 from flannot.measure.context import Context, norm_level
 from flannot.measure.rows import Row, RowMaker
+from flannot.model.levels import caudal_neighbours
 
 # corner order (SPEC §3)
 SA, SP, IP, IA = 0, 1, 2, 3
-ORDER = ("T12", "L1", "L2", "L3", "L4", "L5", "L6", "S1")
-# Meyerding 1932: grades I-V at 25/50/75/100 % slip; below this, "0" (no slip)
+# Meyerding 1932: grades I-V at 25/50/75/100 % slip; below this, "none" (no slip).
+# Written lower-case like every grade (SPEC §4: flags and grades are lower-case strings).
 NO_SLIP_PERCENT = 5.0
 
 
@@ -35,26 +36,19 @@ def upper_vertebra(level: str | None) -> str | None:
     return level.split("-", 1)[0]
 
 
-def next_level(level: str | None) -> list[str]:
-    """Levels that count as the vertebra just below ``level`` (L5 → L6 or S1)."""
-    if level not in ORDER:
-        return []
-    i = ORDER.index(level)
-    below = list(ORDER[i + 1 : i + 2])
-    if level == "L5":
-        below.append("S1")  # L6 is a rare transitional vertebra
-    return below
-
-
 def meyerding_grade(slip_percent: float) -> str:
-    """``0`` (< 5 %, or a backward slip), ``I`` < 25 %, ``II`` < 50 %, ``III`` < 75 %,
-    ``IV`` < 100 %, ``V`` ≥ 100 % (spondyloptosis)."""
+    """Meyerding grade of a slip, as a lower-case string (SPEC §4).
+
+    ``"none"`` (< 5 %, a backward slip, or not computable), ``"i"`` < 25 %,
+    ``"ii"`` < 50 %, ``"iii"`` < 75 %, ``"iv"`` < 100 %, ``"v"`` ≥ 100 %
+    (spondyloptosis).
+    """
     if not np.isfinite(slip_percent) or slip_percent < NO_SLIP_PERCENT:
-        return "0"
-    for limit, grade in ((25, "I"), (50, "II"), (75, "III"), (100, "IV")):
+        return "none"
+    for limit, grade in ((25, "i"), (50, "ii"), (75, "iii"), (100, "iv")):
         if slip_percent < limit:
             return grade
-    return "V"
+    return "v"
 
 
 def slip_percent(upper: np.ndarray, lower: np.ndarray) -> float:
@@ -92,7 +86,7 @@ def measure_vertebra(ctx: Context, ann: Any, row: RowMaker) -> list[Row]:
         row("endplate_angle", g.angle_between_deg(mm[SA] - mm[SP], mm[IA] - mm[IP]), "deg"),
     ]
     level = norm_level(ann.level)
-    for below in next_level(level):
+    for below in caudal_neighbours(level):
         lower = next(
             (
                 corners(v)

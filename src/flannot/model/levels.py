@@ -14,6 +14,7 @@ __all__ = [
     "INTERSPACE_LEVELS",
     "VERTEBRA_LEVELS",
     "adjacent_vertebrae",
+    "caudal_neighbours",
     "interspace_of",
     "is_canonical",
     "level_index",
@@ -138,6 +139,17 @@ def level_index(level: str) -> int:
 def adjacent_vertebrae(upper: str, lower: str) -> bool:
     """Whether ``lower`` directly follows ``upper`` caudally (``L5`` → ``L6`` or ``S1``)."""
     return normalize_level(lower) in _CAUDAL_NEIGHBOURS[normalize_level(upper)]
+
+
+def caudal_neighbours(level: str | None) -> tuple[str, ...]:
+    """The vertebrae that directly follow ``level`` caudally (``L5`` → ``L6``, ``S1``).
+
+    Empty for ``S1``, for an interspace, for ``None`` and for anything that is not a level.
+    """
+    try:
+        return _CAUDAL_NEIGHBOURS.get(normalize_level(level), ()) if level else ()
+    except ValueError:
+        return ()
 
 
 def interspace_of(upper: str, lower: str) -> str:

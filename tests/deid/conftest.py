@@ -3,8 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from identified import make_xa, write
-from pydicom.uid import JPEG2000Lossless, JPEGLSLossless, RLELossless
+from identified import make_xa, to_jpeg_baseline, write
+from pydicom.uid import JPEG2000Lossless, JPEGBaseline8Bit, JPEGLSLossless, RLELossless
 
 
 @pytest.fixture
@@ -15,8 +15,14 @@ def xa_pair(tmp_path: Path) -> tuple[Path, Path]:
     return a, b
 
 
-@pytest.fixture(params=[JPEGLSLossless, RLELossless, JPEG2000Lossless], ids=lambda u: u.name)
+@pytest.fixture(
+    params=[JPEGLSLossless, RLELossless, JPEG2000Lossless, JPEGBaseline8Bit], ids=lambda u: u.name
+)
 def compressed_xa(request, tmp_path: Path) -> Path:
+    """A multi-frame XA full of identifiers, compressed (JPEG baseline through Pillow)."""
     ds = make_xa(0, referenced=1)
-    ds.compress(request.param, generate_instance_uid=False)
+    if request.param == JPEGBaseline8Bit:
+        to_jpeg_baseline(ds)
+    else:
+        ds.compress(request.param, generate_instance_uid=False)
     return write(ds, tmp_path / "in" / "c.dcm")

@@ -135,6 +135,7 @@ def make_xa(index: int = 0, n_frames: int = 4, referenced: int | None = None) ->
     ds.PatientSex = "M"
     ds.PatientAge = "070Y"
     ds.PatientWeight = "81.5"
+    ds.PatientSize = "1.78"
     ds.PatientAddress = "42 Wallaby Way Sydney"
     ds.PatientTelephoneNumbers = "555-0134"
     other = Dataset()
@@ -188,6 +189,32 @@ def make_xa(index: int = 0, n_frames: int = 4, referenced: int | None = None) ->
     ds.WindowCenter = "2048"
     ds.WindowWidth = "4096"
     ds.PixelData = arr.tobytes()
+    return ds
+
+
+def to_jpeg_baseline(ds: Dataset) -> Dataset:
+    """``ds`` with its frames as 8-bit JPEG baseline (Pillow), as lossy fluoroscopy exports are."""
+    import io
+
+    from PIL import Image
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGBaseline8Bit
+
+    frames = (ds.pixel_array.reshape(-1, ds.Rows, ds.Columns) >> 4).astype(np.uint8)
+    encoded = []
+    for frame in frames:
+        buf = io.BytesIO()
+        Image.fromarray(frame, mode="L").save(buf, format="JPEG", quality=90)
+        encoded.append(buf.getvalue())
+    ds.BitsAllocated = ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.PixelData = encapsulate(encoded, has_bot=True)
+    ds["PixelData"].VR = "OB"
+    ds["PixelData"].is_undefined_length = True
+    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    ds.LossyImageCompression = "01"
+    ds.LossyImageCompressionMethod = "ISO_10918_1"
+    ds.WindowCenter, ds.WindowWidth = "128", "256"
     return ds
 
 

@@ -5,9 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pydicom
 import pytest
-from identified import SECRET, make_xa, pixels, write
+from identified import SECRET, make_xa, pixels, to_jpeg_baseline, write
 from pydicom.encaps import generate_frames
-from pydicom.uid import JPEG2000, ExplicitVRLittleEndian, JPEGLSLossless, RLELossless
+from pydicom.uid import (
+    JPEG2000,
+    ExplicitVRLittleEndian,
+    JPEGBaseline8Bit,
+    JPEGLSLossless,
+    RLELossless,
+)
 
 from flannot import FlannotError
 from flannot.deid import deidentify
@@ -58,9 +64,13 @@ def test_lossless_compressed_only_touched_frame_reencoded(tmp_path, syntax):
     assert {"113100", "113101"} <= _codes(out)
 
 
-def test_lossy_compressed_is_written_uncompressed(tmp_path):
+@pytest.mark.parametrize("syntax", [JPEG2000, JPEGBaseline8Bit], ids=lambda u: u.name)
+def test_lossy_compressed_is_written_uncompressed(tmp_path, syntax):
     ds = make_xa(0, n_frames=2)
-    ds.compress(JPEG2000, j2k_cr=[10], generate_instance_uid=False)
+    if syntax == JPEGBaseline8Bit:
+        to_jpeg_baseline(ds)
+    else:
+        ds.compress(JPEG2000, j2k_cr=[10], generate_instance_uid=False)
     src = write(ds, tmp_path / "c.dcm")
     decoded = pydicom.dcmread(src).pixel_array
     deidentify(src, tmp_path / "out.dcm", secret=SECRET, redactions=[(0, 2, 3, 10, 30)])

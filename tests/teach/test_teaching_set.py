@@ -164,3 +164,145 @@ def test_pseudonym_after_deidentification_is_a_warning(tmp_path, dicoms):
     ds.save_as(image)
     found = [(p.severity, p.message) for p in TeachingSet.open(tmp_path / "s").validate()]
     assert found == [("warning", "Patient's Name is not empty; check it is a pseudonym")]
+
+
+def test_add_is_all_or_nothing(tmp_path, dicoms, monkeypatch):
+    ts = TeachingSet.new(tmp_path / "s", "T")
+    ts.add_dicom([dicoms[0]], case_id="kept")
+    ts.save()
+    before = (tmp_path / "s" / SET_FILE).read_bytes()
+    # a bad input anywhere in the list: refused before anything is written
+    (tmp_path / "notes.txt").write_text("DOE^JOHN^Q")
+    args = ["set", "add", str(tmp_path / "s"), *map(str, dicoms), str(tmp_path / "notes.txt")]
+    assert main(args) == 2
+    assert sorted(p.name for p in (tmp_path / "s" / "cases").iterdir()) == ["kept"]
+    assert (tmp_path / "s" / SET_FILE).read_bytes() == before
+
+    # a failure while copying the second case takes back the first one as well
+    import flannot.deid.engine as engine
+
+    real, calls = engine.deidentify_file, []
+
+    def failing(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "deidentify_file", failing)
+    ts = TeachingSet.open(tmp_path / "s")
+    with pytest.raises(OSError):
+        ts.add_dicom(dicoms)
+    assert len(calls) == 2
+    assert ts.case_ids == ["kept"]
+    assert sorted(p.name for p in (tmp_path / "s" / "cases").iterdir()) == ["kept"]
+    assert (tmp_path / "s" / SET_FILE).read_bytes() == before
+
+
+def test_cli_non_dicom_is_one_line_exit_2(tmp_path, capsys):
+    assert main(["set", "new", str(tmp_path / "s")]) == 0
+    (tmp_path / "scan.dcm").write_bytes(b"\x89PNG\r\n" + bytes(200))
+    capsys.readouterr()
+    assert main(["set", "add", str(tmp_path / "s"), str(tmp_path / "scan.dcm")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("flannot: error: ")
+    assert "scan.dcm" in err and "not a DICOM file" in err
+    assert list((tmp_path / "s" / "cases").iterdir()) == []
+
+
+def test_folder_mixing_series_is_refused(tmp_path):
+    write(make_xa(0, n_frames=1), tmp_path / "mixed" / "a.dcm")
+    other = make_xa(1, n_frames=1)
+    other.SeriesInstanceUID = "1.2.826.0.1.3680043.8.498.777"
+    write(other, tmp_path / "mixed" / "b.dcm")
+    ts = TeachingSet.new(tmp_path / "s", "T")
+    with pytest.raises(FlannotError, match="mixes 2 series"):
+        ts.add_dicom([tmp_path / "mixed"])
+    (tmp_path / "empty").mkdir()
+    write(make_xa(2, n_frames=1), tmp_path / "empty" / "deeper" / "c.dcm")
+    with pytest.raises(FlannotError, match="no DICOM images"):
+        ts.add_dicom([tmp_path / "empty"])
+    assert list((tmp_path / "s" / "cases").iterdir()) == []
+
+
+def test_secret_is_private_and_reused(tmp_path, dicoms):
+    ts = TeachingSet.new(tmp_path / "s", "T")
+    assert not (tmp_path / "s" / SECRET_FILE).exists()  # made on the first addition
+    ts.add_dicom([dicoms[0]])
+    ts.save()
+    secret = tmp_path / "s" / SECRET_FILE
+    assert secret.stat().st_mode & 0o777 == 0o600
+    text = secret.read_text()
+    assert len(bytes.fromhex(text.strip())) == 32
+    TeachingSet.open(tmp_path / "s").add_dicom([dicoms[1]])
+    assert secret.read_text() == text  # never replaced
+    # no stray temporary files next to it
+    assert sorted(p.name for p in (tmp_path / "s").iterdir() if p.name.startswith(".")) == [
+        ".flannot-secret",
+        ".gitignore",
+    ]
+
+
+def test_case_folders_follow_the_umask(tmp_path, dicoms):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        ts = TeachingSet.new(tmp_path / "s", "T")
+        ts.add_dicom([dicoms[0]], case_id="c")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "s" / "cases" / "c").stat().st_mode & 0o777 == 0o755
+
+
+def test_cli_two_additions_share_uids_and_date_shift(tmp_path, capsys):
+    import datetime as dt
+
+    a, b = make_xa(0, referenced=1), make_xa(1)
+    b.StudyDate = "20240320"  # three days after a's
+    write(a, tmp_path / "a.dcm")
+    write(b, tmp_path / "b.dcm")
+    root = tmp_path / "s"
+    assert main(["set", "new", str(root), "--name", "Longitudinal"]) == 0
+    for name in ("a", "b"):
+        cmd = ["set", "add", str(root), str(tmp_path / f"{name}.dcm"), "--case-id", name]
+        assert main([*cmd, "--retain", "modified-dates"]) == 0
+    oa = pydicom.dcmread(root / "cases" / "a" / "image.dcm")
+    ob = pydicom.dcmread(root / "cases" / "b" / "image.dcm")
+    assert oa.StudyInstanceUID == ob.StudyInstanceUID != a.StudyInstanceUID
+    assert oa.ReferencedImageSequence[0].ReferencedSOPInstanceUID == ob.SOPInstanceUID
+
+    def day(s: str) -> dt.date:
+        return dt.datetime.strptime(s, "%Y%m%d").date()
+
+    assert (day(ob.StudyDate) - day(oa.StudyDate)).days == 3  # the same shift for both
+    assert day(oa.StudyDate) < day(a.StudyDate)
+    for ds in (oa, ob):
+        assert ds.LongitudinalTemporalInformationModified == "MODIFIED"
+        codes = [c.CodeValue for c in ds.DeidentificationMethodCodeSequence]
+        assert codes == ["113100", "113107"]
+
+
+def test_image_path_outside_the_set_is_refused(tmp_path, dicoms):
+    outside = write(make_xa(5), tmp_path / "elsewhere" / "x.dcm")
+    original = outside.read_bytes()
+    ts = TeachingSet.new(tmp_path / "s", "T")
+    ts.add_dicom([dicoms[0]], case_id="c")
+    ts.save()
+    case_file = tmp_path / "s" / "cases" / "c" / "annotations.json"
+    data = json.loads(case_file.read_text())
+    data["image"]["path"] = "../../../elsewhere/x.dcm"
+    data["annotations"].append(
+        {
+            "id": "r1",
+            "type": "redaction",
+            "frame": 0,
+            "geometry": {"kind": "rectangle", "points": [[0.0, 0.0], [5.0, 5.0]]},
+        }
+    )
+    case_file.write_text(json.dumps(data))
+    ts = TeachingSet.open(tmp_path / "s")
+    assert any("leaves the set folder" in p.message for p in ts.validate())
+    assert ts.redacted_files() == {}
+    ts.apply_redactions()
+    assert outside.read_bytes() == original

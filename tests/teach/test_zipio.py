@@ -201,3 +201,29 @@ def test_export_blanks_redaction_annotations(tmp_path, dicoms):
     assert out.BurnedInAnnotation == "NO"
     assert {"113100", "113101"} <= {c.CodeValue for c in out.DeidentificationMethodCodeSequence}
     assert "Clean Pixel Data Option" in list(out.DeidentificationMethod)
+
+
+def test_a_secret_inside_a_zip_is_not_imported(tmp_path, dicoms):
+    # whoever wrote the zip would know the secret keying this copy's later additions
+    planted = "ab" * 32
+    zpath = _zip_with(tmp_path / "planted.zip", [(SECRET_FILE, planted.encode())])
+    ts = import_set(zpath, tmp_path / "t")
+    assert not (tmp_path / "t" / SECRET_FILE).exists()
+    ts.add_dicom([dicoms[0]])
+    secret = (tmp_path / "t" / SECRET_FILE).read_text().strip()
+    assert secret != planted and len(bytes.fromhex(secret)) == 32
+
+
+def test_imported_folders_follow_the_umask(tmp_path, dicoms):
+    import os
+
+    ts = TeachingSet.new(tmp_path / "s", "T")
+    ts.add_dicom([dicoms[0]], case_id="c")
+    ts.save()
+    export_set(tmp_path / "s", tmp_path / "s.zip")
+    old = os.umask(0o022)
+    try:
+        import_set(tmp_path / "s.zip", tmp_path / "t")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "t").stat().st_mode & 0o777 == 0o755

@@ -367,8 +367,10 @@ def dataset_bytes(ds: Dataset) -> bytes:
     return buf.getvalue()
 
 
-def read_dicom_file(path: Path) -> Dataset | None:
+def read_dicom_file(path: Path, stop_before_pixels: bool = False) -> Dataset | None:
     """Read a DICOM file; ``None`` when it is not DICOM (no ``DICM`` marker).
+
+    ``stop_before_pixels`` reads the header only (a quick look before copying).
 
     Raises
     ------
@@ -383,7 +385,7 @@ def read_dicom_file(path: Path) -> Dataset | None:
     if len(head) < 132 or head[128:132] != b"DICM":
         return None
     try:
-        return pydicom.dcmread(path)
+        return pydicom.dcmread(path, stop_before_pixels=stop_before_pixels)
     except (InvalidDicomError, Exception) as exc:  # pydicom raises many types
         raise FlannotError(f"unreadable DICOM: {type(exc).__name__}: {exc}", path) from None
 

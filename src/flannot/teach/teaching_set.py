@@ -22,15 +22,15 @@ import json
 import math
 import os
 import re
+import secrets
 import shutil
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pydicom
 
-from flannot.atomic import atomic_write_json
+from flannot.atomic import atomic_write_json, atomic_write_text
 from flannot.errors import FlannotError
 
 SET_FILE = "flannot-set.json"
@@ -110,7 +110,7 @@ class TeachingSet:
         ts = cls(root, data, None)
         ts.save()
         # a set is meant to be diff-able: keep its secret out of version control
-        (root / ".gitignore").write_text(f"{SECRET_FILE}\n.*.tmp\n", encoding="utf-8")
+        atomic_write_text(root / ".gitignore", f"{SECRET_FILE}\n.*.tmp\n")
         return ts
 
     @classmethod
@@ -263,10 +263,10 @@ class TeachingSet:
             raise FlannotError("--case-id/title need exactly one DICOM file or series folder")
         opts = normalize_options(options)
         taken = set(self.case_ids)
-        plans: list[tuple[Path, str]] = []
+        # check every input before writing anything: a bad third file must not leave
+        # two new cases behind
+        plans: list[tuple[str, list[Path], str]] = []
         for src in sources:
-            if not src.exists():
-                raise FlannotError("no such file or folder", src)
             cid = case_id or self._next_case_id(taken)
             if not _CASE_ID.match(cid):
                 raise FlannotError(
@@ -274,43 +274,52 @@ class TeachingSet:
                 )
             if cid in taken or (self.root / "cases" / cid).exists():
                 raise FlannotError(f"case {cid!r} already exists in the set", self.root)
+            if redactions and src.is_dir():
+                raise FlannotError("redactions apply to single-file cases", src)
+            files, image_rel = _case_inputs(src)
             taken.add(cid)
-            plans.append((src, cid))
-        results = []
-        for src, cid in plans:
-            results.append(self._add_one(src, cid, deidentify, opts, title or cid, redactions))
+            plans.append((cid, files, image_rel))
+        results: list[dict[str, Any]] = []
+        added: list[str] = []
+        try:
+            for cid, files, image_rel in plans:
+                results.append(
+                    self._add_one(files, image_rel, cid, deidentify, opts, title or cid, redactions)
+                )
+                added.append(cid)
+        except BaseException:
+            # all or nothing: take back the cases this call already moved into place
+            for cid in added:
+                shutil.rmtree(self.root / "cases" / cid, ignore_errors=True)
+            self.data["cases"] = [
+                c
+                for c in self.data["cases"]
+                if not (isinstance(c, dict) and c.get("case_id") in added)
+            ]
+            raise
         return results
 
     def _add_one(
         self,
-        src: Path,
+        files: list[Path],
+        image_rel: str,
         case_id: str,
         deidentify: bool,
         opts: frozenset[str],
         title: str,
         redactions: Sequence[Sequence[int | None]] | None,
     ) -> dict[str, Any]:
-        from flannot.deid.engine import deidentify_file, read_dicom_file
+        from flannot.deid.engine import deidentify_file
 
         cases = self.root / "cases"
         cases.mkdir(parents=True, exist_ok=True)
         # build the case in a temporary folder, then rename: never a half-written case
-        tmp = Path(tempfile.mkdtemp(prefix=f".{case_id}.", suffix=".tmp", dir=cases))
+        tmp = fresh_dir(cases, f".{case_id}.", ".tmp")
         try:
-            if src.is_dir():
-                files = sorted(p for p in src.rglob("*") if p.is_file() and not p.is_symlink())
-                dicoms = [p for p in files if read_dicom_file(p) is not None]
-                if not dicoms:
-                    raise FlannotError("folder holds no DICOM files", src)
-                if redactions:
-                    raise FlannotError("redactions apply to single-file cases", src)
-                image_rel = "image"
-                targets = [(p, tmp / image_rel / f"{i:04d}.dcm") for i, p in enumerate(dicoms, 1)]
+            if image_rel == "image.dcm":
+                targets = [(files[0], tmp / image_rel)]
             else:
-                if read_dicom_file(src) is None:
-                    raise FlannotError("not a DICOM file (no DICM marker)", src)
-                image_rel = "image.dcm"
-                targets = [(src, tmp / image_rel)]
+                targets = [(p, tmp / image_rel / f"{i:04d}.dcm") for i, p in enumerate(files, 1)]
             reports = []
             for s, d in targets:
                 d.parent.mkdir(parents=True, exist_ok=True)
@@ -327,6 +336,8 @@ class TeachingSet:
             view = image_info.pop("view", "unknown")
             _write_case_file(tmp, case_id, self.protocol, image_info)
             final = cases / case_id
+            if final.exists():  # another process took the id meanwhile
+                raise FlannotError(f"case {case_id!r} already exists in the set", self.root)
             os.rename(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -426,7 +437,10 @@ class TeachingSet:
             if not (folder / CASE_FILE).is_file():
                 continue
             rects = self.case_redactions(cid)
-            image = _image_path(folder / CASE_FILE)
+            try:
+                image = _image_path(folder / CASE_FILE, self.root)
+            except FlannotError:
+                continue  # validate() reports it; never touch files outside the set
             if not rects or image is None or not image.exists():
                 continue
             for f in [image] if image.is_file() else sorted(image.rglob("*.dcm")):
@@ -512,7 +526,11 @@ class TeachingSet:
                 add(f"{jp}.path", f"case {cid!r} has no {CASE_FILE}")
                 continue
             problems.extend(_case_file_problems(case_file))
-            image = _image_path(case_file)
+            try:
+                image = _image_path(case_file, self.root)
+            except FlannotError as exc:
+                add("$.image.path", exc.reason, file=str(case_file))
+                continue
             if image is None or not image.exists():
                 add("$.image.path", f"image of case {cid!r} is missing", file=str(case_file))
                 continue
@@ -531,6 +549,56 @@ class TeachingSet:
 
 
 # ---------------------------------------------------------------------- helpers
+def fresh_dir(parent: Path, prefix: str, suffix: str) -> Path:
+    """Create a new, uniquely named folder in ``parent`` (mode from the umask, unlike
+    :func:`tempfile.mkdtemp`'s 0700, so a renamed-into-place case reads like the rest)."""
+    for _ in range(100):
+        folder = parent / f"{prefix}{secrets.token_hex(6)}{suffix}"
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise FlannotError("cannot create a temporary folder", parent)  # pragma: no cover
+
+
+def _case_inputs(src: Path) -> tuple[list[Path], str]:
+    """The DICOM image files one source becomes, and the case's image path.
+
+    A file must be a DICOM image (``image.dcm``). A folder is a series (``image/``):
+    the DICOM images directly inside it (sub-folders and hidden files are not searched,
+    as :func:`flannot.read_dicom` does), all of one Series Instance UID.
+    """
+    from flannot.deid.engine import read_dicom_file
+
+    if not src.exists():
+        raise FlannotError("no such file or folder", src)
+    if src.is_file():
+        ds = read_dicom_file(src, stop_before_pixels=True)
+        if ds is None:
+            raise FlannotError("not a DICOM file (no DICM marker)", src)
+        if "Rows" not in ds:
+            raise FlannotError("DICOM file holds no image", src)
+        return [src], "image.dcm"
+    found: dict[str, list[Path]] = {}
+    for p in sorted(src.iterdir()):
+        if p.name.startswith(".") or p.is_symlink() or not p.is_file():
+            continue
+        ds = read_dicom_file(p, stop_before_pixels=True)
+        if ds is not None and "Rows" in ds:  # DICOMDIR, reports … are not frames
+            found.setdefault(str(ds.get("SeriesInstanceUID", "") or ""), []).append(p)
+    if not found:
+        raise FlannotError("folder holds no DICOM images (sub-folders are not searched)", src)
+    if len(found) > 1:
+        first, second = (v[0].name for v in list(found.values())[:2])
+        raise FlannotError(
+            f"folder mixes {len(found)} series (e.g. {first} and {second}); "
+            "add one folder per series",
+            src,
+        )
+    return next(iter(found.values())), "image"
+
+
 def redacted_image_bytes(path: Path, rects: Sequence[Sequence[int | None]]) -> bytes:
     """The DICOM file at ``path`` with ``rects`` blanked (Clean Pixel Data recorded)."""
     from flannot.deid.engine import dataset_bytes, record_clean_pixel_data
@@ -649,13 +717,25 @@ def _case_file_problems(case_file: Path) -> list[Problem]:
         return [Problem("$", exc.reason, "error", str(case_file))]
 
 
-def _image_path(case_file: Path) -> Path | None:
+def _image_path(case_file: Path, root: Path) -> Path | None:
+    """The image a case file names; ``None`` when unreadable.
+
+    Raises
+    ------
+    FlannotError
+        When the path leaves the set folder ``root`` (a shared set must not make
+        flannot read, or redact in place, files elsewhere on the disk).
+    """
     try:
         data = json.loads(case_file.read_text(encoding="utf-8"))
         rel = Path(str(data["image"]["path"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return rel if rel.is_absolute() else case_file.parent / rel
+    image = case_file.parent / rel
+    base = root.resolve()
+    if rel.is_absolute() or base not in image.resolve().parents:
+        raise FlannotError(f"image path {str(rel)!r} leaves the set folder", case_file)
+    return image
 
 
 def _dicom_problems(path: Path, case_id: str, sop_seen: dict[str, str]) -> list[Problem]:

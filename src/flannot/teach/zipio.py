@@ -10,6 +10,7 @@ Import checks every entry before extracting anything and again while extracting:
   (declared sizes), no entry whose declared size is more than ``max_ratio`` times its
   compressed size (zip bomb), and while extracting the bytes really written are
   counted so a lying header aborts the import as soon as it shows;
+* a ``.flannot-secret`` at the top is not extracted (the importer's set makes its own);
 * files go to a temporary folder next to the target and are renamed into place only
   when everything succeeded, so a set folder is never half-written.
 """
@@ -20,13 +21,12 @@ import os
 import re
 import shutil
 import stat
-import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
 from flannot.atomic import atomic_write
 from flannot.errors import FlannotError
-from flannot.teach.teaching_set import SECRET_FILE, SET_FILE, TeachingSet
+from flannot.teach.teaching_set import SECRET_FILE, SET_FILE, TeachingSet, fresh_dir
 
 MAX_ENTRIES = 20_000
 MAX_TOTAL_BYTES = 8 * 1024**3  # 8 GiB
@@ -128,7 +128,7 @@ def import_set(
         except FlannotError as exc:
             raise FlannotError(exc.reason, src) from None
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".import", dir=dest.parent))
+        tmp = fresh_dir(dest.parent, f".{dest.name}.", ".import")
         try:
             _extract(zf, plan, tmp, max_total_bytes)
             TeachingSet.open(tmp)  # a readable set, or refuse
@@ -179,6 +179,10 @@ def _plan(
                 f"zip entry {info.filename!r} expands {ratio:.0f}"
                 f"-fold (limit {max_ratio:.0f}): refusing a possible zip bomb"
             )
+        if rel.as_posix() == SECRET_FILE:
+            # a secret shipped with a set would let its author recompute the UID mapping
+            # of cases added here later: the imported set gets its own on first use
+            continue
         plan.append((info, rel))
     packed = sum(i.compress_size for i in infos)
     if total > 64 * _RATIO_FLOOR and total > max_ratio * max(packed, 1):

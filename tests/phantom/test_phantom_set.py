@@ -159,11 +159,15 @@ def test_case_files_round_trip_through_the_model(cases: dict[str, dict]) -> None
         ]
 
 
-def test_case_files_validate(cases: dict[str, dict]) -> None:
+def test_case_files_and_the_set_validate_without_any_problem(
+    cases: dict[str, dict], sample_dir: Path
+) -> None:
+    """Zero errors and zero warnings: the shipped set is the example users copy."""
     from flannot.model.validate import validate_case_file
+    from flannot.teach.teaching_set import TeachingSet
 
     for c in cases.values():
-        problems = [
-            p for p in validate_case_file(c["dir"] / "annotations.json") if p.severity == "error"
-        ]
+        problems = validate_case_file(c["dir"] / "annotations.json")
         assert problems == [], c["dir"].name
+    problems = TeachingSet.open(sample_dir).validate()
+    assert problems == [], [f"{p.path}: {p.message}" for p in problems]

@@ -247,7 +247,7 @@ def vertebra_solids(v: Vertebra) -> list[Solid]:
             ha=s.ha,
             hp=s.hp,
             exponent=2.6,
-            waist=0.07,
+            waist=0.10,
         ),
         _solid(
             f"{s.name} body inside",
@@ -261,7 +261,7 @@ def vertebra_solids(v: Vertebra) -> list[Solid]:
             ha=s.ha - 2 * CORTEX,
             hp=s.hp - 2 * CORTEX,
             exponent=2.6,
-            waist=0.07,
+            waist=0.10,
         ),
     ]
     if s.name == "S1":
@@ -437,6 +437,13 @@ def _il_width_below(s: LevelSpec) -> float:
     return s.il_width if s.il_width > 0 else s.canal_w - 4.0
 
 
+def _ala_rotation(sx: float, slope_deg: float = 20.0) -> Array:
+    """Local u runs laterally and down: the ala slopes toward the sacroiliac joint."""
+    a = math.radians(slope_deg)
+    u = np.array([sx * math.cos(a), 0.0, -math.sin(a)])
+    return frame_from_axes(u, [0.0, 1.0, 0.0], np.cross(u, [0.0, 1.0, 0.0]))
+
+
 def sacrum_solids(v: Vertebra) -> list[Solid]:
     """S1's extra parts: alae, the sacral mass below S1 and the dorsal sacral plate."""
     s = v.spec
@@ -452,9 +459,9 @@ def sacrum_solids(v: Vertebra) -> list[Solid]:
                 MU_POSTERIOR * 0.55,
                 c,
                 r,
-                (sx * 36.0, 8.0, -4.0),
-                eye,
-                (22.0, 20.0, 17.0),
+                (sx * 36.0, 8.0, -6.0),
+                _ala_rotation(sx),
+                (25.0, 17.0, 11.0),
             )
         )
         out.append(
@@ -488,9 +495,9 @@ def sacrum_solids(v: Vertebra) -> list[Solid]:
             MU_POSTERIOR * 0.45,
             c,
             r,
-            (0.0, 3.0, -s.hp / 2 - 18.0),
-            eye,
-            (30.0, 18.0, 20.0),
+            (0.0, 8.0, -s.hp / 2 - 24.0),
+            rot_x(-12),  # the sacrum curves backward below S1
+            (28.0, 15.0, 26.0),
         )
     )
     out.append(
@@ -509,23 +516,26 @@ def sacrum_solids(v: Vertebra) -> list[Solid]:
 
 
 def pelvis_solids(verts: dict[str, Vertebra]) -> list[Solid]:
-    """Iliac wings (thin shells, dense at the crest) lateral to L5–S1."""
+    """Iliac wings lateral to L5–S1: thin curved plates, ~35° off the coronal plane, whose
+    crest rises to the L4-L5 level and whose lower part runs out of the field as in a
+    real lumbar view (seen nearly en face in AP, as a faint overlap in lateral)."""
     s1 = verts["S1"].center
     out = []
     for side, sx in (("left", 1.0), ("right", -1.0)):
-        rot = rot_z(sx * 35)
-        centre = np.array([sx * 85.0, s1[1] - 5.0, s1[2] + 2.0])
+        # local v (the wing's breadth) runs laterally and anteriorly from the SI joint
+        rot = rot_z(sx * -55)
+        centre = np.array([sx * 105.0, s1[1] + 10.0, s1[2] - 15.0])
         out.append(
-            Solid(f"ilium {side}", "ellipsoid", MU_CORTICAL * 0.9, centre, rot, (9.0, 55.0, 50.0))
+            Solid(f"ilium {side}", "ellipsoid", MU_CORTICAL * 0.9, centre, rot, (9.0, 70.0, 80.0))
         )
         out.append(
             Solid(
                 f"ilium {side} inside",
                 "ellipsoid",
-                -MU_CORTICAL * 0.7,
+                -MU_CORTICAL * 0.75,
                 centre,
                 rot,
-                (6.5, 52.0, 47.0),
+                (6.5, 67.0, 77.0),
             )
         )
     return out

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 import flannot
+from flannot.cli import main
 from flannot.io.calibration import CALIBRATIONS, Calibration
-from tests.io.dicom_factory import make_dicom
+from tests.io.dicom_factory import make_dicom, make_pixels
 
 PS = [0.2, 0.25]
 IPS = [0.3, 0.35]
@@ -18,74 +20,73 @@ def read(tmp_path: Path, **attrs: object) -> flannot.FluoroImage:
     return flannot.read_dicom(make_dicom(tmp_path, **attrs))
 
 
-@pytest.mark.parametrize(
-    ("attrs", "kind", "spacing"),
-    [
-        # fiducial / geometry: the calibration type wins over everything else
-        (
-            dict(
-                PixelSpacing=PS,
-                PixelSpacingCalibrationType="FIDUCIAL",
-                ImagerPixelSpacing=IPS,
-                EstimatedRadiographicMagnificationFactor=1.5,
-            ),
-            "fiducial",
-            (0.2, 0.25),
+# (attributes, calibration, spacing_mm): every row of the SPEC §2 table
+TABLE = [
+    # fiducial / geometry: the calibration type wins over everything else
+    (
+        dict(
+            PixelSpacing=PS,
+            PixelSpacingCalibrationType="FIDUCIAL",
+            ImagerPixelSpacing=IPS,
+            EstimatedRadiographicMagnificationFactor=1.5,
         ),
-        (dict(PixelSpacing=PS, PixelSpacingCalibrationType="FIDUCIAL"), "fiducial", (0.2, 0.25)),
-        (
-            dict(PixelSpacing=PS, PixelSpacingCalibrationType="GEOMETRY", ImagerPixelSpacing=IPS),
-            "geometry",
-            (0.2, 0.25),
+        "fiducial",
+        (0.2, 0.25),
+    ),
+    (dict(PixelSpacing=PS, PixelSpacingCalibrationType="FIDUCIAL"), "fiducial", (0.2, 0.25)),
+    (
+        dict(PixelSpacing=PS, PixelSpacingCalibrationType="GEOMETRY", ImagerPixelSpacing=IPS),
+        "geometry",
+        (0.2, 0.25),
+    ),
+    # calibrated: PS differs from IPS (or Nominal Scanned Pixel Spacing), no type
+    (
+        dict(
+            PixelSpacing=PS,
+            ImagerPixelSpacing=IPS,
+            EstimatedRadiographicMagnificationFactor=1.5,
         ),
-        # calibrated: PS differs from IPS (or Nominal Scanned Pixel Spacing), no type
-        (
-            dict(
-                PixelSpacing=PS,
-                ImagerPixelSpacing=IPS,
-                EstimatedRadiographicMagnificationFactor=1.5,
-            ),
-            "calibrated",
-            (0.2, 0.25),
+        "calibrated",
+        (0.2, 0.25),
+    ),
+    (
+        dict(PixelSpacing=PS, NominalScannedPixelSpacing=IPS, modality="OT"),
+        "calibrated",
+        (0.2, 0.25),
+    ),
+    # magnification corrected: IPS / ERMF, or IPS x SOD / SID
+    (
+        dict(ImagerPixelSpacing=IPS, EstimatedRadiographicMagnificationFactor=1.25),
+        "magnification_corrected",
+        (0.3 / 1.25, 0.35 / 1.25),
+    ),
+    (
+        dict(ImagerPixelSpacing=IPS, DistanceSourceToPatient=750, DistanceSourceToDetector=1000),
+        "magnification_corrected",
+        (0.3 * 0.75, 0.35 * 0.75),
+    ),
+    (  # PS equal to IPS does not stop the magnification correction
+        dict(
+            PixelSpacing=IPS,
+            ImagerPixelSpacing=IPS,
+            EstimatedRadiographicMagnificationFactor=1.5,
         ),
-        (
-            dict(PixelSpacing=PS, NominalScannedPixelSpacing=IPS, modality="OT"),
-            "calibrated",
-            (0.2, 0.25),
-        ),
-        # magnification corrected: IPS / ERMF, or IPS x SOD / SID
-        (
-            dict(ImagerPixelSpacing=IPS, EstimatedRadiographicMagnificationFactor=1.25),
-            "magnification_corrected",
-            (0.3 / 1.25, 0.35 / 1.25),
-        ),
-        (
-            dict(
-                ImagerPixelSpacing=IPS, DistanceSourceToPatient=750, DistanceSourceToDetector=1000
-            ),
-            "magnification_corrected",
-            (0.3 * 0.75, 0.35 * 0.75),
-        ),
-        (  # PS equal to IPS does not stop the magnification correction
-            dict(
-                PixelSpacing=IPS,
-                ImagerPixelSpacing=IPS,
-                EstimatedRadiographicMagnificationFactor=1.5,
-            ),
-            "magnification_corrected",
-            (0.2, 0.35 / 1.5),
-        ),
-        # detector plane: IPS alone, or PS equal to IPS with no type
-        (dict(ImagerPixelSpacing=IPS), "detector_plane", (0.3, 0.35)),
-        (dict(PixelSpacing=IPS, ImagerPixelSpacing=IPS), "detector_plane", (0.3, 0.35)),
-        (dict(NominalScannedPixelSpacing=IPS, modality="OT"), "detector_plane", (0.3, 0.35)),
-        # pixel spacing: PS alone
-        (dict(PixelSpacing=PS), "pixel_spacing", (0.2, 0.25)),
-        (dict(PixelSpacing=PS, EstimatedRadiographicMagnificationFactor=1.5), "pixel_spacing", PS),
-        # uncalibrated
-        (dict(), "uncalibrated", None),
-    ],
-)
+        "magnification_corrected",
+        (0.2, 0.35 / 1.5),
+    ),
+    # detector plane: IPS alone, or PS equal to IPS with no type
+    (dict(ImagerPixelSpacing=IPS), "detector_plane", (0.3, 0.35)),
+    (dict(PixelSpacing=IPS, ImagerPixelSpacing=IPS), "detector_plane", (0.3, 0.35)),
+    (dict(NominalScannedPixelSpacing=IPS, modality="OT"), "detector_plane", (0.3, 0.35)),
+    # pixel spacing: PS alone
+    (dict(PixelSpacing=PS), "pixel_spacing", (0.2, 0.25)),
+    (dict(PixelSpacing=PS, EstimatedRadiographicMagnificationFactor=1.5), "pixel_spacing", PS),
+    # uncalibrated
+    (dict(), "uncalibrated", None),
+]
+
+
+@pytest.mark.parametrize(("attrs", "kind", "spacing"), TABLE)
 def test_calibration_table(
     tmp_path: Path, attrs: dict, kind: str, spacing: tuple[float, float] | None
 ) -> None:
@@ -96,6 +97,30 @@ def test_calibration_table(
     else:
         assert img.spacing_mm == pytest.approx(spacing)
     assert img.calibration_note == Calibration(kind, img.spacing_mm).note
+
+
+@pytest.mark.parametrize(("attrs", "kind", "spacing"), TABLE)
+def test_flannot_info_reports_every_row(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    attrs: dict,
+    kind: str,
+    spacing: tuple[float, float] | None,
+) -> None:
+    path = make_dicom(tmp_path, pixels=make_pixels(frames=2), **attrs)
+    assert main(["info", str(path), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert (info["frames"], info["rows"], info["columns"]) == (2, 64, 64)
+    assert info["calibration"] == kind
+    if spacing is None:
+        assert info["pixel_spacing_mm"] is None
+    else:
+        assert info["pixel_spacing_mm"] == pytest.approx(spacing)
+    assert main(["info", str(path)]) == 0
+    text = capsys.readouterr().out.replace(str(path), "")
+    (line,) = [x for x in text.splitlines() if x.startswith("calibration ")]
+    assert line.split()[1] == f"{kind}:"
+    assert (" mm" in text) == (spacing is not None)
 
 
 @pytest.mark.parametrize(

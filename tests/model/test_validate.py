@@ -374,6 +374,34 @@ def test_order_is_checked_per_frame_and_uses_polygon_centres() -> None:
     _only(problems, "$.annotations[4].level", "frame 1")
 
 
+def test_order_check_is_public_on_the_case_and_names_annotations() -> None:
+    # what the napari side calls while the trainee labels vertebrae
+    from flannot.model import vertebra_order_problems
+
+    case = _case_with(*_spine([("L2", 10), ("L4", 60), ("L3", 110)]))
+    problems = case.vertebra_order_problems()
+    assert problems == vertebra_order_problems(case)
+    assert [(p.annotation_id, p.severity) for p in problems] == [("v0_2", "error")]
+    assert "out of cranio-caudal order" in problems[0].message
+    case.get("v0_2").level = "L3"
+    case.get("v0_1").level = "L4"
+    case.get("v0_2").geometry = _pt(35, 100)  # now L2, L3, L4 from the top: fine
+    assert case.vertebra_order_problems() == []
+    case.remove("v0_2")
+    assert [p.annotation_id for p in case.vertebra_order_problems()] == ["v0_1"]  # skips L3
+
+
+def test_every_annotation_problem_names_its_annotation(case: Case) -> None:
+    case.get("c1").instrument = "spoon"
+    case.get("v2").frame = 5  # out of range, and frame 0 now skips from L1 to L3
+    problems = validate_case(case)
+    assert {(p.path.split(".")[1], p.annotation_id) for p in problems} == {
+        ("annotations[1]", "v2"),
+        ("annotations[2]", "v3"),
+        ("annotations[10]", "c1"),
+    }
+
+
 # ------------------------------------------------------------------ image record
 def test_image_record_checks(case_dir: Path, dicom_writer: Callable) -> None:
     case = Case.load(case_dir)

@@ -44,6 +44,7 @@ def register(app: typer.Typer) -> None:
                         "path": p.path,
                         "severity": p.severity,
                         "message": p.message,
+                        "annotation_id": getattr(p, "annotation_id", None),
                     }
                     for p in problems
                 ],

@@ -24,7 +24,12 @@ from flannot.model.levels import (
     normalize_level,
 )
 from flannot.model.recovery import discard_recovery, find_recovery, recovery_path, write_recovery
-from flannot.model.validate import Problem, validate_case, validate_case_file
+from flannot.model.validate import (
+    Problem,
+    validate_case,
+    validate_case_file,
+    vertebra_order_problems,
+)
 
 __all__ = [
     "CASE_FILENAME",
@@ -48,5 +53,6 @@ __all__ = [
     "utc_now",
     "validate_case",
     "validate_case_file",
+    "vertebra_order_problems",
     "write_recovery",
 ]

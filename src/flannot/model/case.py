@@ -690,6 +690,21 @@ class Case:
             and (level is None or a.level == level)
         ]
 
+    def vertebra_order_problems(self) -> list[Any]:
+        """Vertebra labels out of cranio-caudal order or skipping a level, per frame (SPEC §3).
+
+        The same check ``flannot validate`` runs, for live feedback while annotating.
+
+        Returns
+        -------
+        list[flannot.model.validate.Problem]
+            One per offending label, with ``annotation_id`` and a one-line ``message``;
+            empty when every frame's vertebrae are in order.
+        """
+        from flannot.model.validate import vertebra_order_problems
+
+        return vertebra_order_problems(self)
+
     def touch(self) -> None:
         """Mark the case as changed now (``modified``)."""
         self.modified = utc_now()

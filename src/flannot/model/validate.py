@@ -14,7 +14,7 @@ import math
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -40,26 +40,14 @@ from flannot.model.levels import (
 )
 
 __all__ = [
-    "CALIBRATIONS",
     "Problem",
     "case_schema",
     "schema_problems",
     "validate_case",
     "validate_case_file",
     "validate_path",
+    "vertebra_order_problems",
 ]
-
-#: Calibration sources of SPEC §2 (where an image's mm come from).
-CALIBRATIONS: tuple[str, ...] = (
-    "user",
-    "fiducial",
-    "geometry",
-    "calibrated",
-    "magnification_corrected",
-    "detector_plane",
-    "pixel_spacing",
-    "uncalibrated",
-)
 
 # how many points each geometry kind takes: (minimum, maximum or None, human rule)
 _POINT_COUNTS: dict[str, tuple[int, int | None, str]] = {
@@ -71,6 +59,11 @@ _POINT_COUNTS: dict[str, tuple[int, int | None, str]] = {
 }
 
 _MAX_MESSAGE = 200
+
+
+def _a(word: str) -> str:
+    """``word`` with its indefinite article: ``a vertebra``, ``an interlaminar_space``."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
 @dataclass(frozen=True)
@@ -87,12 +80,16 @@ class Problem:
         ``"error"`` (the file is wrong) or ``"warning"`` (suspicious, still usable).
     file
         The case file, when known.
+    annotation_id
+        The ``id`` of the annotation the problem is about, when it is about one
+        (lets the napari docks select it).
     """
 
     path: str
     message: str
     severity: str = "error"
     file: str | None = None
+    annotation_id: str | None = None
 
     def __str__(self) -> str:
         head = f"{self.file}: " if self.file else ""
@@ -104,7 +101,7 @@ class Problem:
 
     def in_file(self, file: str | os.PathLike[str]) -> Problem:
         """The same problem, naming ``file``."""
-        return Problem(self.path, self.message, self.severity, os.fspath(file))
+        return Problem(self.path, self.message, self.severity, os.fspath(file), self.annotation_id)
 
 
 # --------------------------------------------------------------------------- schema
@@ -221,6 +218,8 @@ def _header_facts(image_path: Path) -> tuple[_ImageFacts, str | None]:
 
 
 def _image_checks(case: Case, image: Any) -> tuple[_ImageFacts, list[Problem]]:
+    from flannot.io.calibration import CALIBRATIONS  # the SPEC §2 names (imports pydicom)
+
     ref = case.image
     problems: list[Problem] = []
     if ref.spacing_mm is not None and ref.calibration == "uncalibrated":
@@ -328,7 +327,7 @@ def _geometry_checks(base: str, a: Annotation, facts: _ImageFacts) -> list[Probl
         lo, hi, words = rule
         bad = n < lo or (hi is not None and n > hi) or (g.kind == "rectangle" and n == 3)
         if bad:
-            out.append(Problem(f"{gpath}.points", f"a {g.kind} takes {words}, not {n}"))
+            out.append(Problem(f"{gpath}.points", f"{_a(g.kind)} takes {words}, not {n}"))
     if a.type == "vertebra" and g.kind == "polygon" and n != 4:
         out.append(
             Problem(
@@ -365,7 +364,7 @@ def _attribute_checks(base: str, a: Annotation, atype: Any, proto: Any) -> list[
     # level
     if atype.level_kind is None:
         if a.level is not None:
-            out.append(Problem(f"{base}.level", f"a {a.type} has no level; ignored", "warning"))
+            out.append(Problem(f"{base}.level", f"{_a(a.type)} has no level; ignored", "warning"))
     elif a.level is None:
         out.append(Problem(f"{base}.level", f"no level given for this {a.type}", "warning"))
     else:
@@ -379,7 +378,7 @@ def _attribute_checks(base: str, a: Annotation, atype: Any, proto: Any) -> list[
         elif a.side is None:
             out.append(Problem(f"{base}.side", f"no side given for this {a.type}", "warning"))
     elif a.side is not None:
-        out.append(Problem(f"{base}.side", f"a {a.type} has no side; it is ignored", "warning"))
+        out.append(Problem(f"{base}.side", f"{_a(a.type)} has no side; it is ignored", "warning"))
     # instrument
     if "instrument" in atype.attributes:
         if a.instrument is not None and a.instrument not in proto.instruments:
@@ -391,7 +390,9 @@ def _attribute_checks(base: str, a: Annotation, atype: Any, proto: Any) -> list[
             )
     elif a.instrument is not None:
         out.append(
-            Problem(f"{base}.instrument", f"a {a.type} has no instrument; it is ignored", "warning")
+            Problem(
+                f"{base}.instrument", f"{_a(a.type)} has no instrument; it is ignored", "warning"
+            )
         )
     # length_mm
     if "length_mm" in atype.attributes:
@@ -399,13 +400,13 @@ def _attribute_checks(base: str, a: Annotation, atype: Any, proto: Any) -> list[
             out.append(
                 Problem(
                     f"{base}.length_mm",
-                    f"a {a.type} line needs a positive length_mm (the known length it spans), "
+                    f"{_a(a.type)} line needs a positive length_mm (the known length it spans), "
                     f"not {a.length_mm}",
                 )
             )
     elif a.length_mm is not None:
         out.append(
-            Problem(f"{base}.length_mm", f"a {a.type} has no length_mm; it is ignored", "warning")
+            Problem(f"{base}.length_mm", f"{_a(a.type)} has no length_mm; it is ignored", "warning")
         )
     return out
 
@@ -422,7 +423,7 @@ def _level_checks(base: str, a: Annotation, want: str, proto: Any) -> list[Probl
         return [
             Problem(
                 f"{base}.level",
-                f"a {a.type} takes {wanted} level such as {example}, not the {kind} {canonical}",
+                f"{_a(a.type)} takes {wanted} level such as {example}, not the {kind} {canonical}",
             )
         ]
     missing = [v for v in canonical.split("-") if v not in proto.vertebra_levels]
@@ -437,8 +438,35 @@ def _level_checks(base: str, a: Annotation, want: str, proto: Any) -> list[Probl
     return []
 
 
-def _order_checks(case: Case) -> list[Problem]:
-    """Vertebrae of one frame must run cranio-caudally (smaller row = cranial) without gaps."""
+def vertebra_order_problems(case: Case) -> list[Problem]:
+    """Vertebra labels of each frame that are out of cranio-caudal order or skip a level.
+
+    SPEC §3: within one frame the vertebrae must run cranio-caudally (a smaller
+    row is more cranial) without gaps (``L3`` then ``L5`` skips ``L4``; ``L5``
+    then ``S1`` is fine, ``L6`` being a rare transitional vertebra). A level
+    labelled twice in one frame is reported too. Vertebrae with an unknown level
+    or no usable geometry are left to the other checks.
+
+    Parameters
+    ----------
+    case
+        The case (for example the one a napari session is editing).
+
+    Returns
+    -------
+    list[Problem]
+        Errors with the JSON path of the offending ``level`` and its
+        ``annotation_id``; empty when the labels are in order.
+
+    Examples
+    --------
+    >>> from flannot.model import Annotation, Case, Geometry, ImageRef
+    >>> case = Case("c", ImageRef("i.dcm"), [
+    ...     Annotation("a", "vertebra", Geometry("point", [[10, 5]]), level="L4"),
+    ...     Annotation("b", "vertebra", Geometry("point", [[50, 5]]), level="L3")])
+    >>> [(p.annotation_id, p.message.split(":")[0]) for p in vertebra_order_problems(case)]
+    [('b', 'vertebrae out of cranio-caudal order in frame 0')]
+    """
     by_frame: dict[int, list[tuple[int, str, float]]] = {}
     for i, a in enumerate(case.annotations):
         if a.type != "vertebra" or a.level is None:
@@ -497,7 +525,7 @@ def _order_checks(case: Case) -> list[Problem]:
                         f"(missing {', '.join(gap)})",
                     )
                 )
-    return out
+    return _with_annotation_ids(case, out)
 
 
 def validate_case(case: Case, image: Any = None) -> list[Problem]:
@@ -564,15 +592,29 @@ def validate_case(case: Case, image: Any = None) -> list[Problem]:
             problems.append(
                 Problem(
                     f"{base}.geometry.kind",
-                    f"a {a.type} is drawn as {' or '.join(atype.geometries)}, "
+                    f"{_a(a.type)} is drawn as {' or '.join(atype.geometries)}, "
                     f"not {a.geometry.kind}",
                 )
             )
         problems += _geometry_checks(base, a, facts)
         if atype is not None:
             problems += _attribute_checks(base, a, atype, proto)
-    problems += _order_checks(case)
-    return _in_document_order(problems)
+    problems += vertebra_order_problems(case)
+    return _in_document_order(_with_annotation_ids(case, problems))
+
+
+_ANNOTATION_PATH = re.compile(r"^\$\.annotations\[(\d+)\]")
+
+
+def _with_annotation_ids(case: Case, problems: list[Problem]) -> list[Problem]:
+    """Name the annotation of every problem whose path lies inside one."""
+    out = []
+    for p in problems:
+        m = _ANNOTATION_PATH.match(p.path)
+        if p.annotation_id is None and m and int(m.group(1)) < len(case.annotations):
+            p = replace(p, annotation_id=case.annotations[int(m.group(1))].id)
+        out.append(p)
+    return out
 
 
 # the order flannot writes keys in; other keys sort after these

@@ -169,6 +169,12 @@ def test_cine_frames_keep_their_own_annotations(make_napari_viewer, case_folder)
     viewer.dims.set_current_step(0, 2)
     assert len(cannula._view_indices) == 0 and list(lf._view_indices) == [0]
 
+    # jumping to an annotation shows its frame and selects it
+    viewer.dims.set_current_step(0, 0)
+    session.select_annotation(cannula.features["id"].iloc[2])
+    assert viewer.dims.current_step[0] == 3
+    assert viewer.layers.selection.active is cannula and cannula.selected_data == {2}
+
     dock.save()
     viewer.close()
     viewer2 = make_napari_viewer()

@@ -65,10 +65,14 @@ def run_demo(
     from flannot.napari._reader import classify, open_teaching_set
     from flannot.napari._sample_data import sample_set_dir
     from flannot.napari.session import get_session
+    from flannot.teach.teaching_set import TeachingSet
 
     folder = Path(set_dir) if set_dir is not None else sample_set_dir()
     if classify(folder) != "set":
         raise FlannotError("not a flannot teaching set (no flannot-set.json)", folder)
+    ids = [str(entry["case_id"]) for entry in TeachingSet.open(folder).cases]
+    if case_id is not None and case_id not in ids:  # fail before any window opens
+        raise FlannotError(f"no case {case_id!r} in the set (cases: {', '.join(ids)})", folder)
     viewer = napari.Viewer(title="flannot — MILD teaching workspace", show=True)
     qt_window = viewer.window._qt_window
     qt_window.resize(*size)

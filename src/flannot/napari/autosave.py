@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from qtpy.QtCore import QObject, QTimer
+from qtpy.QtCore import QCoreApplication, QObject, QTimer
 
 if TYPE_CHECKING:  # pragma: no cover
     from flannot.napari.session import Session
@@ -45,6 +45,9 @@ class Autosave(QObject):
         self._debounce.timeout.connect(self.write)
         session.events.annotations_changed.connect(self._restart_debounce)
         self._periodic.start()
+        app = QCoreApplication.instance()
+        if app is not None:  # last chance when napari quits within the debounce delay
+            app.aboutToQuit.connect(self.write)
 
     def _restart_debounce(self) -> None:
         self._debounce.start()

@@ -137,11 +137,13 @@ class Session:
         """The live annotation layers, by layer key (the annotation type, or
         ``"<type> (shapes)"`` / ``"<type> (points)"`` for a type's second geometry family)."""
         viewer = self._viewer_ref()
+        if viewer is None:  # viewer gone: keep what we had rather than report "no layers"
+            return dict(self._layers)
         live = {}
         for key, layer in list(self._layers.items()):
-            if viewer is not None and layer in viewer.layers:
+            if layer in viewer.layers:
                 live[key] = layer
-            else:
+            else:  # the user deleted the layer
                 self._layers.pop(key, None)
         return live
 
@@ -422,6 +424,8 @@ class Session:
         """Write the recovery file for the current edits (no-op when clean)."""
         if self.case is None or not self.dirty or self.case_path is None:
             return None  # nothing to protect, or no case file to put the recovery file beside
+        if self._viewer_ref() is None or self._pending:
+            return None  # closing or half-loaded: the layers are not the user's work
         from flannot.model import recovery
 
         return recovery.write_recovery(self.current_case())

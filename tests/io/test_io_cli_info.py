@@ -47,7 +47,10 @@ def test_info_table_mm_only_when_calibrated(
     assert main(["info", str(cal)]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert any(line.startswith("pixel spacing") and "0.3 x 0.3 mm" in line for line in lines)
+    assert any(
+        line.startswith("pixel spacing") and "0.3 x 0.3 mm" in line and "detector_plane" in line
+        for line in lines
+    )
     assert any("detector_plane" in line and "magnified" in line for line in lines)
     # aligned: every value starts in the same column
     starts = {len(line) - len(line.split("  ", 1)[1].lstrip()) for line in lines if "  " in line}

@@ -15,7 +15,10 @@ def format_info(info: dict[str, Any]) -> str:
     if spacing is None:
         spacing_text = "none (pixels only)"
     else:
-        spacing_text = f"{spacing[0]:.4g} x {spacing[1]:.4g} mm (row x column)"
+        # the calibration goes wherever a number in mm is shown (SPEC §2)
+        spacing_text = (
+            f"{spacing[0]:.4g} x {spacing[1]:.4g} mm (row x column, {info['calibration']})"
+        )
     ft = info["frame_time_ms"]
     rows: list[tuple[str, str]] = [
         ("file", info["path"] + (f" ({info['files']} files)" if info["files"] > 1 else "")),

@@ -272,3 +272,31 @@ def test_dciodvfy_compressed_with_and_without_redaction(compressed_xa, tmp_path)
     assert len(_dciodvfy_errors(tmp_path / "d.dcm")) <= len(before)
     deidentify(compressed_xa, tmp_path / "r.dcm", secret=SECRET, redactions=[(1, 2, 3, 10, 30)])
     assert len(_dciodvfy_errors(tmp_path / "r.dcm")) <= len(before)
+
+
+def test_a_malformed_file_fails_alone_in_a_folder_run(xa_pair, tmp_path, capsys):
+    bad = make_xa(5)
+    del bad.SOPClassUID
+    del bad.file_meta.MediaStorageSOPClassUID
+    bad.preamble = bytes(128)
+    bad.save_as(tmp_path / "in" / "bad.dcm", enforce_file_format=False)
+    dicomdir = make_xa(6)  # only the meta's SOP class makes a DICOMDIR here
+    del dicomdir.SOPClassUID
+    dicomdir.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.1.3.10"
+    write(dicomdir, tmp_path / "in" / "DICOMDIR")
+    code = main(["deidentify", str(tmp_path / "in"), str(tmp_path / "out"), "--json"])
+    captured = capsys.readouterr()
+    assert code == 1 and "Traceback" not in captured.err
+    by_name = {Path(f["input"]).name: f for f in json.loads(captured.out)["files"]}
+    assert by_name["bad.dcm"]["status"] == "failed"
+    assert "SOPClassUID" in by_name["bad.dcm"]["reason"]
+    assert by_name["DICOMDIR"]["status"] == "skipped"
+    assert by_name["a.dcm"]["status"] == by_name["b.dcm"]["status"] == "deidentified"
+    assert sorted(p.name for p in (tmp_path / "out").rglob("*") if p.is_file()) == [
+        "a.dcm",
+        "b.dcm",
+    ]
+    # a single bad file: one line, exit 2
+    assert main(["deidentify", str(tmp_path / "in" / "bad.dcm"), str(tmp_path / "x.dcm")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bad.dcm" in err and "SOPClassUID" in err

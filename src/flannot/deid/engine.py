@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -36,6 +37,7 @@ _OPTION_CODES = {
     "uids": codes.DCM.RetainUidsOption,
 }
 _BASIC_CODE = codes.DCM.BasicApplicationConfidentialityProfile
+_MEDIA_DIRECTORY = "1.2.840.10008.1.3.10"  # Media Storage Directory Storage (DICOMDIR)
 _CLEAN_PIXEL_CODE = codes.DCM.CleanPixelDataOption
 
 # dummy values (action D) by VR: valid for the VR, obviously not real
@@ -271,6 +273,12 @@ def deidentify_dataset(
     risk = burned_in_risk(ds)
     if not hasattr(ds, "file_meta") or "TransferSyntaxUID" not in ds.file_meta:
         raise FlannotError("DICOM file has no transfer syntax in its file meta")
+    for kw, meta_kw in (
+        ("SOPClassUID", "MediaStorageSOPClassUID"),
+        ("SOPInstanceUID", "MediaStorageSOPInstanceUID"),
+    ):
+        if not ds.get(kw) and not ds.file_meta.get(meta_kw):
+            raise FlannotError(f"DICOM file has no {kw} (neither in the data set nor the meta)")
     # pixels first, while the header still describes them exactly
     red: RedactionResult = redact(ds, redactions or [])
     redacted = bool(red.frames_changed)
@@ -385,7 +393,9 @@ def read_dicom_file(path: Path, stop_before_pixels: bool = False) -> Dataset | N
     if len(head) < 132 or head[128:132] != b"DICM":
         return None
     try:
-        return pydicom.dcmread(path, stop_before_pixels=stop_before_pixels)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pydicom.dcmread(path, stop_before_pixels=stop_before_pixels)
     except (InvalidDicomError, Exception) as exc:  # pydicom raises many types
         raise FlannotError(f"unreadable DICOM: {type(exc).__name__}: {exc}", path) from None
 
@@ -402,9 +412,24 @@ def deidentify_file(
     ds = read_dicom_file(inp)
     if ds is None:
         return FileReport(str(inp), None, "skipped", reason="not a DICOM file")
-    report = deidentify_dataset(ds, options=options, uid_map=uid_map, redactions=redactions)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out, dataset_bytes(ds))
+    if str(ds.file_meta.get("MediaStorageSOPClassUID", "")) == _MEDIA_DIRECTORY:
+        # a DICOMDIR indexes patients by name and ID and points at the input's file
+        # names: there is nothing to de-identify in it, only to rebuild
+        return FileReport(str(inp), None, "skipped", reason="DICOMDIR (media index) not copied")
+    try:
+        with warnings.catch_warnings():  # pydicom's value warnings: the report says enough
+            warnings.simplefilter("ignore")
+            report = deidentify_dataset(ds, options=options, uid_map=uid_map, redactions=redactions)
+            data = dataset_bytes(ds)
+    except FlannotError as exc:
+        raise FlannotError(exc.reason, exc.path or inp) from None
+    except Exception as exc:  # a malformed data set pydicom cannot rewrite
+        raise FlannotError(f"cannot de-identify: {type(exc).__name__}: {exc}", inp) from None
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(out, data)
+    except OSError as exc:
+        raise FlannotError(f"cannot write: {exc.strerror or exc}", out) from None
     report.input, report.output = str(inp), str(out)
     return report
 

@@ -118,10 +118,11 @@ def redact(ds: Dataset, redactions: Iterable[Sequence[int | None]]) -> Redaction
         Frames changed and how the pixel data was rewritten.
     """
     result = RedactionResult(transfer_syntax_uid=str(ds.file_meta.TransferSyntaxUID))
-    if "PixelData" not in ds:
-        if list(redactions):
-            raise FlannotError("redaction requested but the file has no pixel data")
+    redactions = list(redactions)
+    if not redactions:
         return result
+    if "PixelData" not in ds or "Rows" not in ds or "Columns" not in ds:
+        raise FlannotError("redaction requested but the file has no image")
     plan = _plan(ds, redactions)
     if not plan:
         return result

@@ -13,6 +13,10 @@ from flannot.cli import main
 from tests.io.dicom_factory import make_dicom, make_pixels
 
 
+def _no_nan(name: str) -> None:
+    raise AssertionError(f"not JSON: {name}")
+
+
 def test_info_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = make_dicom(
         tmp_path,
@@ -26,7 +30,7 @@ def test_info_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         WindowCenterWidthExplanation=["FULL", "SOFT"],
     )
     assert main(["info", str(path), "--json"]) == 0
-    info = json.loads(capsys.readouterr().out)
+    info = json.loads(capsys.readouterr().out, parse_constant=_no_nan)  # strict JSON
     assert info["modality"] == "XA"
     assert info["view"] == "lateral"
     assert info["frames"] == 3 and info["rows"] == 64 and info["columns"] == 64

@@ -63,6 +63,6 @@ def register(app: typer.Typer) -> None:
         image = read_dicom(path)  # FlannotError → one line on stderr, exit 2
         facts = image.info()
         if as_json:
-            typer.echo(json.dumps(facts, indent=2, ensure_ascii=False))
+            typer.echo(json.dumps(facts, indent=2, ensure_ascii=False, allow_nan=False))
         else:
             typer.echo(format_info(facts))

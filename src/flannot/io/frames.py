@@ -218,13 +218,7 @@ class PixelTransform:
             return stored.astype(self.dtype, copy=False)
         if self.lut is not None:
             out = self.lut(stored).astype(self.dtype, copy=False)
-        elif self.dtype.kind == "f":
-            out = stored.astype(self.dtype)
-            if self.slope != 1.0:
-                out *= self.dtype.type(self.slope)
-            if self.intercept != 0.0:
-                out += self.dtype.type(self.intercept)
-        else:
+        else:  # float32, or an integer type wide enough for the rescaled range
             out = stored.astype(self.dtype)
             if self.slope != 1.0:
                 out *= self.dtype.type(self.slope)

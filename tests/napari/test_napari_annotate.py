@@ -230,6 +230,22 @@ def test_undo_redo_of_add_move_delete_and_attributes(viewer, case_folder) -> Non
     assert not session.undo.can_redo
 
 
+def test_vertebra_levels_out_of_order_are_flagged_live(viewer, case_folder) -> None:
+    viewer.open(str(case_folder("order")), plugin="flannot")
+    dock = _dock(viewer)
+    points = _choose(dock, "vertebra", "point", level="L2")
+    points.add([[10.0, 10.0]])
+    points.add([[20.0, 10.0]])  # L3, auto-advanced
+    assert dock.check_vertebra_order() == [] and not dock.order_warning.isVisibleTo(dock)
+    dock.level.setCurrentText("L5")  # skips L4
+    points.add([[30.0, 10.0]])
+    messages = dock.check_vertebra_order()
+    assert len(messages) >= 1 and "L5" in " ".join(messages)
+    assert dock.order_warning.isVisibleTo(dock) and "L5" in dock.order_warning.text()
+    dock.undo()
+    assert dock.check_vertebra_order() == []
+
+
 def test_calibration_line_sets_user_calibration(viewer, make_xa) -> None:
     from flannot.napari.session import get_session
 

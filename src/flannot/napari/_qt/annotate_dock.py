@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from qtpy.QtCore import Qt
+from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -79,6 +79,13 @@ class AnnotateDock(QWidget):
         self.session.events.dirty_changed.connect(self._update_header)
         self.session.events.calibration_changed.connect(self._update_calibration)
         self.session.events.annotations_changed.connect(self._update_undo_buttons)
+        # live level-order check (SPEC §3), debounced: edits come in bursts
+        self._order_timer = QTimer(self)
+        self._order_timer.setSingleShot(True)
+        self._order_timer.setInterval(300)
+        self._order_timer.timeout.connect(self.check_vertebra_order)
+        self.session.events.annotations_changed.connect(self._schedule_order_check)
+        self.session.events.case_changed.connect(self._schedule_order_check)
         self.session.start_autosave()
         bind_shortcuts(napari_viewer, self)
         self._on_case_changed()
@@ -162,6 +169,11 @@ class AnnotateDock(QWidget):
             erow.addWidget(b)
         outer.addLayout(erow)
 
+        self.order_warning = QLabel()
+        self.order_warning.setWordWrap(True)
+        self.order_warning.setStyleSheet("color: #ff9f43;")
+        self.order_warning.setVisible(False)
+        outer.addWidget(self.order_warning)
         self.status = QLabel()
         self.status.setWordWrap(True)
         outer.addWidget(self.status)
@@ -404,6 +416,23 @@ class AnnotateDock(QWidget):
         if len(idx) == 1 and "note" in layer.features:
             note = layer.features["note"].iloc[idx[0]]
             self.note.setText("" if note is None or note != note else str(note))
+
+    def _schedule_order_check(self) -> None:
+        self._order_timer.start()
+
+    def check_vertebra_order(self) -> list[str]:
+        """Show vertebra labels that are out of cranio-caudal order or skip a level."""
+        messages: list[str] = []
+        if self.session.case is not None:
+            try:
+                problems = self.session.current_case().vertebra_order_problems()
+            except Exception as exc:  # feedback must never break annotating
+                problems = []
+                messages = [f"level check unavailable: {exc}"]
+            messages += [p.message for p in problems]
+        self.order_warning.setText("⚠ " + "<br>⚠ ".join(messages) if messages else "")
+        self.order_warning.setVisible(bool(messages))
+        return messages
 
     # ------------------------------------------------------------------ calibration
     def start_calibration(self) -> Any:

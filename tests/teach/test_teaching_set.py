@@ -306,3 +306,17 @@ def test_image_path_outside_the_set_is_refused(tmp_path, dicoms):
     assert ts.redacted_files() == {}
     ts.apply_redactions()
     assert outside.read_bytes() == original
+
+
+def test_add_with_save_takes_back_when_the_set_changed_on_disk(tmp_path, dicoms):
+    ts = TeachingSet.new(tmp_path / "s", "T")
+    other = TeachingSet.open(tmp_path / "s")
+    other.data["description"] = "edited in napari meanwhile"
+    other.save()
+    with pytest.raises(FlannotError, match="changed on disk"):
+        ts.add_dicom([dicoms[0]], save=True)
+    assert list((tmp_path / "s" / "cases").iterdir()) == []  # no orphan case folder
+    assert ts.case_ids == []
+    again = TeachingSet.open(tmp_path / "s")
+    assert again.add_dicom([dicoms[0]], save=True)[0]["case_id"] == "case-001"
+    assert TeachingSet.open(tmp_path / "s").case_ids == ["case-001"]

@@ -48,8 +48,9 @@ def add(
     for r in retain:
         options += [x for x in r.replace(",", " ").split() if x]
     ts = TeachingSet.open(folder)
-    reports = ts.add_dicom(dicoms, deidentify=not no_deidentify, case_id=case_id, options=options)
-    ts.save()
+    reports = ts.add_dicom(
+        dicoms, deidentify=not no_deidentify, case_id=case_id, options=options, save=True
+    )
     if as_json:
         typer.echo(json.dumps(reports, indent=2))
         return

@@ -229,6 +229,7 @@ class TeachingSet:
         options: Iterable[str] = (),
         title: str | None = None,
         redactions: Sequence[Sequence[int | None]] | None = None,
+        save: bool = False,
     ) -> list[dict[str, Any]]:
         """Copy DICOM files (one case each) or series folders (one case each) into the set.
 
@@ -246,13 +247,17 @@ class TeachingSet:
             Case title (only with one path); default the case id.
         redactions
             Rectangles to blank, ``(frame | None, r0, c0, r1, c1)`` (single-file cases).
+        save
+            Also write ``flannot-set.json``; when that is refused (the file changed on
+            disk since the set was opened) the new cases are taken back as well.
 
         Returns
         -------
         list[dict]
             Per case: ``case_id``, ``path``, ``files``, action counts (``removed``,
             ``emptied``, ``replaced``, ``private_removed``), ``burned_in_risk``.
-            Call :meth:`save` to record the new cases in ``flannot-set.json``.
+            Without ``save``, call :meth:`save` to record the new cases in
+            ``flannot-set.json``. Either every case is added or, on an error, none.
         """
         from flannot.deid.engine import normalize_options
 
@@ -287,17 +292,23 @@ class TeachingSet:
                     self._add_one(files, image_rel, cid, deidentify, opts, title or cid, redactions)
                 )
                 added.append(cid)
+            if save:
+                self.save()
         except BaseException:
             # all or nothing: take back the cases this call already moved into place
-            for cid in added:
-                shutil.rmtree(self.root / "cases" / cid, ignore_errors=True)
-            self.data["cases"] = [
-                c
-                for c in self.data["cases"]
-                if not (isinstance(c, dict) and c.get("case_id") in added)
-            ]
+            self._take_back(added)
             raise
         return results
+
+    def _take_back(self, case_ids: list[str]) -> None:
+        """Remove cases this object has just added (folders and entries), after a failure."""
+        for cid in case_ids:
+            shutil.rmtree(self.root / "cases" / cid, ignore_errors=True)
+        self.data["cases"] = [
+            c
+            for c in self.data["cases"]
+            if not (isinstance(c, dict) and c.get("case_id") in case_ids)
+        ]
 
     def _add_one(
         self,

@@ -209,3 +209,37 @@ def test_redaction_covers_the_burned_in_text(cases: dict) -> None:
         (r0, c0), _, (r1, c1), _ = np.asarray(red[0]["geometry"]["points"]).astype(int)
         inside = text[r0 : r1 + 1, c0 : c1 + 1].sum()
         assert inside > 100 and inside >= 0.99 * text[: r1 + 20, : c1 + 20].sum()
+
+
+def test_vertebra_corners_frame_bright_bodies_and_dark_discs(cases: dict) -> None:
+    """In the lateral image each annotated body is brighter than the disc below it."""
+    from skimage.draw import polygon2mask
+
+    c = cases["lateral"]
+    img = pydicom.dcmread(c["dir"] / "image.dcm").pixel_array.astype(float)
+    verts = sorted(_anns(c, "vertebra"), key=lambda a: np.mean(a["geometry"]["points"], 0)[0])
+    for upper, lower in zip(verts[:-1], verts[1:], strict=True):
+        up, lo = np.asarray(upper["geometry"]["points"]), np.asarray(lower["geometry"]["points"])
+        body = polygon2mask(img.shape, up)
+        # SA, SP, IP, IA corners: the disc lies between upper IA-IP and lower SP-SA
+        disc = polygon2mask(img.shape, np.array([up[3], up[2], lo[1], lo[0]]))
+        assert body.sum() > 500 and disc.sum() > 50, upper["level"]
+        assert img[body].mean() > img[disc].mean() + 100, upper["level"]
+
+
+def test_flannot_reads_what_the_answer_key_assumes(cases: dict) -> None:
+    """The reader and the phantom agree on calibration, spacing, size, frames and view."""
+    import flannot
+
+    for cid, c in cases.items():
+        image = flannot.read_dicom(c["dir"] / "image.dcm")
+        ref = c["annotations"]["image"]
+        assert image.calibration == ref["calibration"] == c["truth"]["calibration"], cid
+        assert image.spacing_mm == tuple(ref["spacing_mm"]), cid
+        assert (image.n_frames, image.rows, image.cols) == (
+            ref["frames"],
+            ref["rows"],
+            ref["columns"],
+        ), cid
+        assert image.view == c["truth"]["view"], cid
+        assert image.inverted == (cid == "lateral-stenotic"), cid

@@ -53,7 +53,7 @@ def classify(path: str | Path) -> str | None:
             if (p / "annotations.json").is_file():
                 return "case"
             seen = 0
-            for child in sorted(p.iterdir()):
+            for child in p.iterdir():  # unsorted: a big folder is not listed in full
                 if child.name.startswith(".") or not child.is_file():
                     continue
                 if is_dicom_file(child):

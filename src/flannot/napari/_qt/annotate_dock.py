@@ -547,7 +547,7 @@ class AnnotateDock(QWidget):
             self.header.setText("<b>No case open</b> — open a DICOM file, case or teaching set.")
             return
         star = " *" if self.session.dirty else ""
-        where = self.session.case_path or "not saved yet"
+        where = _short_path(self.session.case_path) if self.session.case_path else "not saved yet"
         self.header.setText(f"<b>{case.case_id}{star}</b><br><small>{where}</small>")
         dock = self.parent()
         if dock is not None and hasattr(dock, "setWindowTitle"):
@@ -591,3 +591,14 @@ def _ask_conflict_dialog(message: str) -> str:
     if clicked is overwrite:
         return "overwrite"
     return "cancel"
+
+
+def _short_path(path: Path) -> str:
+    """``path`` relative to the working folder when it lies inside it."""
+    import os
+
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return str(path)
+    return str(path) if rel.startswith("..") else rel

@@ -56,6 +56,8 @@ IDENTIFIERS = [
     "20231105",  # date of last calibration (flannot's stricter-than-table additions)
     "FLUOROAE7",
     "20240318",  # instance creation date: not a row of Table E.1-1
+    "JOHNNY-NICKNAME",  # Name to Use: newer than pydicom's dictionary
+    "ACC-ISSUER-HOSP",  # Issuer of Accession Number Sequence: newer than the table
     STUDY_UID,
     SERIES_UID,
     PATIENT_REF_UID,
@@ -99,6 +101,12 @@ def make_xa(index: int = 0, n_frames: int = 4, referenced: int | None = None) ->
     ds.ContentTime = "101645"
     ds.AcquisitionDateTime = "20240317101645"
     ds.AccessionNumber = "ACC7777123"
+    issuer = Dataset()
+    issuer.LocalNamespaceEntityID = "ACC-ISSUER-HOSP"
+    ds.IssuerOfAccessionNumberSequence = [issuer]
+    name_to_use = Dataset()
+    name_to_use.add_new(0x00100012, "LO", "JOHNNY-NICKNAME")  # Name to Use
+    ds.add_new(0x00100011, "SQ", [name_to_use])  # Person Names to Use Sequence
     ds.Modality = "XA"
     ds.Manufacturer = "ACME"
     ds.InstitutionName = "PRINCETON PLAINSBORO TEACHING"

@@ -499,8 +499,9 @@ FFFA,FFFA X      -   Digital Signatures Sequence
 # fmt: on
 
 # flannot's additions, stricter than the transcribed table (same format). They name
-# patient-specific dates and station identity the table version above does not list;
-# calibration dates are shifted like other dates under the modified-dates option.
+# patient-specific dates and station identity the table version above does not list
+# (calibration dates are shifted like other dates under the modified-dates option), and
+# sequences that carry patient, order or staff identifiers or patient characteristics.
 # fmt: off
 _EXTENSIONS = """
 0010,0033 X      -   Patient's Birth Date in Alternative Calendar
@@ -511,6 +512,19 @@ _EXTENSIONS = """
 0018,1201 X      l   Time of Last Calibration
 0018,700C X      l   Date of Last Detector Calibration
 0018,700E X      l   Time of Last Detector Calibration
+0008,0051 X      -   Issuer of Accession Number Sequence
+0010,0024 X      -   Issuer of Patient ID Qualifiers Sequence
+0010,0026 X      -   Source Patient Group Identification Sequence
+0010,0027 X      -   Group of Patients Identification Sequence
+0010,1021 X      p   Patient's Size Code Sequence
+0010,2161 X      p   Ethnic Group Code Sequence
+0032,1031 X      -   Requesting Physician Identification Sequence
+0038,0502 X      -   Patient Clinical Trial Participation Sequence
+0040,0026 X      -   Order Placer Identifier Sequence
+0040,0027 X      -   Order Filler Identifier Sequence
+0040,4009 X      -   Human Performer Code Sequence
+0074,100A X      -   Contact URI
+0074,100C X      -   Contact Display Name
 """
 # fmt: on
 

@@ -200,6 +200,10 @@ class _Cleaner:
                     action = "D"
             elif elem.VR == "UI" and "uids" not in self.options:
                 action = "U" if self._has_instance_uid(elem) else "K"
+            elif not elem.keyword and tag.element != 0:
+                # a public attribute newer than pydicom's dictionary (e.g. Name to Use,
+                # (0010,0011)): nobody can say it is safe, so it goes
+                action = "X"
             else:
                 continue
             self._apply(ds, elem, action)

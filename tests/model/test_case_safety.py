@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import select
 import signal
 import subprocess
 import sys
@@ -134,26 +135,81 @@ def test_deleted_file_is_simply_recreated(case_dir: Path) -> None:
 
 _SAVER = textwrap.dedent(
     """
-    import sys
+    import sys, time
     import numpy as np
     from flannot.model import Case
     case = Case.load(sys.argv[1])
-    rng = np.random.default_rng(int(sys.argv[2]))
+    tag = sys.argv[2]
+    rng = np.random.default_rng(int(sys.argv[3]))
     print("ready", flush=True)
     n = 0
     while True:
         for a in case.annotations:
             a.geometry.points = a.geometry.points + rng.normal(size=a.geometry.points.shape)
         n += 1
-        case.notes = "save %d" % n
+        case.notes = "%s save %d" % (tag, n)
+        t = time.perf_counter()
         case.save()
+        print("saved %d %.6f" % (n, time.perf_counter() - t), flush=True)
     """
 )
+
+# Generous limits: they only stop a hung child from hanging the suite and never decide
+# whether the test passes on a slow machine.
+_STARTUP_S = 120.0
+_CATCH_S = 20.0
+
+
+class _Lines:
+    """Lines of a child's stdout, read with a timeout (no blocking on a buffered pipe)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.fd = proc.stdout.fileno()
+        self.buf = b""
+
+    def next(self, timeout: float) -> str:
+        end = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            left = end - time.monotonic()
+            ready, _, _ = select.select([self.fd], [], [], max(left, 0))
+            if not ready:
+                raise AssertionError(f"the saver printed no line within {timeout:.0f} s")
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                raise AssertionError("the saver died: " + self.buf.decode(errors="replace"))
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode()
+
+
+def _stop_mid_write(proc: subprocess.Popen[bytes], folder: Path, old: set[str]) -> bool:
+    """Freeze the saver while a temporary of a save is on disk (the write is in progress).
+
+    Polls for a new ``.annotations.json.*.tmp``, stops the child with SIGSTOP and checks
+    the temporary is still there, i.e. the rename has not happened. ``False`` when no
+    write was caught within ``_CATCH_S`` (the child is then left running).
+    """
+    end = time.monotonic() + _CATCH_S
+    while time.monotonic() < end:
+        if any(e.name.endswith(".tmp") and e.name not in old for e in os.scandir(folder)):
+            proc.send_signal(signal.SIGSTOP)
+            if any(e.name.endswith(".tmp") and e.name not in old for e in os.scandir(folder)):
+                return True
+            proc.send_signal(signal.SIGCONT)  # the rename won the race: try the next save
+    return False
 
 
 @pytest.mark.slow
 def test_atomic_save_survives_sigkill(case: Case, tmp_path: Path) -> None:
-    # a large case: ~1 MB of points, so a save takes long enough to be killed mid-way
+    """SIGKILL during saves, some verified mid-write, always leaves the old or new file.
+
+    Each round waits until the saver has finished one save (so a new version exists),
+    then kills it either while a save's temporary file is on disk (caught by polling
+    and frozen with SIGSTOP before the kill) or after a random delay of up to two
+    save durations. Nothing depends on the machine's speed: the waits are events with
+    generous timeouts, not fixed sleeps.
+    """
+    # a large case: ~1 MB of points, so a save takes long enough to be caught mid-way
     big = case.copy()
     base = big.get("ec1")
     for n in range(40):
@@ -162,36 +218,41 @@ def test_atomic_save_survives_sigkill(case: Case, tmp_path: Path) -> None:
         big.add(type(base)(f"path{n}", "epidural_contrast", g, level="L4-L5", side="left"))
     folder = tmp_path / "big"
     big.save(folder)
-    size = (folder / "annotations.json").stat().st_size
-    assert size > 900_000
+    target = folder / "annotations.json"
+    assert target.stat().st_size > 900_000
     script = _write(tmp_path / "saver.py", _SAVER)
     rng = random.Random(0)
-    saves_seen = set()
-    deadline = time.monotonic() + 45
-    kills = 0
-    for _ in range(20):
-        if time.monotonic() > deadline:
-            break
+    versions = {big.notes}
+    mid_write = 0
+    for round_ in range(8):
+        tag = f"round {round_}"
         proc = subprocess.Popen(
-            [sys.executable, str(script), str(folder), str(rng.randrange(1000))],
+            [sys.executable, str(script), str(folder), tag, str(rng.randrange(1000))],
             stdout=subprocess.PIPE,
-            text=True,
         )
         try:
-            assert proc.stdout.readline().strip() == "ready"
-            time.sleep(rng.uniform(0.0, 0.5))
+            lines = _Lines(proc)
+            assert lines.next(_STARTUP_S) == "ready"
+            first = lines.next(_STARTUP_S).split()
+            assert first[:2] == ["saved", "1"], first
+            seconds = float(first[2])
+            old = {p.name for p in folder.iterdir()}
+            if round_ % 2 == 0 and _stop_mid_write(proc, folder, old):
+                mid_write += 1
+            else:
+                time.sleep(rng.uniform(0.0, 2.0 * seconds))
         finally:
             proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=10)
+            proc.wait(timeout=60)
             proc.stdout.close()
-        loaded = Case.load(folder)  # old or new, never half
+        loaded = Case.load(folder)  # the old version or a new one, never half of one
         assert len(loaded.annotations) == len(big.annotations)
-        saves_seen.add(loaded.notes)
-        kills += 1
+        assert loaded.notes in versions or loaded.notes.startswith(f"{tag} save ")
+        versions.add(loaded.notes)
         leftovers = [p.name for p in folder.iterdir() if p.name != "annotations.json"]
-        assert all(n.endswith(".tmp") for n in leftovers), leftovers
-    assert kills >= 10
-    assert len(saves_seen) > 1, "the saver never completed a save; the test proved nothing"
+        assert all(n.startswith(".annotations.json.") and n.endswith(".tmp") for n in leftovers)
+    assert len(versions) > 1  # saves completed: kills did not only hit the first save
+    assert mid_write >= 1, "no save was ever caught mid-write; the test proved less than it says"
 
 
 def test_newer_version_written_as_float_is_still_refused(case: Case, tmp_path: Path) -> None:

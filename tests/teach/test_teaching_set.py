@@ -320,3 +320,24 @@ def test_add_with_save_takes_back_when_the_set_changed_on_disk(tmp_path, dicoms)
     again = TeachingSet.open(tmp_path / "s")
     assert again.add_dicom([dicoms[0]], save=True)[0]["case_id"] == "case-001"
     assert TeachingSet.open(tmp_path / "s").case_ids == ["case-001"]
+
+
+def test_validate_names_identifiers_left_after_removal(tmp_path, dicoms):
+    ts = TeachingSet.new(tmp_path / "s", "T")
+    ts.add_dicom([dicoms[0]], case_id="c")
+    ts.save()
+    assert ts.validate() == []
+    image = tmp_path / "s" / "cases" / "c" / "image.dcm"
+    ds = pydicom.dcmread(image)
+    ds.PatientBirthDate = "19530412"  # say a later tool copied it back
+    ds.PatientID = "TEACH-0001"  # a pseudonym: allowed, but worth a look
+    other = pydicom.Dataset()
+    other.PatientID = "ALT-ID-55511"
+    ds.OtherPatientIDsSequence = [other]
+    ds.save_as(image)
+    found = {(p.severity, p.message) for p in TeachingSet.open(tmp_path / "s").validate()}
+    assert found == {
+        ("error", "identifier left: Patient's Birth Date is not empty"),
+        ("error", "identifier left: Other Patient IDs Sequence is not empty"),
+        ("warning", "Patient ID is not empty; check it is a pseudonym"),
+    }

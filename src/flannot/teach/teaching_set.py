@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pydicom
+from pydicom.datadict import dictionary_description
 
 from flannot.atomic import atomic_write_json, atomic_write_text
 from flannot.errors import FlannotError
@@ -749,6 +750,28 @@ def _image_path(case_file: Path, root: Path) -> Path | None:
     return image
 
 
+# identifiers the Basic Profile empties or removes: a pseudonym may stand in for the
+# first kind, nothing for the second
+_PSEUDONYM_ALLOWED = (("PatientName", "(0010,0010)"), ("PatientID", "(0010,0020)"))
+_NEVER_LEFT = (
+    ("PatientBirthDate", "(0010,0030)"),
+    ("PatientAddress", "(0010,1040)"),
+    ("PatientTelephoneNumbers", "(0010,2154)"),
+    ("OtherPatientIDsSequence", "(0010,1002)"),
+    ("OtherPatientNames", "(0010,1001)"),
+    ("AccessionNumber", "(0008,0050)"),
+    ("ReferringPhysicianName", "(0008,0090)"),
+)
+
+
+def _empty(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, (list, tuple)) or type(value).__name__ in ("Sequence", "MultiValue"):
+        return len(value) == 0
+    return not str(value).strip()
+
+
 def _dicom_problems(path: Path, case_id: str, sop_seen: dict[str, str]) -> list[Problem]:
     out: list[Problem] = []
     try:
@@ -778,16 +801,22 @@ def _dicom_problems(path: Path, case_id: str, sop_seen: dict[str, str]) -> list[
                 str(path),
             )
         )
-    if str(ds.get("PatientName", "") or "").strip():
-        # after de-identification a name can only be a pseudonym (PS3.15 allows one)
-        out.append(
-            Problem(
-                "(0010,0010)",
-                "Patient's Name is not empty" + ("; check it is a pseudonym" if removed else ""),
-                "warning" if removed else "error",
-                str(path),
+    for kw, tag in _PSEUDONYM_ALLOWED:
+        if str(ds.get(kw, "") or "").strip():
+            # after de-identification a name or ID can only be a pseudonym (PS3.15 allows one)
+            name = dictionary_description(kw)
+            out.append(
+                Problem(
+                    tag,
+                    f"{name} is not empty" + ("; check it is a pseudonym" if removed else ""),
+                    "warning" if removed else "error",
+                    str(path),
+                )
             )
-        )
+    for kw, tag in _NEVER_LEFT:
+        if kw in ds and not _empty(ds[kw].value):
+            name = dictionary_description(kw)
+            out.append(Problem(tag, f"identifier left: {name} is not empty", "error", str(path)))
     private = 0
 
     def count(_ds: Any, elem: Any) -> None:

@@ -300,3 +300,9 @@ def test_a_malformed_file_fails_alone_in_a_folder_run(xa_pair, tmp_path, capsys)
     assert main(["deidentify", str(tmp_path / "in" / "bad.dcm"), str(tmp_path / "x.dcm")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "bad.dcm" in err and "SOPClassUID" in err
+
+
+def test_folder_progress_is_reported_per_file(xa_pair, tmp_path):
+    seen: list[tuple[int, int]] = []
+    deidentify(tmp_path / "in", tmp_path / "out", progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(1, 2), (2, 2)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import typer
@@ -41,7 +42,16 @@ def register(app: typer.Typer) -> None:
         for r in retain:
             options += [x for x in r.replace(",", " ").split() if x]
         uid_map = UidMap(load_secret(salt_file)) if salt_file is not None else UidMap()
-        report = deidentify(inp, out, options=options, uid_map=uid_map)
+        if sys.stderr.isatty() and inp.is_dir():  # a bar on a terminal, quiet in a pipe
+            with typer.progressbar(length=1, label="de-identifying", file=sys.stderr) as bar:
+
+                def progress(done: int, total: int) -> None:
+                    bar.length = total
+                    bar.update(done - bar.pos)
+
+                report = deidentify(inp, out, options=options, uid_map=uid_map, progress=progress)
+        else:
+            report = deidentify(inp, out, options=options, uid_map=uid_map)
         if as_json:
             typer.echo(json.dumps(report.to_dict(), indent=2))
         else:

@@ -6,7 +6,7 @@ import io
 import os
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -446,6 +446,7 @@ def deidentify(
     uid_map: UidMap | None = None,
     secret: bytes | None = None,
     redactions: Sequence[Sequence[int | None]] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DeidReport:
     """De-identify a DICOM file or a folder of them (PS3.15 Basic Profile, SPEC §7).
 
@@ -464,6 +465,8 @@ def deidentify(
         when both are ``None``: consistent within this call only).
     redactions
         ``(frame | None, r0, c0, r1, c1)`` rectangles to blank; a single-file input only.
+    progress
+        Called as ``progress(done, total)`` after each file of a folder.
 
     Returns
     -------
@@ -497,10 +500,13 @@ def deidentify(
     if dst.exists() and not dst.is_dir():
         raise FlannotError("output must be a folder for a folder input", dst)
     reports: list[FileReport] = []
-    for path in sorted(p for p in src.rglob("*") if p.is_file() and not p.is_symlink()):
+    paths = sorted(p for p in src.rglob("*") if p.is_file() and not p.is_symlink())
+    for i, path in enumerate(paths, 1):
         rel = path.relative_to(src)
         try:
             reports.append(deidentify_file(path, dst / rel, options=opts, uid_map=uid_map))
         except FlannotError as exc:
             reports.append(FileReport(str(path), None, "failed", reason=exc.reason))
+        if progress is not None:
+            progress(i, len(paths))
     return DeidReport(reports, sorted(opts))

@@ -227,3 +227,17 @@ def test_imported_folders_follow_the_umask(tmp_path, dicoms):
     finally:
         os.umask(old)
     assert (tmp_path / "t").stat().st_mode & 0o777 == 0o755
+
+
+def test_export_refuses_an_image_that_was_not_deidentified(tmp_path, dicoms, capsys):
+    ts = TeachingSet.new(tmp_path / "s", "T")
+    ts.add_dicom([dicoms[0]], case_id="ok")
+    ts.add_dicom([dicoms[1]], case_id="raw", deidentify=False)
+    ts.save()
+    args = ["set", "export", str(tmp_path / "s"), str(tmp_path / "s.zip")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "raw" in err and "Patient Identity Removed" in err and err.count("\n") == 1
+    assert not (tmp_path / "s.zip").exists()
+    assert main([*args, "--allow-identified"]) == 0
+    assert "cases/raw/image.dcm" in zipfile.ZipFile(tmp_path / "s.zip").namelist()

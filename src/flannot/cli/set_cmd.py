@@ -80,11 +80,16 @@ def import_cmd(
 def export_cmd(
     folder: Path = typer.Argument(..., metavar="DIR", help="Teaching-set folder."),
     zip_path: Path = typer.Argument(..., metavar="ZIP", help="Zip file to write."),
+    allow_identified: bool = typer.Option(
+        False,
+        "--allow-identified",
+        help="Also ship images without Patient Identity Removed = YES.",
+    ),
 ) -> None:
-    """Zip a teaching set (its de-identification secret is left out)."""
+    """Zip a teaching set (its de-identification secret is left out; redactions applied)."""
     from flannot.teach.zipio import export_set
 
-    out = export_set(folder, zip_path)
+    out = export_set(folder, zip_path, allow_identified=allow_identified)
     typer.echo(f"wrote {out}")
 
 

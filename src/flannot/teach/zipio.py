@@ -36,13 +36,24 @@ _CHUNK = 1 << 20
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-def export_set(folder: str | os.PathLike[str], zip_path: str | os.PathLike[str]) -> Path:
+def export_set(
+    folder: str | os.PathLike[str],
+    zip_path: str | os.PathLike[str],
+    *,
+    allow_identified: bool = False,
+) -> Path:
     """Write the teaching set in ``folder`` to ``zip_path`` (atomically).
 
     The set's secret (``.flannot-secret``), hidden temporary files and symlinks are
     left out; entries are stored relative to the set folder. Case images with
     ``redaction`` annotations go into the zip with those rectangles blanked (see
     :meth:`TeachingSet.redacted_files`); the set's own copies are not changed.
+
+    Raises
+    ------
+    FlannotError
+        When a DICOM file in the set does not say Patient Identity Removed = YES (a
+        case added with ``--no-deidentify``), unless ``allow_identified``.
     """
     ts = TeachingSet.open(folder)
     root = ts.root.resolve()
@@ -56,6 +67,12 @@ def export_set(folder: str | os.PathLike[str], zip_path: str | os.PathLike[str])
             continue
         if rel.name == SECRET_FILE or any(part.startswith(".") for part in rel.parts):
             continue
+        if not allow_identified and _identified_dicom(p):
+            raise FlannotError(
+                "Patient Identity Removed is not YES: refusing to share an image that was "
+                "not de-identified (add it again without --no-deidentify)",
+                p,
+            )
         files.append((p, rel.as_posix()))
 
     redacted = {p.resolve(): rects for p, rects in ts.redacted_files().items()}
@@ -74,6 +91,19 @@ def export_set(folder: str | os.PathLike[str], zip_path: str | os.PathLike[str])
     if not target.parent.exists():
         raise FlannotError("folder does not exist", target.parent)
     return atomic_write(target, write)
+
+
+def _identified_dicom(path: Path) -> bool:
+    """Whether ``path`` is a DICOM file that does not declare its identity removed."""
+    from flannot.deid.engine import read_dicom_file
+
+    try:
+        ds = read_dicom_file(path, stop_before_pixels=True)
+    except FlannotError:
+        return True  # unreadable: cannot tell, so do not ship it
+    if ds is None:
+        return False
+    return str(ds.get("PatientIdentityRemoved", "")).strip().upper() != "YES"
 
 
 def _check_name(name: str) -> PurePosixPath:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -67,21 +65,23 @@ def test_calibrated_xa_opens_in_mm(viewer, make_xa) -> None:
 
 
 @pytest.mark.gui
-@pytest.mark.parametrize("calibration", ["detector_plane", "uncalibrated"])
-def test_detector_plane_and_uncalibrated_open_in_pixels(viewer, make_xa, calibration) -> None:
+def test_detector_plane_and_uncalibrated_open_in_pixels(viewer, make_xa) -> None:
     from flannot.napari.session import get_session
 
-    path = make_xa(f"{calibration}.dcm", calibration=calibration)
-    viewer.open(str(path), plugin="flannot")
-    layer = get_session(viewer).image_layer
-    np.testing.assert_allclose(layer.scale, [1.0, 1.0])
-    assert [str(u) for u in layer.units] == ["pixel", "pixel"]
-    assert layer.metadata["calibration"] == calibration
-    if calibration == "detector_plane":  # the spacing is kept, with its warning
-        assert layer.metadata["spacing_mm"] == (0.3, 0.3)
-        assert "magnif" in layer.metadata["calibration_note"].lower()
-    else:
-        assert layer.metadata["spacing_mm"] is None
+    session = get_session(viewer)
+    for calibration in ("detector_plane", "uncalibrated"):  # the second replaces the first
+        viewer.open(str(make_xa(f"{calibration}.dcm", calibration=calibration)), plugin="flannot")
+        layer = session.image_layer
+        assert [lyr for lyr in viewer.layers if lyr.metadata.get("flannot_image")] == [layer]
+        np.testing.assert_allclose(layer.scale, [1.0, 1.0])
+        assert [str(u) for u in layer.units] == ["pixel", "pixel"]
+        assert layer.metadata["calibration"] == calibration
+        if calibration == "detector_plane":  # the spacing is kept, with its warning
+            assert layer.metadata["spacing_mm"] == (0.3, 0.3)
+            assert "magnif" in layer.metadata["calibration_note"].lower()
+        else:
+            assert layer.metadata["spacing_mm"] is None
+            assert "mm" not in layer.name
 
 
 @pytest.mark.gui
@@ -105,18 +105,13 @@ def test_cine_is_a_lazy_3d_layer(viewer, make_xa) -> None:
     np.testing.assert_array_equal(np.asarray(layer.data[3]), np.asarray(session.image.frames[3]))
 
 
-def test_reader_without_viewer_returns_image_layer(make_xa) -> None:
+def test_reader_without_viewer_returns_image_layer(make_xa, monkeypatch) -> None:
     """Scripts (no viewer) still get the image layer data from the reader."""
+    from flannot.napari import _reader
+
+    monkeypatch.setattr(_reader, "_session", lambda: None)  # as when no viewer exists
     path = make_xa("x.dcm")
-    code = (
-        "import sys; from flannot.napari._reader import get_reader;"
-        "out = get_reader(sys.argv[1])(sys.argv[1]);"
-        "data, meta, kind = out[0];"
-        "print(kind, data.shape, list(meta['scale']), meta['metadata']['calibration'])"
-    )
-    res = subprocess.run(
-        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120
-    )
-    assert res.returncode == 0, res.stderr
-    assert res.stdout.split()[:3] == ["image", "(64,", "80)"]
-    assert "magnification_corrected" in res.stdout
+    ((data, meta, kind),) = get_reader(str(path))(str(path))
+    assert kind == "image" and data.shape == (64, 80)
+    np.testing.assert_allclose(meta["scale"], [0.25, 0.25])
+    assert meta["metadata"]["calibration"] == "magnification_corrected"

@@ -116,3 +116,39 @@ def test_measures_pair_annotations_of_the_same_frame_only():
     assert "tip_to_contrast" not in values(df, "k0")
     assert values(df, "k1")["tip_to_contrast"] == pytest.approx(10.0)
     assert set(df[df.annotation_id == "k1"].frame) == {1}
+
+
+@pytest.mark.parametrize("spacing", [(0.2, 0.3), (0.3, 0.2), (0.15, 0.4)])
+@pytest.mark.parametrize("angle", [0, 17, 45, 80])
+def test_masks_with_anisotropic_pixels_are_within_half_a_millimetre(spacing, angle):
+    # the bound for pixel data: widths/thicknesses within 0.5 mm; areas within 5 %
+    lf = band((40, 40), 15.0, 3.0, angle, spacing)
+    canal = band((40, 90), 40.0, 15.0, 90 - angle / 4, spacing)
+    window = band((90, 50), 20.0, 12.0, angle / 4, spacing)
+    shape = (800, 800)
+
+    def mask(poly):
+        return encode(polygon2mask(shape, poly))
+
+    case = make_case(
+        [
+            ann("lf", "ligamentum_flavum", "mask", mask=mask(lf), level="L4-L5", side="left"),
+            ann("c", "spinal_canal", "mask", mask=mask(canal), level="L4-L5"),
+            ann("i", "interlaminar_space", "mask", mask=mask(window), level="L4-L5"),
+        ],
+        spacing,
+    )
+    df = measure(case)
+    v, c, i = values(df, "lf"), values(df, "c"), values(df, "i")
+    assert v["max_thickness"] == pytest.approx(3.0, abs=0.5)
+    assert v["mean_thickness"] == pytest.approx(3.0, abs=0.5)
+    assert v["length"] == pytest.approx(float(np.hypot(15, 3)), abs=0.5)
+    assert v["area"] == pytest.approx(45.0, rel=0.05)
+    assert c["min_width"] == pytest.approx(15.0, abs=0.5)
+    assert c["mean_width"] == pytest.approx(15.0, abs=0.5)
+    assert c["area"] == pytest.approx(600.0, rel=0.05)
+    assert i["width"] == pytest.approx(20.0, abs=0.5)
+    assert i["height"] == pytest.approx(12.0, abs=0.5)
+    assert i["area"] == pytest.approx(240.0, rel=0.05)
+    assert c["lf_encroachment"] == 0.0  # the LF lies beside the canal
+    assert set(df.calibration) == {"magnification_corrected"}

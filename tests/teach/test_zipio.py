@@ -241,3 +241,18 @@ def test_export_refuses_an_image_that_was_not_deidentified(tmp_path, dicoms, cap
     assert not (tmp_path / "s.zip").exists()
     assert main([*args, "--allow-identified"]) == 0
     assert "cases/raw/image.dcm" in zipfile.ZipFile(tmp_path / "s.zip").namelist()
+
+
+def test_a_set_zipped_with_its_folder_imports(tmp_path, dicoms):
+    ts = TeachingSet.new(tmp_path / "s", "Wrapped")
+    ts.add_dicom([dicoms[0]], case_id="c")
+    ts.save()
+    with zipfile.ZipFile(tmp_path / "wrapped.zip", "w") as zf:  # like `zip -r`
+        for p in sorted((tmp_path / "s").rglob("*")):
+            zf.write(p, (Path("my-set") / p.relative_to(tmp_path / "s")).as_posix())
+    assert f"my-set/{SECRET_FILE}" in zipfile.ZipFile(tmp_path / "wrapped.zip").namelist()
+    imported = import_set(tmp_path / "wrapped.zip", tmp_path / "t")
+    assert imported.name == "Wrapped" and imported.case_ids == ["c"]
+    assert (tmp_path / "t" / "cases" / "c" / "image.dcm").is_file()
+    assert not (tmp_path / "t" / SECRET_FILE).exists()
+    assert imported.validate() == []

@@ -11,6 +11,8 @@ Import checks every entry before extracting anything and again while extracting:
   compressed size (zip bomb), and while extracting the bytes really written are
   counted so a lying header aborts the import as soon as it shows;
 * a ``.flannot-secret`` at the top is not extracted (the importer's set makes its own);
+* a set zipped together with its folder (``my-set/flannot-set.json``) is unpacked from
+  inside that folder;
 * files go to a temporary folder next to the target and are renamed into place only
   when everything succeeded, so a set folder is never half-written.
 """
@@ -209,10 +211,6 @@ def _plan(
                 f"zip entry {info.filename!r} expands {ratio:.0f}"
                 f"-fold (limit {max_ratio:.0f}): refusing a possible zip bomb"
             )
-        if rel.as_posix() == SECRET_FILE:
-            # a secret shipped with a set would let its author recompute the UID mapping
-            # of cases added here later: the imported set gets its own on first use
-            continue
         plan.append((info, rel))
     packed = sum(i.compress_size for i in infos)
     if total > 64 * _RATIO_FLOOR and total > max_ratio * max(packed, 1):
@@ -221,6 +219,17 @@ def _plan(
             f"the zip expands {total / max(packed, 1):.0f}-fold overall "
             f"(limit {max_ratio:.0f}): refusing a possible zip bomb"
         )
+    tops = {rel.parts[0] for _, rel in plan if rel.parts}
+    if (
+        len(tops) == 1
+        and not any(rel.as_posix() == SET_FILE for _, rel in plan)
+        and any(rel.as_posix() == f"{next(iter(tops))}/{SET_FILE}" for _, rel in plan)
+    ):
+        # `zip -r my-set.zip my-set`: the set sits in one top folder; unpack its content
+        plan = [(info, PurePosixPath(*rel.parts[1:])) for info, rel in plan]
+    # a secret shipped with a set would let its author recompute the UID mapping of
+    # cases added here later: the imported set makes its own on first use
+    plan = [(info, rel) for info, rel in plan if rel.as_posix() != SECRET_FILE]
     if not any(rel.as_posix() == SET_FILE for _, rel in plan):
         raise FlannotError(f"not a teaching set zip (no {SET_FILE} at the top)")
     return plan

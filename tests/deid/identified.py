@@ -58,6 +58,8 @@ IDENTIFIERS = [
     "20240318",  # instance creation date: not a row of Table E.1-1
     "JOHNNY-NICKNAME",  # Name to Use: newer than pydicom's dictionary
     "ACC-ISSUER-HOSP",  # Issuer of Accession Number Sequence: newer than the table
+    "pacs.sainthosp.example",  # Retrieve URL: not a row of the table
+    "PACSAE01",  # Retrieve AE Title: not a row of the table
     STUDY_UID,
     SERIES_UID,
     PATIENT_REF_UID,
@@ -107,6 +109,8 @@ def make_xa(index: int = 0, n_frames: int = 4, referenced: int | None = None) ->
     name_to_use = Dataset()
     name_to_use.add_new(0x00100012, "LO", "JOHNNY-NICKNAME")  # Name to Use
     ds.add_new(0x00100011, "SQ", [name_to_use])  # Person Names to Use Sequence
+    ds.RetrieveURL = f"https://pacs.sainthosp.example/wado/studies/{STUDY_UID}"
+    ds.RetrieveAETitle = "PACSAE01"
     ds.Modality = "XA"
     ds.Manufacturer = "ACME"
     ds.InstitutionName = "PRINCETON PLAINSBORO TEACHING"

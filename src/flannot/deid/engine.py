@@ -67,6 +67,8 @@ _DUMMY: dict[str, Any] = {
     "FL": 0.0,
     "FD": 0.0,
 }
+# URL attributes that name coding schemes and codes, not places
+_CODE_URLS = frozenset({"CodingSchemeURL", "URNCodeValue"})
 # VRs replaced inside a D sequence: text, names, dates and ages (CS is kept: it carries
 # structure such as SR value types, not identity; numbers and UIDs follow their own rules)
 _DUMMY_TEXT_VRS = frozenset({"PN", "LO", "SH", "LT", "ST", "UT", "UC", "DA", "DT", "TM", "AS"})
@@ -200,6 +202,10 @@ class _Cleaner:
                     action = "D"
             elif elem.VR == "UI" and "uids" not in self.options:
                 action = "U" if self._has_instance_uid(elem) else "K"
+            elif elem.VR == "AE" or (elem.VR == "UR" and elem.keyword not in _CODE_URLS):
+                # beyond the table: AE titles and URLs (Retrieve URL/AE Title …) name
+                # the hospital's hosts and embed the original UIDs
+                action = "X"
             elif not elem.keyword and tag.element != 0:
                 # a public attribute newer than pydicom's dictionary (e.g. Name to Use,
                 # (0010,0011)): nobody can say it is safe, so it goes

@@ -173,3 +173,45 @@ def test_sequences_in_every_branch():
     assert len(ref) == 1  # the private block inside the item is gone
     assert report.actions["private"] == 1
     assert ds.SOPInstanceUID == ds.file_meta.MediaStorageSOPInstanceUID != "1.2.3.4.1"
+
+
+def test_functional_groups_keep_technique_and_lose_dates():
+    from flannot.deid import deidentify_dataset
+
+    ds = _minimal()
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.12.1.1"  # Enhanced XA
+    ds.FrameTimeVector = [0, 66.7, 66.7]
+    shared = Dataset()
+    measures = Dataset()
+    measures.PixelSpacing = [0.2, 0.2]
+    shared.PixelMeasuresSequence = [measures]
+    ds.SharedFunctionalGroupsSequence = [shared]
+    per_frame = []
+    for i in range(3):
+        item, content = Dataset(), Dataset()
+        content.FrameAcquisitionDateTime = f"2024031710164{i}"
+        content.FrameAcquisitionDuration = 66.7
+        content.FrameAcquisitionNumber = i + 1
+        item.FrameContentSequence = [content]
+        per_frame.append(item)
+    ds.PerFrameFunctionalGroupsSequence = per_frame
+    shifted = _minimal()
+    shifted.PerFrameFunctionalGroupsSequence = [Dataset() for _ in range(1)]
+    shifted.PerFrameFunctionalGroupsSequence[0].FrameContentSequence = [Dataset()]
+    content = shifted.PerFrameFunctionalGroupsSequence[0].FrameContentSequence[0]
+    content.FrameAcquisitionDateTime = "20240317101640"
+
+    deidentify_dataset(ds, uid_map=UidMap(b"k" * 32))
+    deidentify_dataset(shifted, uid_map=UidMap(b"k" * 32), options=["modified-dates"])
+
+    assert [float(v) for v in ds.FrameTimeVector] == [0, 66.7, 66.7]
+    pixel = ds.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0]
+    assert [float(v) for v in pixel.PixelSpacing] == [0.2, 0.2]
+    for i, item in enumerate(ds.PerFrameFunctionalGroupsSequence):
+        c = item.FrameContentSequence[0]
+        assert "2024" not in str(c.FrameAcquisitionDateTime)  # a date beyond the table
+        assert float(c.FrameAcquisitionDuration) == 66.7 and c.FrameAcquisitionNumber == i + 1
+    days = UidMap(b"k" * 32).date_offset_days()
+    expected = (dt.date(2024, 3, 17) + dt.timedelta(days=days)).strftime("%Y%m%d") + "101640"
+    shifted_value = shifted.PerFrameFunctionalGroupsSequence[0].FrameContentSequence[0]
+    assert shifted_value.FrameAcquisitionDateTime == expected

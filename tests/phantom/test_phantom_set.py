@@ -57,7 +57,16 @@ def test_every_dicom_passes_dciodvfy_without_errors(sample_dir: Path) -> None:
         report = res.stdout + res.stderr
         errors = [line for line in report.splitlines() if line.startswith("Error")]
         assert errors == [], f"{f.parent.name}: {errors}"
-        assert "Warning" not in report, f"{f.parent.name}: {report}"
+        # the one accepted warning: Patient ID is empty (Type 2, emptied as by PS3.15
+        # de-identification, so `flannot validate` has no pseudonym to question); dciodvfy
+        # notes that a DICOMDIR could not index it
+        warnings = [
+            line
+            for line in report.splitlines()
+            if line.startswith("Warning")
+            and not line.endswith("needed to build DICOMDIR - Patient ID")
+        ]
+        assert warnings == [], f"{f.parent.name}: {report}"
 
 
 def _header(sample_dir: Path, case_id: str) -> pydicom.Dataset:

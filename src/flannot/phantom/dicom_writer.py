@@ -103,11 +103,12 @@ def build_xa(pixels: NDArray[np.integer], p: XAParams) -> Dataset:
     ds.SOPInstanceUID = phantom_uid(p.seed, p.case_id, "instance")
     ds.InstanceCreationDate = STUDY_DATE
     ds.InstanceCreationTime = STUDY_TIME
-    # Patient (synthetic: no real person). Name empty (Type 2) as after PS3.15
-    # de-identification, so the set validates clean; the ID is a pseudonym. The burned-in
-    # text in the pixels still shows a synthetic name: that is what `redaction` teaches.
+    # Patient (synthetic: no real person). Name and ID empty (Type 2) as after PS3.15
+    # de-identification, so the set validates with no warning to "check the pseudonym".
+    # The burned-in text in the pixels still shows a synthetic name and ID: that is what
+    # the `redaction` annotation teaches.
     ds.PatientName = ""
-    ds.PatientID = f"FLANNOT-PHANTOM-{p.seed}"
+    ds.PatientID = ""
     ds.PatientBirthDate = ""
     ds.PatientSex = "O"
     ds.PatientIdentityRemoved = "YES"

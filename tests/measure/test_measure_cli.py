@@ -108,3 +108,24 @@ def test_bad_input_exits_2(tmp_path, capsys, what):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert err.startswith("flannot: error: ") and len(err.strip().splitlines()) == 1
+
+
+def test_teaching_set_follows_its_case_list(tmp_path, capsys):
+    outside = _write_case(tmp_path / "elsewhere", "evil")  # a list entry leaving the set
+    root = tmp_path / "set"
+    _write_case(root / "cases" / "z", "z")
+    _write_case(root / "library" / "first", "first")  # listed: measured though not in cases/
+    _write_case(root / "cases" / "unlisted", "unlisted")
+    manifest = {
+        "flannot_set_version": 1,
+        "cases": [
+            {"case_id": "first", "path": "library/first"},
+            {"case_id": "z"},
+            {"case_id": "evil", "path": "../elsewhere"},
+        ],
+    }
+    (root / "flannot-set.json").write_text(json.dumps(manifest))
+    assert outside.is_file()
+    assert main(["measure", str(root), "--json"]) == 0
+    ids = [r["case_id"] for r in json.loads(capsys.readouterr().out)]
+    assert list(dict.fromkeys(ids)) == ["first", "z"]  # list order, nothing outside the set

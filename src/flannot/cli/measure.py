@@ -9,28 +9,7 @@ from typing import Any
 import typer
 
 from flannot.errors import FlannotError
-
-SET_FILE = "flannot-set.json"
-CASE_FILE = "annotations.json"
-
-
-def case_files(path: Path) -> list[Path]:
-    """The case files ``path`` stands for: a case file, a case folder or a teaching set.
-
-    Raises
-    ------
-    FlannotError
-        When ``path`` does not exist or is none of those.
-    """
-    if path.is_file():
-        return [path]
-    if path.is_dir():
-        if (path / SET_FILE).is_file():
-            return sorted((path / "cases").glob(f"*/{CASE_FILE}"))
-        if (path / CASE_FILE).is_file():
-            return [path / CASE_FILE]
-        raise FlannotError(f"not a case folder ({CASE_FILE}) or a teaching set ({SET_FILE})", path)
-    raise FlannotError("no such file or folder", path)
+from flannot.model.case import case_files
 
 
 def _fmt(value: Any) -> str:

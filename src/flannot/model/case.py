@@ -37,6 +37,7 @@ __all__ = [
     "ConcurrentChangeError",
     "ImageRef",
     "case_file_path",
+    "case_files",
     "check_version",
     "dumps_case",
     "read_case_json",
@@ -46,6 +47,8 @@ __all__ = [
 FORMAT_VERSION = 1
 #: File name of a case inside a case folder.
 CASE_FILENAME = "annotations.json"
+#: File that makes a folder a teaching set (SPEC §5).
+SET_FILENAME = "flannot-set.json"
 #: Larger case files are refused before reading (a mask-heavy case is a few MB).
 MAX_CASE_BYTES = 512 * 1024 * 1024
 
@@ -71,6 +74,55 @@ def case_file_path(path: str | os.PathLike[str]) -> Path:
     """The case file for ``path``: the file itself, or ``annotations.json`` in a case folder."""
     p = Path(path)
     return p / CASE_FILENAME if p.is_dir() else p
+
+
+def _set_case_files(root: Path) -> list[Path]:
+    """Case files of a teaching set: its case list, else every ``cases/*/annotations.json``."""
+    files: list[Path] = []
+    try:
+        manifest = json.loads((root / SET_FILENAME).read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise FlannotError(
+            f"cannot read the teaching set's case list: {exc}", root / SET_FILENAME
+        ) from None
+    entries = manifest.get("cases") if isinstance(manifest, dict) else None
+    inside = root.resolve()
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("case_id"), str):
+            continue
+        rel = str(entry.get("path") or f"cases/{entry['case_id']}")
+        folder = (root / rel).resolve()
+        if inside in folder.parents:  # a case list never points outside the set
+            files.append(root / rel / CASE_FILENAME)
+    return files or sorted((root / "cases").glob(f"*/{CASE_FILENAME}"))
+
+
+def case_files(path: str | os.PathLike[str]) -> list[Path]:
+    """The case files ``path`` stands for: a case file, a case folder or a teaching set.
+
+    A teaching set gives the case files of its case list (``flannot-set.json``) in
+    list order, or every ``cases/*/annotations.json`` when the list is empty.
+    Listed files are returned even when missing, so that reading them says so.
+
+    Raises
+    ------
+    FlannotError
+        ``path`` does not exist or is none of these.
+    """
+    p = Path(path)
+    if p.is_file():
+        return [p]
+    if p.is_dir():
+        if (p / SET_FILENAME).is_file():
+            return _set_case_files(p)
+        if (p / CASE_FILENAME).is_file():
+            return [p / CASE_FILENAME]
+        raise FlannotError(
+            f"neither a case folder ({CASE_FILENAME} missing) "
+            f"nor a teaching set ({SET_FILENAME} missing)",
+            p,
+        )
+    raise FlannotError("no such file or folder", p)
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,9 @@ from flannot.errors import FlannotError
 from flannot.model import rle
 from flannot.model.annotation import Annotation
 from flannot.model.case import (
-    CASE_FILENAME,
+    SET_FILENAME,
     Case,
+    case_files,
     check_version,
     read_case_json,
 )
@@ -684,21 +685,6 @@ def validate_case_file(path: str | os.PathLike[str], image: Any = None) -> list[
     return [p.in_file(file) for p in problems]
 
 
-def _set_case_files(folder: Path) -> list[Path]:
-    """Case files of a teaching set, read from ``flannot-set.json`` when possible."""
-    files: list[Path] = []
-    try:
-        manifest = json.loads((folder / "flannot-set.json").read_text("utf-8"))
-        for entry in manifest.get("cases", []):
-            rel = str(entry.get("path", f"cases/{entry['case_id']}"))
-            files.append(folder / rel / CASE_FILENAME)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        pass
-    if not files:
-        files = sorted((folder / "cases").glob(f"*/{CASE_FILENAME}"))
-    return files
-
-
 def validate_path(path: str | os.PathLike[str]) -> tuple[list[Problem], int]:
     """Validate a case file, a case folder or a teaching-set folder.
 
@@ -718,18 +704,17 @@ def validate_path(path: str | os.PathLike[str]) -> tuple[list[Problem], int]:
         ``path`` is none of these, or (for a single case) cannot be read.
     """
     p = Path(path)
-    if not p.exists():
-        raise FlannotError("no such file or folder", p)
-    if p.is_dir() and (p / "flannot-set.json").is_file():
+    files = case_files(p)  # FlannotError when p is neither a case nor a set
+    if p.is_dir() and (p / SET_FILENAME).is_file():
         try:
             from flannot.teach.teaching_set import TeachingSet
         except ImportError:
             TeachingSet = None
         if TeachingSet is not None and hasattr(TeachingSet, "open"):
             problems = list(TeachingSet.open(p).validate())
-            n = len(_set_case_files(p))
-            return [q if getattr(q, "file", None) else _with_file(q, p) for q in problems], n
-        files = _set_case_files(p)
+            return [q if getattr(q, "file", None) else _with_file(q, p) for q in problems], len(
+                files
+            )
         problems: list[Problem] = []
         for f in files:
             try:
@@ -737,13 +722,7 @@ def validate_path(path: str | os.PathLike[str]) -> tuple[list[Problem], int]:
             except FlannotError as exc:
                 problems.append(Problem("$", exc.reason, "error", os.fspath(f)))
         return problems, len(files)
-    if p.is_dir() and not (p / CASE_FILENAME).is_file():
-        raise FlannotError(
-            f"neither a case folder ({CASE_FILENAME} missing) "
-            "nor a teaching set (flannot-set.json missing)",
-            p,
-        )
-    return validate_case_file(p), 1
+    return validate_case_file(files[0]), 1
 
 
 def _with_file(problem: Any, file: Path) -> Problem:

@@ -39,6 +39,9 @@ from flannot.model.levels import (
         ("L5/S1", "L5-S1"),
         ("L5-L6", "L5-L6"),
         ("L6_S1", "L6-S1"),
+        ("L4-5", "L4-L5"),  # the clinical shorthand
+        ("l4/5", "L4-L5"),
+        ("L5 - 6", "L5-L6"),
     ],
 )
 def test_normalize_level_table(raw: str, canonical: str) -> None:
@@ -46,7 +49,24 @@ def test_normalize_level_table(raw: str, canonical: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", ["L9", "C5", "T11", "S2", "L3-L5", "L5-L4", "S1-L5", "", "L", "lumbar 4", "L4-", "4"]
+    "raw",
+    [
+        "L9",
+        "C5",
+        "T11",
+        "S2",
+        "L3-L5",
+        "L5-L4",
+        "S1-L5",
+        "",
+        "L",
+        "lumbar 4",
+        "L4-",
+        "4",
+        "L45",  # no separator: not read as L4-5
+        "L3-5",
+        "L5-1",
+    ],
 )
 def test_normalize_level_rejects(raw: str) -> None:
     with pytest.raises(ValueError):
@@ -82,3 +102,13 @@ def test_adjacency_allows_l5_s1_and_transitional_l6() -> None:
     assert interspace_of("l4", "L5") == "L4-L5"
     with pytest.raises(ValueError):
         interspace_of("L2", "L4")
+
+
+def test_caudal_neighbours() -> None:
+    from flannot.model.levels import caudal_neighbours
+
+    assert caudal_neighbours("l4") == ("L5",)
+    assert caudal_neighbours("L5") == ("L6", "S1")
+    assert caudal_neighbours("S1") == ()
+    assert caudal_neighbours("L4-L5") == () and caudal_neighbours(None) == ()
+    assert caudal_neighbours("nonsense") == ()

@@ -1,6 +1,6 @@
 """Spinal level names: vertebrae (``L4``) and interspaces (``L4-L5``), SPEC §3.
 
-Input is forgiving (``l4``, ``L4/L5``, ``l4_l5``, ``L4L5``, ``L4 – L5``); flannot
+Input is forgiving (``l4``, ``L4/L5``, ``l4_l5``, ``L4L5``, ``L4 – L5``, ``L4-5``); flannot
 always writes the canonical spelling (``L4``, ``L4-L5``). ``L6`` is the
 transitional sixth lumbar vertebra; when it is absent the lumbosacral
 interspace is ``L5-S1``.
@@ -53,7 +53,10 @@ INTERSPACE_LEVELS: tuple[str, ...] = (
 _VERT = r"([TLS])\s*0?(\d{1,2})"
 _VERTEBRA_RE = re.compile(rf"^{_VERT}$")
 # two vertebrae joined by -, –, —, /, _, \, space or nothing (L4L5)
-_INTERSPACE_RE = re.compile(rf"^{_VERT}\s*[-\u2010-\u2015/_\\ ]?\s*{_VERT}$")
+_SEP = r"[-\u2010-\u2015/_\\ ]"
+_INTERSPACE_RE = re.compile(rf"^{_VERT}\s*{_SEP}?\s*{_VERT}$")
+# the clinical shorthand L4-5: the lower vertebra's letter left out (a separator required)
+_SHORT_INTERSPACE_RE = re.compile(rf"^{_VERT}\s*{_SEP}\s*0?(\d{{1,2}})$")
 
 
 def _vertebra(letter: str, number: str, raw: str) -> str:
@@ -69,7 +72,8 @@ def normalize_level(level: str) -> str:
     Parameters
     ----------
     level
-        ``"l4"``, ``"L4"``, ``"L4/L5"``, ``"l4_l5"``, ``"L4L5"``, ``"l4-l5"`` …
+        ``"l4"``, ``"L4"``, ``"L4/L5"``, ``"l4_l5"``, ``"L4L5"``, ``"l4-l5"``, the
+        shorthand ``"L4-5"`` …
 
     Returns
     -------
@@ -94,9 +98,14 @@ def normalize_level(level: str) -> str:
     if m:
         return _vertebra(m.group(1), m.group(2), level)
     m = _INTERSPACE_RE.match(text)
-    if m:
-        upper = _vertebra(m.group(1), m.group(2), level)
-        lower = _vertebra(m.group(3), m.group(4), level)
+    short = None if m else _SHORT_INTERSPACE_RE.match(text)
+    if m or short:
+        if m:
+            upper = _vertebra(m.group(1), m.group(2), level)
+            lower = _vertebra(m.group(3), m.group(4), level)
+        else:
+            upper = _vertebra(short.group(1), short.group(2), level)
+            lower = _vertebra(short.group(1), short.group(3), level)
         if lower not in _CAUDAL_NEIGHBOURS[upper]:
             raise ValueError(
                 f"{level!r} is not an interspace: {upper} and {lower} are not neighbours"

@@ -281,10 +281,9 @@ def test_documented_example_is_a_valid_case() -> None:
 
 
 def test_from_a_real_fluoro_image(tmp_path: Path) -> None:
-    from conftest import write_dicom
-
     from flannot.io.reader import read_dicom
     from flannot.model import validate_case
+    from tests.model.conftest import write_dicom
 
     dcm = write_dicom(tmp_path / "image.dcm", frames=3)
     image = read_dicom(dcm)

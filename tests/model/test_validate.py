@@ -9,11 +9,11 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import COLS, ROWS, build_case
 
 from flannot import FlannotError
 from flannot.model import Annotation, Case, Geometry, Problem, validate_case, validate_case_file
 from flannot.model.validate import schema_problems
+from tests.model.conftest import COLS, ROWS, build_case
 
 
 def _errors(problems: list[Problem]) -> list[tuple[str, str]]:

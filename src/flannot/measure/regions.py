@@ -156,6 +156,15 @@ def rasterize_polygon(
     return r
 
 
+def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """``(r0, r1, c0, c1)``: the half-open row and column range of the set pixels, or ``None``."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
 def rasterize_mask(
     mask: np.ndarray, spacing: tuple[float, float], max_cells: int = MAX_CELLS
 ) -> Raster | None:
@@ -165,11 +174,10 @@ def rasterize_mask(
     information; it makes the cells square in mm so that skeletons and distances
     are not skewed by anisotropic pixels.
     """
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
+    bbox = mask_bbox(mask)
+    if bbox is None:
         return None
-    cols = np.flatnonzero(mask.any(axis=0))
-    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    r0, r1, c0, c1 = bbox
     box = np.pad(mask[r0:r1, c0:c1], 1)
     if box.size > max_cells:  # a huge mask: sample every k-th pixel, never the whole box
         k = math.ceil(math.sqrt(box.size / max_cells))
@@ -357,11 +365,10 @@ def mask_contour(mask: np.ndarray) -> np.ndarray | None:
     """
     from skimage.measure import find_contours  # imported on first use: slow to import
 
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
+    bbox = mask_bbox(mask)
+    if bbox is None:
         return None
-    cols = np.flatnonzero(mask.any(axis=0))
-    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    r0, r1, c0, c1 = bbox
     box = np.pad(mask[r0:r1, c0:c1].astype(np.uint8), 1)
     contours = find_contours(box, 0.5)
     if not contours:

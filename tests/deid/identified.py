@@ -67,6 +67,23 @@ IDENTIFIERS = [
     "1.2.826.0.1.3680043.8.498.2000",  # prefix of every SOP Instance UID
 ]
 
+# technique attributes make_xa() sets: they are not rows of Table E.1-1 and must survive
+TECHNIQUE = (
+    "EstimatedRadiographicMagnificationFactor",
+    "DistanceSourceToDetector",
+    "DistanceSourceToPatient",
+    "PositionerPrimaryAngle",
+    "PositionerSecondaryAngle",
+    "WindowCenter",
+    "WindowWidth",
+    "KVP",
+    "ExposureTime",
+    "XRayTubeCurrent",
+    "CineRate",
+    "FrameIncrementPointer",
+    "Manufacturer",
+)
+
 FRAME_TIME = "66.7"
 IMAGER_SPACING = [0.3, 0.3]
 

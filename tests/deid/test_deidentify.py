@@ -19,6 +19,7 @@ from identified import (
     SECRET,
     SERIES_UID,
     STUDY_UID,
+    TECHNIQUE,
     make_xa,
     sop_uid,
     write,
@@ -102,21 +103,7 @@ def test_technique_attributes_and_pixels_retained(xa_pair, tmp_path):
     src, out = pydicom.dcmread(xa_pair[0]), pydicom.dcmread(tmp_path / "a.dcm")
     assert str(out.FrameTime) == FRAME_TIME
     assert [float(v) for v in out.ImagerPixelSpacing] == IMAGER_SPACING
-    for kw in (
-        "EstimatedRadiographicMagnificationFactor",
-        "DistanceSourceToDetector",
-        "DistanceSourceToPatient",
-        "PositionerPrimaryAngle",
-        "PositionerSecondaryAngle",
-        "WindowCenter",
-        "WindowWidth",
-        "KVP",
-        "ExposureTime",
-        "XRayTubeCurrent",
-        "CineRate",
-        "FrameIncrementPointer",
-        "Manufacturer",
-    ):
+    for kw in TECHNIQUE:
         assert out[kw].value == src[kw].value, kw
     np.testing.assert_array_equal(out.pixel_array, src.pixel_array)
     assert out.PixelData == src.PixelData

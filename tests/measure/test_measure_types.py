@@ -125,6 +125,22 @@ def test_canal_with_slanted_end_caps_ignores_the_caps():
     assert v["stenosis_grade"] == "relative"
 
 
+@pytest.mark.parametrize("notch_mm", [8.0, 10.0, 14.0, 30.0])
+@pytest.mark.parametrize("cap_rise_mm", [0.0, 6.0])
+def test_canal_narrowing_near_an_end_is_not_taken_for_a_cap(notch_mm, cap_rise_mm):
+    # 40 mm canal, 15 mm wide, a sharp 4 mm long notch to 9 mm (steeper than 45°) centred
+    # notch_mm from the top, caps square or slanted (the right wall's ends moved by the rise)
+    prof = [(0, 15), (notch_mm - 2, 15), (notch_mm, 9), (notch_mm + 2, 15), (40, 15)]
+    right = [[r, 60 + w / 2] for r, w in prof]
+    left = [[r, 60 - w / 2] for r, w in reversed(prof)]
+    right[0][0] -= cap_rise_mm
+    right[-1][0] -= cap_rise_mm
+    pts = px(right + left, ANISO)
+    v = values(measure(make_case([ann("c", "spinal_canal", "polygon", pts)], ANISO)), "c")
+    assert v["min_width"] == pytest.approx(9.0, abs=0.01)
+    assert v["stenosis_grade"] == "absolute"
+
+
 def test_canal_lf_encroachment_union_of_sides_same_level_only():
     sp = (0.25, 0.25)
     canal = px([[0, 0], [0, 15], [40, 15], [40, 0]], sp)  # 15 x 40 mm

@@ -29,15 +29,34 @@ def stenosis_grade(min_width_mm: float) -> str:
     return "absolute"
 
 
+def _cap_sections(steep_from_end: np.ndarray) -> int:
+    """How many sections, counted from one end, belong to that end's cap.
+
+    The cap is the run of steep sections that starts at the end (at its first or
+    second section) and continues inward, bridging single non-steep sections (an
+    irregular vertex). A steep stretch further in is a waist or a notch, not a
+    cap, and is kept.
+    """
+    n = len(steep_from_end)
+    i = 0 if n and steep_from_end[0] else 1
+    if i >= n or not steep_from_end[i]:
+        return 0
+    while i < n and (steep_from_end[i] or (i + 1 < n and steep_from_end[i + 1])):
+        i += 1
+    return i
+
+
 def cross_sections(outline_mm: np.ndarray) -> tuple[float, float] | None:
     """``(min_width, mean_width)`` across the long axis, end caps excluded.
 
     The long axis is the long side of the minimum-area enclosing rectangle.
     Sections perpendicular to it are first taken at ``N_SECTIONS`` positions to
-    find the end caps: a section belongs to a cap when one of its ends runs along
-    an edge steeper than 45° to the axis (``|dv/du| > 1``) within ``CAP_ZONE`` of
-    that end, and every section from there to the end is dropped, as are the
-    outer ``END_TRIM``. Between the caps the width is piecewise linear with
+    find the end caps: a section is steep when one of its ends runs along an edge
+    steeper than 45° to the axis (``|dv/du| > 1``); the run of steep sections
+    that starts at an end (within ``CAP_ZONE`` of it) is that end's cap and is
+    dropped, as is the outer ``END_TRIM`` always. A steep stretch that does not
+    start at an end (a waist, a notch of buckled ligament) is canal and is kept.
+    Between the caps the width is piecewise linear with
     breaks at the polygon's vertices, so the minimum is taken over the sections
     plus every vertex position, and the mean is the exact integral (trapezoids
     over the same positions) divided by the length. ``None`` if nothing is left.
@@ -60,12 +79,10 @@ def cross_sections(outline_mm: np.ndarray) -> tuple[float, float] | None:
         steep &= hit
     keep = hit.copy()
     k_zone = int(np.ceil(CAP_ZONE * N_SECTIONS))
-    low = np.flatnonzero(steep[:k_zone])
-    if low.size:
-        keep[: low[-1] + 1] = False
-    high = np.flatnonzero(steep[N_SECTIONS - k_zone :])
-    if high.size:
-        keep[N_SECTIONS - k_zone + high[0] :] = False
+    low = _cap_sections(steep[:k_zone])
+    keep[:low] = False
+    high = _cap_sections(steep[::-1][:k_zone])
+    keep[N_SECTIONS - high :] = False
     if not keep.any():  # all cap (a stubby outline): fall back to the middle sections
         keep = hit
     if not keep.any():

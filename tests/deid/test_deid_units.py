@@ -206,3 +206,19 @@ def test_functional_groups_keep_technique_and_lose_dates():
     expected = (dt.date(2024, 3, 17) + dt.timedelta(days=days)).strftime("%Y%m%d") + "101640"
     shifted_value = shifted.PerFrameFunctionalGroupsSequence[0].FrameContentSequence[0]
     assert shifted_value.FrameAcquisitionDateTime == expected
+
+
+def test_encrypted_originals_and_mac_parameters_removed():
+    from flannot.deid import deidentify_dataset
+
+    ds = _minimal()
+    enc = Dataset()
+    enc.EncryptedContentTransferSyntaxUID = "1.2.840.10008.1.2.1"
+    enc.EncryptedContent = b"\x01\x02" * 8  # the original identifiers, for a key holder
+    ds.EncryptedAttributesSequence = [enc]
+    mac = Dataset()
+    mac.MACIDNumber = 1
+    ds.MACParametersSequence = [mac]
+    deidentify_dataset(ds, uid_map=UidMap(b"k" * 32))
+    assert "EncryptedAttributesSequence" not in ds
+    assert "MACParametersSequence" not in ds

@@ -501,7 +501,9 @@ FFFA,FFFA X      -   Digital Signatures Sequence
 # flannot's additions, stricter than the transcribed table (same format). They name
 # patient-specific dates and station identity the table version above does not list
 # (calibration dates are shifted like other dates under the modified-dates option), and
-# sequences that carry patient, order or staff identifiers or patient characteristics.
+# sequences that carry patient, order or staff identifiers or patient characteristics;
+# an earlier tool's Encrypted Attributes (the original identifiers, for whoever holds
+# its key) and MAC parameters (a signature over data that no longer exists) go too.
 # fmt: off
 _EXTENSIONS = """
 0010,0033 X      -   Patient's Birth Date in Alternative Calendar
@@ -525,6 +527,8 @@ _EXTENSIONS = """
 0040,4009 X      -   Human Performer Code Sequence
 0074,100A X      -   Contact URI
 0074,100C X      -   Contact Display Name
+0400,0500 X      -   Encrypted Attributes Sequence
+4FFE,0001 X      -   MAC Parameters Sequence
 """
 # fmt: on
 

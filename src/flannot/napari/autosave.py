@@ -36,6 +36,7 @@ class Autosave(QObject):
         self.session = session
         self.last_error: str | None = None
         self.writes = 0
+        self.stopped = False
         self._periodic = QTimer(self)
         self._periodic.setInterval(int(interval_s * 1000))
         self._periodic.timeout.connect(self.write)
@@ -54,6 +55,8 @@ class Autosave(QObject):
 
     def write(self) -> None:
         """Write the recovery file now if there are unsaved edits (errors are kept, not raised)."""
+        if self.stopped:
+            return
         try:
             if self.session.autosave_now() is not None:
                 self.writes += 1
@@ -62,6 +65,8 @@ class Autosave(QObject):
             self.last_error = f"autosave failed: {exc}"
 
     def stop(self) -> None:
+        """Stop autosaving for good (e.g. unattended screenshots of illustrative edits)."""
+        self.stopped = True
         self._periodic.stop()
         self._debounce.stop()
         try:

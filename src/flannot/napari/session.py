@@ -261,6 +261,11 @@ class Session:
     def _finish_load(self) -> None:
         self._pending = set()
         self.dirty = self._restored
+        if self._autosave is None and self.case_path is not None:
+            from qtpy.QtCore import QCoreApplication
+
+            if QCoreApplication.instance() is not None:  # a GUI: protect edits from now on
+                self.start_autosave()
         viewer = self.viewer
         if self.image_layer is not None and self.image_layer in viewer.layers:
             viewer.layers.selection.active = self.image_layer  # no accidental edits on open

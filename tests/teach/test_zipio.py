@@ -256,3 +256,21 @@ def test_a_set_zipped_with_its_folder_imports(tmp_path, dicoms):
     assert (tmp_path / "t" / "cases" / "c" / "image.dcm").is_file()
     assert not (tmp_path / "t" / SECRET_FILE).exists()
     assert imported.validate() == []
+
+
+def test_corrupt_deflate_stream_is_one_line_and_leaves_nothing(tmp_path, capsys):
+    import random
+
+    block = random.Random(0).randbytes(1000) * 50  # long back-references in the stream
+    zpath = _zip_with(tmp_path / "broken.zip", [("cases/x.bin", block)])
+    raw = bytearray(zpath.read_bytes())
+    start = raw.find(b"cases/x.bin") + len("cases/x.bin") + 200
+    for i in range(start, start + 300):  # scramble the middle of the compressed stream
+        raw[i] ^= 0x5A
+    zpath.write_bytes(bytes(raw))
+    before = snapshot(tmp_path)
+    assert main(["set", "import", str(zpath), str(tmp_path / "dest")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("flannot: error: ") and "broken.zip" in err and "corrupt" in err
+    assert err.count("\n") == 1 and "internal error" not in err
+    assert snapshot(tmp_path) == before

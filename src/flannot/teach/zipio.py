@@ -19,11 +19,13 @@ Import checks every entry before extracting anything and again while extracting:
 
 from __future__ import annotations
 
+import lzma
 import os
 import re
 import shutil
 import stat
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from flannot.atomic import atomic_write
@@ -170,12 +172,19 @@ def import_set(
         except FlannotError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             raise FlannotError(exc.reason, src) from None
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        except (zipfile.BadZipFile, EOFError, ValueError, zlib.error, lzma.LZMAError) as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             raise FlannotError(
                 f"corrupt zip (an entry does not match its header's size or checksum): {exc}",
                 src,
             ) from None
+        except NotImplementedError as exc:  # a compression method zipfile cannot read
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise FlannotError(f"cannot unpack: {exc}", src) from None
+        except OSError as exc:  # disk full, a name too long for this file system …
+            shutil.rmtree(tmp, ignore_errors=True)
+            where = f" {Path(exc.filename).name}" if exc.filename else ""
+            raise FlannotError(f"cannot extract{where}: {exc.strerror or exc}", src) from None
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -341,3 +341,17 @@ def test_validate_names_identifiers_left_after_removal(tmp_path, dicoms):
         ("error", "identifier left: Other Patient IDs Sequence is not empty"),
         ("warning", "Patient ID is not empty; check it is a pseudonym"),
     }
+
+
+def test_an_image_flannot_cannot_read_is_refused(tmp_path, dicoms, capsys):
+    broken = make_xa(7)
+    broken.PixelData = broken.PixelData[:1000]  # truncated: 4 frames declared
+    write(broken, tmp_path / "broken.dcm")
+    root = tmp_path / "s"
+    assert main(["set", "new", str(root)]) == 0
+    capsys.readouterr()
+    assert main(["set", "add", str(root), str(dicoms[0]), str(tmp_path / "broken.dcm")]) == 2
+    err = capsys.readouterr().err
+    assert "broken.dcm" in err and "cannot read this image" in err and err.count("\n") == 1
+    assert list((root / "cases").iterdir()) == []  # the good one is taken back too
+    assert TeachingSet.open(root).case_ids == []

@@ -344,7 +344,8 @@ class TeachingSet:
                 else:
                     shutil.copyfile(s, d)
             provenance = self._provenance(targets, reports, deidentify, opts)
-            image_info = _image_record(tmp / image_rel, image_rel)
+            source = files[0] if image_rel == "image.dcm" else files[0].parent
+            image_info = _image_record(tmp / image_rel, image_rel, source)
             view = image_info.pop("view", "unknown")
             _write_case_file(tmp, case_id, self.protocol, image_info)
             final = cases / case_id
@@ -646,8 +647,14 @@ def _case_report(
     }
 
 
-def _image_record(image: Path, rel: str) -> dict[str, Any]:
-    """The case file's ``image`` record: from flannot.read_dicom, else from the header."""
+def _image_record(image: Path, rel: str, src: Path) -> dict[str, Any]:
+    """The case file's ``image`` record, from :func:`flannot.read_dicom`.
+
+    Raises
+    ------
+    FlannotError
+        Naming ``src`` (the input) when flannot cannot read the copied image.
+    """
     try:
         from flannot.io.reader import read_dicom
 
@@ -663,8 +670,11 @@ def _image_record(image: Path, rel: str) -> dict[str, Any]:
             "columns": int(img.cols),
             "view": getattr(img, "view", "unknown") or "unknown",
         }
-    except (ImportError, FlannotError):  # no reader yet, or an image it cannot calibrate
+    except ImportError:  # pragma: no cover - flannot.io being written concurrently
         pass
+    except FlannotError as exc:
+        # a case nobody can open is no teaching case: refuse it (the add is taken back)
+        raise FlannotError(f"flannot cannot read this image: {exc.reason}", src) from None
     first = image if image.is_file() else sorted(image.glob("*.dcm"))[0]
     ds = pydicom.dcmread(first, stop_before_pixels=True)
     spacing = ds.get("PixelSpacing")

@@ -152,3 +152,31 @@ def test_masks_with_anisotropic_pixels_are_within_half_a_millimetre(spacing, ang
     assert i["area"] == pytest.approx(240.0, rel=0.05)
     assert c["lf_encroachment"] == 0.0  # the LF lies beside the canal
     assert set(df.calibration) == {"magnification_corrected"}
+
+
+def test_freehand_outline_of_thousands_of_vertices_needs_bounded_memory():
+    import tracemalloc
+
+    # a smooth freehand canal with a waist, 4000 vertices (napari's freehand polygon tool)
+    sp = (0.2, 0.2)
+    t = np.linspace(0, 40, 2000)
+    w = 15 - 6 * np.exp(-(((t - 20) / 3) ** 2))
+    right = np.stack([t, 60 + w / 2], 1)
+    left = np.stack([t[::-1], 60 - w[::-1] / 2], 1)
+    pts = np.vstack([right, left]) / np.asarray(sp)
+    case = make_case(
+        [
+            ann("c", "spinal_canal", "polygon", pts, level="L4-L5"),
+            ann("l", "ligamentum_flavum", "polygon", pts, level="L4-L5", side="left"),
+        ],
+        sp,
+    )
+    tracemalloc.start()
+    try:
+        df = measure(case)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert values(df, "c")["min_width"] == pytest.approx(9.0, abs=0.01)
+    assert values(df, "l")["max_thickness"] == pytest.approx(15.0, abs=0.01)
+    assert peak < 150 * 2**20, f"{peak / 2**20:.0f} MB"  # point-by-edge arrays are blocked

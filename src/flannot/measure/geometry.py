@@ -13,6 +13,15 @@ from dataclasses import dataclass
 import numpy as np
 
 _EPS = 1e-12
+# Point-by-edge work is done in blocks of at most this many pairs, so that a polygon of
+# thousands of vertices (a freehand outline) needs a few tens of MB, not gigabytes.
+BLOCK_PAIRS = 1 << 20
+
+
+def _blocks(n_items: int, n_edges: int) -> list[slice]:
+    """Slices of ``range(n_items)`` holding at most ``BLOCK_PAIRS`` item-edge pairs each."""
+    step = max(1, BLOCK_PAIRS // max(n_edges, 1))
+    return [slice(i, i + step) for i in range(0, n_items, step)] or [slice(0, 0)]
 
 
 def _next(a: np.ndarray) -> np.ndarray:
@@ -193,7 +202,10 @@ def distance_to_polyline(
         return np.hypot(*(pts - line[0]).T)
     a = line if closed else line[:-1]
     b = _next(line) if closed else line[1:]
-    return np.sqrt(_segment_sq_distances(pts, a, b).min(axis=1))
+    out = np.empty(len(pts))
+    for blk in _blocks(len(pts), len(a)):
+        out[blk] = _segment_sq_distances(pts[blk], a, b).min(axis=1)
+    return np.sqrt(out)
 
 
 def _segment_crossings(p: np.ndarray, q: np.ndarray, a: np.ndarray, b: np.ndarray) -> int:
@@ -246,6 +258,10 @@ def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     """Boolean (K,): which points are inside the polygon (even–odd rule)."""
     pts = np.atleast_2d(np.asarray(points, float))
     poly = as_points(polygon)
+    if len(pts) * len(poly) > BLOCK_PAIRS:
+        return np.concatenate(
+            [points_in_polygon(pts[blk], poly) for blk in _blocks(len(pts), len(poly))]
+        )
     y, x = poly[:, 0], poly[:, 1]
     y2, x2 = _next(y), _next(x)
     py, px = pts[:, 0:1], pts[:, 1:2]
@@ -287,9 +303,13 @@ def chords(polygon_uv: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarr
         the line misses the polygon).
     """
     poly = as_points(polygon_uv)
+    ts = np.asarray(ts, float)
+    if len(ts) * len(poly) > BLOCK_PAIRS:
+        parts = [chords(poly, ts[blk]) for blk in _blocks(len(ts), len(poly))]
+        return tuple(np.concatenate(x) for x in zip(*parts, strict=True))  # type: ignore[return-value]
     u, v = poly[:, 0], poly[:, 1]
     u2, v2 = _next(u), _next(v)
-    t = np.asarray(ts, float)[:, None]
+    t = ts[:, None]
     crosses = (u <= t) != (u2 <= t)  # half-open: each vertex counted once
     with np.errstate(divide="ignore", invalid="ignore"):
         vv = v + (t - u) * (v2 - v) / (u2 - u)

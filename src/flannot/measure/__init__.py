@@ -7,6 +7,11 @@
 One row per value with the columns ``case_id, frame, annotation_id, type,
 level, side, name, value, unit, calibration``. See ``docs/measurements.md``
 for what each name means, its formula and its clinical thresholds.
+
+``flannot.measure`` is this package and is callable: ``flannot.measure(case)``,
+``from flannot import measure; measure(case)`` and ``flannot.measure.measure(case)``
+run the same function whatever was imported first (the module's class forwards
+calls, and ``flannot`` exports the package rather than the function).
 """
 
 from __future__ import annotations

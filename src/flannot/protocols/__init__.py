@@ -18,16 +18,15 @@ def available_protocols() -> dict[str, Protocol]:
     """All installed protocols by name (the built-in MILD protocol always among them)."""
     from flannot.protocols.mild import MILD
 
-    found: dict[str, Protocol] = {MILD.name: MILD}
+    found: dict[str, Protocol] = {MILD.name.lower(): MILD}
     for ep in entry_points(group="flannot.protocols"):
-        if ep.name in found:
-            continue
         try:
             proto = ep.load()
         except Exception:  # a broken third-party plugin must not break flannot
             continue
-        if isinstance(proto, Protocol):
-            found[proto.name] = proto
+        # first come keeps its name: a plugin can never silently replace MILD or another plugin
+        if isinstance(proto, Protocol) and proto.name.lower() not in found:
+            found[proto.name.lower()] = proto
     return found
 
 

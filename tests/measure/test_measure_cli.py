@@ -127,5 +127,7 @@ def test_teaching_set_follows_its_case_list(tmp_path, capsys):
     (root / "flannot-set.json").write_text(json.dumps(manifest))
     assert outside.is_file()
     assert main(["measure", str(root), "--json"]) == 0
-    ids = [r["case_id"] for r in json.loads(capsys.readouterr().out)]
+    captured = capsys.readouterr()
+    assert captured.err == ""  # no progress bar in a pipe
+    ids = [r["case_id"] for r in json.loads(captured.out)]
     assert list(dict.fromkeys(ids)) == ["first", "z"]  # list order, nothing outside the set

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,13 @@ def _header(case: Any, units: Any) -> list[str]:
     return out
 
 
+def _progress(files: list[Path]) -> Any:
+    """A progress bar over the case files on a terminal (stderr); quiet in a pipe (SPEC §8)."""
+    if len(files) > 1 and sys.stderr.isatty():
+        return typer.progressbar(files, label="measuring", file=sys.stderr)
+    return contextlib.nullcontext(files)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``measure`` command to the ``flannot`` app."""
 
@@ -77,11 +86,13 @@ def register(app: typer.Typer) -> None:
             raise FlannotError("--json and --csv cannot be used together")
         frames = []
         headers: list[tuple[list[str], Any]] = []
-        for file in case_files(path):
-            case = Case.load(file)
-            df = to_frame(measure_rows(case))
-            frames.append(df)
-            headers.append((_header(case, resolve_units(case)), df))
+        files = case_files(path)
+        with _progress(files) as todo:
+            for file in todo:
+                case = Case.load(file)
+                df = to_frame(measure_rows(case))
+                frames.append(df)
+                headers.append((_header(case, resolve_units(case)), df))
         if as_json or as_csv:
             from flannot.measure.rows import COLUMNS
 

@@ -320,3 +320,26 @@ def test_bad_mask_is_a_flannot_error():
     case = make_case([ann("m", "ligamentum_flavum", "mask", mask=bad)])
     with pytest.raises(FlannotError, match="annotation 'm'"):
         measure(case)
+
+
+@pytest.mark.parametrize(
+    ("width", "grade"),
+    [
+        (20.0, "normal"),
+        (13.01, "normal"),
+        (13.0, "relative"),
+        (10.0, "relative"),
+        (9.99, "absolute"),
+    ],
+)
+def test_stenosis_grade_thresholds_verbiest(width, grade):
+    from flannot.measure.canal import stenosis_grade
+
+    assert stenosis_grade(width) == grade
+
+
+@pytest.mark.parametrize(("thickness", "flag"), [(2.45, False), (2.55, True), (5.0, True)])
+def test_hypertrophic_threshold_is_2_5_mm(thickness, flag):
+    lf = band((60, 60), 14.0, thickness, 25, ANISO)
+    df = measure(make_case([ann("lf", "ligamentum_flavum", "polygon", lf)], ANISO))
+    assert values(df, "lf")["hypertrophic"] is flag

@@ -117,8 +117,8 @@ def test_save_refuses_a_set_changed_on_disk(tmp_path):
 def test_validate_finds_set_problems(tmp_path, dicoms):
     root = tmp_path / "s"
     ts = TeachingSet.new(root, "T")
-    ts.add_dicom([dicoms[0], dicoms[0]])  # the same image twice: same SOP Instance UID
-    ts.add_dicom([dicoms[1]], deidentify=False, case_id="raw")
+    ts.add_dicom(dicoms)
+    ts.add_dicom([dicoms[1]], deidentify=False, case_id="raw")  # original UIDs: no clash
     ts.save()
     shutil.copytree(root / "cases" / "case-001", root / "cases" / "orphan")
     shutil.rmtree(root / "cases" / "case-002")
@@ -168,7 +168,7 @@ def test_pseudonym_after_deidentification_is_a_warning(tmp_path, dicoms):
 
 def test_add_is_all_or_nothing(tmp_path, dicoms, monkeypatch):
     ts = TeachingSet.new(tmp_path / "s", "T")
-    ts.add_dicom([dicoms[0]], case_id="kept")
+    ts.add_dicom([write(make_xa(9), tmp_path / "other.dcm")], case_id="kept")
     ts.save()
     before = (tmp_path / "s" / SET_FILE).read_bytes()
     # a bad input anywhere in the list: refused before anything is written
@@ -355,3 +355,23 @@ def test_an_image_flannot_cannot_read_is_refused(tmp_path, dicoms, capsys):
     assert "broken.dcm" in err and "cannot read this image" in err and err.count("\n") == 1
     assert list((root / "cases").iterdir()) == []  # the good one is taken back too
     assert TeachingSet.open(root).case_ids == []
+
+
+def test_the_same_image_twice_is_refused(tmp_path, dicoms):
+    for i in range(2):
+        write(make_xa(20 + i, n_frames=1), tmp_path / "series" / f"{i}.dcm")
+    ts = TeachingSet.new(tmp_path / "s", "T")
+    ts.add_dicom([dicoms[0], tmp_path / "series"], save=True)
+    # a later session; the same file under another name
+    renamed = tmp_path / "renamed.dcm"
+    renamed.write_bytes(dicoms[0].read_bytes())
+    ts = TeachingSet.open(tmp_path / "s")
+    with pytest.raises(FlannotError, match=r"already in the set \(case 'case-001'"):
+        ts.add_dicom([dicoms[1], renamed])
+    with pytest.raises(FlannotError, match="case 'case-002'"):
+        ts.add_dicom([tmp_path / "series" / "1.dcm"])  # one frame of a series case
+    with pytest.raises(FlannotError, match="already in the set"):
+        ts.add_dicom([dicoms[1], dicoms[1]])  # twice in one call
+    ts.add_dicom([dicoms[1]], save=True)
+    assert TeachingSet.open(tmp_path / "s").case_ids == ["case-001", "case-002", "case-003"]
+    assert TeachingSet.open(tmp_path / "s").validate() == []

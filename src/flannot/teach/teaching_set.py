@@ -38,6 +38,7 @@ SET_FILE = "flannot-set.json"
 SECRET_FILE = ".flannot-secret"
 SET_VERSION = 1
 CASE_FILE = "annotations.json"
+_SOP = "SOPInstanceUID"
 _CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 try:  # the shared Problem type; a compatible stand-in when the model is not there
@@ -272,6 +273,7 @@ class TeachingSet:
         # check every input before writing anything: a bad third file must not leave
         # two new cases behind
         plans: list[tuple[str, list[Path], str]] = []
+        sop_index: dict[str, str] | None = None  # SOP Instance UID -> case id, when needed
         for src in sources:
             cid = case_id or self._next_case_id(taken)
             if not _CASE_ID.match(cid):
@@ -282,7 +284,19 @@ class TeachingSet:
                 raise FlannotError(f"case {cid!r} already exists in the set", self.root)
             if redactions and src.is_dir():
                 raise FlannotError("redactions apply to single-file cases", src)
-            files, image_rel = _case_inputs(src)
+            files, sops, image_rel = _case_inputs(src)
+            if sop_index is None:
+                sop_index = self._sop_index()
+            for sop in sops:
+                # the UID this image will have in the set (remapping is deterministic)
+                new = self.uid_map(sop) if deidentify and "uids" not in opts else sop
+                if new and new in sop_index:
+                    raise FlannotError(
+                        f"this image is already in the set (case {sop_index[new]!r}, "
+                        "same SOP Instance UID)",
+                        src,
+                    )
+                sop_index[new] = cid
             taken.add(cid)
             plans.append((cid, files, image_rel))
         results: list[dict[str, Any]] = []
@@ -300,6 +314,26 @@ class TeachingSet:
             self._take_back(added)
             raise
         return results
+
+    def _sop_index(self) -> dict[str, str]:
+        """SOP Instance UID of every image in the set's listed cases -> case id."""
+        index: dict[str, str] = {}
+        for cid in self.case_ids:
+            try:
+                image = _image_path(self.case_dir(cid) / CASE_FILE, self.root)
+            except FlannotError:
+                continue  # validate() reports it
+            if image is None or not image.exists():
+                continue
+            for f in [image] if image.is_file() else sorted(image.rglob("*.dcm")):
+                try:
+                    ds = pydicom.dcmread(f, stop_before_pixels=True, specific_tags=[_SOP])
+                except Exception:  # unreadable: validate() reports it
+                    continue
+                sop = str(ds.get("SOPInstanceUID", "") or "")
+                if sop:
+                    index.setdefault(sop, cid)
+        return index
 
     def _take_back(self, case_ids: list[str]) -> None:
         """Remove cases this object has just added (folders and entries), after a failure."""
@@ -575,8 +609,8 @@ def fresh_dir(parent: Path, prefix: str, suffix: str) -> Path:
     raise FlannotError("cannot create a temporary folder", parent)  # pragma: no cover
 
 
-def _case_inputs(src: Path) -> tuple[list[Path], str]:
-    """The DICOM image files one source becomes, and the case's image path.
+def _case_inputs(src: Path) -> tuple[list[Path], list[str], str]:
+    """The DICOM image files one source becomes, their SOP Instance UIDs, the image path.
 
     A file must be a DICOM image (``image.dcm``). A folder is a series (``image/``):
     the DICOM images directly inside it (sub-folders and hidden files are not searched,
@@ -592,24 +626,26 @@ def _case_inputs(src: Path) -> tuple[list[Path], str]:
             raise FlannotError("not a DICOM file (no DICM marker)", src)
         if "Rows" not in ds:
             raise FlannotError("DICOM file holds no image", src)
-        return [src], "image.dcm"
-    found: dict[str, list[Path]] = {}
+        return [src], [str(ds.get("SOPInstanceUID", "") or "")], "image.dcm"
+    found: dict[str, list[tuple[Path, str]]] = {}
     for p in sorted(src.iterdir()):
         if p.name.startswith(".") or p.is_symlink() or not p.is_file():
             continue
         ds = read_dicom_file(p, stop_before_pixels=True)
         if ds is not None and "Rows" in ds:  # DICOMDIR, reports … are not frames
-            found.setdefault(str(ds.get("SeriesInstanceUID", "") or ""), []).append(p)
+            series = str(ds.get("SeriesInstanceUID", "") or "")
+            found.setdefault(series, []).append((p, str(ds.get("SOPInstanceUID", "") or "")))
     if not found:
         raise FlannotError("folder holds no DICOM images (sub-folders are not searched)", src)
     if len(found) > 1:
-        first, second = (v[0].name for v in list(found.values())[:2])
+        first, second = (v[0][0].name for v in list(found.values())[:2])
         raise FlannotError(
             f"folder mixes {len(found)} series (e.g. {first} and {second}); "
             "add one folder per series",
             src,
         )
-    return next(iter(found.values())), "image"
+    (items,) = found.values()
+    return [p for p, _ in items], [sop for _, sop in items], "image"
 
 
 def redacted_image_bytes(path: Path, rects: Sequence[Sequence[int | None]]) -> bytes:

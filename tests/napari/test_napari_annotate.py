@@ -244,6 +244,11 @@ def test_vertebra_levels_out_of_order_are_flagged_live(viewer, case_folder) -> N
     assert dock.order_warning.isVisibleTo(dock) and "L5" in dock.order_warning.text()
     dock.undo()
     assert dock.check_vertebra_order() == []
+    # selecting an annotation shows its attributes and note in the dock
+    points.features = points.features.assign(note=["first", ""])
+    points.mode = "select"
+    points.selected_data = {0}
+    assert dock.level.currentText() == "L2" and dock.note.text() == "first"
 
 
 def test_calibration_line_sets_user_calibration(viewer, make_xa) -> None:

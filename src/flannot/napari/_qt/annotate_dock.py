@@ -365,9 +365,9 @@ class AnnotateDock(QWidget):
         if layer in self._connected:
             return
         layer.events.data.connect(self._on_layer_data)
-        highlight = getattr(layer.events, "highlight", None)
-        if highlight is not None:
-            highlight.connect(self._show_selected_note)
+        selection = getattr(getattr(layer, "selected_data", None), "events", None)
+        if selection is not None:
+            selection.items_changed.connect(self._on_selection)
         self._connected.append(layer)
 
     def _on_layer_data(self, event: Any) -> None:
@@ -411,11 +411,26 @@ class AnnotateDock(QWidget):
         self.status.setText("Note saved in the case (remember to Save).")
         return len(idx)
 
-    def _show_selected_note(self, _event: Any = None) -> None:
+    def _on_selection(self, *_args: Any) -> None:
+        """One annotation selected: show its note and, in its structure, its attributes."""
         layer, idx = self._active_selection()
-        if len(idx) == 1 and "note" in layer.features:
-            note = layer.features["note"].iloc[idx[0]]
-            self.note.setText("" if note is None or note != note else str(note))
+        if len(idx) != 1 or idx[0] >= len(layer.features):
+            return
+        row = layer.features.iloc[idx[0]]
+        note = L._clean(row.get("note"))
+        self.note.setText("" if note is None else str(note))
+        if layer is not self.current_layer(create=False) or str(layer.mode).startswith("add"):
+            return  # while drawing, napari selects the new shape: keep the chosen (advanced) level
+        for combo, column in (
+            (self.level, "level"),
+            (self.side, "side"),
+            (self.instrument, "instrument"),
+        ):
+            value = L._clean(row.get(column))
+            if combo.isEnabled() and value and combo.findText(str(value)) >= 0:
+                combo.blockSignals(True)  # napari already made these the defaults
+                combo.setCurrentText(str(value))
+                combo.blockSignals(False)
 
     def _schedule_order_check(self) -> None:
         self._order_timer.start()

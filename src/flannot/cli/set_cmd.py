@@ -38,7 +38,12 @@ def add(
         False, "--no-deidentify", help="Copy as is (only for data that is already anonymous)."
     ),
     case_id: str | None = typer.Option(None, "--case-id", help="Case id (one DICOM only)."),
-    retain: list[str] = typer.Option([], "--retain", help="De-identification retain option."),
+    retain: list[str] = typer.Option(
+        [],
+        "--retain",
+        help="De-identification retain option (repeatable): patient-characteristics, "
+        "modified-dates, full-dates, device-identity, institution-identity, uids.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the per-case report as JSON."),
 ) -> None:
     """Copy DICOM into the set as new cases, de-identified by default."""

@@ -141,6 +141,25 @@ def test_canal_narrowing_near_an_end_is_not_taken_for_a_cap(notch_mm, cap_rise_m
     assert v["stenosis_grade"] == "absolute"
 
 
+@pytest.mark.parametrize("cap_depth_mm", [2.0, 4.0, 7.5])
+@pytest.mark.parametrize("waist_mm", [None, 9.0])
+def test_canal_with_rounded_caps(cap_depth_mm, waist_mm):
+    # 15 mm wide, 40 mm long, elliptical caps (7.5 = semicircles), optionally a waist at
+    # mid-length: the rounded ends must not count as narrowing
+    a = np.linspace(0, np.pi, 41)
+    top = np.stack([cap_depth_mm * (1 - np.sin(a)), 60 + 7.5 * np.cos(a)], 1)  # right → left
+    bottom = np.stack([40 - cap_depth_mm * (1 - np.sin(a)), 60 - 7.5 * np.cos(a)], 1)
+    left, right = [], []
+    if waist_mm is not None:
+        left = [[20.0, 60 - waist_mm / 2]]
+        right = [[20.0, 60 + waist_mm / 2]]
+    pts_mm = np.vstack([top, left or np.zeros((0, 2)), bottom, right or np.zeros((0, 2))])
+    case = make_case([ann("c", "spinal_canal", "polygon", px(pts_mm + 20, ANISO))], ANISO)
+    v = values(measure(case), "c")
+    assert v["min_width"] == pytest.approx(waist_mm or 15.0, abs=0.01)
+    assert v["stenosis_grade"] == ("absolute" if waist_mm else "normal")
+
+
 def test_canal_lf_encroachment_union_of_sides_same_level_only():
     sp = (0.25, 0.25)
     canal = px([[0, 0], [0, 15], [40, 15], [40, 0]], sp)  # 15 x 40 mm

@@ -29,19 +29,25 @@ def stenosis_grade(min_width_mm: float) -> str:
     return "absolute"
 
 
-def _cap_sections(steep_from_end: np.ndarray) -> int:
+def _cap_sections(steep_from_end: np.ndarray, widths_from_end: np.ndarray) -> int:
     """How many sections, counted from one end, belong to that end's cap.
 
     The cap is the run of steep sections that starts at the end (at its first or
     second section) and continues inward, bridging single non-steep sections (an
-    irregular vertex). A steep stretch further in is a waist or a notch, not a
-    cap, and is kept.
+    irregular vertex). A rounded cap flattens out gradually, so the cap goes on
+    while the width still grows inward and ends where it stops growing (where the
+    side walls begin). A steep stretch further in is a waist or a notch, not a
+    cap, and is kept; an end without a steep run has no cap (a square end, which
+    the outer ``END_TRIM`` already removes).
     """
     n = len(steep_from_end)
     i = 0 if n and steep_from_end[0] else 1
     if i >= n or not steep_from_end[i]:
         return 0
     while i < n and (steep_from_end[i] or (i + 1 < n and steep_from_end[i + 1])):
+        i += 1
+    tol = 1e-6 * float(np.max(widths_from_end, initial=0.0))
+    while 0 < i < n and widths_from_end[i] > widths_from_end[i - 1] + tol:
         i += 1
     return i
 
@@ -53,8 +59,9 @@ def cross_sections(outline_mm: np.ndarray) -> tuple[float, float] | None:
     Sections perpendicular to it are first taken at ``N_SECTIONS`` positions to
     find the end caps: a section is steep when one of its ends runs along an edge
     steeper than 45° to the axis (``|dv/du| > 1``); the run of steep sections
-    that starts at an end (within ``CAP_ZONE`` of it) is that end's cap and is
-    dropped, as is the outer ``END_TRIM`` always. A steep stretch that does not
+    that starts at an end (within ``CAP_ZONE`` of it), continued while the width
+    still grows inward (a rounded cap), is that end's cap and is dropped, as is
+    the outer ``END_TRIM`` always. A steep stretch that does not
     start at an end (a waist, a notch of buckled ligament) is canal and is kept.
     Between the caps the width is piecewise linear with
     breaks at the polygon's vertices, so the minimum is taken over the sections
@@ -79,9 +86,9 @@ def cross_sections(outline_mm: np.ndarray) -> tuple[float, float] | None:
         steep &= hit
     keep = hit.copy()
     k_zone = int(np.ceil(CAP_ZONE * N_SECTIONS))
-    low = _cap_sections(steep[:k_zone])
+    low = _cap_sections(steep[:k_zone], widths[:k_zone])
     keep[:low] = False
-    high = _cap_sections(steep[::-1][:k_zone])
+    high = _cap_sections(steep[::-1][:k_zone], widths[::-1][:k_zone])
     keep[N_SECTIONS - high :] = False
     if not keep.any():  # all cap (a stubby outline): fall back to the middle sections
         keep = hit

@@ -65,7 +65,7 @@ def test_calibrated_xa_opens_in_mm(viewer, make_xa) -> None:
 
 
 @pytest.mark.gui
-def test_detector_plane_and_uncalibrated_open_in_pixels(viewer, make_xa) -> None:
+def test_detector_plane_in_mm_with_warning_uncalibrated_in_pixels(viewer, make_xa) -> None:
     from flannot.napari.session import get_session
 
     session = get_session(viewer)
@@ -73,13 +73,17 @@ def test_detector_plane_and_uncalibrated_open_in_pixels(viewer, make_xa) -> None
         viewer.open(str(make_xa(f"{calibration}.dcm", calibration=calibration)), plugin="flannot")
         layer = session.image_layer
         assert [lyr for lyr in viewer.layers if lyr.metadata.get("flannot_image")] == [layer]
-        np.testing.assert_allclose(layer.scale, [1.0, 1.0])
-        assert [str(u) for u in layer.units] == ["pixel", "pixel"]
         assert layer.metadata["calibration"] == calibration
-        if calibration == "detector_plane":  # the spacing is kept, with its warning
+        if calibration == "detector_plane":
+            # mm at the detector, like the Measure table, named and warned about
+            np.testing.assert_allclose(layer.scale, [0.3, 0.3])
+            assert [str(u) for u in layer.units] == ["millimeter", "millimeter"]
             assert layer.metadata["spacing_mm"] == (0.3, 0.3)
+            assert "detector_plane" in layer.name
             assert "magnif" in layer.metadata["calibration_note"].lower()
         else:
+            np.testing.assert_allclose(layer.scale, [1.0, 1.0])
+            assert [str(u) for u in layer.units] == ["pixel", "pixel"]
             assert layer.metadata["spacing_mm"] is None
             assert "mm" not in layer.name
 

@@ -124,17 +124,15 @@ def layer_ndim(image: FluoroImage | None) -> int:
     return 3 if image is not None and image.n_frames > 1 else 2
 
 
-#: calibrations whose mm describe the patient (SPEC §2); detector-plane mm magnify the
-#: anatomy by 10–50 %, so napari's scale bar stays in pixels for them (the dock and
-#: the Measure table still show the detector-plane spacing with its warning)
-PATIENT_MM_CALIBRATIONS = frozenset(
-    {"user", "fiducial", "geometry", "calibrated", "magnification_corrected", "pixel_spacing"}
-)
-
-
 def image_scale(image: FluoroImage) -> tuple[tuple[float, ...], tuple[str, ...]]:
-    """Layer ``scale`` and ``units``: mm only when calibrated in the patient plane."""
-    if image.spacing_mm is not None and image.calibration in PATIENT_MM_CALIBRATIONS:
+    """Layer ``scale`` and ``units``: mm whenever the image has a spacing, else pixels.
+
+    The scale bar then agrees with the Measure table, which shows mm for every
+    calibration but ``uncalibrated``. Where those mm are not patient-plane mm
+    (``detector_plane``, ``pixel_spacing``) the layer name, the dock and every
+    measurement carry the calibration and its warning (SPEC §2).
+    """
+    if image.spacing_mm is not None and image.calibration != "uncalibrated":
         scale: tuple[float, ...] = (float(image.spacing_mm[0]), float(image.spacing_mm[1]))
         units: tuple[str, ...] = ("mm", "mm")
     else:

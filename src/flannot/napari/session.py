@@ -232,22 +232,25 @@ class Session:
             case = restored
 
         self._loading = True
+        # one batched update: napari otherwise refreshes (and collects garbage) per layer,
+        # which made switching cases take seconds
         try:
-            self._clear_layers()
-            self.image = image
-            self.case = case
-            self.case_path = case_path
-            image_layer = L.make_image_layer(image)
-            layers, passthrough = L.case_to_layers(self, case)
-            self._passthrough = passthrough
-            self.undo.clear()
-            if add_layers:
-                self.image_layer = image_layer
-                self.viewer.add_layer(image_layer)
-                for key, layer in layers.items():
-                    self._adopt_layer(key, layer)
-            else:
-                self._pending = {"image", *layers}
+            with self.viewer.layers.batched_update():
+                self._clear_layers()
+                self.image = image
+                self.case = case
+                self.case_path = case_path
+                image_layer = L.make_image_layer(image)
+                layers, passthrough = L.case_to_layers(self, case)
+                self._passthrough = passthrough
+                self.undo.clear()
+                if add_layers:
+                    self.image_layer = image_layer
+                    self.viewer.add_layer(image_layer)
+                    for key, layer in layers.items():
+                        self._adopt_layer(key, layer)
+                else:
+                    self._pending = {"image", *layers}
         finally:
             self._loading = False
         self._restored = restored is not None

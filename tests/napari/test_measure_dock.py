@@ -491,3 +491,33 @@ def test_a_closed_dock_stops_listening(make_napari_viewer, qtbot, tmp_path) -> N
     viewer.dims.set_current_step(0, 0)
     assert dock._layer_hooks == []
     assert session.case.case_id == "after"
+
+
+def test_header_shows_the_calibration_line_even_without_rows(
+    make_napari_viewer, qtbot, case_folder
+) -> None:
+    from flannot.napari._qt.annotate_dock import AnnotateDock
+    from flannot.napari.session import get_session
+
+    line = {
+        "id": "cal1",
+        "type": "calibration",
+        "length_mm": 20.0,
+        "geometry": {"kind": "line", "points": [[10.0, 10.0], [10.0, 50.0]]},
+    }  # 40 px are 20 mm: 0.5 mm/px, not the header's 0.25 mm/px
+    viewer = make_napari_viewer()
+    session = get_session(viewer)
+    session.ask_restore = lambda path: False
+    dock = MeasureDock(viewer)
+    qtbot.addWidget(dock)
+    annotate = AnnotateDock(viewer)
+    qtbot.addWidget(annotate)
+    session.load_case(case_folder("calibrated", annotations=[line]))
+    assert session.image.calibration == "magnification_corrected"
+    dock.refresh()
+    assert dock.full_dataframe.empty  # a calibration line alone gives no rows
+    assert dock.calibration == "user"
+    assert dock.calibration_label.property("warning") is False
+    annotate._update_calibration()
+    assert "user" in annotate.calibration_label.text()
+    assert "0.5 × 0.5 mm/pixel" in annotate.calibration_label.text()

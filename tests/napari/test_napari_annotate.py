@@ -278,3 +278,46 @@ def test_calibration_line_sets_user_calibration(viewer, make_xa) -> None:
     (cal,) = [a for a in case.annotations if a.type == "calibration"]
     assert cal.length_mm == 8.0
     assert line.features["label"].tolist() == ["8 mm (calibration)"]
+
+
+def test_vertebra_auto_advance_goes_l5_to_s1_unless_l6_is_picked(
+    viewer, case_folder, qtbot
+) -> None:
+    viewer.open(str(case_folder("lumbosacral")), plugin="flannot")
+    dock = _dock(viewer)
+    points = _choose(dock, "vertebra", "point", level="L4")
+    points.add([[10.0, 10.0]])  # L4
+    assert dock.level.currentText() == "L5"
+    points.add([[20.0, 10.0]])  # L5: five lumbar vertebrae is the usual spine
+    assert dock.level.currentText() == "S1"
+    # a transitional L6 is the user's explicit choice; after it comes S1
+    dock.level.setCurrentText("L6")
+    points.add([[30.0, 10.0]])
+    assert dock.level.currentText() == "S1"
+    points.add([[40.0, 10.0]])  # S1: nothing further caudal, the level stays
+    assert dock.level.currentText() == "S1"
+    assert points.features["level"].tolist() == ["L4", "L5", "L6", "S1"]
+    # the order check runs by itself (debounced), without anyone calling it
+    dock.level.setCurrentText("L2")
+    points.add([[50.0, 10.0]])  # L2 below S1: out of cranio-caudal order
+    qtbot.waitUntil(lambda: dock.order_warning.isVisibleTo(dock), timeout=3000)
+    assert "L2" in dock.order_warning.text()
+
+
+def test_new_annotation_ids_follow_the_case_model(viewer, case_folder) -> None:
+    from flannot.model.case import Case
+    from flannot.napari.session import get_session
+
+    folder = case_folder("ids", annotations=[EXTRA_ANNOTATION])
+    viewer.open(str(folder), plugin="flannot")
+    session = get_session(viewer)
+    dock = _dock(viewer)
+    lf = _choose(dock, "ligamentum_flavum", level="L4-L5", side="left")
+    expected = Case.load(folder).new_id("ligamentum_flavum")
+    lf.add_polygons([np.array([[45.0, 52.0], [45.0, 58.0], [49.0, 58.0]])])
+    assert lf.features["id"].tolist() == [expected]
+    canal = _choose(dock, "spinal_canal", level="L4-L5")
+    canal.add_polygons([np.array([[5.0, 5.0], [5.0, 9.0], [9.0, 9.0]])])
+    # "note-1" is a spinal canal already in the case: the new one must not clash
+    ids = [a.id for a in session.current_case().annotations]
+    assert len(ids) == len(set(ids)) == 3

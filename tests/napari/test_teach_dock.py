@@ -296,3 +296,45 @@ def test_dock_picks_up_a_set_opened_by_the_reader(make_napari_viewer, qtbot, sam
     assert dock.case_list.count() == len(ts.cases)
     assert dock.case_list.currentRow() == 1
     assert session.case.case_id == second
+
+
+def test_added_case_is_loaded_and_a_refused_set_save_takes_it_back(
+    dock, sample_set, tmp_path
+) -> None:
+    dock.open_set(sample_set)
+    n = dock.case_list.count()
+    src = _identified_dicom(sample_set, tmp_path)
+    report = dock.add_dicom([src])
+    new_id = report[0]["case_id"]
+    assert dock.session.case.case_id == new_id  # the new case is on screen
+    assert dock.case_list.currentRow() == n
+    # someone else changes the set file: the next add is refused and leaves nothing behind
+    set_file = sample_set / "flannot-set.json"
+    set_file.write_text(set_file.read_text().replace('"cases"', '"x_touched": 1, "cases"', 1))
+    before = sorted(p.name for p in (sample_set / "cases").iterdir())
+    other = tmp_path / "second.dcm"
+    ds = pydicom.dcmread(src)
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = pydicom.uid.generate_uid()
+    ds.save_as(other)  # another image (new SOP Instance UID), so only the set save can fail
+    assert dock.add_dicom([other]) is None
+    assert dock.status_label.isVisibleTo(dock) and "Cannot add DICOM" in dock.status_label.text()
+    assert sorted(p.name for p in (sample_set / "cases").iterdir()) == before
+    assert dock.case_list.count() == n + 1
+
+
+def test_recovery_files_never_go_into_a_set_zip(sample_set, tmp_path) -> None:
+    import zipfile
+
+    from flannot.model import recovery
+    from flannot.model.case import Case
+    from flannot.teach.zipio import export_set
+
+    case_file = sample_set / "cases" / "lateral" / "annotations.json"
+    case = Case.load(case_file)
+    case.notes = "unsaved edit"
+    rec = recovery.write_recovery(case, case_file)
+    assert rec.is_file()
+    out = export_set(sample_set, tmp_path / "set.zip")
+    names = zipfile.ZipFile(out).namelist()
+    assert "cases/lateral/annotations.json" in names
+    assert not [n for n in names if n.endswith(".recovery") or "/." in n]

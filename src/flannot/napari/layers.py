@@ -58,16 +58,6 @@ FEATURE_COLUMNS = (
     "label",
 )
 SHAPE_KINDS = {"line": "line", "path": "path", "polygon": "polygon", "rectangle": "rectangle"}
-_ID_PREFIX = {
-    "vertebra": "v",
-    "interlaminar_space": "ils",
-    "ligamentum_flavum": "lf",
-    "spinal_canal": "sc",
-    "epidural_contrast": "ec",
-    "cannula": "c",
-    "calibration": "cal",
-    "redaction": "red",
-}
 
 
 # ---------------------------------------------------------------------------- naming
@@ -566,12 +556,17 @@ def all_ids(session: Session) -> set[str]:
 
 
 def new_id(type_name: str, taken: set[str]) -> str:
-    """A short id not in ``taken``: ``lf1``, ``lf2``, ``v1`` …"""
-    prefix = _ID_PREFIX.get(type_name, type_name[:3])
-    n = 1
-    while f"{prefix}{n}" in taken:
-        n += 1
-    return f"{prefix}{n}"
+    """A short id not in ``taken`` (``lf1``, ``lf2``, ``v1`` …), as :meth:`Case.new_id` makes them.
+
+    ``taken`` holds the ids of every layer (not only the loaded case's), so the case
+    model's rule is applied to a stand-in holding those ids.
+    """
+    from types import SimpleNamespace
+
+    from flannot.model.case import Case
+
+    holder = SimpleNamespace(annotations=[SimpleNamespace(id=i) for i in taken])
+    return Case.new_id(holder, type_name)  # type: ignore[arg-type]
 
 
 def ensure_ids(session: Session, layer: Any) -> bool:

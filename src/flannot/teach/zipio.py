@@ -71,6 +71,8 @@ def export_set(
             continue
         if rel.name == SECRET_FILE or any(part.startswith(".") for part in rel.parts):
             continue
+        if rel.name.endswith(".recovery"):  # napari autosave (flannot.model.recovery): unsaved
+            continue
         if not allow_identified and _identified_dicom(p):
             raise FlannotError(
                 "Patient Identity Removed is not YES: refusing to share an image that was "

@@ -34,6 +34,7 @@ from qtpy.QtWidgets import (
 )
 
 from flannot.errors import FlannotError
+from flannot.model.levels import caudal_neighbours
 from flannot.napari import layers as L
 from flannot.napari.session import get_session
 from flannot.napari.shortcuts import bind_shortcuts, cheat_sheet
@@ -48,6 +49,8 @@ _MODES = {
     "rectangle": "add_rectangle",
 }
 _DEFAULT_LEVEL = {"vertebra": "L1", "interspace": "L4-L5"}
+#: the transitional sixth lumbar vertebra: auto-advance skips it (L5 → S1); pick it by hand
+_TRANSITIONAL = "L6"
 
 
 class AnnotateDock(QWidget):
@@ -84,6 +87,7 @@ class AnnotateDock(QWidget):
         self._order_timer.setSingleShot(True)
         self._order_timer.setInterval(300)
         self._order_timer.timeout.connect(self.check_vertebra_order)
+        self._order_timer.timeout.connect(self._update_calibration)
         self.session.events.annotations_changed.connect(self._schedule_order_check)
         self.session.events.case_changed.connect(self._schedule_order_check)
         self.session.start_autosave()
@@ -342,6 +346,23 @@ class AnnotateDock(QWidget):
         if self.level.isEnabled() and i + 1 < self.level.count():
             self.level.setCurrentIndex(i + 1)
 
+    def advance_level(self) -> str | None:
+        """After a vertebra click: the next vertebra caudally (``L4`` → ``L5``).
+
+        ``L5`` is followed by ``S1``: most spines have five lumbar vertebrae, so the
+        transitional ``L6`` is only used when the user picks it (then ``L6`` → ``S1``).
+        Returns the new level, ``None`` when there is none (``S1``) or levels are off.
+        """
+        if not self.level.isEnabled():
+            return None
+        following = caudal_neighbours(self.level.currentText())
+        usual = [lv for lv in following if lv != _TRANSITIONAL] or list(following)
+        for level in usual:
+            if self.level.findText(level) >= 0:
+                self.level.setCurrentText(level)
+                return level
+        return None
+
     def previous_level(self) -> None:
         i = self.level.currentIndex()
         if self.level.isEnabled() and i > 0:
@@ -379,7 +400,7 @@ class AnnotateDock(QWidget):
             return
         if action.endswith("added") and layer.metadata.get("flannot_type") == "vertebra":
             if self.auto_advance.isChecked() and self.type_name == "vertebra":
-                self.next_level()
+                self.advance_level()
         self._update_undo_buttons()
 
     # ------------------------------------------------------------------ attributes, notes
@@ -569,11 +590,27 @@ class AnnotateDock(QWidget):
             dock.setWindowTitle(f"Annotate{star}")
 
     def _update_calibration(self, *_args: Any) -> None:
+        """The spacing the measurements use: a calibration line with a length wins (SPEC §2)."""
+        from flannot.measure.units import resolve_units
+
         image = self.session.image
         if image is None:
             self.calibration_label.setText("")
             return
-        if image.spacing_mm is None:
+        units = None
+        if self.session.case is not None:
+            try:
+                units = resolve_units(self.session.current_case(), image)
+            except Exception:  # feedback must never break annotating
+                units = None
+        if units is not None and units.calibration == "user" and image.calibration != "user":
+            row_mm, col_mm = units.spacing
+            text = (
+                f"<b>{row_mm:.4g} × {col_mm:.4g} mm/pixel</b> (user: your calibration line)"
+                f"<br><small>Measurements use the calibration line; the header says "
+                f"{image.calibration}.</small>"
+            )
+        elif image.spacing_mm is None or image.calibration == "uncalibrated":
             text = "<b>uncalibrated</b>: pixels only — draw a line of known length to calibrate."
         else:
             text = (

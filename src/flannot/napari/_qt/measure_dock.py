@@ -32,6 +32,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from flannot.measure.units import WARN_CALIBRATIONS
 from flannot.napari._qt.table_model import (
     MEASURE_COLUMNS,
     DataFrameModel,
@@ -58,8 +59,6 @@ CALIBRATION_MEANING: dict[str, str] = {
     "pixel_spacing": "mm, but the plane of a projection image cannot be determined",
     "uncalibrated": "no spacing in the file: pixels only (draw a calibration line for mm)",
 }
-# calibrations whose millimetres must not be read as anatomy without thought
-WARN_CALIBRATIONS = frozenset({"detector_plane", "pixel_spacing", "uncalibrated"})
 WARN_STYLE = "color: #ff9f1c; font-weight: bold;"
 OK_STYLE = "color: #8fd18f;"
 
@@ -409,21 +408,19 @@ class MeasureDock(QWidget):
 
     # --- computing ---------------------------------------------------------------------------
     def _measure(self) -> tuple[pd.DataFrame, str | None]:
-        """Measure the session's case; ``(table, calibration)``."""
+        """Measure the session's case; ``(table, calibration)``.
+
+        The calibration is the one the measurements use (a calibration line with a length
+        makes it ``user``), also when there is nothing to measure yet.
+        """
         if getattr(self.session, "case", None) is None:
             return pd.DataFrame(columns=list(MEASURE_COLUMNS)), None
-        from flannot.measure import measure
+        from flannot.measure import measure, resolve_units
 
         case = self.session.current_case()
-        df = measure(case, image=getattr(self.session, "image", None))
-        calibration = None
-        if not df.empty and "calibration" in df.columns:
-            calibration = str(df["calibration"].iloc[0])
-        if calibration is None:
-            calibration = getattr(case.image, "calibration", None)
-        if calibration is None and getattr(self.session, "image", None) is not None:
-            calibration = self.session.image.calibration
-        return df, calibration
+        image = getattr(self.session, "image", None)
+        df = measure(case, image=image)
+        return df, resolve_units(case, image).calibration
 
     def refresh(self) -> None:
         """Recompute the table now (the debounce timer calls this)."""

@@ -8,19 +8,7 @@ from typing import Any
 import pandas as pd
 from qtpy.QtCore import QAbstractTableModel, QModelIndex, Qt
 
-# the SPEC §4 row layout, used for an empty table before anything was measured
-MEASURE_COLUMNS = (
-    "case_id",
-    "frame",
-    "annotation_id",
-    "type",
-    "level",
-    "side",
-    "name",
-    "value",
-    "unit",
-    "calibration",
-)
+from flannot.measure import COLUMNS as MEASURE_COLUMNS  # the SPEC §4 row layout
 
 
 def format_value(value: Any) -> str:

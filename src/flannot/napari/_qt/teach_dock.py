@@ -702,15 +702,23 @@ class TeachingSetDock(QWidget):
                 return None
             paths = chosen
         try:
-            report = self.teaching_set.add_dicom([Path(p) for p in paths], deidentify=True)
-            self.teaching_set.save()
+            # save=True: when the set file cannot be written the new cases are taken back
+            # (all or nothing, like `flannot set add`)
+            report = self.teaching_set.add_dicom(
+                [Path(p) for p in paths], deidentify=True, save=True
+            )
         except FlannotError as exc:
             self._error("Cannot add DICOM", str(exc))
             return None
         self.last_report = report
         self.summary.setMarkdown(deid_summary(report))
         self.summary.setVisible(True)
+        self.status_label.setVisible(False)
         self._populate()
+        added = [str(_get(r, "case_id")) for r in _report_files(report) if _get(r, "case_id")]
+        if added and added[0] in self.case_ids():
+            row = self.case_ids().index(added[0])
+            self.case_list.setCurrentRow(row)  # loads it (asks first about unsaved edits)
         return report
 
     def _error(self, title: str, text: str) -> None:

@@ -134,6 +134,41 @@ def test_next_and_previous_change_the_loaded_case(dock, sample_set) -> None:
     assert not dock.prev_btn.isEnabled()
 
 
+def test_switching_cases_refills_the_layers_with_exactly_each_case(dock, sample_set) -> None:
+    from flannot.model.case import Case
+
+    dock.open_set(sample_set)
+    session, viewer = dock.session, dock.viewer
+    ids = dock.case_ids()
+    flat = [i for i in ids if i != "cine"]
+    seen_layers = None
+    for case_id in [*flat, "cine", flat[0]]:
+        dock.load_case(case_id)
+        on_disk = Case.load(sample_set / "cases" / case_id)
+        shown = session.current_case()
+        assert [a.to_dict() for a in shown.annotations] == [
+            a.to_dict() for a in on_disk.annotations
+        ]
+        assert not session.dirty and not session.undo.can_undo
+        # one layer per shown key, the image at the bottom, nothing left from the last case
+        flannot_layers = [layer for layer in viewer.layers if "flannot_key" in layer.metadata]
+        assert len(flannot_layers) == len(session.annotation_layers())
+        assert viewer.layers[0] is session.image_layer
+        assert len(viewer.layers) == len(flannot_layers) + 1
+        if case_id == flat[0] and seen_layers is None:
+            seen_layers = dict(session.annotation_layers())
+        elif case_id == flat[1]:  # 2-D to 2-D: the same napari layers, refilled (fast)
+            for key in ("ligamentum_flavum", "cannula", "vertebra"):
+                assert session.annotation_layers()[key] is seen_layers[key]
+    # a refilled layer is edited like a new one: ids, attributes, undo
+    lf = session.annotation_layers()["ligamentum_flavum"]
+    n = len(lf.data)
+    lf.add_polygons([np.array([[10.0, 10.0], [10.0, 20.0], [20.0, 20.0]])])
+    assert session.dirty and session.undo.can_undo
+    added = [a for a in session.current_case().annotations if a.type == "ligamentum_flavum"]
+    assert len(added) == n + 1 and added[-1].id and added[-1].id not in {a.id for a in added[:-1]}
+
+
 def test_notes_edit_marks_dirty_and_saves_into_the_case_file(dock, sample_set, monkeypatch) -> None:
     dock.open_set(sample_set)
     case_id = dock.session.case.case_id

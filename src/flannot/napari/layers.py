@@ -221,6 +221,60 @@ def apply_image_calibration(session: Session) -> None:
     session.viewer.reset_view()
 
 
+def refill_image_layer(layer: Any, new: Any) -> bool:
+    """Give the live image ``layer`` the content of the unadded ``new``; ``False`` if it cannot.
+
+    Reusing the layer (and its vispy visual) instead of replacing it is what keeps
+    switching cases fast: a new layer costs shader compiles, Qt controls and a
+    ``gc.collect()`` in napari for the removed one.
+    """
+    if type(layer) is not type(new) or layer.ndim != new.ndim or layer.rgb != new.rgb:
+        return False
+    layer.data = new.data
+    layer.scale = new.scale
+    layer.units = new.units
+    if not new.rgb:
+        layer.contrast_limits_range = new.contrast_limits_range
+        layer.contrast_limits = new.contrast_limits
+    layer.metadata.clear()
+    layer.metadata.update(new.metadata)
+    layer.name = new.name
+    return True
+
+
+def refill_layer(layer: Any, new: Any) -> bool:
+    """Give the live annotation ``layer`` the content of the unadded ``new`` (same layer key).
+
+    Returns ``False`` (nothing changed) when ``layer`` cannot take it: another layer type or
+    another number of dimensions (a cine's layers are 3-D). See :func:`refill_image_layer`.
+    """
+    if type(layer) is not type(new) or layer.ndim != new.ndim:
+        return False
+    layer.selected_data = set()
+    layer.scale = new.scale
+    layer.units = new.units
+    if hasattr(new, "shape_type"):
+        layer.current_edge_width = new.current_edge_width
+        layer.data = list(zip(new.data, new.shape_type, strict=True))
+        if len(new.data):
+            layer.edge_width = list(new.edge_width)
+            layer.edge_color = new.edge_color
+            layer.face_color = new.face_color
+    else:
+        layer.current_size = float(np.asarray(new.size).ravel()[0]) if len(new.data) else 1.0
+        layer.data = new.data
+        if len(new.data):
+            layer.size = new.size
+            layer.face_color = new.face_color
+    layer.features = new.features
+    layer.feature_defaults = new.feature_defaults
+    layer.metadata.clear()
+    layer.metadata.update(new.metadata)
+    layer.text = new.text.model_dump()  # plain "{label}": the Measure dock adds values again
+    layer.refresh_text()
+    return True
+
+
 # ---------------------------------------------------------------------------- annotations
 def _style(session: Session) -> dict[str, float]:
     image = session.image

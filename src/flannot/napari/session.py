@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
+from contextlib import nullcontext as _nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -232,25 +233,20 @@ class Session:
             case = restored
 
         self._loading = True
-        # one batched update: napari otherwise refreshes (and collects garbage) per layer,
-        # which made switching cases take seconds
         try:
-            with self.viewer.layers.batched_update():
-                self._clear_layers()
-                self.image = image
-                self.case = case
-                self.case_path = case_path
-                image_layer = L.make_image_layer(image)
-                layers, passthrough = L.case_to_layers(self, case)
-                self._passthrough = passthrough
-                self.undo.clear()
-                if add_layers:
-                    self.image_layer = image_layer
-                    self.viewer.add_layer(image_layer)
-                    for key, layer in layers.items():
-                        self._adopt_layer(key, layer)
-                else:
-                    self._pending = {"image", *layers}
+            self.image = image
+            self.case = case
+            self.case_path = case_path
+            image_layer = L.make_image_layer(image)
+            layers, passthrough = L.case_to_layers(self, case)
+            self._passthrough = passthrough
+            self.undo.clear()
+            if add_layers:
+                self._replace_layers(image_layer, layers)
+            else:
+                with self.viewer.layers.batched_update():
+                    self._clear_layers()
+                self._pending = {"image", *layers}
         finally:
             self._loading = False
         self._restored = restored is not None
@@ -383,6 +379,48 @@ class Session:
         layer.metadata["flannot_key"] = key
         layer.events.data.connect(self._on_layer_data)
         self.undo.track(layer)
+
+    def _replace_layers(self, image_layer: Layer, layers: dict[str, Layer]) -> None:
+        """Show a new case: refill the layers already in the viewer, add/remove the rest.
+
+        Refilling keeps napari's visuals and controls (switching cases took seconds when
+        every layer was removed and added again).
+        """
+        from flannot.napari import layers as L
+
+        viewer = self.viewer
+        old = self.annotation_layers()
+        keep_image = self.image_layer is not None and self.image_layer in viewer.layers
+        if keep_image and not L.refill_image_layer(self.image_layer, image_layer):
+            keep_image = False
+        refilled = {k for k, new in layers.items() if k in old and L.refill_layer(old[k], new)}
+        stale = [layer for k, layer in old.items() if k not in refilled]
+        if not keep_image and self.image_layer is not None:
+            stale.append(self.image_layer)
+        # one batched update for removals: napari collects garbage per removed layer otherwise
+        with viewer.layers.batched_update() if stale else _nullcontext():
+            for layer in stale:
+                try:
+                    layer.events.data.disconnect(self._on_layer_data)
+                except (TypeError, ValueError, RuntimeError):
+                    pass
+                if layer in viewer.layers:
+                    viewer.layers.remove(layer)
+            self._layers = {k: old[k] for k in refilled}
+            if not keep_image:
+                self.image_layer = image_layer
+                viewer.layers.insert(0, image_layer)  # under the annotations
+            for key, layer in layers.items():
+                if key in refilled:
+                    self.undo.track(self._layers[key])
+                else:
+                    self._adopt_layer(key, layer)
+        # the layer list in the protocol's order (the image at the bottom)
+        order = [self.image_layer, *(self._layers[k] for k in layers)]
+        for target, layer in enumerate(order):
+            index = viewer.layers.index(layer)
+            if index != target:
+                viewer.layers.move(index, target)
 
     def _clear_layers(self) -> None:
         viewer = self.viewer

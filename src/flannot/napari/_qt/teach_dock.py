@@ -550,10 +550,7 @@ class TeachingSetDock(QWidget):
         if not self._confirm_discard():
             return False
         try:
-            # one scene-graph clean-up for all the layers replaced, not one per layer (napari
-            # runs gc.collect() for each removed layer: seconds per case switch otherwise)
-            with self.viewer.layers.batched_update():
-                self.session.load_case(self._case_dir(case_id))
+            self.session.load_case(self._case_dir(case_id))  # refills the layers in place
         except (FlannotError, OSError, KeyError) as exc:
             self._error(f"Cannot open case {case_id}", str(exc))
             return False

@@ -1,0 +1,580 @@
+"""Assessment: compare a trainee's attempt with the reference, per case (SPEC §6).
+
+>>> from flannot.teach.score import score, score_case
+>>> results = score("my-set", "my-set/attempts/alice")  # doctest: +SKIP
+>>> [(r.case_id, r.passed) for r in results]  # doctest: +SKIP
+
+Every error is an item ``{annotation_id, type, level, side, metric, value, unit,
+passed, message}``; a case passes when every item passes. Metrics:
+
+``level_offset``
+    vertebrae, matched to the reference **by position** (Hungarian assignment on
+    the distance in mm between centres, per frame): attempt level minus
+    reference level, 0 = right, −1 = named one level too cranial.
+``landmark_error``
+    mm between the vertebra's corners (mean over the four) or centres.
+``dice``, ``iou``, ``hd95``
+    regions (ligamentum flavum, spinal canal, interlaminar space), matched by
+    type, frame, level and side.
+``tip_error``, ``entry_error``, ``angle_error``, ``crossed_contrast``
+    cannulas; ``crossed_contrast`` is a safety violation: the attempt's tip is
+    past the reference epidural contrast line of the same level and side.
+``measurement_error``
+    attempt minus reference canal ``min_width`` and LF ``max_thickness``.
+``missing_case``
+    a case of the reference set without an attempt.
+
+A missed reference annotation is an item with the type's first metric (``dice``
+0 for regions, ``level_offset``/``tip_error`` ``null`` otherwise) that fails;
+so is an extra attempt annotation the reference does not have.
+
+Lengths are in mm with the reference's calibration (:func:`flannot.measure.resolve_units`).
+On an uncalibrated reference they are in px and a tolerance in mm cannot be
+applied: the item is reported but not graded (it passes and says so) unless
+the tolerances give a ``<name>_px`` value. See ``docs/scoring.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from flannot.errors import FlannotError
+from flannot.measure import geometry as g
+from flannot.measure.context import Context, norm_level
+from flannot.measure.units import Units, resolve_units
+from flannot.teach.scoring import matching, messages
+from flannot.teach.scoring.regions import overlap
+
+__all__ = ["CaseScore", "ScoreItem", "report", "score", "score_case", "to_json"]
+
+REGION_TYPES = ("ligamentum_flavum", "spinal_canal", "interlaminar_space")
+SCORED_TYPES = ("vertebra", *REGION_TYPES, "cannula")
+# measurement compared per region type (SPEC §6 "canal min width, LF thickness")
+MEASUREMENTS = {"ligamentum_flavum": "max_thickness", "spinal_canal": "min_width"}
+# metric -> tolerance key (lengths in mm; uncalibrated images look for "<name>_px")
+LENGTH_TOLERANCES = {
+    "landmark_error": "landmark_error_mm",
+    "hd95": "hd95_mm",
+    "tip_error": "tip_error_mm",
+    "entry_error": "entry_error_mm",
+    "measurement_error": "measurement_error_mm",
+}
+# annotations of the reference that the attempt is measured against (not scored themselves)
+_REFERENCE_CONTEXT = ("calibration", "epidural_contrast")
+_REF_PREFIX = "reference:"
+
+
+@dataclass
+class ScoreItem:
+    """One scored comparison (a row of ``flannot score --json``)."""
+
+    annotation_id: str | None
+    type: str | None
+    level: str | None
+    side: str | None
+    metric: str
+    value: float | int | bool | None
+    unit: str
+    passed: bool
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form, with plain Python numbers (``null`` for a missing value)."""
+        v = self.value
+        if isinstance(v, (bool, np.bool_)):
+            v = bool(v)
+        elif isinstance(v, (int, np.integer)):
+            v = int(v)
+        elif v is not None:
+            v = float(v)
+            v = round(v, 6) if math.isfinite(v) else None
+        return {
+            "annotation_id": self.annotation_id,
+            "type": self.type,
+            "level": self.level,
+            "side": self.side,
+            "metric": self.metric,
+            "value": v,
+            "unit": self.unit,
+            "passed": bool(self.passed),
+            "message": self.message,
+        }
+
+
+@dataclass
+class CaseScore:
+    """The assessment of one case: passed when every item passed."""
+
+    case_id: str
+    passed: bool
+    items: list[ScoreItem] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[ScoreItem]:
+        return [it for it in self.items if not it.passed]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "case_id": self.case_id,
+            "passed": bool(self.passed),
+            "items": [it.to_dict() for it in self.items],
+        }
+
+
+def report(scores: Iterable[CaseScore]) -> dict[str, Any]:
+    """``{"cases": [{"case_id", "passed", "items": [...]}]}`` (SPEC §6)."""
+    return {"cases": [s.to_dict() for s in scores]}
+
+
+def to_json(scores: Iterable[CaseScore], indent: int | None = 2) -> str:
+    """:func:`report` as JSON text."""
+    return json.dumps(report(scores), indent=indent, ensure_ascii=False)
+
+
+# --------------------------------------------------------------------------- grading
+class _Grader:
+    """Applies the tolerances and builds items with their messages."""
+
+    def __init__(self, tolerances: Mapping[str, Any], units: Units) -> None:
+        self.tol = {k: v for k, v in tolerances.items() if _is_number(v)}
+        self.units = units
+        self.items: list[ScoreItem] = []
+
+    def add(self, ann: Any, metric: str, value: Any, unit: str, passed: bool, msg: str) -> None:
+        self.items.append(
+            ScoreItem(
+                annotation_id=None if ann is None else str(ann.id),
+                type=None if ann is None else ann.type,
+                level=None if ann is None else norm_level(ann.level),
+                side=None if ann is None else ann.side,
+                metric=metric,
+                value=value,
+                unit=unit,
+                passed=bool(passed),
+                message=msg,
+            )
+        )
+
+    def length(self, ann: Any, metric: str, value: float | None, what: str) -> None:
+        """A length metric (error ≤ tolerance passes); ``what`` starts the sentence."""
+        unit = self.units.length
+        if value is None or not math.isfinite(value):
+            self.add(ann, metric, None, unit, False, f"{what}: cannot be computed")
+            return
+        key = LENGTH_TOLERANCES[metric]
+        if not self.units.calibrated:
+            key = key.removesuffix("_mm") + "_px"
+        limit = self.tol.get(key)
+        shown = messages.fmt(value, unit)
+        if limit is None:
+            why = (
+                "not graded: the image is uncalibrated, so this is in px and the mm tolerance "
+                "does not apply"
+                if not self.units.calibrated
+                else f"not graded: no {key} tolerance"
+            )
+            self.add(ann, metric, value, unit, True, f"{what} {shown} ({why})")
+            return
+        ok = abs(value) <= float(limit)
+        rel = "within" if ok else "more than"
+        self.add(
+            ann,
+            metric,
+            value,
+            unit,
+            ok,
+            f"{what} {shown}, {rel} the {messages.fmt(limit, unit)} allowed",
+        )
+
+    def at_least(self, ann: Any, metric: str, value: float, limit: float | None, what: str) -> None:
+        """An overlap metric (value ≥ limit passes)."""
+        if limit is None:
+            self.add(ann, metric, value, "", True, f"{what} {value:.2f} (not graded: no tolerance)")
+            return
+        ok = value >= limit
+        rel = "at least" if ok else "below"
+        self.add(ann, metric, value, "", ok, f"{what} {value:.2f}, {rel} the {limit:.2f} required")
+
+    def angle(self, ann: Any, value: float, what: str) -> None:
+        limit = self.tol.get("angle_error_deg")
+        if not math.isfinite(value):
+            self.add(ann, "angle_error", None, "deg", False, f"{what}: cannot be computed")
+        elif limit is None:
+            self.add(ann, "angle_error", value, "deg", True, f"{what} {value:.1f}° (not graded)")
+        else:
+            ok = value <= float(limit)
+            rel = "within" if ok else "more than"
+            self.add(
+                ann, "angle_error", value, "deg", ok,
+                f"{what} {value:.1f}°, {rel} the {float(limit):.1f}° allowed",
+            )  # fmt: skip
+
+    @property
+    def iou_limit(self) -> float | None:
+        """The ``iou`` tolerance, else the IoU equivalent to the Dice one (IoU = D / (2 − D))."""
+        if "iou" in self.tol:
+            return float(self.tol["iou"])
+        d = self.tol.get("dice")
+        return None if d is None else float(d) / (2.0 - float(d))
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _frame_note(ann: Any) -> str:
+    return f" (frame {ann.frame})" if ann.frame else ""
+
+
+# --------------------------------------------------------------------------- vertebrae
+def _corners(ann: Any) -> np.ndarray | None:
+    if ann.geometry.kind != "polygon":
+        return None
+    pts = np.asarray(ann.geometry.points, float)
+    return pts if pts.shape == (4, 2) and np.isfinite(pts).all() else None
+
+
+def _landmark_error(ref: Any, att: Any, sp: np.ndarray) -> float:
+    """Mean corner-to-corner distance when both have four corners, else between centres."""
+    rc, ac = _corners(ref), _corners(att)
+    if rc is not None and ac is not None:
+        return float(np.hypot(*((rc - ac) * sp).T).mean())
+    return float(np.hypot(*((matching.centre(ref) - matching.centre(att)) * sp)))
+
+
+def _score_vertebrae(gr: _Grader, ref: list[Any], att: list[Any]) -> None:
+    seq = messages.vertebra_sequence([norm_level(a.level) for a in (*ref, *att)])
+    sp = np.asarray(gr.units.spacing, float)
+    ref_by = matching.group(ref, lambda a: int(a.frame or 0))
+    att_by = matching.group(att, lambda a: int(a.frame or 0))
+    for frame in sorted(set(ref_by) | set(att_by)):
+        rs, as_ = ref_by.get(frame, []), att_by.get(frame, [])
+        rp = [matching.centre(a) for a in rs]
+        ap = [matching.centre(a) for a in as_]
+        m = matching.assign(rp, ap, gr.units.spacing, matching.vertebra_gate(rp, gr.units.spacing))
+        for i, j in m.pairs:
+            r, a = rs[i], as_[j]
+            rl, al = norm_level(r.level), norm_level(a.level)
+            where = _frame_note(r)
+            if rl is None:  # an unlabelled answer key: nothing to compare the label with
+                gr.add(
+                    r, "level_offset", None, "", True, f"the reference vertebra has no level{where}"
+                )
+            else:
+                off = None if al is None else messages.level_offset(rl, al, seq)
+                gr.add(
+                    r,
+                    "level_offset",
+                    off,
+                    "",
+                    off == 0,
+                    messages.level_message(rl, al, off) + where,
+                )
+            gr.length(
+                r, "landmark_error", _landmark_error(r, a, sp),
+                f"{rl or 'vertebra'} marked{where} off the reference landmark by",
+            )  # fmt: skip
+        for i in m.missed:
+            r = rs[i]
+            name = norm_level(r.level) or "a"
+            gr.add(
+                r, "level_offset", None, "", False,
+                f"missed: you did not mark the {name} vertebra{_frame_note(r)}",
+            )  # fmt: skip
+        for j in m.extra:
+            a = as_[j]
+            label = norm_level(a.level)
+            gr.add(
+                a, "level_offset", None, "", False,
+                f"extra: you marked a vertebra{' labelled ' + label if label else ''}"
+                f"{_frame_note(a)} where the reference has none",
+            )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- regions, cannulas
+def _key(a: Any) -> tuple[str, int, str | None, str | None]:
+    return (a.type, int(a.frame or 0), norm_level(a.level), a.side)
+
+
+def _pairs(ref: list[Any], att: list[Any], spacing: tuple[float, float]):
+    """Matched, missed and extra annotations by type, frame, level and side."""
+    ref_by, att_by = matching.group(ref, _key), matching.group(att, _key)
+    pairs, missed, extra = [], [], []
+    for k in sorted(set(ref_by) | set(att_by), key=lambda k: tuple(str(x) for x in k)):
+        rs, as_ = ref_by.get(k, []), att_by.get(k, [])
+        m = matching.assign(
+            [matching.centre(a) for a in rs], [matching.centre(a) for a in as_], spacing
+        )
+        pairs += [(rs[i], as_[j]) for i, j in m.pairs]
+        # an annotation without a position cannot pair: it counts as missed / extra
+        missed += [rs[i] for i in m.missed]
+        extra += [as_[j] for j in m.extra]
+    return pairs, missed, extra
+
+
+def _score_regions(gr, ref, att, ref_ctx, att_ctx, ref_meas, att_meas) -> None:
+    pairs, missed, extra = _pairs(ref, att, gr.units.spacing)
+    dice_limit = gr.tol.get("dice")
+    for r, a in pairs:
+        name = messages.describe(r.type, norm_level(r.level), r.side) + _frame_note(r)
+        ov = overlap(ref_ctx, r, att_ctx, a)
+        gr.at_least(r, "dice", ov.dice, dice_limit, f"{name}: overlap with the reference (Dice)")
+        gr.at_least(r, "iou", ov.iou, gr.iou_limit, f"{name}: overlap with the reference (IoU)")
+        gr.length(
+            r, "hd95", ov.hd95,
+            f"{name}: your outline strays from the reference outline (95th percentile) by",
+        )  # fmt: skip
+        measure_name = MEASUREMENTS.get(r.type)
+        rv = ref_meas.get((r.id, measure_name))
+        av = att_meas.get((a.id, measure_name))
+        if measure_name and _is_number(rv) and _is_number(av):
+            unit = gr.units.length
+            what = (
+                f"{name}: your {measure_name.replace('_', ' ')} is "
+                f"{messages.fmt(av, unit)} (reference {messages.fmt(rv, unit)}); error"
+            )
+            gr.length(r, "measurement_error", float(av) - float(rv), what)
+    for r in missed:
+        name = messages.describe(r.type, norm_level(r.level), r.side) + _frame_note(r)
+        gr.add(r, "dice", 0.0, "", False, f"missed: you did not outline the {name}")
+    for a in extra:
+        name = messages.describe(a.type, norm_level(a.level), a.side) + _frame_note(a)
+        gr.add(a, "dice", 0.0, "", False, f"extra: your {name} is not in the reference")
+
+
+def _score_cannulas(gr, ref, att, att_meas) -> None:
+    pairs, missed, extra = _pairs(ref, att, gr.units.spacing)
+    sp = np.asarray(gr.units.spacing, float)
+    for r, a in pairs:
+        name = messages.describe(r.type, norm_level(r.level), r.side) + _frame_note(r)
+        rp, ap = np.asarray(r.geometry.points, float), np.asarray(a.geometry.points, float)
+        if len(rp) < 2 or len(ap) < 2:
+            gr.add(
+                r, "tip_error", None, gr.units.length, False, f"{name}: needs an entry and a tip"
+            )
+            continue
+        tip = float(np.hypot(*((rp[-1] - ap[-1]) * sp)))
+        entry = float(np.hypot(*((rp[0] - ap[0]) * sp)))
+        angle = g.acute_angle_deg((rp[-1] - rp[0]) * sp, (ap[-1] - ap[0]) * sp)
+        gr.length(r, "tip_error", tip, f"{name}: your tip is off the reference tip by")
+        gr.length(r, "entry_error", entry, f"{name}: your entry point is off the reference by")
+        gr.angle(r, angle, f"{name}: your trajectory is off the reference angle by")
+    for r in missed:
+        name = messages.describe(r.type, norm_level(r.level), r.side) + _frame_note(r)
+        gr.add(
+            r, "tip_error", None, gr.units.length, False, f"missed: you did not place the {name}"
+        )
+    for a in extra:
+        name = messages.describe(a.type, norm_level(a.level), a.side) + _frame_note(a)
+        gr.add(
+            a,
+            "tip_error",
+            None,
+            gr.units.length,
+            False,
+            f"extra: your {name} is not in the reference",
+        )
+    # safety: every attempt cannula against the reference contrast line (matched or not)
+    for a in att:
+        d = att_meas.get((a.id, "tip_to_contrast"))
+        if not _is_number(d):
+            continue  # no reference contrast line at this level and side
+        name = messages.describe(a.type, norm_level(a.level), a.side) + _frame_note(a)
+        unit = gr.units.length
+        if d < 0:
+            msg = (
+                f"SAFETY: {name}: your tip is {messages.fmt(-d, unit)} past the epidural "
+                "contrast line — it has entered the epidural space; MILD works only dorsal "
+                "to the contrast line"
+            )
+        else:
+            margin = messages.fmt(d, unit)
+            msg = f"{name}: your tip stays {margin} short of the epidural contrast line"
+        gr.add(a, "crossed_contrast", bool(d < 0), "", d >= 0, msg)
+
+
+# --------------------------------------------------------------------------- one case
+def _measure_values(case: Any) -> dict[tuple[str, str], Any]:
+    from flannot.measure import measure_rows
+
+    return {(r.annotation_id, r.name): r.value for r in measure_rows(case)}
+
+
+def _attempt_on_reference(reference: Any, attempt: Any) -> Any:
+    """The attempt with the reference's image record, calibration and contrast lines.
+
+    Measuring this case gives the attempt's values in the reference's units and
+    its tips' distance to the *reference* contrast line (``tip_to_contrast``).
+    """
+    borrowed = [
+        dataclasses.replace(a, id=_REF_PREFIX + str(a.id))
+        for a in reference.annotations
+        if a.type in _REFERENCE_CONTEXT
+    ]
+    own = [a for a in attempt.annotations if a.type not in _REFERENCE_CONTEXT]
+    return dataclasses.replace(
+        attempt, case_id=reference.case_id, image=reference.image, annotations=borrowed + own
+    )
+
+
+def default_tolerances(protocol: str | None) -> dict[str, float]:
+    """The protocol's default tolerances (MILD's when the protocol is not installed)."""
+    from flannot.protocols import get_protocol
+
+    try:
+        return dict(get_protocol(protocol or "mild").tolerances)
+    except FlannotError:
+        return dict(get_protocol("mild").tolerances)
+
+
+def score_case(
+    reference: Any, attempt: Any, tolerances: Mapping[str, Any] | None = None
+) -> CaseScore:
+    """Score one attempt against its reference (SPEC §6).
+
+    Parameters
+    ----------
+    reference, attempt
+        :class:`flannot.Case` objects drawn on the same image.
+    tolerances
+        Pass/fail limits by name (``landmark_error_mm``, ``dice``, ``hd95_mm``,
+        ``tip_error_mm``, ``entry_error_mm``, ``angle_error_deg``,
+        ``measurement_error_mm``; optional ``iou`` and ``<name>_px``); missing
+        names fall back to the reference protocol's defaults.
+
+    Returns
+    -------
+    CaseScore
+        ``case_id`` of the reference; ``passed`` when every item passed.
+    """
+    tol = default_tolerances(getattr(reference, "protocol", None))
+    tol.update(tolerances or {})
+    units = resolve_units(reference)
+    gr = _Grader(tol, units)
+    ref_by = matching.group(reference.annotations, lambda a: a.type)
+    att_by = matching.group(attempt.annotations, lambda a: a.type)
+    _score_vertebrae(gr, ref_by.get("vertebra", []), att_by.get("vertebra", []))
+    combined = _attempt_on_reference(reference, attempt)
+    ref_meas = _measure_values(reference)
+    att_meas = _measure_values(combined)
+    ref_ctx = Context(str(reference.case_id), units, list(reference.annotations))
+    att_ctx = Context(str(reference.case_id), units, list(combined.annotations))
+    for t in REGION_TYPES:
+        _score_regions(
+            gr, ref_by.get(t, []), att_by.get(t, []), ref_ctx, att_ctx, ref_meas, att_meas
+        )
+    _score_cannulas(gr, ref_by.get("cannula", []), att_by.get("cannula", []), att_meas)
+    return CaseScore(str(reference.case_id), all(it.passed for it in gr.items), gr.items)
+
+
+# --------------------------------------------------------------------------- paths
+def _set_root_of_case(case_file: Path) -> Path | None:
+    """The teaching set a case file lives in (``<set>/cases/<id>/annotations.json``)."""
+    from flannot.teach.teaching_set import SET_FILE
+
+    root = case_file.resolve().parent.parent.parent
+    return root if (root / SET_FILE).is_file() and case_file.parent.parent.name == "cases" else None
+
+
+def _attempt_files(folder: Path) -> list[Path]:
+    """Case files of an attempts folder: ``<case-id>.json`` or ``<case-id>/annotations.json``."""
+    files = [p for p in sorted(folder.glob("*.json")) if not p.name.startswith(".")]
+    files += sorted(folder.glob("*/annotations.json"))
+    return files
+
+
+def _load_cases(path: Path) -> tuple[str, list[Any]]:
+    """``("set" | "case" | "attempts", cases)`` for a reference or attempt path."""
+    from flannot.model.case import CASE_FILENAME, Case, case_files
+    from flannot.teach.teaching_set import SET_FILE
+
+    if path.is_dir() and not (path / SET_FILE).is_file() and not (path / CASE_FILENAME).is_file():
+        files = _attempt_files(path)
+        if not files:
+            raise FlannotError(
+                "not a case, a teaching set or an attempts folder (no *.json case files)", path
+            )
+        return "attempts", [Case.load(f) for f in files]
+    files = case_files(path)  # raises FlannotError for a missing path
+    kind = "set" if path.is_dir() and (path / SET_FILE).is_file() else "case"
+    return kind, [Case.load(f) for f in files]
+
+
+def _by_id(cases: list[Any], path: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for c in cases:
+        if str(c.case_id) in out:
+            raise FlannotError(f"two attempts for case {c.case_id!r}", path)
+        out[str(c.case_id)] = c
+    return out
+
+
+def score(
+    reference_path: str | os.PathLike[str],
+    attempt_path: str | os.PathLike[str],
+    tolerances: Mapping[str, Any] | None = None,
+) -> list[CaseScore]:
+    """Score attempts given as paths (``flannot score REFERENCE ATTEMPT``).
+
+    Parameters
+    ----------
+    reference_path
+        A case file or case folder, or a teaching set (every case of its list).
+    attempt_path
+        A case file or folder; a teaching set; or an attempts folder
+        (``<set>/attempts/<trainee>/`` holding ``<case-id>.json`` files). For a
+        set reference, cases are paired by ``case_id`` and a reference case
+        without an attempt is a failed ``missing_case`` item; a single attempt
+        case is scored against the set's case of the same id only.
+    tolerances
+        Overrides; otherwise the teaching set's (``flannot-set.json``, also for
+        a case inside a set), else the protocol's defaults.
+
+    Raises
+    ------
+    FlannotError
+        A path that is not a case, set or attempts folder; a case file that does
+        not load; a single attempt whose case is not in the reference set.
+    """
+    from flannot.teach.teaching_set import TeachingSet
+
+    ref_path, att_path = Path(reference_path), Path(attempt_path)
+    ref_kind, refs = _load_cases(ref_path)
+    att_kind, atts = _load_cases(att_path)
+    set_root = ref_path if ref_kind == "set" else _set_root_of_case(Path(refs[0]._file or ref_path))
+    tol: dict[str, Any] = {}
+    if set_root is not None:
+        tol.update(TeachingSet.open(set_root).tolerances)
+    tol.update(tolerances or {})
+    if ref_kind == "case" and att_kind == "case":
+        return [score_case(refs[0], atts[0], tol)]
+    attempts = _by_id(atts, att_path)
+    if att_kind == "case":  # one attempt against the matching case of a set
+        ref_ids = {str(r.case_id): r for r in refs}
+        cid = str(atts[0].case_id)
+        if cid not in ref_ids:
+            raise FlannotError(f"case {cid!r} is not in the reference {ref_path}", att_path)
+        return [score_case(ref_ids[cid], atts[0], tol)]
+    out = []
+    for ref in refs:
+        cid = str(ref.case_id)
+        att = attempts.get(cid)
+        if att is None:
+            where = att_path / f"{cid}.json" if att_kind == "attempts" else att_path
+            item = ScoreItem(
+                None, None, None, None, "missing_case", None, "", False,
+                f"no attempt for case {cid!r} (expected in {where})",
+            )  # fmt: skip
+            out.append(CaseScore(cid, False, [item]))
+        else:
+            out.append(score_case(ref, att, tol))
+    return out

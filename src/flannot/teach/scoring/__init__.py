@@ -1,0 +1,1 @@
+"""Building blocks of :mod:`flannot.teach.score`: matching, region overlap, trainee messages."""

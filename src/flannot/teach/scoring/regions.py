@@ -12,6 +12,7 @@ convention of MedPy and MONAI).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,10 @@ def overlap(ref_ctx: Context, ref: Any, att_ctx: Context, att: Any) -> Overlap:
     lo = np.minimum(boxes[0][0], boxes[1][0])
     hi = np.maximum(boxes[0][1], boxes[1][1])
     grid = regions.grid_for_box(lo, hi, ref_ctx.spacing)
+    # move the cell centres half a cell off the box edges: outlines drawn on whole
+    # pixels then never pass through a centre (no ties), and mask pixels stay whole
+    half = np.asarray(grid.step) / 2
+    grid = dataclasses.replace(grid, origin=(grid.origin[0] + half[0], grid.origin[1] + half[1]))
     a = ref_ctx.cells_inside(ref, grid)
     b = att_ctx.cells_inside(att, grid)
     if a is None or b is None or not a.any() or not b.any():

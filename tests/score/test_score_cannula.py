@@ -1,0 +1,101 @@
+"""Cannulas: tip, entry and angle errors; crossing the reference epidural contrast line."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from flannot.teach.score import score_case
+from tests.score.builders import ann, items, make_case, one
+
+
+def cannula(entry, tip, id="c", side="left", level="L4-L5", **kw):
+    return ann(
+        id, "cannula", "line", [entry, tip], level=level, side=side, instrument="portal", **kw
+    )
+
+
+def contrast(col=250.0, side="left", level="L4-L5", id="ec"):
+    # a vertical epidural contrast line: the tip must stay at smaller columns (dorsal here)
+    return ann(
+        id, "epidural_contrast", "path", [[0, col], [200, col], [400, col]], level=level, side=side
+    )
+
+
+REF = [contrast(), cannula([100, 100], [200, 200])]
+
+
+def test_identical_cannula_passes_and_does_not_cross():
+    s = score_case(make_case(REF), make_case([cannula([100, 100], [200, 200])]))
+    assert s.passed
+    assert one(s, "tip_error").value == pytest.approx(0.0)
+    assert one(s, "entry_error").value == pytest.approx(0.0)
+    assert one(s, "angle_error").value == pytest.approx(0.0)
+    crossed = one(s, "crossed_contrast")
+    assert crossed.value is False and crossed.passed
+    assert "10.00 mm short of the epidural contrast line" in crossed.message  # 50 px
+
+
+def test_tip_past_the_contrast_line_is_a_safety_violation():
+    att = make_case([cannula([100, 100], [200, 300], id="mine")])  # tip 50 px past col 250
+    s = score_case(make_case(REF), att)
+    crossed = one(s, "crossed_contrast")
+    assert crossed.value is True
+    assert not crossed.passed and not s.passed
+    assert crossed.annotation_id == "mine"
+    assert crossed.message.startswith("SAFETY")
+    assert "10.00 mm past the epidural contrast line" in crossed.message
+    assert one(s, "tip_error").value == pytest.approx(100 * 0.2)
+    assert one(s, "entry_error").value == pytest.approx(0.0)
+    # directions (1, 1) and (1, 2)
+    expected = math.degrees(math.atan2(1, 1) - math.atan2(1, 2))
+    assert one(s, "angle_error").value == pytest.approx(expected)
+
+
+def test_errors_in_mm_with_anisotropic_spacing():
+    sp = (0.3, 0.1)
+    att = make_case([cannula([110, 100], [200, 230])], spacing=sp)
+    s = score_case(make_case(REF, spacing=sp), att)
+    assert one(s, "entry_error").value == pytest.approx(3.0)
+    assert one(s, "tip_error").value == pytest.approx(3.0)
+    # directions in mm: reference (30, 10), attempt (27, 13)
+    expected = math.degrees(math.atan2(30, 10) - math.atan2(27, 13))
+    assert one(s, "angle_error").value == pytest.approx(expected)
+
+
+def test_tolerances_for_tip_entry_and_angle():
+    att = make_case([cannula([100, 130], [210, 200])])  # entry 6 mm, tip 2 mm off
+    s = score_case(make_case(REF), att)
+    assert one(s, "tip_error").passed  # 2 mm ≤ 3 mm
+    assert not one(s, "entry_error").passed  # 6 mm > 5 mm
+    assert one(s, "angle_error").value > 10 and not one(s, "angle_error").passed
+
+
+def test_the_attempts_own_contrast_line_is_not_used():
+    # the trainee draws the contrast line beyond the tip; the reference line still counts
+    att = make_case([contrast(col=400), cannula([100, 100], [200, 300])])
+    assert one(score_case(make_case(REF), att), "crossed_contrast").value is True
+
+
+def test_contrast_line_of_the_other_side_does_not_apply():
+    ref = make_case([contrast(side="right"), cannula([100, 100], [200, 200])])
+    s = score_case(ref, make_case([cannula([100, 100], [200, 300])]))
+    assert items(s, "crossed_contrast") == []
+
+
+def test_missed_and_extra_cannula():
+    att = make_case([cannula([100, 100], [200, 300], side="right", id="r")])
+    s = score_case(make_case(REF), att)
+    missed = one(s, "tip_error", annotation_id="c")
+    assert missed.value is None and "missed" in missed.message and not missed.passed
+    extra = one(s, "tip_error", annotation_id="r")
+    assert "extra" in extra.message
+    assert items(s, "crossed_contrast") == []  # no right-side contrast line in the reference
+
+
+def test_extra_cannula_crossing_is_still_a_safety_violation():
+    att = make_case([cannula([100, 100], [200, 200]), cannula([100, 100], [210, 320], id="c2")])
+    s = score_case(make_case(REF), att)
+    crossed = {it.annotation_id: it.value for it in items(s, "crossed_contrast")}
+    assert crossed == {"c": False, "c2": True}

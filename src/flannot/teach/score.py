@@ -550,7 +550,7 @@ def score(
     ref_path, att_path = Path(reference_path), Path(attempt_path)
     ref_kind, refs = _load_cases(ref_path)
     att_kind, atts = _load_cases(att_path)
-    set_root = ref_path if ref_kind == "set" else _set_root_of_case(Path(refs[0]._file or ref_path))
+    set_root = ref_path if ref_kind == "set" else _set_root_of_case(Path(refs[0].path or ref_path))
     tol: dict[str, Any] = {}
     if set_root is not None:
         tol.update(TeachingSet.open(set_root).tolerances)

@@ -281,7 +281,7 @@ def _score_vertebrae(gr: _Grader, ref: list[Any], att: list[Any]) -> None:
                 )
             gr.length(
                 r, "landmark_error", _landmark_error(r, a, sp),
-                f"{rl or 'vertebra'} marked{where} off the reference landmark by",
+                f"{rl or 'vertebra'}{where}: your mark is off the reference landmark by",
             )  # fmt: skip
         for i in m.missed:
             r = rs[i]

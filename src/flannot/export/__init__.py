@@ -1,1 +1,0 @@
-"""flannot.export."""

@@ -1,0 +1,575 @@
+"""The **Quiz** dock: trainee mode with the reference hidden, Check, feedback overlay (SPEC §3, §6).
+
+"Start quiz" takes the open case as the answer key (kept in memory, edits included), and
+opens an *empty attempt* of the same image and case id in its place. The attempt lives in
+its own file — ``attempts/<trainee>/<case-id>.json`` of the teaching set, or a file the
+trainee picks — so saving and autosave (its recovery file sits beside the attempt) never
+touch the reference ``annotations.json``. An attempt file that already exists is resumed.
+
+"Check" scores the attempt with :func:`flannot.teach.score.score_case` (the set's
+tolerances), lists the items failed-first in the trainee's words, and overlays the
+reference as read-only, semi-transparent layers named ``reference: <type>``. "End quiz"
+saves the attempt and reopens the reference.
+"""
+
+from __future__ import annotations
+
+import getpass
+import math
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qtpy.QtCore import Qt
+from qtpy.QtGui import QBrush, QColor, QFont
+from qtpy.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from flannot.errors import FlannotError
+from flannot.napari._qt.table_model import connect_while_alive
+
+if TYPE_CHECKING:  # pragma: no cover
+    import napari
+
+    from flannot.model.case import Case
+    from flannot.teach.score import CaseScore, ScoreItem
+
+REFERENCE_PREFIX = "reference: "
+REFERENCE_OPACITY = 0.55
+PASS_COLOR = "#2ca02c"
+FAIL_COLOR = "#d62728"
+SAFETY_COLOR = "#ff4fd8"  # a crossed contrast line: not just wrong, dangerous
+_TRAINEE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+ITEM_ROLE = Qt.ItemDataRole.UserRole
+
+
+def default_trainee() -> str:
+    """The login name made safe for a folder name (``trainee`` when there is none)."""
+    try:
+        name = getpass.getuser()
+    except Exception:  # no login name (containers)
+        name = ""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")
+    return name[:64] if name and _TRAINEE_RE.fullmatch(name[:64]) else "trainee"
+
+
+def check_trainee(name: str) -> str:
+    """``name`` stripped, or :class:`FlannotError` when it cannot be a folder name."""
+    name = name.strip()
+    if not _TRAINEE_RE.fullmatch(name):
+        raise FlannotError(
+            "the trainee name must be letters, digits, '.', '_' or '-' (up to 64), "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def attempt_path_in_set(set_root: str | os.PathLike[str], trainee: str, case_id: str) -> Path:
+    """``SET/attempts/<trainee>/<case-id>.json`` (SPEC §5)."""
+    return Path(set_root) / "attempts" / check_trainee(trainee) / f"{case_id}.json"
+
+
+def empty_attempt(reference: Case, trainee: str) -> Case:
+    """A case with the reference's image record and case id and no annotations.
+
+    The image path is made absolute: the attempt is saved in another folder.
+    """
+    from flannot.model.case import Case, ImageRef
+
+    image = ImageRef.from_dict(reference.image.to_dict())
+    image.path = str(reference.image_path)
+    return Case(
+        case_id=reference.case_id,
+        image=image,
+        annotations=[],
+        protocol=reference.protocol,
+        author=trainee,
+    )
+
+
+def is_safety_violation(item: ScoreItem) -> bool:
+    return item.metric == "crossed_contrast" and bool(item.value)
+
+
+def sort_items(items: list[ScoreItem]) -> list[ScoreItem]:
+    """Failed items first (safety violations at the very top), otherwise in scoring order."""
+    order = {id(it): i for i, it in enumerate(items)}
+    return sorted(items, key=lambda it: (not is_safety_violation(it), it.passed, order[id(it)]))
+
+
+def format_item_value(item: ScoreItem) -> str:
+    v = item.value
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:+d}" if item.metric == "level_offset" else str(v)
+    if not math.isfinite(float(v)):
+        return "—"
+    unit = f" {item.unit}" if item.unit else ""
+    if item.unit == "deg":
+        unit = "°"
+    return f"{float(v):.2f}{unit}"
+
+
+def summary_text(result: CaseScore) -> str:
+    """``"Passed: all 9 checks passed"`` / ``"Not passed: 3 of 9 checks failed …"``."""
+    n = len(result.items)
+    failed = result.failed
+    if result.passed:
+        return f"Passed: all {n} checks passed"
+    unsafe = sum(is_safety_violation(it) for it in failed)
+    text = f"Not passed: {len(failed)} of {n} checks failed"
+    if unsafe:
+        text += f" — {unsafe} safety violation{'s' if unsafe > 1 else ''} (tip past the contrast)"
+    return text
+
+
+class QuizDock(QWidget):
+    """Quiz a trainee on the open case: reference hidden, Check, feedback overlay.
+
+    Parameters
+    ----------
+    napari_viewer
+        The viewer; the dock works through its :func:`~flannot.napari.session.get_session`.
+    """
+
+    def __init__(self, napari_viewer: napari.Viewer) -> None:
+        super().__init__()
+        from flannot.napari.session import get_session
+
+        self.viewer = napari_viewer
+        self.session = get_session(napari_viewer)
+        self.reference: Case | None = None  # the answer key, in memory while the quiz runs
+        self.reference_path: Path | None = None
+        self.reference_dirty = False
+        self.attempt_path: Path | None = None
+        self.result: CaseScore | None = None
+        self.reference_layers: list[Any] = []
+        self._switching = False  # the dock itself is replacing the case
+
+        self.trainee = QLineEdit(default_trainee())
+        self.trainee.setToolTip("Your name: your attempts are saved under attempts/<name>/")
+        self.start_btn = QPushButton("Start quiz")
+        self.start_btn.setToolTip(
+            "Hide the annotations of the open case and annotate it yourself from scratch"
+        )
+        self.start_btn.clicked.connect(lambda: self.start_quiz())
+        self.check_btn = QPushButton("Check")
+        self.check_btn.setToolTip("Compare your annotations with the reference")
+        self.check_btn.clicked.connect(lambda: self.check())
+        self.reference_btn = QPushButton("Show reference")
+        self.reference_btn.setToolTip("Overlay the reference annotations (read-only)")
+        self.reference_btn.clicked.connect(self.toggle_reference)
+        self.end_btn = QPushButton("End quiz")
+        self.end_btn.setToolTip("Save your attempt and reopen the reference case")
+        self.end_btn.clicked.connect(lambda: self.end_quiz())
+
+        self.status = QLabel("Open a case, then Start quiz.")
+        self.status.setWordWrap(True)
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        font = QFont(self.summary.font())
+        font.setBold(True)
+        self.summary.setFont(font)
+
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["", "Feedback", "Value"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setWordWrap(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.itemSelectionChanged.connect(self._on_row_selected)
+
+        name_row = QHBoxLayout()
+        name_row.addWidget(QLabel("Trainee:"))
+        name_row.addWidget(self.trainee, 1)
+        buttons1 = QHBoxLayout()
+        buttons1.addWidget(self.start_btn)
+        buttons1.addWidget(self.end_btn)
+        buttons2 = QHBoxLayout()
+        buttons2.addWidget(self.check_btn)
+        buttons2.addWidget(self.reference_btn)
+        layout = QVBoxLayout(self)
+        layout.addLayout(name_row)
+        layout.addLayout(buttons1)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons2)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table, 1)
+
+        self._items: list[ScoreItem] = []
+        connect_while_alive(
+            self,
+            [
+                (self.session.events.case_changed, self._on_case_changed),
+                (self.session.events.annotations_changed, self._on_annotations_changed),
+            ],
+        )
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def active(self) -> bool:
+        """Whether a quiz is running (the reference is held back)."""
+        return self.reference is not None
+
+    def _update_buttons(self) -> None:
+        self.start_btn.setEnabled(not self.active)
+        self.trainee.setEnabled(not self.active)
+        self.check_btn.setEnabled(self.active)
+        self.end_btn.setEnabled(self.active)
+        self.reference_btn.setEnabled(self.active and self.result is not None)
+        self.reference_btn.setText("Hide reference" if self.reference_layers else "Show reference")
+
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
+
+    def _load(self, case_or_path: Any, image: Any) -> None:
+        """``session.load_case`` without the recovery question (the dock decides)."""
+        session = self.session
+        ask, session.ask_restore = session.ask_restore, (lambda _p: None)  # keep, don't ask
+        self._switching = True
+        try:
+            session.load_case(case_or_path, image=image)
+        finally:
+            session.ask_restore = ask
+            self._switching = False
+
+    # ------------------------------------------------------------------ start
+    def start_quiz(self, attempt_path: str | os.PathLike[str] | None = None) -> bool:
+        """Hide the open case's annotations and open an empty attempt in their place.
+
+        Parameters
+        ----------
+        attempt_path
+            Where the attempt is saved. Default: ``attempts/<trainee>/<case-id>.json`` of
+            the session's teaching set, else asked for. An existing attempt is resumed.
+
+        Returns
+        -------
+        bool
+            Whether the quiz started.
+        """
+        session = self.session
+        if self.active:
+            return True
+        if session.case is None or session.image is None:
+            self._say("Open a case first: the quiz hides its annotations and you draw your own.")
+            return False
+        try:
+            trainee = check_trainee(self.trainee.text())
+            reference = session.current_case()
+        except FlannotError as exc:
+            self._say(str(exc))
+            return False
+        ref_path = session.case_path
+        target = self._attempt_target(attempt_path, trainee, reference, ref_path)
+        if target is None:
+            self._say("Quiz not started: no file to save your attempt to.")
+            return False
+        if ref_path is not None and _same_file(target, ref_path):
+            self._say("Your attempt cannot be saved over the reference case file.")
+            return False
+        try:
+            if not target.exists():
+                empty_attempt(reference, trainee).save(target)  # binds the attempt to its file
+            image = session.image
+            self.reference = reference
+            self.reference_path = ref_path
+            self.reference_dirty = session.dirty
+            self.attempt_path = target
+            self._load(target, image)
+        except FlannotError as exc:
+            self._say(f"Quiz not started: {exc}")
+            self._drop_quiz()
+            return False
+        if session.case.case_id != reference.case_id:
+            self._say(
+                f"{target} is an attempt at case {session.case.case_id!r}, not "
+                f"{reference.case_id!r}: choose another file"
+            )
+            self.end_quiz(save=False)
+            return False
+        self.result = None
+        self._show_items([])
+        self.summary.setText("")
+        resumed = len(session.case.annotations)
+        self._say(
+            f"Quiz on {reference.case_id}: the reference is hidden. "
+            + (f"Resumed your attempt ({resumed} annotations). " if resumed else "")
+            + "Annotate, then press Check. Your attempt is saved to "
+            f"{_short(target)}."
+        )
+        self._update_buttons()
+        return True
+
+    def _attempt_target(
+        self,
+        attempt_path: str | os.PathLike[str] | None,
+        trainee: str,
+        reference: Case,
+        ref_path: Path | None,
+    ) -> Path | None:
+        if attempt_path is not None:
+            p = Path(attempt_path)
+            return p / f"{reference.case_id}.json" if p.is_dir() else p
+        ts = self.session.teaching_set
+        if ts is not None:
+            return attempt_path_in_set(ts.root, trainee, reference.case_id)
+        start = (ref_path.parent if ref_path is not None else Path.cwd()) / "attempts" / trainee
+        chosen, _ = QFileDialog.getSaveFileName(
+            self,
+            "Save your attempt as",
+            str(start / f"{reference.case_id}.json"),
+            "flannot case (*.json)",
+        )
+        return Path(chosen) if chosen else None
+
+    # ------------------------------------------------------------------ check
+    def check(self) -> CaseScore | None:
+        """Save and score the attempt, list the feedback and overlay the reference."""
+        from flannot.teach.score import score_case
+
+        if not self.active:
+            self._say("Start a quiz first.")
+            return None
+        session = self.session
+        try:
+            attempt = session.current_case()
+            ts = session.teaching_set
+            tolerances = dict(ts.tolerances) if ts is not None else None
+            result = score_case(self.reference, attempt, tolerances)
+        except FlannotError as exc:
+            self._say(f"Cannot check: {exc}")
+            return None
+        self.result = result
+        self._show_items(sort_items(result.items))
+        color = PASS_COLOR if result.passed else FAIL_COLOR
+        self.summary.setStyleSheet(f"color: {color};")
+        self.summary.setText(summary_text(result))
+        try:
+            if session.dirty:
+                session.save()
+            saved = f"Your attempt is saved to {_short(self.attempt_path)}."
+        except FlannotError as exc:
+            saved = f"Your attempt was not saved: {exc}"
+        self.show_reference()
+        self._say(
+            f"The reference is overlaid (layers '{REFERENCE_PREFIX}…'). {saved} "
+            "Select a row to find the annotation."
+        )
+        return result
+
+    def _show_items(self, items: list[ScoreItem]) -> None:
+        table = self.table
+        table.blockSignals(True)
+        try:
+            table.setRowCount(0)
+            table.setRowCount(len(items))
+            for row, it in enumerate(items):
+                unsafe = is_safety_violation(it)
+                color = QColor(SAFETY_COLOR if unsafe else PASS_COLOR if it.passed else FAIL_COLOR)
+                mark = QTableWidgetItem("⚠" if unsafe else "✓" if it.passed else "✗")
+                mark.setForeground(QBrush(color))
+                mark.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                msg = QTableWidgetItem(it.message)
+                msg.setToolTip(f"{it.metric}: {it.message}")
+                value = QTableWidgetItem(format_item_value(it))
+                value.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                for cell in (mark, msg, value):
+                    cell.setData(ITEM_ROLE, row)
+                    if not it.passed:
+                        cell.setForeground(QBrush(color))
+                    if unsafe:
+                        f = cell.font()
+                        f.setBold(True)
+                        cell.setFont(f)
+                table.setItem(row, 0, mark)
+                table.setItem(row, 1, msg)
+                table.setItem(row, 2, value)
+            self._items = items
+            table.resizeRowsToContents()
+        finally:
+            table.blockSignals(False)
+
+    def _on_row_selected(self) -> None:
+        rows = {i.row() for i in self.table.selectedItems()}
+        if len(rows) == 1:
+            self.select_item(rows.pop())
+
+    def select_item(self, row: int) -> bool:
+        """Find a feedback row's annotation: the attempt's for an extra one, else the reference's.
+
+        Returns whether an annotation was selected.
+        """
+        items = self._items
+        if not 0 <= row < len(items) or items[row].annotation_id is None:
+            return False
+        item = items[row]
+        ann_id = str(item.annotation_id)
+        # a matched or missed item names the reference annotation; an extra one the attempt's
+        if not item.message.startswith("extra:") and self._select_reference(ann_id):
+            return True
+        if item.message.startswith("extra:") or not self.reference_layers:
+            try:
+                self.session.select_annotation(ann_id)
+                return True
+            except KeyError:
+                pass
+        return False
+
+    # ------------------------------------------------------------------ reference overlay
+    def show_reference(self) -> list[Any]:
+        """Overlay the reference as read-only, semi-transparent ``reference: <type>`` layers."""
+        from flannot.napari import layers as L
+
+        self.hide_reference()
+        if self.reference is None:
+            return []
+        session = self.session
+        built, _masks = L.case_to_layers(session, self.reference)
+        added = []
+        for key, layer in built.items():
+            if len(layer.data) == 0:
+                continue
+            layer.name = f"{REFERENCE_PREFIX}{key}"
+            # not a flannot annotation layer: the session must never adopt or save it
+            layer.metadata = {"flannot_reference": True, "flannot_type": L.key_type(key)}
+            layer.opacity = REFERENCE_OPACITY
+            layer.blending = "translucent"
+            layer.editable = False
+            # napari re-enables editing on some view changes: keep the answer key read-only
+            layer.events.editable.connect(lambda _e, lay=layer: _keep_read_only(lay))
+            self.viewer.add_layer(layer)
+            added.append(layer)
+        self.reference_layers = added
+        if session.image_layer is not None and session.image_layer in self.viewer.layers:
+            self.viewer.layers.selection.active = session.image_layer  # no edits by accident
+        self._update_buttons()
+        return added
+
+    def hide_reference(self) -> None:
+        """Remove the reference overlay layers."""
+        layers = self.viewer.layers
+        for layer in self.reference_layers:
+            if layer in layers:
+                layers.remove(layer)
+        self.reference_layers = []
+        self._update_buttons()
+
+    def toggle_reference(self) -> None:
+        if self.reference_layers:
+            self.hide_reference()
+        elif self.result is not None:
+            self.show_reference()
+
+    def _select_reference(self, ann_id: str) -> bool:
+        for layer in self.reference_layers:
+            if layer not in self.viewer.layers or "id" not in layer.features:
+                continue
+            ids = [str(v) for v in layer.features["id"]]
+            if ann_id in ids:
+                i = ids.index(ann_id)
+                if layer.ndim == 3:
+                    coords = (
+                        layer.data[i] if hasattr(layer, "shape_type") else layer.data[i : i + 1]
+                    )
+                    frame = int(round(float(coords[0][0])))
+                    self.viewer.dims.set_current_step(0, frame)
+                self.viewer.layers.selection.active = layer
+                layer.selected_data = {i}
+                return True
+        return False
+
+    # ------------------------------------------------------------------ end
+    def end_quiz(self, save: bool = True) -> bool:
+        """Save the attempt (when edited) and reopen the reference case with its edits."""
+        if not self.active:
+            return False
+        session = self.session
+        note = ""
+        if save and session.dirty and self._attempt_is_open():
+            try:
+                session.save()
+                note = f" Your attempt is saved to {_short(self.attempt_path)}."
+            except FlannotError as exc:  # keep the quiz: the trainee's work is not on disk
+                self._say(f"Your attempt could not be saved, the quiz goes on: {exc}")
+                return False
+        reference, dirty, image = self.reference, self.reference_dirty, session.image
+        self.hide_reference()
+        if not self._attempt_is_open():
+            image = None  # another case is open: read the reference's own image
+        self._drop_quiz()
+        try:
+            self._load(reference, image)
+        except FlannotError as exc:
+            self._say(f"Could not reopen the reference: {exc}")
+            return False
+        session.dirty = dirty  # unsaved educator edits stay unsaved, not lost
+        self._say(f"Quiz ended: the reference case is open again.{note}")
+        return True
+
+    def _attempt_is_open(self) -> bool:
+        path = self.session.case_path
+        return (
+            path is not None
+            and self.attempt_path is not None
+            and _same_file(path, self.attempt_path)
+        )
+
+    def _drop_quiz(self) -> None:
+        self.reference = None
+        self.reference_path = None
+        self.attempt_path = None
+        self.result = None
+        self._show_items([])
+        self.summary.setText("")
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ session events
+    def _on_case_changed(self, *args: Any) -> None:
+        if self._switching or not self.active or self._attempt_is_open():
+            return
+        # another case was opened (Teaching set dock, File > Open): the quiz is over
+        self.hide_reference()
+        self._drop_quiz()
+        self._say("Quiz ended: another case was opened. Your saved attempt is kept.")
+
+    def _on_annotations_changed(self, *args: Any) -> None:
+        if self.result is not None and self.summary.text() and "(edited" not in self.summary.text():
+            self.summary.setText(self.summary.text() + " (edited since: Check again)")
+
+
+def _keep_read_only(layer: Any) -> None:
+    if layer.editable:
+        layer.editable = False
+
+
+def _same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _short(path: Path | None) -> str:
+    if path is None:
+        return "?"
+    parts = Path(path).parts
+    return str(Path(*parts[-3:])) if len(parts) > 3 else str(path)

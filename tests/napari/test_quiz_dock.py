@@ -1,0 +1,181 @@
+"""The Quiz dock: reference hidden, empty attempt saved apart, Check, overlay, end.
+
+Drawing is simulated with the layers' API (``add_polygons``, ``add``) after setting the
+attributes a user would pick, as in the Annotate dock tests.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.gui
+
+# the reference (answer key): three vertebral bodies and the left L4-L5 ligamentum flavum
+VERTEBRAE = {"L3": [14.0, 40.0], "L4": [30.0, 41.0], "L5": [46.0, 42.0]}
+LF_POINTS = [[34.0, 50.0], [34.0, 60.0], [42.0, 60.0], [42.0, 50.0]]
+REFERENCE = [
+    *(
+        {"id": f"v{i}", "type": "vertebra", "level": lvl, "frame": 0,
+         "geometry": {"kind": "point", "points": [rc]}}
+        for i, (lvl, rc) in enumerate(VERTEBRAE.items(), 1)
+    ),
+    {"id": "lf1", "type": "ligamentum_flavum", "level": "L4-L5", "side": "left", "frame": 0,
+     "geometry": {"kind": "polygon", "points": LF_POINTS}},
+]  # fmt: skip
+
+
+@pytest.fixture
+def quiz(make_napari_viewer, case_folder, tmp_path):
+    """A teaching set with one reference case open in a viewer, and the Quiz dock."""
+    from flannot.napari._qt.quiz_dock import QuizDock
+    from flannot.napari.session import get_session
+    from flannot.teach.teaching_set import TeachingSet
+
+    ts = TeachingSet.new(tmp_path / "set")
+    folder = case_folder("set/cases/case-a", annotations=REFERENCE)
+    ts.data["cases"].append({"case_id": "case-a", "path": "cases/case-a"})
+    ts.save()
+    viewer = make_napari_viewer()
+    session = get_session(viewer)
+    session.ask_restore = lambda _p: False
+    session.teaching_set = ts
+    session.load_case(folder)
+    dock = QuizDock(viewer)
+    viewer.window.add_dock_widget(dock, name="Quiz")
+    dock.trainee.setText("alice")
+    return dock, session, folder / "annotations.json"
+
+
+def _n_annotations(session) -> int:
+    return sum(len(layer.data) for layer in session.annotation_layers().values())
+
+
+def _draw(session, type_name, kind, coords, **attrs):
+    from flannot.napari.layers import default_features
+
+    layer = session.annotation_layer(type_name, kind)
+    layer.feature_defaults = {**default_features(type_name), **attrs}
+    if kind == "point":
+        layer.add([coords])
+    else:
+        layer.add_polygons([np.asarray(coords, float)])
+    return layer
+
+
+def test_start_hides_reference_and_attempt_saves_apart(quiz) -> None:
+    dock, session, ref_file = quiz
+    before = ref_file.read_bytes()
+    assert _n_annotations(session) == len(REFERENCE)
+
+    assert dock.start_quiz()
+    attempt_file = ref_file.parents[2] / "attempts" / "alice" / "case-a.json"
+    assert session.case_path == attempt_file
+    assert _n_annotations(session) == 0  # the answer key is not on screen
+    assert session.case.case_id == "case-a"
+    assert session.image_layer is not None and session.image is not None
+    assert not dock.start_btn.isEnabled() and dock.check_btn.isEnabled()
+    assert not dock.reference_btn.isEnabled()  # no peeking before Check
+
+    _draw(session, "ligamentum_flavum", "polygon", LF_POINTS, level="L4-L5", side="left")
+    assert session.dirty
+    recovery = session.autosave_now()
+    assert recovery is not None and recovery.parent == attempt_file.parent
+    session.save()
+    assert ref_file.read_bytes() == before  # autosave and save never touched the reference
+    saved = json.loads(attempt_file.read_text())
+    assert saved["case_id"] == "case-a"
+    assert [a["type"] for a in saved["annotations"]] == ["ligamentum_flavum"]
+    # the attempt file still finds the image, and `flannot score` pairs it with the set's case
+    from flannot.model.case import Case
+    from flannot.teach.score import score
+
+    assert Case.load(attempt_file).image_path.is_file()
+    (result,) = score(ref_file.parents[2], attempt_file.parent)
+    assert result.case_id == "case-a" and not result.passed  # the vertebrae are missing
+
+
+def test_check_lists_level_error_and_passes_the_right_outline(quiz) -> None:
+    dock, session, _ref = quiz
+    dock.start_quiz()
+    _draw(session, "ligamentum_flavum", "polygon", LF_POINTS, level="L4-L5", side="left")
+    # the right bodies, each named one level too low
+    for lvl, rc in zip(("L4", "L5", "S1"), VERTEBRAE.values(), strict=True):
+        _draw(session, "vertebra", "point", rc, level=lvl)
+
+    result = dock.check()
+    assert result is not None and not result.passed
+    by_metric: dict[str, list] = {}
+    for it in result.items:
+        by_metric.setdefault(it.metric, []).append(it)
+    levels = {it.level: it for it in by_metric["level_offset"]}
+    assert set(levels) == set(VERTEBRAE)
+    assert all(it.value == 1 and not it.passed for it in levels.values())
+    assert "L4 labelled as L5" in levels["L4"].message and "too low" in levels["L4"].message
+    assert all(it.passed for it in by_metric["landmark_error"])  # right place, wrong name
+    (dice,) = by_metric["dice"]
+    assert dice.passed and dice.value > 0.95 and dice.annotation_id == "lf1"
+
+    # the table: one row per item, failed first, in red; the summary says not passed
+    table = dock.table
+    assert table.rowCount() == len(result.items)
+    n_failed = len(result.failed)
+    assert n_failed == 3
+    assert [table.item(r, 0).text() for r in range(table.rowCount())] == (
+        ["✗"] * n_failed + ["✓"] * (len(result.items) - n_failed)
+    )
+    assert "too low" in table.item(0, 1).text()
+    assert "3 of" in dock.summary.text() and "Not passed" in dock.summary.text()
+
+
+def test_check_overlays_the_reference_read_only(quiz) -> None:
+    dock, session, _ref = quiz
+    dock.start_quiz()
+    _draw(session, "vertebra", "point", VERTEBRAE["L4"], level="L4")
+    dock.check()
+
+    overlay = [lay for lay in dock.viewer.layers if lay.name.startswith("reference: ")]
+    assert overlay and overlay == dock.reference_layers
+    assert sum(len(lay.data) for lay in overlay) == len(REFERENCE)
+    assert all(not lay.editable and lay.opacity < 1 for lay in overlay)
+    # the overlay is not part of the attempt
+    assert len(session.current_case().annotations) == 1
+    assert dock.reference_btn.text() == "Hide reference"
+
+    # selecting the missed-L3 row highlights the reference L3
+    row = next(
+        r for r, it in enumerate(dock._items) if it.metric == "level_offset" and it.level == "L3"
+    )
+    dock.table.selectRow(row)
+    active = dock.viewer.layers.selection.active
+    assert active in overlay and active.features["id"][next(iter(active.selected_data))] == "v1"
+
+    dock.reference_btn.click()
+    assert not any(lay.name.startswith("reference: ") for lay in dock.viewer.layers)
+    assert dock.reference_btn.text() == "Show reference"
+
+
+def test_end_quiz_restores_the_reference(quiz) -> None:
+    dock, session, ref_file = quiz
+    before = ref_file.read_bytes()
+    dock.start_quiz()
+    _draw(session, "vertebra", "point", VERTEBRAE["L3"], level="L3")
+    dock.check()
+
+    assert dock.end_quiz()
+    assert not dock.active and dock.start_btn.isEnabled()
+    assert session.case_path == ref_file
+    assert sorted(a.id for a in session.current_case().annotations) == sorted(
+        a["id"] for a in REFERENCE
+    )
+    assert _n_annotations(session) == len(REFERENCE)
+    assert not any(lay.name.startswith("reference: ") for lay in dock.viewer.layers)
+    assert ref_file.read_bytes() == before
+    attempt = json.loads((ref_file.parents[2] / "attempts/alice/case-a.json").read_text())
+    assert [a["level"] for a in attempt["annotations"]] == ["L3"]
+
+    # a second quiz by the same trainee resumes the saved attempt
+    assert dock.start_quiz()
+    assert _n_annotations(session) == 1

@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qtpy.QtCore import Qt
+from qtpy.QtCore import Qt, QTimer
 from qtpy.QtGui import QBrush, QColor, QFont
 from qtpy.QtWidgets import (
     QAbstractItemView,
@@ -48,6 +48,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 REFERENCE_PREFIX = "reference: "
 REFERENCE_OPACITY = 0.55
+# not part of the answer (not scored): de-identification boxes and calibration lines
+OVERLAY_SKIP = ("redaction", "calibration")
 PASS_COLOR = "#2ca02c"
 FAIL_COLOR = "#d62728"
 SAFETY_COLOR = "#ff4fd8"  # a crossed contrast line: not just wrong, dangerous
@@ -198,6 +200,9 @@ class QuizDock(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.table.itemSelectionChanged.connect(self._on_row_selected)
+        # whole messages, wrapped: re-fit the row heights when the dock's width changes
+        header.sectionResized.connect(lambda *_: self.table.resizeRowsToContents())
+        self.setMinimumWidth(340)
 
         name_row = QHBoxLayout()
         name_row.addWidget(QLabel("Trainee:"))
@@ -240,18 +245,24 @@ class QuizDock(QWidget):
         self.reference_btn.setEnabled(self.active and self.result is not None)
         self.reference_btn.setText("Hide reference" if self.reference_layers else "Show reference")
 
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self.table.resizeRowsToContents)  # after the columns re-fit
+
     def _say(self, text: str) -> None:
         self.status.setText(text)
 
-    def _load(self, case_or_path: Any, image: Any) -> None:
-        """``session.load_case`` without the recovery question (the dock decides)."""
+    def _load(self, case_or_path: Any, image: Any, ask: bool = True) -> None:
+        """``session.load_case``; ``ask=False`` keeps a recovery file without asking."""
         session = self.session
-        ask, session.ask_restore = session.ask_restore, (lambda _p: None)  # keep, don't ask
+        saved_ask = session.ask_restore
+        if not ask:  # the in-memory reference is newer than its recovery file: keep, don't ask
+            session.ask_restore = lambda _p: None
         self._switching = True
         try:
             session.load_case(case_or_path, image=image)
         finally:
-            session.ask_restore = ask
+            session.ask_restore = saved_ask
             self._switching = False
 
     # ------------------------------------------------------------------ start
@@ -408,6 +419,7 @@ class QuizDock(QWidget):
                 table.setItem(row, 2, value)
             self._items = items
             table.resizeRowsToContents()
+            QTimer.singleShot(0, table.resizeRowsToContents)  # once the columns have their width
         finally:
             table.blockSignals(False)
 
@@ -449,7 +461,7 @@ class QuizDock(QWidget):
         built, _masks = L.case_to_layers(session, self.reference)
         added = []
         for key, layer in built.items():
-            if len(layer.data) == 0:
+            if len(layer.data) == 0 or L.key_type(key) in OVERLAY_SKIP:
                 continue
             layer.name = f"{REFERENCE_PREFIX}{key}"
             # not a flannot annotation layer: the session must never adopt or save it
@@ -520,7 +532,7 @@ class QuizDock(QWidget):
             image = None  # another case is open: read the reference's own image
         self._drop_quiz()
         try:
-            self._load(reference, image)
+            self._load(reference, image, ask=False)
         except FlannotError as exc:
             self._say(f"Could not reopen the reference: {exc}")
             return False

@@ -160,17 +160,20 @@ def test_check_overlays_the_reference_read_only(quiz) -> None:
 def test_end_quiz_restores_the_reference(quiz) -> None:
     dock, session, ref_file = quiz
     before = ref_file.read_bytes()
+    # the educator's unsaved edit to the answer key survives the quiz, still unsaved
+    _draw(session, "vertebra", "point", [60.0, 43.0], level="S1")
+    n_ref = len(REFERENCE) + 1
     dock.start_quiz()
+    assert _n_annotations(session) == 0
     _draw(session, "vertebra", "point", VERTEBRAE["L3"], level="L3")
     dock.check()
 
     assert dock.end_quiz()
     assert not dock.active and dock.start_btn.isEnabled()
     assert session.case_path == ref_file
-    assert sorted(a.id for a in session.current_case().annotations) == sorted(
-        a["id"] for a in REFERENCE
-    )
-    assert _n_annotations(session) == len(REFERENCE)
+    levels = sorted(a.level for a in session.current_case().annotations if a.level)
+    assert levels == sorted([*VERTEBRAE, "L4-L5", "S1"])
+    assert _n_annotations(session) == n_ref and session.dirty
     assert not any(lay.name.startswith("reference: ") for lay in dock.viewer.layers)
     assert ref_file.read_bytes() == before
     attempt = json.loads((ref_file.parents[2] / "attempts/alice/case-a.json").read_text())
@@ -179,3 +182,6 @@ def test_end_quiz_restores_the_reference(quiz) -> None:
     # a second quiz by the same trainee resumes the saved attempt
     assert dock.start_quiz()
     assert _n_annotations(session) == 1
+    # opening another case (e.g. from the Teaching set dock) ends the quiz
+    session.load_case(ref_file)
+    assert not dock.active and dock.start_btn.isEnabled()

@@ -1,19 +1,37 @@
-"""Render the README's workspace pictures (run under Xvfb).
+"""Render the README's napari pictures (run under Xvfb) and say what each one shows.
 
     xvfb-run -a -s "-screen 0 1600x1300x24" .venv/bin/python \
         docs/images/make_workspace_screenshots.py [SET_DIR]
 
-``workspace.png``: the contralateral-oblique sample case (``clo-left``) with its
-reference annotations (ligamentum flavum, epidural contrast line, redaction) plus,
-drawn with the Annotate dock for illustration, one annotation of every other
-type (vertebra centres L1–L5 with level auto-advance, interlaminar space, spinal
-canal, a portal to L4-L5 and a calibration line). ``annotate_cine.png``: frame 16
-of the cine case, the portal advancing toward L4-L5 with that frame's annotations.
+Writes, next to this script:
+
+``workspace.png``
+    The whole workspace on the contralateral-oblique sample case ``clo-left``: its own
+    reference annotations (ligamentum flavum and epidural contrast line at L3-L4 and L4-L5,
+    the redaction box) plus, drawn with the Annotate dock for illustration, vertebra
+    centres L1–L5 (the level advances after each click) and a portal to L4-L5.
+``annotate_cine.png``
+    Frame 16 of the cine sample case with that frame's reference annotations.
+``measure_dock.png``
+    The Measure dock on frame 18 of the cine ("Current frame only"), reference annotations.
+``teach_dock.png``
+    The Teaching set dock on the lateral sample case, after "Add DICOM…" added a copy of a
+    sample image with patient identifiers put back (a throw-away copy of the set is used).
+``CAPTIONS.md``
+    The same, for whoever uses the pictures: which annotations are the sample case's
+    reference and which were drawn for the picture.
+
+The sample set is copied to a temporary folder first, so drawing, adding a case and the
+autosave never touch ``sample_dicoms/``; every input is fixed, so the pictures are the
+same from run to run (up to font rendering).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -22,47 +40,125 @@ from flannot.cli.demo import run_demo
 
 OUT = Path(__file__).resolve().parent
 
+# image pixel coordinates [row, col] read off the clo-left phantom image (512 × 512)
+VERTEBRA_CENTRES = ([42, 240], [122, 238], [197, 236], [272, 234], [347, 232])  # L1 … L5
+# a portal from a caudal paramedian entry, its tip just dorsal to the L4-L5 ligamentum
+PORTAL = np.array([[430.0, 470.0], [312.0, 283.0]])
+
+CAPTIONS = """\
+# What the napari pictures show
+
+Made by `docs/images/make_workspace_screenshots.py` from the synthetic sample teaching set
+(`sample_dicoms/`, no patient data).
+
+- **workspace.png** — the whole workspace (Annotate and Teaching set docks on the right,
+  Measure table at the bottom) on the contralateral-oblique case `clo-left`. The
+  ligamentum flavum and epidural contrast line (L3-L4, L4-L5, left) and the redaction
+  box are the case's **reference annotations**. The vertebra centres L1–L5 and the
+  L4-L5 left portal are **illustrations drawn for the picture** with the Annotate dock
+  (they are not in the sample case, hence the unsaved-changes marker).
+- **annotate_cine.png** — frame 16 of the `cine` case: the case's reference ligamentum
+  flavum, contrast line and portal of that frame (each frame keeps its own annotations).
+- **measure_dock.png** — the Measure dock on frame 18 of the `cine` case, "Current frame
+  only": ligamentum flavum thickness and the portal tip's distance to the contrast line,
+  from the case's reference annotations; the header states the calibration.
+- **teach_dock.png** — the Teaching set dock on the `lateral` case (reference vertebra
+  corners, spinal canal, calibration sphere line) after "Add DICOM…" added a copy of a
+  sample image with patient identifiers put back: the summary lists what
+  de-identification removed and warns about burned-in text.
+"""
+
 
 def _illustrate(viewer, docks) -> None:
     dock = docks["Annotate"]
-
-    def pick(type_name, kind=None, level=None, side=None, instrument=None):
-        layer = dock.select_structure(type_name, kind)
-        if level:
-            dock.level.setCurrentText(level)
-        if side:
-            dock.side.setCurrentText(side)
-        if instrument:
-            dock.instrument.setCurrentText(instrument)
-        return layer
-
-    # image pixel coordinates [row, col] read off the clo-left phantom image
-    points = pick("vertebra", "point", level="L1")
-    for rc in ([42, 240], [122, 238], [197, 236], [272, 234], [347, 232]):
+    points = dock.select_structure("vertebra", "point")
+    dock.level.setCurrentText("L1")
+    for rc in VERTEBRA_CENTRES:
         points.add([rc])  # L1 … L5: the level advances after each click
-    pick("interlaminar_space", level="L2-L3").add_polygons(
-        [np.array([[128, 300], [128, 336], [160, 340], [162, 302]], dtype=float)]
-    )
-    pick("spinal_canal", level="L1-L2").add_polygons(
-        [np.array([[78, 255], [78, 272], [108, 272], [108, 255]], dtype=float)]
-    )
-    pick("cannula", level="L4-L5", side="left", instrument="portal").add_lines(
-        [np.array([[230, 470], [306, 284]], dtype=float)]
-    )
-    pick("calibration").add_lines([np.array([[245, 190], [300, 190]], dtype=float)])
-    viewer.layers.selection.active = dock.session.annotation_layer("cannula")
-    dock.session.annotation_layer("cannula").mode = "pan_zoom"
+    portal = dock.select_structure("cannula")
+    dock.level.setCurrentText("L4-L5")
+    dock.side.setCurrentText("left")
+    dock.instrument.setCurrentText("portal")
+    portal.add_lines([PORTAL])
+    portal.mode = "pan_zoom"
+    docks["Measure"].refresh()  # the debounce timer would fire after the screenshot
 
 
-def _cine(viewer, docks) -> None:
-    viewer.dims.set_current_step(0, 16)
-    layer = docks["Annotate"].select_structure("cannula")
-    layer.mode = "pan_zoom"
+def _cine(frame: int, measure: bool = False):
+    def prepare(viewer, docks) -> None:
+        viewer.dims.set_current_step(0, frame)
+        if measure:
+            dock = docks["Measure"]
+            dock.frame_only.setChecked(True)
+            dock.refresh()
+            names = list(dock.dataframe["name"])
+            dock.select_row(names.index("max_thickness"))  # highlights the ligamentum
+            viewer.layers.selection.active = dock.session.annotation_layer("ligamentum_flavum")
+            viewer.layers.selection.active.mode = "pan_zoom"
+        else:
+            layer = docks["Annotate"].session.annotation_layer("cannula")
+            viewer.layers.selection.active = layer
+            layer.mode = "pan_zoom"
+            docks["Measure"].refresh()
+
+    return prepare
+
+
+def _identified_copy(set_dir: Path, out: Path) -> Path:
+    """A sample image with patient identity, a date and a private tag put back (a clinic's)."""
+    import pydicom
+
+    ds = pydicom.dcmread(set_dir / "cases" / "ap" / "image.dcm")
+    ds.PatientName = "Doe^Jane"
+    ds.PatientID = "MRN-123456"
+    ds.PatientBirthDate = "19500101"
+    ds.InstitutionName = "General Hospital"
+    ds.add_new(0x00090010, "LO", "ACME")
+    ds.add_new(0x00091001, "LO", "scanner serial 42")
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = "1.2.826.0.1.3680043.8.498.1"
+    ds.save_as(out)
+    return out
+
+
+def _teach(set_dir: Path, incoming: Path):
+    def prepare(viewer, docks) -> None:
+        dock = docks["Teaching set"]
+        dock.add_dicom([_identified_copy(set_dir, incoming)])
+        dock.load_case("lateral")
+        dock.case_list.scrollToTop()
+
+    return prepare
 
 
 def main(set_dir: str | None = None) -> int:
-    run_demo(OUT / "workspace.png", set_dir=set_dir, case_id="clo-left", prepare=_illustrate)
-    run_demo(OUT / "annotate_cine.png", set_dir=set_dir, case_id="cine", prepare=_cine)
+    from flannot.napari._sample_data import sample_set_dir
+
+    source = Path(set_dir).resolve() if set_dir else sample_set_dir()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)  # the docks show paths relative to here: the same on every run
+        work = Path(tmp) / "MILD-sample-set"
+        shutil.copytree(source, work)
+        run_demo(OUT / "workspace.png", set_dir=work, case_id="clo-left", prepare=_illustrate)
+        run_demo(OUT / "annotate_cine.png", set_dir=work, case_id="cine", prepare=_cine(16))
+        run_demo(
+            OUT / "measure_dock.png",
+            set_dir=work,
+            case_id="cine",
+            prepare=_cine(18, measure=True),
+            size=(1600, 1000),
+            docks=(("Measure", "right"),),
+        )
+        run_demo(
+            OUT / "teach_dock.png",
+            set_dir=work,
+            case_id="lateral",
+            prepare=_teach(work, Path(tmp) / "clinic.dcm"),
+            size=(1600, 1000),
+            docks=(("Teaching set", "right"),),
+        )
+        os.chdir(OUT)
+    (OUT / "CAPTIONS.md").write_text(CAPTIONS, encoding="utf-8")
+    print(f"wrote {OUT / 'CAPTIONS.md'}")
     return 0
 
 

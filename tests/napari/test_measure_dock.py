@@ -235,6 +235,17 @@ def test_label_measures_never_mm_when_uncalibrated() -> None:
     assert label_measures(rows) == {"lf1": "4.1 mm", "c1": "40.0 px"}
 
 
+def test_tip_label_says_from_or_past_the_contrast_line() -> None:
+    def row(ann_id, value):
+        return ["c", 0, ann_id, "cannula", "L4-L5", "left", "tip_to_contrast", value, "mm", "user"]
+
+    rows = pd.DataFrame([row("c1", 2.04), row("c2", -1.5)], columns=COLUMNS)
+    assert label_measures(rows) == {
+        "c1": "tip 2.0 mm from contrast",
+        "c2": "tip 1.5 mm PAST contrast",  # negative: the tip crossed the safety line
+    }
+
+
 # ----------------------------------------------------------------------------- dock
 def test_dock_constructs_without_a_case(make_napari_viewer, qtbot) -> None:
     viewer = make_napari_viewer()
@@ -452,8 +463,10 @@ def test_frame_filter_follows_the_cine_frame(make_napari_viewer, qtbot, tmp_path
     qtbot.addWidget(dock)
     full = dock.full_dataframe
     assert set(full["frame"]) == {0, 2}
+    # a cine: the slider is named "frame" and the table follows it from the start
+    assert viewer.dims.axis_labels[0] == "frame"
+    assert dock.frame_only.isChecked()
     viewer.dims.set_current_step(0, 0)
-    dock.frame_only.setChecked(True)
     assert dock.current_frame() == 0
     assert set(dock.dataframe["annotation_id"]) == {"lf1", "sc1"}
     viewer.dims.set_current_step(0, 2)  # scrubbing re-filters without a click

@@ -21,6 +21,7 @@ __all__ = ["has_display", "register", "run_demo"]
 #: (plugin widget display name, where napari puts it)
 DOCKS = (("Annotate", "right"), ("Teaching set", "right"), ("Measure", "bottom"))
 XVFB_HINT = "xvfb-run -a flannot demo --screenshot out.png"
+BOTTOM_SHARE = 0.3  # of the window height for the Measure table: about eight rows
 
 
 def has_display() -> bool:
@@ -38,6 +39,7 @@ def run_demo(
     case_id: str | None = None,
     size: tuple[int, int] = (1600, 1300),
     prepare=None,
+    docks: tuple[tuple[str, str], ...] = DOCKS,
 ) -> int:
     """Open the workspace; with ``screenshot`` save the window to it and return.
 
@@ -53,6 +55,8 @@ def run_demo(
         Window size in pixels.
     prepare
         Optional ``f(viewer, docks)`` called before the screenshot (scripts, tests).
+    docks
+        ``(dock name, "right" | "bottom")`` of the flannot docks to show.
 
     Returns
     -------
@@ -60,6 +64,7 @@ def run_demo(
         Exit status.
     """
     import napari
+    from qtpy.QtCore import Qt
     from qtpy.QtWidgets import QApplication
 
     from flannot.napari._reader import classify, open_teaching_set
@@ -76,26 +81,24 @@ def run_demo(
     viewer = napari.Viewer(title="flannot — MILD teaching workspace", show=True)
     qt_window = viewer.window._qt_window
     qt_window.resize(*size)
-    docks = {}
+    widgets = {}
     bottom: list = []
-    for name, area in DOCKS:
+    # the side docks run the full height; the Measure table sits under the canvas only
+    qt_window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+    qt_window.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+    for name, area in docks:
         try:
             _, widget = viewer.window.add_plugin_dock_widget("flannot", name, tabify=False)
         except Exception as exc:  # a dock that fails must not take the demo down
             print(f"flannot: warning: the {name} dock is unavailable: {exc}", file=sys.stderr)
             continue
-        docks[name] = widget
+        widgets[name] = widget
         if area == "bottom":  # the Measure table wants width, not height
-            from qtpy.QtCore import Qt
-
             dock_widget = widget.parent()
             qt_window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock_widget)
             bottom.append(dock_widget)
-    QApplication.processEvents()  # lay the window out before sizing the bottom dock
-    if bottom:
-        from qtpy.QtCore import Qt
-
-        qt_window.resizeDocks(bottom, [int(size[1] * 0.26)], Qt.Orientation.Vertical)
+    QApplication.processEvents()  # lay the window out before sizing the docks
+    _size_docks(qt_window, widgets, bottom, size)
     session = get_session(viewer)
     if screenshot is not None:  # unattended: no dialogs, no recovery files from illustrations
         session.ask_restore = lambda _path: None
@@ -104,16 +107,13 @@ def run_demo(
     for data, meta, kind in open_teaching_set(folder, session, case_id=case_id):
         viewer._add_layer_from_data(data, meta, kind)
     if prepare is not None:
-        prepare(viewer, docks)
+        prepare(viewer, widgets)
     if screenshot is None:
         napari.run()
         return 0
     for _ in range(3):  # let Qt lay the docks out and vispy draw
         QApplication.processEvents()
-    if bottom:
-        from qtpy.QtCore import Qt
-
-        qt_window.resizeDocks(bottom, [int(size[1] * 0.26)], Qt.Orientation.Vertical)
+    _size_docks(qt_window, widgets, bottom, size)
     for _ in range(3):
         QApplication.processEvents()
     screenshot = Path(screenshot)
@@ -122,6 +122,23 @@ def run_demo(
     viewer.close()
     print(f"wrote {screenshot}")
     return 0
+
+
+def _size_docks(qt_window, widgets: dict, bottom: list, size: tuple[int, int]) -> None:
+    """The Measure table about eight rows high; the Annotate dock its full height (the
+    shortcut sheet uncut), the Teaching set dock the rest of the right column."""
+    from qtpy.QtCore import Qt
+
+    if bottom:
+        qt_window.resizeDocks(bottom, [int(size[1] * BOTTOM_SHARE)], Qt.Orientation.Vertical)
+    annotate, teach = widgets.get("Annotate"), widgets.get("Teaching set")
+    if annotate is not None and teach is not None:
+        wanted = annotate.sizeHint().height() + 70  # + the dock's title bar
+        qt_window.resizeDocks(
+            [annotate.parent(), teach.parent()],
+            [wanted, max(200, size[1] - wanted)],
+            Qt.Orientation.Vertical,
+        )
 
 
 def register(app: typer.Typer) -> None:

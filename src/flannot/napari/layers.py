@@ -132,6 +132,11 @@ def image_scale(image: FluoroImage) -> tuple[tuple[float, ...], tuple[str, ...]]
     return scale, units
 
 
+def axis_labels(ndim: int) -> tuple[str, ...]:
+    """Names of the layer axes, so the cine slider says "frame" (napari's default is "-3")."""
+    return ("frame", "row", "col")[-ndim:]
+
+
 def image_layer_name(image: FluoroImage) -> str:
     stem = Path(str(image.path)).name or "image"
     spacing = (
@@ -195,6 +200,7 @@ def make_image_layer(image: FluoroImage) -> Any:
         name=image_layer_name(image),
         scale=scale,
         units=units,
+        axis_labels=axis_labels(layer_ndim(image)),
         metadata=image_metadata(image),
         **kwargs,
     )
@@ -296,27 +302,51 @@ def default_features(type_name: str) -> dict[str, Any]:
 #: where each type's label sits, so labels of overlapping structures (LF and the
 #: contrast line along it, canal and vertebra) do not print over each other
 _TEXT_ANCHOR = {
-    "vertebra": "upper_left",
+    "vertebra": "upper_left",  # corners; a centre point's label sits left of the marker
     "interlaminar_space": "center",
     "ligamentum_flavum": "upper_left",
     "spinal_canal": "lower_right",
-    "epidural_contrast": "upper_right",
-    "cannula": "upper_right",
-    "calibration": "lower_left",
+    "epidural_contrast": "center",  # moved left of the line by _label_offset
+    "cannula": "lower_right",  # by the entry point, in soft tissue, away from the target
+    "calibration": "lower_right",  # ends at the line: the calibration object is often at
+    # the image's edge, and text to the right of it ran off the canvas
     "redaction": "lower_right",
 }
 
 
-def _text(type_name: str, color: str, offset: tuple[float, ...] | None = None) -> dict[str, Any]:
+def _label_offset(
+    type_name: str, kind: str, ndim: int, style: dict[str, float]
+) -> tuple[float, ...] | None:
+    """Where a label is moved from its anchor (one entry per layer dimension), or ``None``.
+
+    Point labels sit left of the marker. The epidural contrast line runs along the
+    ligamentum flavum of the same level and side, so its label goes left of the line's
+    middle instead of a corner, where it printed into the ligamentum's label.
+    """
+    lead = (0.0,) * (ndim - 2)
+    if family(kind) == "points":
+        return (*lead, 0.0, -3.5 * style["point_size"])
+    if type_name == "epidural_contrast":
+        return (*lead, 0.0, -4.0 * style["point_size"])
+    if type_name == "ligamentum_flavum":  # clear of the thin band's own outline
+        return (*lead, 0.0, 1.0 * style["point_size"])
+    return None
+
+
+def _text(
+    type_name: str,
+    color: str,
+    offset: tuple[float, ...] | None = None,
+    anchor: str | None = None,
+) -> dict[str, Any]:
     text = {
         "string": "{label}",
         "color": color,
         "size": 12,
-        "anchor": _TEXT_ANCHOR.get(type_name, "upper_left"),
+        "anchor": anchor or _TEXT_ANCHOR.get(type_name, "upper_left"),
         "blending": "translucent",
     }
-    if offset is not None:  # points: put the label beside the marker, not on it
-        text["anchor"] = "center"
+    if offset is not None:  # beside the marker / line (see _label_offset), not on it
         text["translation"] = offset
     return text
 
@@ -348,14 +378,13 @@ def make_layer(
         "ndim": ndim,
         "scale": scale,
         "units": units,
+        "axis_labels": axis_labels(ndim),
         "features": features,
         "text": _text(
             type_name,
             color,
-            # labels left of point markers; the offset has one entry per layer dimension
-            (*([0.0] * (ndim - 2)), 0.0, -3.5 * style["point_size"])
-            if family(kind) == "points"
-            else None,
+            _label_offset(type_name, kind, ndim, style),
+            anchor="center" if family(kind) == "points" else None,
         ),
         "metadata": {"flannot_key": key, "flannot_type": type_name},
     }

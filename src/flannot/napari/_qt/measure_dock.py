@@ -136,8 +136,16 @@ def label_measures(df: pd.DataFrame) -> dict[str, str]:
             continue
         key = str(ann_id)
         if key not in best or k < best[key][0]:
-            best[key] = (k, f"{v:.1f} {unit}")
+            best[key] = (k, _label_value(str(name), v, str(unit)))
     return {key: text for key, (_, text) in best.items()}
+
+
+def _label_value(name: str, value: float, unit: str) -> str:
+    """``"4.1 mm"``; the tip's distance says what it is from, and when the tip has crossed."""
+    if name == "tip_to_contrast":  # signed: negative once the tip is past the contrast line
+        where = "from" if value >= 0 else "PAST"
+        return f"tip {abs(value):.1f} {unit} {where} contrast"
+    return f"{value:.1f} {unit}"
 
 
 def _id_column(features: pd.DataFrame) -> str | None:
@@ -323,6 +331,7 @@ class MeasureDock(QWidget):
         session, hooks = self.session, self._layer_hooks
         self.destroyed.connect(lambda *_: (disconnect_all(hooks), restore_labels(session)))
 
+        self._follow_frames()
         self._rewire_layers()
         self.refresh()
 
@@ -393,7 +402,14 @@ class MeasureDock(QWidget):
         finally:
             self._restoring_selection = False
 
+    def _follow_frames(self) -> None:
+        """A cine shows the numbers of the frame on screen (a trainee scrubs the portal's
+        advance); the box stays free to untick."""
+        image = getattr(self.session, "image", None)
+        self.frame_only.setChecked(image is not None and image.n_frames > 1)
+
     def _on_case_changed(self, *args: Any) -> None:
+        self._follow_frames()
         self._rewire_layers()
         self.schedule_refresh()
 

@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 THUMB_PX = 72
+DESC_CHARS = 110  # of the set description shown above the case list
 CASE_ID_ROLE = Qt.ItemDataRole.UserRole
 DIRTY_STYLE = "color: #ff9f1c; font-weight: bold;"
 CLEAN_STYLE = "color: #8f8f8f;"
@@ -287,6 +288,10 @@ class TeachingSetDock(QWidget):
         self.case_list.setIconSize(QSize(THUMB_PX, THUMB_PX))
         self.case_list.setSpacing(2)
         self.case_list.setUniformItemSizes(True)
+        # long titles are cut with "…" (full text on hover) rather than scrolled sideways
+        self.case_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.case_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.case_list.setMinimumHeight(int(2.6 * (THUMB_PX + 6)))  # two and a half cases
         self.case_list.currentRowChanged.connect(self._on_row_changed)
         self.prev_btn = QPushButton("◀ Previous")
         self.prev_btn.clicked.connect(self.previous_case)
@@ -304,6 +309,7 @@ class TeachingSetDock(QWidget):
         self.notes_tabs = QTabWidget()
         self.notes_tabs.addTab(self.notes_view, "Notes")
         self.notes_tabs.addTab(self.notes_edit, "Edit (Markdown)")
+        self.notes_tabs.setMinimumHeight(120)
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(200)
@@ -344,6 +350,7 @@ class TeachingSetDock(QWidget):
         layout.addWidget(self.summary)
         self.case_list.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
 
+        self.setMinimumWidth(340)  # titles, notes and the de-identification summary readable
         self._thumb_timer = QTimer(self)
         self._thumb_timer.setSingleShot(True)
         self._thumb_timer.setInterval(0)
@@ -447,10 +454,15 @@ class TeachingSetDock(QWidget):
             desc = getattr(ts, "description", "") or ""
             n = len(self._entries())
             # the set file may come from anyone: its text is shown, never interpreted as HTML
+            # one line of description (the list and the notes need the room); all on hover
+            short = str(desc).strip().split("\n")[0]
+            if len(short) > DESC_CHARS:
+                short = short[:DESC_CHARS].rsplit(" ", 1)[0] + " …"
             self.set_label.setText(
                 f"<b>{html.escape(str(name))}</b> — {n} case{'s' if n != 1 else ''}"
-                + (f"<br><small>{html.escape(str(desc))}</small>" if desc else "")
+                + (f"<br><small>{html.escape(short)}</small>" if desc else "")
             )
+            self.set_label.setToolTip(str(desc))
             placeholder = _placeholder_icon()
             for e in self._entries():
                 case_id = str(_get(e, "case_id"))

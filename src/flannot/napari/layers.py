@@ -303,9 +303,9 @@ def default_features(type_name: str) -> dict[str, Any]:
 #: contrast line along it, canal and vertebra) do not print over each other
 _TEXT_ANCHOR = {
     "vertebra": "upper_left",  # corners; a centre point's label sits left of the marker
-    "interlaminar_space": "center",
+    "interlaminar_space": "center",  # right of the window (see _label_offset)
     "ligamentum_flavum": "upper_left",
-    "spinal_canal": "lower_right",
+    "spinal_canal": "upper_left",  # from inside the band rightwards, off the bodies
     "epidural_contrast": "center",  # moved left of the line by _label_offset
     "cannula": "lower_right",  # by the entry point, in soft tissue, away from the target
     "calibration": "lower_right",  # ends at the line: the calibration object is often at
@@ -328,7 +328,9 @@ def _label_offset(
         return (*lead, 0.0, -3.5 * style["point_size"])
     if type_name == "epidural_contrast":
         return (*lead, 0.0, -4.0 * style["point_size"])
-    if type_name == "ligamentum_flavum":  # clear of the thin band's own outline
+    if type_name == "interlaminar_space":  # beside the window, not over the spinous process
+        return (*lead, 0.0, 8.0 * style["point_size"])
+    if type_name in ("ligamentum_flavum", "spinal_canal"):  # clear of the band's own outline
         return (*lead, 0.0, 1.0 * style["point_size"])
     return None
 

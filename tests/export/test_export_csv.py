@@ -1,0 +1,36 @@
+"""CSV export: every case's measurement table, in set order, in one file."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+
+import flannot
+from flannot.measure import COLUMNS
+
+
+def test_csv_holds_every_case_in_set_order(exports, sample_set: Path) -> None:
+    text = (exports("csv") / "measurements.csv").read_text("utf-8")
+    df = pd.read_csv(io.StringIO(text), keep_default_na=False)
+    assert list(df.columns) == list(COLUMNS)
+    order = [
+        c["case_id"] for c in json.loads((sample_set / "flannot-set.json").read_text())["cases"]
+    ]
+    seen = list(dict.fromkeys(df["case_id"]))
+    assert seen == [c for c in order if c in seen]
+    total = 0
+    for cid in order:
+        ref = flannot.measure(sample_set / "cases" / cid)
+        total += len(ref)
+        mine = df[df["case_id"] == cid]
+        assert len(mine) == len(ref)
+        assert list(mine["name"]) == list(ref["name"])
+        assert list(mine["unit"]) == [u or "" for u in ref["unit"]]
+        assert list(mine["annotation_id"]) == list(ref["annotation_id"])
+    assert len(df) == total > 0
+    # every mm value carries its calibration, never an empty one
+    assert (df.loc[df["unit"].isin(["mm", "mm2"]), "calibration"] != "uncalibrated").all()
+    assert (df["calibration"] != "").all()

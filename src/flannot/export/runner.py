@@ -80,7 +80,7 @@ def _local(fn: Callable[..., Any], args: Sequence[tuple], workers: int, progress
 
 def _distributed(fn: Callable[..., Any], args: Sequence[tuple], scheduler: Any, progress: Any):
     """Run on a ``distributed`` cluster (an address or a Client)."""
-    from distributed import Client, as_completed
+    from distributed import Client
 
     own = not hasattr(scheduler, "submit")
     if own:
@@ -97,10 +97,12 @@ def _distributed(fn: Callable[..., Any], args: Sequence[tuple], scheduler: Any, 
         client = scheduler
     try:
         futures = [client.submit(fn, *a, key=_key(i), pure=False) for i, a in enumerate(args)]
-        for n, _ in enumerate(as_completed(futures), start=1):
+        out = []
+        for n, fut in enumerate(futures, start=1):  # in order: progress never runs ahead
+            out.append(fut.result())
             if progress:
                 progress(n, len(args))
-        return client.gather(futures)
+        return out
     finally:
         if own:
             client.close()

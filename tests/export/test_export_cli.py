@@ -1,0 +1,52 @@
+"""``flannot export``: exit codes, one-line errors, quiet in a pipe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flannot.cli import main
+
+
+def test_csv_export_from_the_command_line(sample_set: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "csv"
+    assert main(["export", str(sample_set), "--format", "csv", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert (out / "measurements.csv").read_text().startswith("case_id,frame,annotation_id")
+    assert "exported 6 case(s) as csv" in captured.out
+    assert captured.err == ""  # no progress bar when stderr is not a terminal
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "dicom"], "not available yet"),
+        (["--format", "png"], "unknown export format"),
+        (["--format", "csv", "--workers", "0"], "--workers"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(
+    sample_set: Path, tmp_path: Path, capsys, args: list[str], message: str
+) -> None:
+    code = main(["export", str(sample_set), *args, "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("flannot: error:") and message in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_bad_set_exits_2_naming_the_folder(tmp_path: Path, capsys) -> None:
+    code = main(["export", str(tmp_path), "--format", "coco", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and str(tmp_path) in err and err.count("\n") == 1
+
+
+def test_bad_case_file_exits_2(sample_set: Path, tmp_path: Path, capsys) -> None:
+    from export_helpers import small_set
+
+    src = small_set(sample_set, tmp_path / "set", ["ap"])
+    (src / "cases" / "ap" / "annotations.json").write_text("{not json")
+    code = main(["export", str(src), "--format", "coco", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and "annotations.json" in err and err.count("\n") == 1

@@ -108,6 +108,12 @@ def test_sample_case_opens_with_its_reference_and_set(viewer, sample_set, monkey
     shown = [a.to_dict() for a in session.current_case().annotations]
     assert shown == [a.to_dict() for a in reference.annotations]
     assert not session.dirty
+    # once napari is done inserting, the image (not the last annotation layer) is active:
+    # a first click cannot edit the reference by accident
+    from qtpy.QtWidgets import QApplication
+
+    QApplication.processEvents()
+    assert viewer.layers.selection.active is session.image_layer
 
 
 def test_demo_without_display_explains_xvfb() -> None:

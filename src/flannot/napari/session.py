@@ -97,6 +97,7 @@ class Session:
         self._autosave = None  # flannot.napari.autosave.Autosave, created on demand
         self._pending: set[str] = set()  # layer keys a reader returned, not yet inserted
         self._restored = False
+        self._from_reader = False  # layers handed to napari as data tuples (reader, sample)
         viewer.layers.events.inserted.connect(self._on_layer_inserted)
 
     # ------------------------------------------------------------------ basics
@@ -247,6 +248,7 @@ class Session:
                 with self.viewer.layers.batched_update():
                     self._clear_layers()
                 self._pending = {"image", *layers}
+            self._from_reader = not add_layers
         finally:
             self._loading = False
         self._restored = restored is not None
@@ -266,11 +268,31 @@ class Session:
             if QCoreApplication.instance() is not None:  # a GUI: protect edits from now on
                 self.start_autosave()
         viewer = self.viewer
-        if self.image_layer is not None and self.image_layer in viewer.layers:
-            viewer.layers.selection.active = self.image_layer  # no accidental edits on open
+        self._select_image()
+        if self._pending_select_later():
+            from qtpy.QtCore import QTimer
+
+            # napari makes the layer a reader returned last (the redaction box) active
+            # after this insert event: select the image again once it is done
+            QTimer.singleShot(0, self._select_image)
         viewer.reset_view()
         self.events.case_changed.emit()
         self.events.calibration_changed.emit()
+
+    def _select_image(self) -> None:
+        """Make the image the active layer: no accidental edits on open."""
+        viewer = self._viewer_ref()
+        if (
+            viewer is not None
+            and self.image_layer is not None
+            and self.image_layer in viewer.layers
+        ):
+            viewer.layers.selection.active = self.image_layer
+
+    def _pending_select_later(self) -> bool:
+        from qtpy.QtCore import QCoreApplication
+
+        return self._from_reader and QCoreApplication.instance() is not None
 
     def _on_layer_inserted(self, event) -> None:
         """Adopt the layers a reader/sample function returned as data tuples."""

@@ -115,6 +115,10 @@ class AnnotateDock(QWidget):
         self.instrument = QComboBox()
         self.auto_advance = QCheckBox("advance vertebra level after each click")
         self.auto_advance.setChecked(True)
+        self.auto_advance.setToolTip(
+            "After each vertebra you place, the level moves one down (L4 → L5 → S1). "
+            "For a transitional sixth lumbar vertebra pick L6 by hand."
+        )
         form.addRow("Structure", self.structure)
         form.addRow("Draw as", self.geometry)
         form.addRow("Level", self.level)

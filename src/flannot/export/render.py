@@ -99,8 +99,9 @@ def render_frame(image: Any, index: int, rects: Sequence[Rect] = ()) -> NDArray[
 def png_bytes(pixels: NDArray[np.uint8]) -> bytes:
     """Lossless PNG of 8-bit grey, RGB or label pixels; the same bytes for the same pixels."""
     buf = io.BytesIO()
-    # no metadata chunks (no time stamp): byte-identical output whichever worker writes it
+    # no metadata chunks (no time stamp): byte-identical output whichever worker writes it;
+    # zlib level 3 encodes about twice as fast as the default 6 for ~12 % more bytes
     Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8)).save(
-        buf, format="PNG", compress_level=6
+        buf, format="PNG", compress_level=3
     )
     return buf.getvalue()

@@ -97,3 +97,30 @@ def test_notes_markdown_is_rendered_and_escaped(sample_set: Path, tmp_path: Path
     assert "<li>one</li>" in html and "Heading</h1>" in html
     assert "&lt;script&gt;" in html and "script" not in page.tags
     assert not any("example.invalid" in r for r in page.refs)
+
+
+def test_mask_regions_are_outlined(sample_set: Path, tmp_path: Path) -> None:
+    import numpy as np
+
+    from flannot.model.annotation import Geometry
+
+    src = small_set(sample_set, tmp_path / "set", ["clo-left"])
+    case_file = src / "cases" / "clo-left" / "annotations.json"
+    data = json.loads(case_file.read_text())
+    mask = np.zeros((512, 512), bool)
+    mask[100:120, 200:230] = True
+    lf = next(a for a in data["annotations"] if a["type"] == "ligamentum_flavum")
+    lf["geometry"] = Geometry.from_mask(mask).to_dict()
+    case_file.write_text(json.dumps(data))
+    export_set(src, "html", tmp_path / "out")
+    html = (tmp_path / "out" / "cases" / "clo-left.html").read_text("utf-8")
+    page = _parse(tmp_path / "out" / "cases" / "clo-left.html")
+    n_lf = sum(1 for a in data["annotations"] if a["type"] == "ligamentum_flavum")
+    assert page.svg_shapes.get("polygon", 0) == n_lf
+    # the outline runs along the mask's edge: x in [200, 230], y in [100, 120]
+    start = html.index(f"<title>{lf['id']}:")
+    points = html[html.rindex('points="', 0, start) + 8 : start].split('"')[0].split()
+    xs = [float(p.split(",")[0]) for p in points]
+    ys = [float(p.split(",")[1]) for p in points]
+    assert 199 <= min(xs) and max(xs) <= 231 and 99 <= min(ys) and max(ys) <= 121
+    assert max(xs) - min(xs) >= 28 and max(ys) - min(ys) >= 18

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,17 @@ def test_bad_case_file_exits_2(sample_set: Path, tmp_path: Path, capsys) -> None
     code = main(["export", str(src), "--format", "coco", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2 and "annotations.json" in err and err.count("\n") == 1
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal(sample_set: Path, tmp_path: Path, monkeypatch) -> None:
+    term = _Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    out = tmp_path / "csv"
+    assert main(["export", str(sample_set), "--format", "csv", "--out", str(out)]) == 0
+    text = term.getvalue()
+    assert "export csv" in text and "6/6" in text and "100%" in text

@@ -7,6 +7,7 @@ picking the structure and attributes in the dock, as a user's clicks would.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -278,6 +279,13 @@ def test_calibration_line_sets_user_calibration(viewer, make_xa) -> None:
     (cal,) = [a for a in case.annotations if a.type == "calibration"]
     assert cal.length_mm == 8.0
     assert line.features["label"].tolist() == ["8 mm (calibration)"]
+
+    # reopened, the saved calibration line calibrates the layers again (same mm as the table)
+    folder = Path(str(session.image.path)).parent
+    session.save(folder / "annotations.json")
+    session.load_case(folder)
+    assert session.image.calibration == "user"
+    np.testing.assert_allclose(session.image_layer.scale, [0.2, 0.2])
 
 
 def test_vertebra_auto_advance_goes_l5_to_s1_unless_l6_is_picked(

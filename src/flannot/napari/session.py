@@ -232,6 +232,7 @@ class Session:
         restored = self._maybe_restore(case_path)
         if restored is not None:
             case = restored
+        image = _with_case_calibration(case, image)
 
         self._loading = True
         try:
@@ -523,3 +524,17 @@ def get_session(viewer: napari.Viewer) -> Session:
         session = Session(viewer)
         _SESSIONS[viewer] = session
     return session
+
+
+def _with_case_calibration(case: Case, image: FluoroImage) -> FluoroImage:
+    """The image as the case measures it: a calibration line in the case wins (``user``).
+
+    Keeps the layer scale, the scale bar and the Measure table on the same millimetres
+    when a saved case already holds a calibration line.
+    """
+    from flannot.measure import resolve_units
+
+    units = resolve_units(case, image)
+    if units.calibration == "user" and image.calibration != "user":
+        return image.with_user_calibration(tuple(float(s) for s in units.spacing))
+    return image

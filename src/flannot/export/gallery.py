@@ -66,7 +66,7 @@ def _fmt(v: float) -> str:
 
 
 def _label(ann: Any) -> str:
-    parts = [ann.level or "", ann.side or ""]
+    parts = [ann.instrument or "", ann.level or "", ann.side or ""]
     if ann.type == "calibration" and ann.length_mm:
         parts = [f"{ann.length_mm:g} mm"]
     return " ".join(p for p in parts if p)
@@ -88,7 +88,7 @@ def _mask_outline(ann: Any) -> Any:
     return longest[:, ::-1] + 0.5
 
 
-def _svg_shape(ann: Any, colour: str, size: float) -> str:
+def _svg_shape(ann: Any, colour: str, size: float, width: float = math.inf) -> str:
     """SVG for one annotation (coordinates: x = col + 0.5, y = row + 0.5)."""
     from flannot.export.regions import xy
 
@@ -126,9 +126,17 @@ def _svg_shape(ann: Any, colour: str, size: float) -> str:
             )
     label = _label(ann)
     if label and shape:
-        x, y = pts.max(axis=0)[0] + size * 0.3, pts.mean(axis=0)[1]
+        # contrast lines are labelled on their left, everything else on its right, so
+        # an LF band and the contrast line along it do not print over each other
+        left = ann.type == "epidural_contrast"
+        if pts[:, 0].max() + size * (0.3 + 0.6 * len(label)) > width:  # would leave the image
+            left = True
+        x = pts[:, 0].min() - size * 0.3 if left else pts[:, 0].max() + size * 0.3
+        y = pts[:, 1].mean() + size * 0.35
+        anchor = "end" if left else "start"
         shape += (
-            f'<text x="{_fmt(x)}" y="{_fmt(y)}" fill="{colour}" font-size="{_fmt(size)}" '
+            f'<text x="{_fmt(x)}" y="{_fmt(y)}" text-anchor="{anchor}" fill="{colour}" '
+            f'font-size="{_fmt(size)}" '
             f'stroke="#000" stroke-width="{_fmt(size / 10)}" paint-order="stroke">'
             f"{escape(label)}</text>"
         )
@@ -139,7 +147,7 @@ def _svg(case: Any, frame: int, shape: tuple[int, int], href: str, colours: dict
     h, w = shape
     size = max(w / 40.0, 6.0)
     items = [
-        _svg_shape(a, colours.get(a.type, "#ffff00"), size)
+        _svg_shape(a, colours.get(a.type, "#ffff00"), size, w)
         for a in case.annotations
         if int(a.frame) == frame and a.type != "redaction"
     ]

@@ -526,7 +526,9 @@ def test_header_shows_the_calibration_line_even_without_rows(
     annotate = AnnotateDock(viewer)
     qtbot.addWidget(annotate)
     session.load_case(case_folder("calibrated", annotations=[line]))
-    assert session.image.calibration == "magnification_corrected"
+    # the case's calibration line wins over the header, for the layers too
+    assert session.image.calibration == "user"
+    np.testing.assert_allclose(session.image_layer.scale, [0.5, 0.5])
     dock.refresh()
     assert dock.full_dataframe.empty  # a calibration line alone gives no rows
     assert dock.calibration == "user"

@@ -44,7 +44,9 @@ def register(app: typer.Typer) -> None:
         fmt: str = typer.Option(..., "--format", "-f", help=FORMAT_HELP),
         out: Path = typer.Option(..., "--out", "-o", help="Output folder (created)."),
         scheduler: str | None = typer.Option(
-            None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786."
+            None,
+            "--scheduler",
+            help="Dask scheduler address, e.g. tcp://host:8786 (then --workers is ignored).",
         ),
         workers: int | None = typer.Option(
             None, "--workers", "-j", help="Local worker processes (default: 1, serial)."

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages flannot's tests and demo need, when missing and running as root.
 set -euo pipefail
-pkgs=(xvfb xauth dicom3tools libgl1 libegl1 libfontconfig1 libxkbcommon-x11-0 libxcb-icccm4
+pkgs=(xvfb xauth dicom3tools chromium libgl1 libegl1 libfontconfig1 libxkbcommon-x11-0 libxcb-icccm4
       libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-xinerama0
       libxcb-xfixes0 libxcb-shape0 libxcb-cursor0 libdbus-1-3)
 missing=()

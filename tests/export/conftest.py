@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from export_helpers import SAMPLE
 
 from flannot.export import export_set
+from tests.export.export_helpers import SAMPLE
 
 
 @pytest.fixture(scope="session")

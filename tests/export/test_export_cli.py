@@ -45,7 +45,7 @@ def test_bad_set_exits_2_naming_the_folder(tmp_path: Path, capsys) -> None:
 
 
 def test_bad_case_file_exits_2(sample_set: Path, tmp_path: Path, capsys) -> None:
-    from export_helpers import small_set
+    from tests.export.export_helpers import small_set
 
     src = small_set(sample_set, tmp_path / "set", ["ap"])
     (src / "cases" / "ap" / "annotations.json").write_text("{not json")

@@ -7,14 +7,13 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pycocotools.coco as pycoco
 import pytest
-from export_helpers import case_json, small_set
 from PIL import Image
 
 from flannot.export import export_set
 from flannot.io import read_dicom
-
-pycoco = pytest.importorskip("pycocotools.coco", reason="pycocotools is in the test extra")
+from tests.export.export_helpers import case_json, small_set
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from export_helpers import case_json, small_set
 
 from flannot.export import export_set
+from tests.export.export_helpers import case_json, small_set
 
 
 class _Page(HTMLParser):

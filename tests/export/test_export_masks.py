@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from export_helpers import case_json
 from PIL import Image
+
+from tests.export.export_helpers import case_json
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,8 @@ def test_legend_describes_every_label_image(legend, sample_set: Path) -> None:
 
 
 def test_label_regions_agree_with_coco_polygons(legend, exports) -> None:
-    coco_mod = pytest.importorskip("pycocotools.coco")
+    import pycocotools.coco as coco_mod
+
     out, doc = legend
     coco = coco_mod.COCO(str(exports("coco") / "annotations.json"))
     by_id = {
@@ -71,9 +73,8 @@ def test_label_regions_agree_with_coco_polygons(legend, exports) -> None:
 
 
 def test_overlap_paints_ligamentum_over_canal(sample_set: Path, tmp_path: Path) -> None:
-    from export_helpers import small_set
-
     from flannot.export import export_set
+    from tests.export.export_helpers import small_set
 
     src = small_set(sample_set, tmp_path / "set", ["lateral"])
     case_file = src / "cases" / "lateral" / "annotations.json"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from export_helpers import small_set
 
 from flannot.export import export_set
+from tests.export.export_helpers import small_set
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
@@ -37,7 +37,8 @@ def test_two_local_workers_write_the_same_bytes(three_cases: Path, tmp_path: Pat
 
 
 def test_dask_cluster_writes_the_same_bytes(three_cases: Path, tmp_path: Path) -> None:
-    distributed = pytest.importorskip("distributed")
+    import distributed
+
     export_set(three_cases, "masks", tmp_path / "local")
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None

@@ -16,6 +16,25 @@ import typer
 
 from flannot.errors import FlannotError
 
+try:  # typer >= 0.2x raises its vendored copy of click's exceptions, not click's own
+    from typer import _click as _typer_click
+
+    _CLICK = (click.exceptions, _typer_click.exceptions)
+except ImportError:  # older typer: plain click
+    _CLICK = (click.exceptions,)
+
+
+def _classes(name: str) -> tuple[type[BaseException], ...]:
+    found = {getattr(m, name, None) for m in (*_CLICK, typer.exceptions)}
+    return tuple(c for c in found if isinstance(c, type))
+
+
+_EXIT = _classes("Exit")
+_ABORT = _classes("Abort")
+_NO_ARGS_HELP = _classes("NoArgsIsHelpError")
+_USAGE = _classes("UsageError")
+_CLICK_ERROR = _classes("ClickException")
+
 # modules under flannot.cli that contribute commands, in help order
 COMMAND_MODULES = [
     "info",
@@ -75,15 +94,19 @@ def main(argv: list[str] | None = None) -> int:
         result = typer.main.get_command(app).main(
             args=args, prog_name="flannot", standalone_mode=False
         )
-    except click.exceptions.Exit as exc:
+    except _EXIT as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except _ABORT:
         print("flannot: error: aborted", file=sys.stderr)
         return 130
-    except click.UsageError as exc:
-        print(f"flannot: error: {' '.join(exc.format_message().split())}", file=sys.stderr)
+    except _NO_ARGS_HELP as exc:  # bare `flannot` / `flannot set`: the help, as click does
+        print(exc.format_message(), file=sys.stderr)
         return 2
-    except click.ClickException as exc:
+    except _USAGE as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        print(f"flannot: error: {' '.join(exc.format_message().split())}{hint}", file=sys.stderr)
+        return 2
+    except _CLICK_ERROR as exc:
         print(f"flannot: error: {' '.join(exc.format_message().split())}", file=sys.stderr)
         return exc.exit_code if exc.exit_code else 2
     except FlannotError as exc:

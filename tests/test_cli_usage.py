@@ -1,0 +1,37 @@
+"""Bad usage of the ``flannot`` command: one line ``flannot: error: …``, exit 2, never an
+"internal error" (typer >= 0.2x raises its vendored click's exceptions, not click's)."""
+
+from __future__ import annotations
+
+import pytest
+
+from flannot.cli import main
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["no-such-command"], "No such command 'no-such-command'"),
+        (["info"], "Missing argument"),
+        (["info", "--bogus", "x.dcm"], "No such option: --bogus"),
+        (["set", "new"], "Missing argument"),
+        (["sample", "--seed", "-1", "out"], "--seed"),
+    ],
+)
+def test_usage_error_is_one_line_exit_2(
+    argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("flannot: error: ")
+    assert expected in err
+    assert "internal error" not in err
+    assert "--help" in err  # points at the sub-command's help
+
+
+@pytest.mark.parametrize("argv", [[], ["set"]])
+def test_no_arguments_prints_the_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Usage: flannot") and "Commands:" in err
+    assert "internal error" not in err

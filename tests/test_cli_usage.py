@@ -35,3 +35,13 @@ def test_no_arguments_prints_the_help(argv: list[str], capsys: pytest.CaptureFix
     err = capsys.readouterr().err
     assert err.startswith("Usage: flannot") and "Commands:" in err
     assert "internal error" not in err
+
+
+def test_an_unwritable_output_is_one_line_naming_it(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    assert main(["set", "new", str(tmp_path / "file" / "course")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error" not in err
+    assert err.startswith(f"flannot: error: {tmp_path / 'file' / 'course'}: ")

@@ -117,6 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("flannot: error: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # an unwritable/missing output path, a full disk: bad input
+        if _state["debug"]:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        why = exc.strerror or str(exc)
+        print(f"flannot: error: {where}{' '.join(why.split())}", file=sys.stderr)
+        return 2
     except Exception as exc:  # never a bare traceback for users
         if _state["debug"]:
             raise

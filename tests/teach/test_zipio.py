@@ -274,3 +274,18 @@ def test_corrupt_deflate_stream_is_one_line_and_leaves_nothing(tmp_path, capsys)
     assert err.startswith("flannot: error: ") and "broken.zip" in err and "corrupt" in err
     assert err.count("\n") == 1 and "internal error" not in err
     assert snapshot(tmp_path) == before
+
+
+def test_import_into_an_uncreatable_folder_names_the_target(tmp_path, dicoms, capsys):
+    ts = TeachingSet.new(tmp_path / "s", "Target")
+    ts.add_dicom(dicoms)
+    ts.save()
+    export_set(tmp_path / "s", tmp_path / "s.zip")
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(FlannotError) as info:
+        import_set(tmp_path / "s.zip", tmp_path / "file" / "copy")
+    assert info.value.path == str(tmp_path / "file" / "copy")
+    assert ".import" not in str(info.value)
+    assert main(["set", "import", str(tmp_path / "s.zip"), str(tmp_path / "file" / "x")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "file/x: cannot create" in err and "internal" not in err

@@ -163,8 +163,13 @@ def import_set(
             plan = _plan(zf, max_entries, max_total_bytes, max_ratio)
         except FlannotError as exc:
             raise FlannotError(exc.reason, src) from None
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = fresh_dir(dest.parent, f".{dest.name}.", ".import")
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = fresh_dir(dest.parent, f".{dest.name}.", ".import")
+        except FileExistsError:  # mkdir met a file where a parent folder should be
+            raise FlannotError("cannot create: a parent is a file, not a folder", dest) from None
+        except OSError as exc:  # a read-only or missing parent: name the target, not tmp
+            raise FlannotError(f"cannot create: {exc.strerror or exc}", dest) from None
         try:
             _extract(zf, plan, tmp, max_total_bytes)
             TeachingSet.open(tmp)  # a readable set, or refuse

@@ -289,3 +289,33 @@ def test_import_into_an_uncreatable_folder_names_the_target(tmp_path, dicoms, ca
     assert main(["set", "import", str(tmp_path / "s.zip"), str(tmp_path / "file" / "x")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "file/x: cannot create" in err and "internal" not in err
+
+
+def test_files_saved_with_a_bom_still_export_redacted(tmp_path, dicoms):
+    """Windows Notepad writes a UTF-8 BOM: Case.load accepts it, so must the set."""
+    import json
+
+    import pydicom
+
+    ts = TeachingSet.new(tmp_path / "s", "BOM")
+    ts.add_dicom([dicoms[0]], case_id="c")
+    ts.save()
+    case_file = tmp_path / "s" / "cases" / "c" / "annotations.json"
+    data = json.loads(case_file.read_text())
+    rect = [[2.0, 3.0], [2.0, 29.0], [9.0, 29.0], [9.0, 3.0]]
+    data["annotations"].append(
+        {
+            "id": "r1",
+            "type": "redaction",
+            "frame": 0,
+            "geometry": {"kind": "rectangle", "points": rect},
+        }
+    )
+    case_file.write_bytes(b"\xef\xbb\xbf" + json.dumps(data).encode())
+    set_file = tmp_path / "s" / "flannot-set.json"
+    set_file.write_bytes(b"\xef\xbb\xbf" + set_file.read_bytes())
+    assert TeachingSet.open(tmp_path / "s").case_ids == ["c"]
+    export_set(tmp_path / "s", tmp_path / "s.zip")
+    import_set(tmp_path / "s.zip", tmp_path / "t")
+    out = pydicom.dcmread(tmp_path / "t" / "cases" / "c" / "image.dcm")
+    assert (out.pixel_array[:, 2:10, 3:30] == 0).all()

@@ -128,7 +128,7 @@ class TeachingSet:
         except OSError as exc:
             raise FlannotError(f"cannot read: {exc.strerror or exc}", file) from None
         try:
-            data = json.loads(raw.decode("utf-8"))
+            data = json.loads(raw.decode("utf-8-sig"))  # a BOM, as Notepad writes, is fine
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise FlannotError(f"not valid JSON: {exc}", file) from None
         if not isinstance(data, dict):
@@ -445,7 +445,7 @@ class TeachingSet:
         """
         case_file = self.case_dir(case_id) / CASE_FILE
         try:
-            data = json.loads(case_file.read_text(encoding="utf-8"))
+            data = json.loads(case_file.read_text(encoding="utf-8-sig"))
         except (OSError, ValueError) as exc:
             raise FlannotError(f"cannot read: {exc}", case_file) from None
         rects: list[tuple[None, int, int, int, int]] = []
@@ -785,7 +785,7 @@ def _image_path(case_file: Path, root: Path) -> Path | None:
         flannot read, or redact in place, files elsewhere on the disk).
     """
     try:
-        data = json.loads(case_file.read_text(encoding="utf-8"))
+        data = json.loads(case_file.read_text(encoding="utf-8-sig"))
         rel = Path(str(data["image"]["path"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -80,7 +80,7 @@ def _set_case_files(root: Path) -> list[Path]:
     """Case files of a teaching set: its case list, else every ``cases/*/annotations.json``."""
     files: list[Path] = []
     try:
-        manifest = json.loads((root / SET_FILENAME).read_text("utf-8"))
+        manifest = json.loads((root / SET_FILENAME).read_text("utf-8-sig"))
     except (OSError, ValueError) as exc:
         raise FlannotError(
             f"cannot read the teaching set's case list: {exc}", root / SET_FILENAME
@@ -288,7 +288,7 @@ def _disk_provenance(file: Path) -> str:
         st = file.stat()
         when = datetime.fromtimestamp(st.st_mtime, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
         bits.append(f"file time {when}")
-        data = json.loads(file.read_text(encoding="utf-8"))
+        data = json.loads(file.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError):
         return ", ".join(bits)
     if isinstance(data, dict):

@@ -23,7 +23,6 @@ def test_csv_export_from_the_command_line(sample_set: Path, tmp_path: Path, caps
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--format", "dicom"], "not available yet"),
         (["--format", "png"], "unknown export format"),
         (["--format", "csv", "--workers", "0"], "--workers"),
     ],

@@ -1,4 +1,4 @@
-"""``flannot export SET --format coco|masks|csv|html --out DIR`` — SPEC §9 exports of a set."""
+"""``flannot export SET --format coco|masks|csv|html|dicom --out DIR`` (SPEC §9 exports)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import typer
 
 FORMAT_HELP = (
     "coco (annotations.json + PNGs), masks (label PNGs + legend.json), "
-    "csv (measurements.csv), html (static gallery). dicom (SEG/SR) is not available yet."
+    "csv (measurements.csv), html (static gallery), dicom (DICOM SEG + SR per case)."
 )
 
 
@@ -56,8 +56,8 @@ def register(app: typer.Typer) -> None:
 
         Renderings are 8-bit PNGs with the image's default window and the case's
         redaction rectangles blanked. The output is the same bytes whether it ran
-        serially, with --workers N or on a Dask cluster (--scheduler). DICOM SEG/SR
-        (--format dicom) is not available yet.
+        serially, with --workers N or on a Dask cluster (--scheduler). --format dicom
+        writes a DICOM SEG (regions) and SR (TID 1500 measurements) per case.
         """
         from flannot.export import export_set
 

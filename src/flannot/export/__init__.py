@@ -6,7 +6,8 @@
 Each case is one task (:mod:`flannot.export.jobs`) run serially, on local Dask worker
 processes (``workers``) or on a Dask cluster (``scheduler``); the tasks return records
 and file bytes and this module writes everything (atomically) in case order, so the
-output is the same bytes however it was computed. DICOM SEG/SR is not available yet.
+output is the same bytes however it was computed. ``dicom`` writes a DICOM SEG and SR
+per case (:mod:`flannot.export.dicom_files`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from flannot.export.runner import Progress, run_tasks
 
 __all__ = ["FORMATS", "export_set"]
 
-FORMATS = ("coco", "masks", "csv", "html")
+FORMATS = ("coco", "masks", "csv", "html", "dicom")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -33,10 +34,6 @@ def _json_text(obj: Any) -> str:
 
 def _check_format(fmt: str) -> str:
     f = str(fmt).strip().lower()
-    if f == "dicom":
-        raise FlannotError(
-            "--format dicom (DICOM SEG/SR) is not available yet; use coco, masks, csv or html"
-        )
     if f not in FORMATS:
         raise FlannotError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     return f
@@ -57,7 +54,7 @@ def export_set(
     set_dir
         The teaching-set folder (``flannot-set.json``).
     fmt
-        ``coco``, ``masks``, ``csv`` or ``html``.
+        ``coco``, ``masks``, ``csv``, ``html`` or ``dicom``.
     out_dir
         Output folder (created; files already there with the same names are replaced).
     scheduler
@@ -135,6 +132,11 @@ def export_set(
         from flannot.export import table
 
         write(table.CSV_FILE, table.assemble([p["table"] for p in parts]).encode("utf-8"))
+    elif f == "dicom":
+        from flannot.export import dicom_files
+
+        legend = dicom_files.assemble(parts)
+        write(dicom_files.LEGEND_FILE, _json_text(legend).encode("utf-8"))
     else:
         from flannot.export import gallery
 

@@ -47,6 +47,10 @@ def case_job(fmt: str, set_root: str, case_id: str, options: dict[str, Any]) -> 
 
         shape = _shape(case)
         return masks.case_part(case, shape, options["labels"], case_info(ts, case_id, case))
+    if fmt == "dicom":
+        from flannot.export import dicom_files
+
+        return dicom_files.case_part(case, case_info(ts, case_id, case))
     image = case.load_image()
     info = case_info(ts, case_id, case, image)
     from flannot.export.render import redaction_rects

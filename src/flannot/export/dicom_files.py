@@ -1,0 +1,87 @@
+"""``dicom`` export: per case ``dicom/<case>/seg.dcm`` + ``sr.dcm``, and ``dicom.json``.
+
+The SEG (:mod:`flannot.export.dicom_seg`) holds the regions, the SR
+(:mod:`flannot.export.dicom_sr`) the measurements with their geometry. Both reference
+the case's image in the set (the de-identified copy). A multi-frame source without a
+Frame of Reference (a cine) gets no SEG — highdicom cannot build one — and the legend
+says so; its regions are in the SR with referenced frame numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pydicom
+
+from flannot.errors import FlannotError
+
+LEGEND_FILE = "dicom.json"
+NO_SEG_MULTIFRAME = (
+    "no SEG: multi-frame source without a Frame of Reference (highdicom cannot build one); "
+    "regions are in the SR with referenced frame numbers"
+)
+
+
+def seg_file(case_id: str) -> str:
+    return f"dicom/{case_id}/seg.dcm"
+
+
+def sr_file(case_id: str) -> str:
+    return f"dicom/{case_id}/sr.dcm"
+
+
+def read_header(path: Any) -> pydicom.Dataset:
+    """The image header (no pixels), or a one-line :class:`FlannotError`."""
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+    except (OSError, pydicom.errors.InvalidDicomError, ValueError) as exc:
+        raise FlannotError(f"cannot read the image: {exc}", path) from None
+    for kw in ("SOPInstanceUID", "SOPClassUID", "Rows", "Columns"):
+        if not ds.get(kw):
+            raise FlannotError(f"image has no {kw}", path)
+    return ds
+
+
+def case_part(case: Any, info: dict[str, Any]) -> dict[str, Any]:
+    """SEG and SR bytes of one case plus its legend entry."""
+    from flannot.export import dicom_seg, dicom_sr
+
+    src = read_header(case.image_path)
+    files: dict[str, bytes] = {}
+    notes: list[str] = []
+    seg = dicom_seg.seg_bytes(case, src, info.get("source"))
+    if seg is not None:
+        files[seg_file(info["case_id"])] = seg
+    elif dicom_seg.frame_count(src) > 1 and "FrameOfReferenceUID" not in src:
+        notes.append(NO_SEG_MULTIFRAME)
+    else:
+        notes.append("no SEG: no ligamentum flavum, canal or interlaminar region")
+    sr = dicom_sr.sr_bytes(case, src, info)
+    if sr is not None:
+        files[sr_file(info["case_id"])] = sr
+    else:
+        notes.append("no SR: nothing measured")
+    entry = {
+        "case_id": info["case_id"],
+        "source_sop_instance_uid": str(src.SOPInstanceUID),
+        "frames": dicom_seg.frame_count(src),
+        "seg": seg_file(info["case_id"]) if seg is not None else None,
+        "sr": sr_file(info["case_id"]) if sr is not None else None,
+        "spacing_mm": info["spacing_mm"],
+        "calibration": info["calibration"],
+        "notes": notes,
+    }
+    return {"entry": entry, "files": files}
+
+
+def assemble(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The legend: what each case's files are and why a file is missing."""
+    return {
+        "format": "flannot DICOM SEG + SR",
+        "version": 1,
+        "seg": "BINARY, one segment per (type, level, side) of ligamentum flavum, spinal "
+        "canal and interlaminar space regions (pixel-centre rule)",
+        "sr": "Comprehensive 3D SR, TID 1500; one planar ROI group per measured annotation "
+        "with SCOORD geometry; codes in the local scheme 99FLANNOT",
+        "cases": [p["entry"] for p in parts],
+    }

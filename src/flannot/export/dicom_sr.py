@@ -1,0 +1,182 @@
+"""DICOM SR (Comprehensive 3D SR, TID 1500 measurement report) of a case (SPEC §9).
+
+One planar ROI measurement group (TID 1410) per measured annotation: its geometry as
+SCOORD (``POINT`` for a point, ``POLYLINE`` for lines and paths, a closed ``POLYLINE``
+for regions) referencing the source image and, for a multi-frame source, the frame
+number; its SPEC §4 numbers from :func:`flannot.measure.measure_rows` as numeric
+measurements in UCUM units (``mm``, ``mm2``, ``deg``, ``%``; ``{pixels}`` /
+``{pixels2}`` only for an uncalibrated case); flags and grades as qualitative
+evaluations; and the calibration as a qualitative evaluation (and in the series
+description with the spacing). Names use the local coding scheme ``99FLANNOT`` (the
+measurement names of ``docs/measurements.md``).
+
+Deterministic like :mod:`flannot.export.dicom_seg` (UIDs from the source SOP Instance
+UID, dates from the source).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pydicom
+
+from flannot.export.dicom_seg import (
+    MANUFACTURER,
+    SCHEME,
+    _fix_dates_and_uids,
+    frame_count,
+    to_bytes,
+    uid,
+)
+
+#: flannot unit -> (UCUM code, meaning).
+UNITS = {
+    "mm": ("mm", "millimeter"),
+    "mm2": ("mm2", "square millimeter"),
+    "deg": ("deg", "degree"),
+    "%": ("%", "percent"),
+    "px": ("{pixels}", "pixels"),
+    "px2": ("{pixels2}", "square pixels"),
+}
+
+
+def _code(value: str, meaning: str | None = None) -> Any:
+    import highdicom as hd
+
+    return hd.sr.CodedConcept(str(value), SCHEME, (meaning or str(value)).replace("_", " "))
+
+
+def _unit(unit: str) -> Any:
+    import highdicom as hd
+
+    code, meaning = UNITS.get(unit, (f"{{{unit}}}", unit))
+    return hd.sr.CodedConcept(code, "UCUM", meaning)
+
+
+def _graphic(ann: Any) -> tuple[str, np.ndarray] | None:
+    """SCOORD graphic type and ``(column, row)`` data (DICOM: top-left pixel corner 0,0)."""
+    geom = ann.geometry
+    if geom.kind == "mask" or geom.points is None:
+        return None
+    pts = np.asarray(geom.points, dtype=np.float64).reshape(-1, 2)
+    if len(pts) == 0 or not np.isfinite(pts).all():
+        return None
+    data = pts[:, ::-1] + 0.5  # flannot pixel centres are integers; SCOORD's are at .5
+    if geom.kind == "point" or len(pts) == 1:
+        return "POINT", data[:1]
+    if geom.kind in ("polygon", "rectangle"):
+        if len(pts) < 3:
+            return None
+        return "POLYLINE", np.vstack([data, data[:1]])  # closed: first point repeated
+    return "POLYLINE", data
+
+
+def _group(src: pydicom.Dataset, case_id: str, ann: Any, rows: list[Any], calibration: str) -> Any:
+    import highdicom as hd
+    from pydicom.sr.codedict import codes
+
+    graphic = _graphic(ann)
+    region = None
+    if graphic is not None:
+        frames = [int(ann.frame) + 1] if frame_count(src) > 1 else None
+        region = hd.sr.ImageRegion(
+            graphic_type=graphic[0],
+            graphic_data=graphic[1],
+            source_image=hd.sr.SourceImageForRegion(
+                referenced_sop_class_uid=src.SOPClassUID,
+                referenced_sop_instance_uid=src.SOPInstanceUID,
+                referenced_frame_numbers=frames,
+            ),
+        )
+    measurements, evaluations = [], []
+    for row in rows:
+        name = str(row.name)
+        if row.level and row.level != ann.level:  # e.g. a disc height below a vertebra
+            meaning = f"{name} {row.level}"
+        else:
+            meaning = name
+        value = row.value
+        if isinstance(value, bool) or isinstance(value, np.bool_):
+            evaluations.append(
+                hd.sr.QualitativeEvaluation(
+                    _code(name, meaning), codes.SCT.Yes if value else codes.SCT.No
+                )
+            )
+        elif isinstance(value, str):
+            evaluations.append(hd.sr.QualitativeEvaluation(_code(name, meaning), _code(value)))
+        elif value is not None and np.isfinite(float(value)):
+            measurements.append(
+                hd.sr.Measurement(
+                    name=_code(name, meaning), value=float(value), unit=_unit(str(row.unit))
+                )
+            )
+    evaluations.append(hd.sr.QualitativeEvaluation(_code("calibration"), _code(calibration)))
+    label = " ".join(str(p) for p in (ann.type, ann.level, ann.side) if p)
+    return hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(
+            uid=uid(src, "sr-group", case_id, str(ann.id)), identifier=str(ann.id)[:64]
+        ),
+        referenced_region=region,
+        finding_type=_code(str(ann.type), label),
+        measurements=measurements or None,
+        qualitative_evaluations=evaluations,
+    )
+
+
+def sr_bytes(case: Any, src: pydicom.Dataset, info: dict[str, Any]) -> bytes | None:
+    """The TID 1500 measurement report of a case, ``None`` when nothing was measured.
+
+    Parameters
+    ----------
+    case
+        The :class:`flannot.Case`.
+    src
+        The case's (de-identified) image header.
+    info
+        :func:`flannot.export.jobs.case_info` (calibration and spacing).
+    """
+    import highdicom as hd
+    from pydicom.sr.codedict import codes
+
+    from flannot.measure import measure_rows
+
+    rows = measure_rows(case)
+    by_ann: dict[str, list[Any]] = {}
+    for row in rows:
+        by_ann.setdefault(str(row.annotation_id), []).append(row)
+    if not by_ann:
+        return None
+    anns = {str(a.id): a for a in case.annotations}
+    calibration = str(info["calibration"])
+    groups = [
+        _group(src, str(case.case_id), anns[aid], rs, calibration)
+        for aid, rs in by_ann.items()
+        if aid in anns
+    ]
+    observer = hd.sr.ObserverContext(
+        observer_type=codes.DCM.Device,
+        observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(
+            uid=uid(src, "device"), name=MANUFACTURER
+        ),
+    )
+    report = hd.sr.MeasurementReport(
+        observation_context=hd.sr.ObservationContext(observer_device_context=observer),
+        procedure_reported=_code("MILD", "minimally invasive lumbar decompression"),
+        imaging_measurements=groups,
+    )
+    spacing = info.get("spacing_mm")
+    cal = f"{calibration} {spacing[0]:.4g}x{spacing[1]:.4g} mm" if spacing else calibration
+    sr = hd.sr.Comprehensive3DSR(
+        evidence=[src],
+        content=report,
+        series_instance_uid=uid(src, "sr-series"),
+        series_number=902,
+        sop_instance_uid=uid(src, "sr"),
+        instance_number=1,
+        manufacturer=MANUFACTURER,
+        is_complete=True,
+        series_description=f"flannot measurements ({cal})"[:64],
+    )
+    _fix_dates_and_uids(sr, src, "sr")
+    return to_bytes(sr)

@@ -1,0 +1,181 @@
+"""DICOM export: SEG + SR per case pass dciodvfy, read back with highdicom and hold
+the same regions and measurements as the annotations and ``flannot.measure``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import highdicom as hd
+import numpy as np
+import pydicom
+import pytest
+from skimage.draw import polygon2mask
+
+from tests.export.export_helpers import case_json, small_set
+
+SEG_TYPES = {"ligamentum_flavum", "spinal_canal", "interlaminar_space"}
+SINGLE_FRAME = ["ap", "lateral", "clo-left", "clo-right-hypertrophic", "lateral-stenotic"]
+UCUM = {"mm": "mm", "mm2": "mm2", "deg": "deg", "%": "%"}
+
+
+@pytest.fixture(scope="module")
+def out(exports) -> Path:
+    return exports("dicom")
+
+
+def _legend(out: Path) -> dict:
+    return json.loads((out / "dicom.json").read_text("utf-8"))
+
+
+def test_seg_and_sr_per_single_frame_case_and_only_sr_for_the_cine(out: Path) -> None:
+    cases = {c["case_id"]: c for c in _legend(out)["cases"]}
+    for cid in SINGLE_FRAME:
+        assert (out / "dicom" / cid / "seg.dcm").is_file(), cid
+        assert (out / "dicom" / cid / "sr.dcm").is_file(), cid
+        assert cases[cid]["seg"] == f"dicom/{cid}/seg.dcm" and cases[cid]["notes"] == []
+    assert not (out / "dicom" / "cine" / "seg.dcm").exists()
+    assert (out / "dicom" / "cine" / "sr.dcm").is_file()
+    assert cases["cine"]["seg"] is None and cases["cine"]["frames"] == 24
+    assert any("Frame of Reference" in n for n in cases["cine"]["notes"])
+
+
+def test_every_file_passes_dciodvfy_without_errors(out: Path) -> None:
+    tool = shutil.which("dciodvfy")
+    assert tool, "dciodvfy (dicom3tools) must be installed: tools/system-deps.sh"
+    files = sorted(out.rglob("*.dcm"))
+    assert len(files) == 11
+    for f in files:
+        run = subprocess.run([tool, str(f)], capture_output=True, text=True, check=False)
+        report = run.stdout + run.stderr
+        errors = [ln for ln in report.splitlines() if ln.startswith("Error")]
+        assert errors == [], (f, errors)
+        iod = "Segmentation" if f.name == "seg.dcm" else "Comprehensive3DSR"
+        assert iod in report.splitlines(), (f, report[:200])  # it recognised the IOD
+
+
+def _expected_masks(raw: dict, shape: tuple[int, int]) -> dict[tuple, np.ndarray]:
+    """Union of each (type, level, side) polygon, rasterised here from the raw case file."""
+    out: dict[tuple, np.ndarray] = {}
+    for a in raw["annotations"]:
+        if a["type"] not in SEG_TYPES or a.get("frame", 0) != 0:
+            continue
+        assert a["geometry"]["kind"] in ("polygon", "rectangle")
+        mask = polygon2mask(shape, np.asarray(a["geometry"]["points"], dtype=float))
+        key = (a["type"], a.get("level"), a.get("side"))
+        out[key] = out.get(key, np.zeros(shape, bool)) | mask
+    return out
+
+
+@pytest.mark.parametrize("case_id", SINGLE_FRAME)
+def test_seg_reads_back_with_the_rasterised_regions(
+    out: Path, sample_set: Path, case_id: str
+) -> None:
+    seg = hd.seg.segread(out / "dicom" / case_id / "seg.dcm")
+    src = pydicom.dcmread(sample_set / "cases" / case_id / "image.dcm", stop_before_pixels=True)
+    assert seg.SegmentationType == "BINARY"
+    assert seg.PatientOrientation == src.PatientOrientation
+    assert seg.StudyInstanceUID == src.StudyInstanceUID
+    (ref,) = seg.get_source_image_uids()
+    assert ref[2] == src.SOPInstanceUID
+    pixels = seg.get_pixels_by_source_instance(
+        source_sop_instance_uids=[src.SOPInstanceUID], combine_segments=False
+    )[0]
+    raw = case_json(sample_set, case_id)
+    expected = _expected_masks(raw, (int(src.Rows), int(src.Columns)))
+    assert len(seg.segment_numbers) == len(expected) > 0
+    for i, number in enumerate(seg.segment_numbers):
+        desc = seg.get_segment_description(number)
+        words = desc.segment_label.split(" ")
+        key = (words[0], words[1] if len(words) > 1 else None, words[2] if len(words) > 2 else None)
+        assert desc.segmented_property_type.value == key[0]
+        got = pixels[..., i].astype(bool)
+        assert np.array_equal(got, expected[key]), (case_id, key)
+
+
+def _groups(path: Path) -> dict[str, object]:
+    sr = hd.sr.srread(path)
+    return {str(g.tracking_identifier): g for g in sr.content.get_planar_roi_measurement_groups()}
+
+
+@pytest.mark.parametrize("case_id", [*SINGLE_FRAME, "cine"])
+def test_sr_measurements_are_flannot_measure_values(
+    out: Path, sample_set: Path, case_id: str
+) -> None:
+    from flannot.measure import measure
+
+    df = measure(sample_set / "cases" / case_id)
+    raw = {a["id"]: a for a in case_json(sample_set, case_id)["annotations"]}
+    groups = _groups(out / "dicom" / case_id / "sr.dcm")
+    assert set(groups) == set(df["annotation_id"])
+    checked = 0
+    for row in df.itertuples(index=False):
+        g = groups[row.annotation_id]
+        if isinstance(row.value, (bool, np.bool_, str)):
+            evals = {q.name.value: q.value for q in g.get_qualitative_evaluations()}
+            value = evals[row.name]
+            if isinstance(row.value, str):
+                assert value.value == row.value
+            else:
+                assert value.meaning == ("Yes" if row.value else "No")
+            continue
+        (m,) = [m for m in g.get_measurements() if m.name.value == row.name]
+        if row.level and row.level != raw[row.annotation_id].get("level"):
+            assert m.name.meaning.endswith(row.level)  # a disc height names its disc
+        assert m.value == pytest.approx(float(row.value), rel=1e-12, abs=1e-12)
+        assert m.unit.value == UCUM[row.unit] and m.unit.scheme_designator == "UCUM"
+        cal = {q.name.value: q.value.value for q in g.get_qualitative_evaluations()}
+        assert cal["calibration"] == row.calibration
+        checked += 1
+    assert checked > 0
+
+
+def test_sr_geometry_references_the_image_and_the_cine_frames(out: Path, sample_set: Path) -> None:
+    for case_id in ["lateral", "cine"]:
+        raw = {a["id"]: a for a in case_json(sample_set, case_id)["annotations"]}
+        src_uid = case_json(sample_set, case_id)["image"]["sop_instance_uid"]
+        groups = _groups(out / "dicom" / case_id / "sr.dcm")
+        for aid, g in groups.items():
+            a = raw[aid]
+            roi = g.roi
+            pts = np.asarray(a["geometry"]["points"], dtype=float)[:, ::-1] + 0.5
+            data = np.asarray(roi.value)
+            if a["geometry"]["kind"] == "polygon":
+                assert np.allclose(data[:-1], pts, atol=1e-4) and np.allclose(data[-1], data[0])
+            else:
+                assert np.allclose(data, pts, atol=1e-4)
+            ref = roi.ContentSequence[0].ReferencedSOPSequence[0]
+            assert ref.ReferencedSOPInstanceUID == src_uid
+            if case_id == "cine":
+                assert int(ref.ReferencedFrameNumber) == a.get("frame", 0) + 1
+            else:
+                assert "ReferencedFrameNumber" not in ref
+    cine_frames = {a.get("frame", 0) for a in case_json(sample_set, "cine")["annotations"]}
+    assert len(cine_frames) == 24
+
+
+def test_calibration_and_spacing_in_the_sr_description(out: Path) -> None:
+    for entry in _legend(out)["cases"]:
+        sr = pydicom.dcmread(out / entry["sr"])
+        assert entry["calibration"] in sr.SeriesDescription
+        assert f"{entry['spacing_mm'][0]:.4g}" in sr.SeriesDescription
+
+
+def test_one_and_two_workers_write_the_same_bytes(sample_set: Path, tmp_path: Path) -> None:
+    from flannot.export import export_set
+
+    src = small_set(sample_set, tmp_path / "set", ["clo-left", "cine"])
+    one, two = tmp_path / "one", tmp_path / "two"
+    export_set(src, "dicom", one)
+    export_set(src, "dicom", two, workers=2)
+    files = sorted(str(p.relative_to(one)) for p in one.rglob("*") if p.is_file())
+    assert sorted(files) == [
+        "dicom.json",
+        "dicom/cine/sr.dcm",
+        "dicom/clo-left/seg.dcm",
+        "dicom/clo-left/sr.dcm",
+    ]
+    for f in files:
+        assert (one / f).read_bytes() == (two / f).read_bytes(), f

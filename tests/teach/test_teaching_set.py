@@ -375,3 +375,10 @@ def test_the_same_image_twice_is_refused(tmp_path, dicoms):
     ts.add_dicom([dicoms[1]], save=True)
     assert TeachingSet.open(tmp_path / "s").case_ids == ["case-001", "case-002", "case-003"]
     assert TeachingSet.open(tmp_path / "s").validate() == []
+
+
+def test_repr_names_the_set_and_its_case_count(tmp_path, dicoms):
+    ts = TeachingSet.new(tmp_path / "s", "MILD 2027")
+    assert repr(ts) == f"TeachingSet(name='MILD 2027', cases=0, root='{tmp_path / 's'}')"
+    ts.add_dicom([dicoms[0]])
+    assert "cases=1," in repr(ts)

@@ -77,6 +77,9 @@ class TeachingSet:
         self._disk_digest = disk_digest
         self._uid_map: Any = None
 
+    def __repr__(self) -> str:  # what a trainee sees when they type the variable
+        return f"TeachingSet(name={self.name!r}, cases={len(self.cases)}, root='{self.root}')"
+
     # ------------------------------------------------------------------ create / open
     @classmethod
     def new(
@@ -117,7 +120,14 @@ class TeachingSet:
 
     @classmethod
     def open(cls, folder: str | os.PathLike[str]) -> TeachingSet:
-        """Open the set in ``folder`` (or the folder of a given ``flannot-set.json``)."""
+        """Open the set in ``folder`` (or the folder of a given ``flannot-set.json``).
+
+        Raises
+        ------
+        FlannotError
+            No ``flannot-set.json``, invalid JSON, or a newer set version — one line
+            naming the file.
+        """
         p = Path(folder)
         root = p.parent if p.name == SET_FILE else p
         file = root / SET_FILE

@@ -179,3 +179,23 @@ def test_one_and_two_workers_write_the_same_bytes(sample_set: Path, tmp_path: Pa
     ]
     for f in files:
         assert (one / f).read_bytes() == (two / f).read_bytes(), f
+
+
+def test_uncalibrated_case_reports_pixels_never_mm(sample_set: Path, tmp_path: Path) -> None:
+    from flannot.export import export_set
+
+    src = small_set(sample_set, tmp_path / "set", ["ap"])
+    case_file = src / "cases" / "ap" / "annotations.json"
+    data = json.loads(case_file.read_text("utf-8"))
+    data["image"]["spacing_mm"] = None
+    data["image"]["calibration"] = "uncalibrated"
+    case_file.write_text(json.dumps(data), "utf-8")
+    export_set(src, "dicom", tmp_path / "o")
+    units = {
+        m.unit.value
+        for g in _groups(tmp_path / "o" / "dicom" / "ap" / "sr.dcm").values()
+        for m in g.get_measurements()
+    }
+    assert units == {"{pixels}", "{pixels2}"}
+    sr = pydicom.dcmread(tmp_path / "o" / "dicom" / "ap" / "sr.dcm")
+    assert "uncalibrated" in sr.SeriesDescription and "mm" not in sr.SeriesDescription

@@ -168,3 +168,15 @@ def test_two_attempts_for_one_case_is_bad_input(tmp_path):
     _shifted_clo_left(root, folder / "copy.json", 0.0)
     with pytest.raises(FlannotError, match="two attempts"):
         score(root, folder)
+
+
+@pytest.mark.parametrize("tolerances", [{"dice": "0.9"}, {"hd95_mm": None}, [0.9]])
+def test_a_tolerance_that_is_not_a_number_is_bad_input(tmp_path, tolerances, capsys):
+    """A typo in flannot-set.json must not silently score with the default instead."""
+    root = _small_set(tmp_path, tolerances)
+    with pytest.raises(FlannotError) as info:
+        score(root, root)
+    assert info.value.path == str(root / "flannot-set.json")
+    assert main(["score", str(root), str(root)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "tolerances must" in err and "internal" not in err

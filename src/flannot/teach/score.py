@@ -553,7 +553,15 @@ def score(
     set_root = ref_path if ref_kind == "set" else _set_root_of_case(Path(refs[0].path or ref_path))
     tol: dict[str, Any] = {}
     if set_root is not None:
-        tol.update(TeachingSet.open(set_root).tolerances)
+        ts = TeachingSet.open(set_root)
+        # a typo such as "dice": "0.9" must not silently fall back to the default
+        given = ts.data.get("tolerances") or {}
+        if not isinstance(given, dict):
+            raise FlannotError("tolerances must map names to numbers", ts.file)
+        bad = sorted(str(k) for k, v in given.items() if not _is_number(v))
+        if bad:
+            raise FlannotError(f"tolerances must be numbers (check {', '.join(bad)})", ts.file)
+        tol.update(ts.tolerances)
     tol.update(tolerances or {})
     if ref_kind == "case" and att_kind == "case":
         return [score_case(refs[0], atts[0], tol)]

@@ -45,3 +45,13 @@ def test_an_unwritable_output_is_one_line_naming_it(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "internal error" not in err
     assert err.startswith(f"flannot: error: {tmp_path / 'file' / 'course'}: ")
+
+
+def test_debug_is_accepted_after_the_command(tmp_path) -> None:
+    from flannot.errors import FlannotError
+
+    bad = tmp_path / "x.dcm"
+    bad.write_bytes(b"not dicom")
+    # --debug re-raises instead of printing one line, wherever it stands
+    with pytest.raises(FlannotError):
+        main(["info", str(bad), "--debug"])

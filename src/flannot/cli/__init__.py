@@ -89,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``flannot`` console script; returns the exit status."""
     args = sys.argv[1:] if argv is None else list(argv)
     _state["debug"] = "--debug" in args
+    if _state["debug"]:  # accepted anywhere on the line, as users type it
+        args = ["--debug", *(a for a in args if a != "--debug")]
     app = _build_app()
     try:
         result = typer.main.get_command(app).main(

@@ -230,6 +230,13 @@ def test_cli_bad_input_is_one_line_exit_2(tmp_path, capsys):
     assert main(["deidentify", str(tmp_path), str(tmp_path / "inside")]) == 2
 
 
+def test_cli_empty_folder_is_bad_input(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert main(["deidentify", str(tmp_path / "empty"), str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("flannot: error: ") and "empty" in err and "\n" not in err
+
+
 def test_referenced_patient_uid_does_not_survive(xa_pair, tmp_path):
     deidentify(xa_pair[0], tmp_path / "a.dcm", secret=SECRET)
     assert PATIENT_REF_UID.encode() not in (tmp_path / "a.dcm").read_bytes()

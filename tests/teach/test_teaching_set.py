@@ -382,3 +382,13 @@ def test_repr_names_the_set_and_its_case_count(tmp_path, dicoms):
     assert repr(ts) == f"TeachingSet(name='MILD 2027', cases=0, root='{tmp_path / 's'}')"
     ts.add_dicom([dicoms[0]])
     assert "cases=1," in repr(ts)
+
+
+def test_validate_flags_an_unknown_protocol(tmp_path):
+    TeachingSet.new(tmp_path / "s", "T")
+    data = json.loads((tmp_path / "s" / SET_FILE).read_text())
+    data["protocol"] = "nope"
+    (tmp_path / "s" / SET_FILE).write_text(json.dumps(data))
+    problems = TeachingSet.open(tmp_path / "s").validate()
+    assert [p.path for p in problems if "unknown protocol" in p.message] == ["$.protocol"]
+    assert main(["validate", str(tmp_path / "s")]) == 1

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from flannot.errors import FlannotError
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``deidentify`` command to the ``flannot`` app."""
@@ -52,6 +54,8 @@ def register(app: typer.Typer) -> None:
                 report = deidentify(inp, out, options=options, uid_map=uid_map, progress=progress)
         else:
             report = deidentify(inp, out, options=options, uid_map=uid_map)
+        if not report.files:  # like every other command: nothing to work on is bad input
+            raise FlannotError("no DICOM or other files found to de-identify", inp)
         if as_json:
             typer.echo(json.dumps(report.to_dict(), indent=2))
         else:

@@ -552,6 +552,13 @@ class TeachingSet:
         for key in ("name", "protocol"):
             if not isinstance(self.data.get(key), str) or not self.data.get(key):
                 add(f"$.{key}", f"missing {key}")
+        protocol = self.data.get("protocol")
+        if isinstance(protocol, str) and protocol:
+            from flannot.protocols import available_protocols
+
+            known = available_protocols()
+            if protocol.lower() not in known:
+                add("$.protocol", f"unknown protocol {protocol!r} (installed: {', '.join(known)})")
         tol = self.data.get("tolerances", {})
         if not isinstance(tol, dict) or not all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in tol.values()

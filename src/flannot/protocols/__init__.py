@@ -9,9 +9,9 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 
 from flannot.errors import FlannotError
-from flannot.protocols.base import AnnotationType, Protocol
+from flannot.protocols.base import AnnotationType, Protocol, View
 
-__all__ = ["AnnotationType", "Protocol", "available_protocols", "get_protocol"]
+__all__ = ["AnnotationType", "Protocol", "View", "available_protocols", "get_protocol"]
 
 
 def available_protocols() -> dict[str, Protocol]:

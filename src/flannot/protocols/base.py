@@ -37,6 +37,48 @@ class AnnotationType:
 
 
 @dataclass(frozen=True)
+class View:
+    """A fluoroscopic view the protocol asks the trainee to obtain (SPEC §11, §15).
+
+    Angles are anatomical intent, not DICOM signs: the virtual C-arm
+    (:mod:`flannot.sim`) turns them into Positioner Primary/Secondary Angles for
+    the patient's position.
+
+    Attributes
+    ----------
+    name
+        Preset name used on the command line, e.g. ``"ap"``, ``"clo-left"``.
+    title
+        Human label.
+    kind
+        ``"ap"``, ``"lateral"`` or ``"oblique"``.
+    oblique_deg
+        Rotation of the beam away from AP about the patient's long axis (0 for AP,
+        90 for a lateral).
+    detector_toward
+        Side of the patient the image detector is turned toward (``"left"``,
+        ``"right"``) for a lateral or an oblique; ``None`` for AP. A contralateral
+        oblique for a left-sided approach turns the detector to the right.
+    square_endplates
+        The cranio-caudal angle is not fixed but chosen so that the beam runs
+        parallel to the target level's endplates (a "true" AP or lateral).
+    tolerance_deg
+        Largest angle error that still counts as the view.
+    purpose
+        One sentence on what the view shows, for feedback and notes.
+    """
+
+    name: str
+    title: str
+    kind: str
+    oblique_deg: float = 0.0
+    detector_toward: str | None = None
+    square_endplates: bool = True
+    tolerance_deg: float = 5.0
+    purpose: str = ""
+
+
+@dataclass(frozen=True)
 class Protocol:
     """A procedure protocol (MILD is the built-in one)."""
 
@@ -48,6 +90,14 @@ class Protocol:
     instruments: tuple[str, ...] = ()
     tolerances: dict[str, float] = field(default_factory=dict)
     description: str = ""
+    views: tuple[View, ...] = ()
+
+    def view(self, name: str) -> View:
+        """The view called ``name``; ``KeyError`` when the protocol has none."""
+        for v in self.views:
+            if v.name == name:
+                return v
+        raise KeyError(name)
 
     def type(self, name: str) -> AnnotationType:
         """The annotation type called ``name``; ``KeyError`` when unknown."""

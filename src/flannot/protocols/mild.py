@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flannot.protocols.base import AnnotationType, Protocol
+from flannot.protocols.base import AnnotationType, Protocol, View
 
 MILD = Protocol(
     name="mild",
@@ -87,6 +87,20 @@ MILD = Protocol(
             "#ff0000",
             "burned-in text to blank on export",
         ),
+    ),
+    # The sequence of views a MILD operator works through (docs/carm.md cites the sources):
+    # a true AP at the target level, a lateral, then the contralateral oblique (CLO) about
+    # 45 degrees in which the laminae, the interlaminar window and the VILL/epidurogram are
+    # seen (Furman et al., Pain Med 2012; 13:1389).
+    views=(
+        View("ap", "True AP", "ap", 0.0, None, True, 5.0,
+             "level counting; endplates squared, spinous process midway between the pedicles"),
+        View("lateral", "Lateral", "lateral", 90.0, "left", True, 5.0,
+             "depth of the laminae and the spinolaminar line"),
+        View("clo-left", "Contralateral oblique (left approach)", "oblique", 45.0, "right",
+             True, 10.0, "portal depth against the epidurogram and the VILL, left approach"),
+        View("clo-right", "Contralateral oblique (right approach)", "oblique", 45.0, "left",
+             True, 10.0, "portal depth against the epidurogram and the VILL, right approach"),
     ),
     # scoring tolerances (educator-configurable per set; these are the defaults)
     tolerances={

@@ -38,14 +38,33 @@ def make_case(
     spacing=(0.2, 0.2),
     calibration: str = "magnification_corrected",
     case_id: str = "t",
+    planning: bool = False,
 ) -> Case:
-    """A :class:`flannot.Case` through the case-file form (schema-checked)."""
+    """A :class:`flannot.Case` through the case-file form (schema-checked).
+
+    With ``planning=True`` the annotations are drawn on the case's axial CT planning
+    slice (spacing ``spacing``), where the MR/CT criteria (``hypertrophic``,
+    ``stenosis_grade``) apply; otherwise on the projection image.
+    """
     image: dict[str, Any] = {"path": "image.dcm", "calibration": calibration}
     if spacing is not None:
         image["spacing_mm"] = list(spacing)
-    return Case.from_dict(
-        {"flannot_version": 1, "case_id": case_id, "image": image, "annotations": annotations}
-    )
+    data: dict[str, Any] = {
+        "flannot_version": 1,
+        "case_id": case_id,
+        "image": image,
+        "annotations": annotations,
+    }
+    if planning:
+        data["planning"] = {
+            "path": "planning.dcm",
+            "modality": "CT",
+            "plane": "axial",
+            "calibration": "pixel_spacing" if spacing is not None else "uncalibrated",
+            "spacing_mm": None if spacing is None else list(spacing),
+        }
+        data["annotations"] = [{**a, "image": "planning"} for a in annotations]
+    return Case.from_dict(data)
 
 
 def values(df, annotation_id: str | None = None, level: str | None = None) -> dict[str, Any]:

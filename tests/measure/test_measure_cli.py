@@ -47,7 +47,8 @@ def test_json_output(tmp_path, capsys):
     by_name = {(r["annotation_id"], r["name"]): r for r in rows}
     assert by_name[("k1", "length")]["value"] == pytest.approx(20.0)
     assert by_name[("lf1", "max_thickness")]["value"] == pytest.approx(3.0, abs=0.05)
-    assert by_name[("lf1", "hypertrophic")]["value"] is True
+    # a projection: the MRI criterion is not applied (SPEC §4)
+    assert ("lf1", "hypertrophic") not in by_name
     assert {r["calibration"] for r in rows} == {"magnification_corrected"}
 
 
@@ -58,7 +59,8 @@ def test_csv_output_of_a_case_folder(tmp_path, capsys):
     rows = list(csv.DictReader(io.StringIO(out)))
     assert list(rows[0]) == list(COLUMNS)
     assert {r["case_id"] for r in rows} == {"c1"}
-    assert any(r["name"] == "hypertrophic" and r["value"] == "true" for r in rows)
+    assert any(r["name"] == "max_thickness" for r in rows)
+    assert not any(r["name"] == "hypertrophic" for r in rows)
 
 
 def test_table_shows_calibration_and_warns(tmp_path, capsys):

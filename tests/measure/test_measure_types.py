@@ -27,7 +27,7 @@ def px(points_mm, spacing):
 def test_lf_band_of_known_thickness(spacing, angle):
     lf = band((60, 60), 15.0, 3.0, angle, spacing)
     case = make_case(
-        [ann("lf", "ligamentum_flavum", "polygon", lf, level="L4-L5", side="left")], spacing
+        [ann("lf", "ligamentum_flavum", "polygon", lf, level="L4-L5", side="left")], spacing, planning=True
     )
     v = values(measure(case), "lf")
     # docs/measurements.md: polygons within 0.01 mm (mean thickness 0.05 mm), exact areas
@@ -40,7 +40,7 @@ def test_lf_band_of_known_thickness(spacing, angle):
 
 def test_lf_thin_band_is_not_hypertrophic_and_units_are_mm():
     lf = band((60, 60), 12.0, 2.0, 20, ANISO)
-    df = measure(make_case([ann("lf", "ligamentum_flavum", "polygon", lf, level="L4-L5")], ANISO))
+    df = measure(make_case([ann("lf", "ligamentum_flavum", "polygon", lf, level="L4-L5")], ANISO, planning=True))
     v = values(df, "lf")
     assert v["max_thickness"] == pytest.approx(2.0, abs=0.01)
     assert v["hypertrophic"] is False
@@ -86,7 +86,7 @@ def test_lf_as_mask_matches_the_polygon():
 # ---------------------------------------------------------------- spinal canal
 def test_canal_rectangle():
     canal = band((60, 60), 40.0, 15.0, 90, ANISO)  # long axis vertical
-    df = measure(make_case([ann("c", "spinal_canal", "polygon", canal, level="L4-L5")], ANISO))
+    df = measure(make_case([ann("c", "spinal_canal", "polygon", canal, level="L4-L5")], ANISO, planning=True))
     v = values(df, "c")
     assert v["min_width"] == pytest.approx(15.0, abs=0.01)
     assert v["mean_width"] == pytest.approx(15.0, abs=0.01)
@@ -105,7 +105,7 @@ def test_canal_hourglass_gives_the_waist(tilt):
     a = math.radians(tilt)
     rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
     pts_mm = local @ rot.T + [60, 60]
-    case = make_case([ann("c", "spinal_canal", "polygon", px(pts_mm, ANISO))], ANISO)
+    case = make_case([ann("c", "spinal_canal", "polygon", px(pts_mm, ANISO))], ANISO, planning=True)
     v = values(measure(case), "c")
     assert v["min_width"] == pytest.approx(9.0, abs=0.01)
     # width 9 + 7 |u - 20| / 20 mm; the mean is taken without the outer 5 % at each end
@@ -118,7 +118,7 @@ def test_canal_with_slanted_end_caps_ignores_the_caps():
     # parallelogram: vertical side walls 12 mm apart, 40 mm long, caps slanted 30°
     rise = 12 * math.tan(math.radians(30))
     pts_mm = [[40, 50], [40 - rise, 62], [80 - rise, 62], [80, 50]]
-    case = make_case([ann("c", "spinal_canal", "polygon", px(pts_mm, ANISO))], ANISO)
+    case = make_case([ann("c", "spinal_canal", "polygon", px(pts_mm, ANISO))], ANISO, planning=True)
     v = values(measure(case), "c")
     assert v["min_width"] == pytest.approx(12.0, abs=0.01)
     assert v["mean_width"] == pytest.approx(12.0, abs=0.01)
@@ -136,7 +136,7 @@ def test_canal_narrowing_near_an_end_is_not_taken_for_a_cap(notch_mm, cap_rise_m
     right[0][0] -= cap_rise_mm
     right[-1][0] -= cap_rise_mm
     pts = px(right + left, ANISO)
-    v = values(measure(make_case([ann("c", "spinal_canal", "polygon", pts)], ANISO)), "c")
+    v = values(measure(make_case([ann("c", "spinal_canal", "polygon", pts)], ANISO, planning=True)), "c")
     assert v["min_width"] == pytest.approx(9.0, abs=0.01)
     assert v["stenosis_grade"] == "absolute"
 
@@ -154,7 +154,7 @@ def test_canal_with_rounded_caps(cap_depth_mm, waist_mm):
         left = [[20.0, 60 - waist_mm / 2]]
         right = [[20.0, 60 + waist_mm / 2]]
     pts_mm = np.vstack([top, left or np.zeros((0, 2)), bottom, right or np.zeros((0, 2))])
-    case = make_case([ann("c", "spinal_canal", "polygon", px(pts_mm + 20, ANISO))], ANISO)
+    case = make_case([ann("c", "spinal_canal", "polygon", px(pts_mm + 20, ANISO))], ANISO, planning=True)
     v = values(measure(case), "c")
     assert v["min_width"] == pytest.approx(waist_mm or 15.0, abs=0.01)
     assert v["stenosis_grade"] == ("absolute" if waist_mm else "normal")
@@ -287,7 +287,10 @@ def test_cannula_angles_contrast_and_lf():
     assert c2["tip_to_contrast"] == pytest.approx(80 - (40 + 50 * d[1]))  # past it: negative
     assert c2["tip_to_contrast"] < 0 < c1["tip_to_contrast"]
     assert c1["tip_in_lf"] is True and c2["tip_in_lf"] is False
-    assert "tip_to_contrast" not in c3 and "tip_in_lf" not in c3  # right side: none drawn
+    # the contrast line is a safety boundary whatever its side: c3 (labelled right) is
+    # measured against the left line; tip_in_lf needs an LF of its own level and side
+    assert c3["tip_to_contrast"] == pytest.approx(c2["tip_to_contrast"])
+    assert "tip_in_lf" not in c3
     assert units(df, "c1") == {
         "length": "mm",
         "angle": "deg",
@@ -360,5 +363,35 @@ def test_stenosis_grade_thresholds_verbiest(width, grade):
 @pytest.mark.parametrize(("thickness", "flag"), [(2.45, False), (2.55, True), (5.0, True)])
 def test_hypertrophic_threshold_is_2_5_mm(thickness, flag):
     lf = band((60, 60), 14.0, thickness, 25, ANISO)
-    df = measure(make_case([ann("lf", "ligamentum_flavum", "polygon", lf)], ANISO))
+    df = measure(make_case([ann("lf", "ligamentum_flavum", "polygon", lf)], ANISO, planning=True))
     assert values(df, "lf")["hypertrophic"] is flag
+
+
+# ---------------------------------------------------------------- MR/CT criteria
+def test_a_projection_never_gets_the_mr_ct_criteria():
+    # the same 4 mm band and 8 mm canal that are flagged on a planning slice (SPEC §4)
+    lf = band((60, 60), 14.0, 4.0, 25, ANISO)
+    canal = band((120, 60), 40.0, 8.0, 90, ANISO)
+    anns = [
+        ann("lf", "ligamentum_flavum", "polygon", lf, level="L4-L5"),
+        ann("c", "spinal_canal", "polygon", canal, level="L4-L5"),
+    ]
+    projection = measure(make_case(anns, ANISO))
+    assert not {"hypertrophic", "stenosis_grade"} & set(projection.name)
+    assert values(projection, "lf")["max_thickness"] == pytest.approx(4.0, abs=0.01)
+    assert values(projection, "c")["min_width"] == pytest.approx(8.0, abs=0.01)
+    planning = measure(make_case(anns, ANISO, planning=True))
+    assert values(planning, "lf")["hypertrophic"] is True
+    assert values(planning, "c")["stenosis_grade"] == "absolute"
+    assert set(planning.calibration) == {"pixel_spacing"}
+
+
+def test_a_planning_slice_that_is_not_axial_ct_or_mr_gets_no_criteria():
+    lf = band((60, 60), 14.0, 4.0, 25, ANISO)
+    case = make_case([ann("lf", "ligamentum_flavum", "polygon", lf)], ANISO, planning=True)
+    case.planning.extra["plane"] = "sagittal"
+    assert "hypertrophic" not in set(measure(case).name)
+    case.planning.extra.update(plane="axial", modality="DX")
+    assert "hypertrophic" not in set(measure(case).name)
+    case.planning.extra["modality"] = "MR"
+    assert values(measure(case), "lf")["hypertrophic"] is True

@@ -112,7 +112,7 @@ def test_image_spacing_wins_over_the_case_record():
 
 
 def test_columns_types_and_serialisations():
-    df = measure(make_case(_mixed((0.2, 0.2)), (0.2, 0.2)))
+    df = measure(make_case(_mixed((0.2, 0.2)), (0.2, 0.2), planning=True))
     assert list(df.columns) == list(COLUMNS)
     assert df.frame.dtype.kind == "i"
     hyp = df[df.name == "hypertrophic"].value.iloc[0]
@@ -130,7 +130,7 @@ def test_columns_types_and_serialisations():
 
 def test_flags_and_grades_are_unitless_rows_with_json_booleans_or_lower_case_strings():
     sp = (0.2, 0.2)
-    df = measure(make_case(_mixed(sp), sp))
+    df = measure(make_case(_mixed(sp), sp, planning=True))  # grades need a planning slice
     flags = {"hypertrophic", "tip_in_lf"}
     grades = {"stenosis_grade", "meyerding_grade"}
     assert flags | grades <= set(df.name)  # every kind is exercised

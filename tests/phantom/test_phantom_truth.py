@@ -79,10 +79,8 @@ def test_lf_normal_and_hypertrophic_values(cases: dict) -> None:
     assert normal and all(abs(r["value"] - 3.1) < 1e-9 for r in normal)
     assert hyper and all(4.9 <= r["value"] <= 5.3 for r in hyper)
     assert all(r["side"] == "left" for r in normal) and all(r["side"] == "right" for r in hyper)
-    flags = {
-        r["value"] for r in _rows(cases["clo-right-hypertrophic"]["truth"], name="hypertrophic")
-    }
-    assert flags == {True}
+    # MIST's 2.5 mm is an MRI criterion: no projection carries a hypertrophic flag (SPEC §4)
+    assert not [r for c in cases.values() for r in _rows(c["truth"], name="hypertrophic")]
 
 
 def test_canal_min_width_across_the_long_axis(cases: dict) -> None:
@@ -103,10 +101,13 @@ def test_canal_min_width_across_the_long_axis(cases: dict) -> None:
             keep = rows[(rows > rows[0] + 0.1 * len(rows)) & (rows < rows[-1] - 0.1 * len(rows))]
             truth = _value(c["truth"], a["id"], "min_width")
             assert abs(widths[keep].min() - truth) < 0.5
-            grades[(cid, a["level"])] = _value(c["truth"], a["id"], "stenosis_grade")
-    assert grades[("lateral", "L4-L5")] == "normal"
-    assert grades[("lateral-stenotic", "L3-L4")] == "relative"
-    assert grades[("lateral-stenotic", "L4-L5")] == "absolute"
+            grades[(cid, a["level"])] = truth
+    # the widths that an axial CT/MR would grade normal / relative / absolute (Verbiest);
+    # the projection itself carries no grade (SPEC §4)
+    assert grades[("lateral", "L4-L5")] > 13
+    assert 10 <= grades[("lateral-stenotic", "L3-L4")] <= 13
+    assert grades[("lateral-stenotic", "L4-L5")] < 10
+    assert not [r for c in cases.values() for r in _rows(c["truth"], name="stenosis_grade")]
 
 
 def test_vertebra_heights_match_corners_and_morphometry(cases: dict) -> None:

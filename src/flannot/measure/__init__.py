@@ -19,24 +19,21 @@ from __future__ import annotations
 import os
 import sys
 import types
-from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
 
 from flannot.errors import FlannotError
-from flannot.measure.canal import measure_canal
-from flannot.measure.cannula import measure_cannula
+from flannot.measure import registry
 from flannot.measure.context import Context, norm_level
-from flannot.measure.interlaminar import measure_interlaminar
-from flannot.measure.ligamentum import measure_ligamentum
 from flannot.measure.rows import COLUMNS, Row, RowMaker, to_csv, to_frame, to_json, to_records
 from flannot.measure.units import Units, resolve_units
-from flannot.measure.vertebra import measure_vertebra
 
 __all__ = [
     "COLUMNS",
     "Units",
+    "contexts",
     "measure",
     "measure_rows",
     "resolve_units",
@@ -45,29 +42,77 @@ __all__ = [
     "to_records",
 ]
 
-MEASURES: dict[str, Callable[[Context, Any, RowMaker], list[Row]]] = {
-    "ligamentum_flavum": measure_ligamentum,
-    "spinal_canal": measure_canal,
-    "cannula": measure_cannula,
-    "vertebra": measure_vertebra,
-    "interlaminar_space": measure_interlaminar,
-}
+PLANNING = "planning"  # Annotation.image of annotations on the planning slice
+
+
+def contexts(case: Any, image: Any = None, protocol: Any = None) -> dict[str, Context]:
+    """One :class:`Context` per image of the case: ``"image"`` and, if any, ``"planning"``.
+
+    The planning slice has its own spacing and calibration; only there are
+    ``planning_only`` criteria applied (an axial CT/MR slice, SPEC §4).
+    """
+    from flannot.model.case import is_axial_planning
+
+    on_planning = [a for a in case.annotations if getattr(a, "image", None) == PLANNING]
+    main = [a for a in case.annotations if getattr(a, "image", None) != PLANNING]
+    cid = str(case.case_id)
+    out = {
+        "image": Context(
+            cid,
+            resolve_units(SimpleNamespace(image=image or case.image, annotations=main)),
+            main,
+            protocol,
+        )
+    }
+    planning = getattr(case, "planning", None)
+    if on_planning or planning is not None:
+        units = resolve_units(SimpleNamespace(image=planning, annotations=on_planning))
+        out[PLANNING] = Context(
+            cid, units, on_planning, protocol, planning=is_axial_planning(planning)
+        )
+    return out
 
 
 def measure_rows(case: Any, image: Any = None) -> list[Row]:
-    """The measurement rows of ``case`` as :class:`~flannot.measure.rows.Row` objects."""
-    units = resolve_units(case, image)
-    ctx = Context(str(case.case_id), units, list(case.annotations))
+    """The measurement rows of ``case`` as :class:`~flannot.measure.rows.Row` objects.
+
+    What is measured for each annotation is what its type declares in the case's
+    protocol (:class:`flannot.protocols.Measurement`); types that declare nothing
+    give no rows.
+
+    Raises
+    ------
+    FlannotError
+        The case names a protocol that is not installed, a protocol names an
+        unknown measurement kind, or an annotation's geometry is malformed.
+    """
+    from flannot.protocols import protocol_of
+
+    protocol = protocol_of(case)
+    ctxs = contexts(case, image, protocol)
     rows: list[Row] = []
-    for ann in ctx.annotations:
-        fn = MEASURES.get(ann.type)
-        if fn is None:
+    for ann in case.annotations:
+        atype = protocol.find_type(ann.type)
+        if atype is None or not atype.measurements:
             continue
-        maker = RowMaker(ctx.case_id, ann, units.calibration, level=norm_level(ann.level))
-        try:
-            rows.extend(fn(ctx, ann, maker))
-        except ValueError as exc:  # malformed geometry (e.g. a bad RLE)
-            raise FlannotError(f"annotation {ann.id!r}: {exc}", _case_path(case)) from exc
+        ctx = ctxs[PLANNING if getattr(ann, "image", None) == PLANNING else "image"]
+        maker = RowMaker(ctx.case_id, ann, ctx.units.calibration, level=norm_level(ann.level))
+        for spec in atype.measurements:
+            if spec.planning_only and not ctx.planning:
+                continue  # an MR/CT criterion is never applied to a projection
+            fn = registry.kind(spec.kind)
+            if fn is None:
+                raise FlannotError(
+                    f"protocol {protocol.name!r}: {ann.type} declares an unknown measurement "
+                    f"kind {spec.kind!r} (known: {', '.join(registry.kinds())})"
+                )
+            try:
+                new = fn(ctx, ann, maker, spec)
+            except ValueError as exc:  # malformed geometry (e.g. a bad RLE)
+                raise FlannotError(f"annotation {ann.id!r}: {exc}", _case_path(case)) from exc
+            for r in new:
+                ctx.values.setdefault((str(ann.id), r.name), r.value)
+            rows.extend(new)
     return rows
 
 

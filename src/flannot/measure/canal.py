@@ -8,10 +8,13 @@ import numpy as np
 
 from flannot.measure import geometry as g
 from flannot.measure import regions
-from flannot.measure.context import Context, Region, norm_level
+from flannot.measure.context import Context, Region
+from flannot.measure.flags import width_grade
+from flannot.measure.registry import register
 from flannot.measure.rows import Row, RowMaker
 
-# Verbiest's sagittal canal diameter: normal > 13 mm, relative 10-13 mm, absolute < 10 mm
+# Verbiest's canal diameter: normal > 13 mm, relative 10-13 mm, absolute < 10 mm (the MILD
+# protocol declares these; kept here for stenosis_grade() callers)
 RELATIVE_MM = 13.0
 ABSOLUTE_MM = 10.0
 N_SECTIONS = 201
@@ -22,11 +25,7 @@ ENCROACH_CELLS = 40_000  # grid for the LF overlap: ~0.1 mm cells on a typical c
 
 def stenosis_grade(min_width_mm: float) -> str:
     """``normal`` (> 13 mm), ``relative`` (10-13 mm) or ``absolute`` (< 10 mm) — Verbiest."""
-    if min_width_mm > RELATIVE_MM:
-        return "normal"
-    if min_width_mm >= ABSOLUTE_MM:
-        return "relative"
-    return "absolute"
+    return width_grade(min_width_mm, RELATIVE_MM, ABSOLUTE_MM)
 
 
 def _cap_sections(steep_from_end: np.ndarray, widths_from_end: np.ndarray) -> int:
@@ -107,9 +106,9 @@ def cross_sections(outline_mm: np.ndarray) -> tuple[float, float] | None:
     return float(w.min()), mean
 
 
-def lf_encroachment(ctx: Context, canal: Any, region: Region) -> float | None:
-    """% of the canal's area covered by same-level LF (both sides, union); ``None`` if no LF."""
-    lfs = ctx.find(canal.frame or 0, "ligamentum_flavum", norm_level(canal.level))
+def encroachment(ctx: Context, canal: Any, region: Region, covering: list[Any]) -> float | None:
+    """% of the region's area covered by ``covering`` regions (union); ``None`` if none."""
+    lfs = covering
     if not lfs:
         return None
     out = region.outline
@@ -127,8 +126,9 @@ def lf_encroachment(ctx: Context, canal: Any, region: Region) -> float | None:
     return 100.0 * np.count_nonzero(covered & inside) / np.count_nonzero(inside)
 
 
-def measure_canal(ctx: Context, ann: Any, row: RowMaker) -> list[Row]:
-    """Rows for one ``spinal_canal`` region."""
+@register("canal")
+def measure_canal(ctx: Context, ann: Any, row: RowMaker, spec: Any = None) -> list[Row]:
+    """Rows for one canal-like region: ``area``, ``min_width``, ``mean_width``."""
     region = ctx.region(ann)
     if region is None:
         return []
@@ -138,9 +138,14 @@ def measure_canal(ctx: Context, ann: Any, row: RowMaker) -> list[Row]:
     if widths is not None:
         min_w, mean_w = widths
         out += [row("min_width", min_w, u.length), row("mean_width", mean_w, u.length)]
-    enc = lf_encroachment(ctx, ann, region)
-    if enc is not None:
-        out.append(row("lf_encroachment", enc, "%"))
-    if widths is not None and u.calibrated:  # mm thresholds: no grade from pixels
-        out.append(row("stenosis_grade", stenosis_grade(min_w)))
     return out
+
+
+@register("encroachment")
+def measure_encroachment(ctx: Context, ann: Any, row: RowMaker, spec: Any) -> list[Row]:
+    """``spec.name``: % of the region covered by ``spec.target`` regions it relates to."""
+    region = ctx.region(ann)
+    if region is None:
+        return []
+    enc = encroachment(ctx, ann, region, ctx.targets(ann, spec.target, spec.match))
+    return [] if enc is None else [row(spec.name or "encroachment", enc, "%")]

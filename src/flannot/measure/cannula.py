@@ -1,4 +1,10 @@
-"""Cannula (line entry → tip): length, angles, tip-to-contrast margin, tip in LF."""
+"""Trajectories (a line entry → tip): kinds ``trajectory``, ``tip_to_line``,
+``tip_to_region_edge`` and ``tip_in_region``.
+
+What a tip is measured against is the protocol's declaration (MILD: the epidural
+contrast line and the VILL of any level or side, the same-level lamina, the
+same-level-and-side ligamentum flavum), not a type name here.
+"""
 
 from __future__ import annotations
 
@@ -8,49 +14,108 @@ import numpy as np
 
 from flannot.measure import geometry as g
 from flannot.measure.context import Context, norm_level
+from flannot.measure.registry import register
 from flannot.measure.rows import Row, RowMaker
 from flannot.measure.vertebra import corners, upper_vertebra
 
 
-def measure_cannula(ctx: Context, ann: Any, row: RowMaker) -> list[Row]:
-    """Rows for one ``cannula``: the first point is the entry, the last the tip."""
+def entry_tip(ann: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(entry, tip)`` in pixels: the first and last points of a line (``None`` if degenerate)."""
     pts = np.asarray(ann.geometry.points, float)
     if pts.ndim != 2 or len(pts) < 2 or not np.isfinite(pts).all():
+        return None
+    if np.hypot(*(pts[-1] - pts[0])) == 0:
+        return None
+    return pts[0], pts[-1]
+
+
+def _vertebra_types(ctx: Context) -> tuple[str, ...]:
+    from flannot.protocols.base import Role
+
+    return ctx.protocol.names_with_role(Role.VERTEBRA) if ctx.protocol is not None else ()
+
+
+@register("trajectory")
+def measure_trajectory(ctx: Context, ann: Any, row: RowMaker, spec: Any = None) -> list[Row]:
+    """``length``, ``angle`` and, with a cornered vertebra above, ``angle_to_endplate``."""
+    ends = entry_tip(ann)
+    if ends is None:
         return []
-    entry_px, tip_px = pts[0], pts[-1]
     sp = ctx.spacing
-    entry, tip = entry_px * sp, tip_px * sp
+    entry, tip = ends[0] * sp, ends[1] * sp
     vec = tip - entry
-    if np.hypot(*vec) == 0:
-        return []
     u = ctx.units
-    frame = ann.frame or 0
-    level = norm_level(ann.level)
     out = [
         row("length", g.distance(entry, tip), u.length),
         row("angle", g.angle_to_horizontal_deg(vec), "deg"),
     ]
-    above = upper_vertebra(level)
+    above = upper_vertebra(norm_level(ann.level))
     if above is not None:
-        for v in ctx.find(frame, "vertebra", above):
-            c = corners(v)
-            if c is not None:  # inferior endplate: inferior-posterior → inferior-anterior
-                endplate = (c[3] - c[2]) * sp
-                out.append(row("angle_to_endplate", g.acute_angle_deg(vec, endplate), "deg"))
-                break
+        for vtype in _vertebra_types(ctx):
+            for v in ctx.find(ann.frame or 0, vtype, above):
+                c = corners(v)
+                if c is not None:  # inferior endplate: inferior-posterior → inferior-anterior
+                    endplate = (c[3] - c[2]) * sp
+                    out.append(row("angle_to_endplate", g.acute_angle_deg(vec, endplate), "deg"))
+                    return out
+    return out
+
+
+@register("tip_to_line")
+def tip_to_line(ctx: Context, ann: Any, row: RowMaker, spec: Any) -> list[Row]:
+    """Signed distance from the tip to the nearest ``spec.target`` line.
+
+    Positive while the tip is on the entry side of the line, negative once the
+    path entry → tip has crossed it (SPEC §4 ``tip_to_contrast``/``tip_to_vill``).
+    """
+    ends = entry_tip(ann)
+    if ends is None:
+        return []
+    sp = ctx.spacing
+    entry, tip = ends[0] * sp, ends[1] * sp
     best = None
-    for path in ctx.find(frame, "epidural_contrast", level, ann.side):
+    for path in ctx.targets(ann, spec.target, spec.match):
         line = np.asarray(path.geometry.points, float)
-        if line.ndim != 2 or len(line) < 1:
+        if line.ndim != 2 or len(line) < 1 or not np.isfinite(line).all():
             continue
         d = g.signed_distance_past_line(tip, entry, line * sp)
         if best is None or abs(d) < abs(best):
             best = d
-    if best is not None:
-        out.append(row("tip_to_contrast", best, u.length))
-    lfs = ctx.find(frame, "ligamentum_flavum", level, ann.side)
-    inside = [ctx.contains(lf, tip_px) for lf in lfs]
+    return [] if best is None else [row(spec.name or "tip_to_line", best, ctx.units.length)]
+
+
+@register("tip_to_region_edge")
+def tip_to_region_edge(ctx: Context, ann: Any, row: RowMaker, spec: Any) -> list[Row]:
+    """Distance from the tip to the outline of the nearest ``spec.target`` region.
+
+    Positive while the tip is outside (short of the surface), negative inside the
+    region; ≈ 0 when the instrument is docked on it (a MILD portal on the lamina).
+    """
+    ends = entry_tip(ann)
+    if ends is None:
+        return []
+    tip_px = ends[1]
+    sp = np.asarray(ctx.spacing, float)
+    best = None
+    for target in ctx.targets(ann, spec.target, spec.match):
+        region = ctx.region(target)
+        if region is None:
+            continue
+        d = float(g.polygon_boundary_distance((tip_px * sp)[None], region.outline * sp)[0])
+        if ctx.contains(target, tip_px):
+            d = -d
+        if best is None or abs(d) < abs(best):
+            best = d
+    return [] if best is None else [row(spec.name or "tip_to_edge", best, ctx.units.length)]
+
+
+@register("tip_in_region")
+def tip_in_region(ctx: Context, ann: Any, row: RowMaker, spec: Any) -> list[Row]:
+    """Whether the tip lies inside any ``spec.target`` region it relates to."""
+    ends = entry_tip(ann)
+    if ends is None:
+        return []
+    inside = [ctx.contains(t, ends[1]) for t in ctx.targets(ann, spec.target, spec.match)]
     inside = [x for x in inside if x is not None]
-    if inside:  # without an LF outline there is nothing to say
-        out.append(row("tip_in_lf", any(inside)))
-    return out
+    # without a target outline there is nothing to say
+    return [row(spec.name or "tip_in_region", any(inside))] if inside else []

@@ -72,11 +72,30 @@ class Region:
 
 @dataclass
 class Context:
-    """One case being measured."""
+    """The annotations of one image of a case being measured.
+
+    Attributes
+    ----------
+    case_id
+        The case.
+    units
+        Spacing and calibration of this image.
+    annotations
+        Every annotation on this image.
+    protocol
+        The case's protocol (``None`` for a bare context: then only what the
+        caller asks is measured).
+    planning
+        ``True`` when the image is an axial CT/MR planning slice: only there do
+        ``planning_only`` criteria apply (SPEC §4).
+    """
 
     case_id: str
     units: Units
     annotations: list[Any]
+    protocol: Any = None
+    planning: bool = False
+    values: dict[tuple[str, str], Any] = field(default_factory=dict)
     _regions: dict[int, Region | None] = field(default_factory=dict)
     _masks: dict[int, np.ndarray | None] = field(default_factory=dict)
     _index: dict[tuple[int, str], list[tuple[str | None, Any]]] | None = None
@@ -102,6 +121,33 @@ class Context:
                 continue
             out.append(a)
         return out
+
+    def value(self, ann: Any, name: str | None) -> Any:
+        """A value already measured for ``ann`` (``None`` when it was not)."""
+        return None if name is None else self.values.get((str(ann.id), name))
+
+    def targets(self, ann: Any, type_: str | None, match: str = "level_side") -> list[Any]:
+        """Annotations of ``type_`` in ``ann``'s frame that a measurement relates to it.
+
+        ``match`` is ``"any"`` (any level or side), ``"level"`` (the same level; for
+        an interspace ``L4-L5`` also the vertebrae ``L4`` and ``L5``) or
+        ``"level_side"`` (same level and side).
+        """
+        if not type_:
+            return []
+        frame = int(ann.frame or 0)
+        if match == "any":
+            return self.find(frame, type_, any_level=True)
+        level = norm_level(ann.level)
+        if match == "level":
+            levels = [level]
+            if level and "-" in level:
+                levels += level.split("-", 1)
+            out: list[Any] = []
+            for lvl in levels:
+                out += [a for a in self.find(frame, type_, lvl) if a not in out]
+            return out
+        return self.find(frame, type_, level, ann.side)
 
     def mask(self, ann: Any) -> np.ndarray | None:
         """The decoded full-image mask of a ``mask`` annotation (``None`` if empty)."""

@@ -6,11 +6,13 @@ from typing import Any
 
 from flannot.measure import geometry as g
 from flannot.measure.context import Context
+from flannot.measure.registry import register
 from flannot.measure.rows import Row, RowMaker
 
 
-def measure_interlaminar(ctx: Context, ann: Any, row: RowMaker) -> list[Row]:
-    """Rows for one ``interlaminar_space`` region.
+@register("window")
+def measure_interlaminar(ctx: Context, ann: Any, row: RowMaker, spec: Any = None) -> list[Row]:
+    """Rows for one window-like region (an interlaminar space): kind ``window``.
 
     ``width`` is the side of the minimum-area enclosing rectangle (in mm) that
     is closer to the image horizontal, ``height`` the other side; ``area`` is

@@ -1,4 +1,8 @@
-"""Ligamentum flavum: area, thickness (max and mean), length, hypertrophy flag."""
+"""Thin bands (ligamentum flavum): area, thickness (max and mean), length — kind ``band``.
+
+The hypertrophy flag is not here: it is a clinical criterion the protocol declares
+(``at_least`` on ``max_thickness``, planning slices only; :mod:`flannot.measure.flags`).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,13 @@ from typing import Any
 from flannot.measure import geometry as g
 from flannot.measure import regions
 from flannot.measure.context import Context
+from flannot.measure.registry import register
 from flannot.measure.rows import Row, RowMaker
 
-# MIST consensus threshold for percutaneous decompression (Deer et al. 2019, Pain Pract
-# 19:250-274; MIST 2.0, J Pain Res 2022 15:1325-1354): LF >= 2.5 mm -- an MRI criterion
-HYPERTROPHY_MM = 2.5
 
-
-def measure_ligamentum(ctx: Context, ann: Any, row: RowMaker) -> list[Row]:
-    """Rows for one ``ligamentum_flavum`` polygon or mask (none for other geometry)."""
+@register("band")
+def measure_band(ctx: Context, ann: Any, row: RowMaker, spec: Any = None) -> list[Row]:
+    """Rows for one band-shaped polygon or mask (none for other geometry)."""
     region = ctx.region(ann)
     if region is None:
         return []
@@ -24,12 +26,9 @@ def measure_ligamentum(ctx: Context, ann: Any, row: RowMaker) -> list[Row]:
     mean_t = regions.skeleton_mean_thickness(
         region.raster, region.dist, max_t, ctx.spacing, region.polygon
     )
-    out = [
+    return [
         row("area", ctx.area(region), u.area),
         row("max_thickness", max_t, u.length),
         row("mean_thickness", mean_t, u.length),
         row("length", g.max_feret(g.to_mm(region.outline, ctx.spacing)), u.length),
     ]
-    if u.calibrated:  # a mm threshold means nothing in pixels: no flag rather than a guess
-        out.append(row("hypertrophic", max_t >= HYPERTROPHY_MM))
-    return out

@@ -8,6 +8,7 @@ import numpy as np
 
 from flannot.measure import geometry as g
 from flannot.measure.context import Context, norm_level
+from flannot.measure.registry import register
 from flannot.measure.rows import Row, RowMaker
 from flannot.model.levels import caudal_neighbours
 
@@ -73,7 +74,8 @@ def disc_height(upper: np.ndarray, lower: np.ndarray) -> float:
     return (anterior + posterior) / 2.0
 
 
-def measure_vertebra(ctx: Context, ann: Any, row: RowMaker) -> list[Row]:
+@register("vertebra_corners")
+def measure_vertebra(ctx: Context, ann: Any, row: RowMaker, spec: Any = None) -> list[Row]:
     """Rows for one vertebra with corners (and its disc/slip with the vertebra below)."""
     c = corners(ann)
     if c is None:
@@ -90,7 +92,7 @@ def measure_vertebra(ctx: Context, ann: Any, row: RowMaker) -> list[Row]:
         lower = next(
             (
                 corners(v)
-                for v in ctx.find(ann.frame or 0, "vertebra", below)
+                for v in ctx.find(ann.frame or 0, ann.type, below)
                 if corners(v) is not None
             ),
             None,

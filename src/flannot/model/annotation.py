@@ -150,7 +150,9 @@ _ANNOTATION_KEYS = (
     "level",
     "side",
     "instrument",
+    "part",
     "length_mm",
+    "image",
     "frame",
     "geometry",
     "note",
@@ -177,8 +179,12 @@ class Annotation:
     level
         Canonical level (``L4``, ``L4-L5``); an unrecognised spelling is kept as
         written so that validation can report it.
-    side, instrument, length_mm
-        Protocol attributes (``left``/``right``; cannula instrument; calibration length).
+    side, instrument, part, length_mm
+        Protocol attributes (``left``/``right``; cannula instrument; ``superior`` /
+        ``inferior`` articular process; calibration length).
+    image
+        ``None`` for the case's image; ``"planning"`` for its axial CT/MR planning
+        slice (SPEC §3), where published MR/CT criteria apply.
     note, author, created, modified
         Free text and provenance (ISO 8601 UTC strings).
     extra
@@ -194,6 +200,8 @@ class Annotation:
     instrument: str | None = None
     length_mm: float | None = None
     note: str = ""
+    part: str | None = None
+    image: str | None = None
     author: str | None = None
     created: str | None = None
     modified: str | None = None
@@ -219,6 +227,8 @@ class Annotation:
             instrument=data.get("instrument"),
             length_mm=None if length is None else float(length),
             note=data.get("note") or "",
+            part=data.get("part"),
+            image=data.get("image"),
             author=data.get("author"),
             created=data.get("created"),
             modified=data.get("modified"),
@@ -233,7 +243,9 @@ class Annotation:
             "level": self.level,
             "side": self.side,
             "instrument": self.instrument,
+            "part": self.part,
             "length_mm": self.length_mm,
+            "image": self.image,
             "frame": int(self.frame),
             "geometry": self.geometry.to_dict(),
             "note": self.note or None,
@@ -256,7 +268,7 @@ class Annotation:
     @property
     def label(self) -> str:
         """Short human label such as ``L4-L5 left`` (used for napari text and reports)."""
-        parts = [p for p in (self.level, self.side, self.instrument) if p]
+        parts = [p for p in (self.level, self.side, self.part, self.instrument) if p]
         if self.length_mm is not None and math.isfinite(self.length_mm):
             parts.append(f"{self.length_mm:g} mm")
         return " ".join(parts) or self.type

@@ -393,6 +393,23 @@ class ImageRef:
         return out
 
 
+def _planning(data: Any, path: Any) -> ImageRef | None:
+    """The planning-slice record of a case file (``None`` when absent)."""
+    if data is None:
+        return None
+    if not isinstance(data, Mapping) or not isinstance(data.get("path"), str):
+        raise FlannotError("not a valid case file: $.planning needs a 'path'", path)
+    return ImageRef.from_dict(data)
+
+
+def is_axial_planning(ref: ImageRef | None) -> bool:
+    """Whether ``ref`` is an axial CT or MR slice (where MR/CT criteria may apply, SPEC §4)."""
+    if ref is None:
+        return False
+    modality = str(ref.extra.get("modality") or "").upper()
+    return modality in ("CT", "MR") and str(ref.extra.get("plane") or "").lower() == "axial"
+
+
 # --------------------------------------------------------------------------- Case
 _CASE_KEYS = (
     "flannot_version",
@@ -400,6 +417,7 @@ _CASE_KEYS = (
     "protocol",
     "author",
     "image",
+    "planning",
     "annotations",
     "notes",
     "created",
@@ -428,6 +446,8 @@ class Case:
     modified: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     author: str | None = None
+    #: an axial CT/MR planning slice (``modality`` and ``plane`` in its record), if any
+    planning: ImageRef | None = None
     # where the case lives on disk and what the file looked like (for save's conflict check)
     _file: Path | None = field(default=None, init=False, repr=False, compare=False)
     _stamp: _DiskStamp | None = field(default=None, init=False, repr=False, compare=False)
@@ -484,6 +504,7 @@ class Case:
             modified=data.get("modified"),
             author=data.get("author"),
             extra={k: v for k, v in data.items() if k not in _CASE_KEYS},
+            planning=_planning(data.get("planning"), path),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -496,6 +517,8 @@ class Case:
         if self.author is not None:
             out["author"] = self.author
         out["image"] = self.image.to_dict()
+        if self.planning is not None:
+            out["planning"] = self.planning.to_dict()
         out["annotations"] = [a.to_dict() for a in self.annotations]
         out["notes"] = self.notes
         if self.created is not None:

@@ -122,9 +122,9 @@ CASES: tuple[CaseDef, ...] = (
             "left lamina is seen in profile and the **epidural contrast line** outlines the "
             "ventral surface of the left ligamentum flavum. The LF is the lucent band "
             "between the ventral lamina line and the contrast line: here **normal, ≈3.1 mm**. "
-            "(flannot's `hypertrophic` flag uses the MIST threshold of 2.5 mm, an MRI "
-            "criterion, and so flags even this normal-range value: read the thickness, "
-            "and compare with *clo-right-hypertrophic*.)\n\n"
+            "flannot reports the thickness with its calibration but no `hypertrophic` flag: "
+            "the MIST 2.5 mm threshold is an MRI criterion, measured on an axial slice, and "
+            "is never applied to a projection. Compare with *clo-right-hypertrophic*.\n\n"
             "Look for the 'scottie dog': transverse process (nose), pedicle (eye), superior "
             "articular process (ear), pars (neck), inferior articular process (front leg).\n\n"
             "**Calibration:** from Distance Source to Patient/Detector (patient-plane mm)."
@@ -142,9 +142,10 @@ CASES: tuple[CaseDef, ...] = (
         notes=(
             "**Contralateral oblique (45°), right side.** Compare with *clo-left*: the band "
             "between the lamina and the contrast line is **≈5 mm (hypertrophic)** at L3-L4 "
-            "and L4-L5 — the MIST consensus threshold for percutaneous decompression is "
-            "≥ 2.5 mm (an MRI criterion). This is the tissue MILD removes, always working "
-            "dorsal to the contrast line.\n\n"
+            "and L4-L5. Hypertrophy is diagnosed on axial MRI (the MIST consensus threshold "
+            "for percutaneous decompression is ≥ 2.5 mm, an MRI criterion), so flannot "
+            "shows the thickness here without a diagnostic flag. This is the tissue MILD "
+            "removes, always working dorsal to the contrast line.\n\n"
             "**Calibration:** Estimated Radiographic Magnification Factor only. "
             "**Transfer syntax:** RLE lossless."
         ),
@@ -162,8 +163,9 @@ CASES: tuple[CaseDef, ...] = (
         notes=(
             "**Lateral view, degenerative stenosis.** The bony canal is normal; disc bulge "
             "ventrally and LF hypertrophy/buckling dorsally narrow it at the disc levels: "
-            "L3-L4 ≈10.8 mm (relative stenosis, 10–13 mm) and L4-L5 ≈8.4 mm (absolute "
-            "stenosis, < 10 mm, Verbiest).\n\n"
+            "L3-L4 ≈10.8 mm and L4-L5 ≈8.4 mm. Stenosis is graded on axial CT/MR (Verbiest: "
+            "relative 10–13 mm, absolute < 10 mm), so this projection reports the widths "
+            "with their calibration and no grade.\n\n"
             "**A digital spot image (DX) stored MONOCHROME1** (white = 0, Presentation LUT "
             "Shape INVERSE): a correct viewer inverts it exactly once, so bone still shows "
             "white."
@@ -184,10 +186,14 @@ CASES: tuple[CaseDef, ...] = (
         burned_in=False,
         notes=(
             "**Cine, contralateral oblique.** The 5.1 mm (6 G) portal advances from a "
-            "caudal paramedian entry toward the left L4-L5 interlaminar space and docks in "
-            "the hypertrophic ligamentum flavum. Watch **tip_to_contrast**: the tip must "
-            "stay dorsal to (on the entry side of) the epidural contrast line in every "
-            "frame.\n\n**Transfer syntax:** JPEG-LS lossless, 8 bit, 24 frames at 8 fps."
+            "caudal paramedian entry toward the left L4-L5 interlaminar space. Watch "
+            "**tip_to_contrast**: the tip must stay dorsal to (on the entry side of) the "
+            "epidural contrast line in every frame.\n\n"
+            "**Caution:** this diagrammatic phantom's last frame stops with the tip inside "
+            "the ligamentum flavum band. That is not where a MILD portal is docked: in MILD "
+            "the portal is docked on the dorsal surface of the lamina, a bone rongeur makes "
+            "the laminotomy, and only then do tissue sculpters remove ligament.\n\n"
+            "**Transfer syntax:** JPEG-LS lossless, 8 bit, 24 frames at 8 fps."
         ),
     ),
 )
@@ -675,10 +681,9 @@ def _canal(ph: A.Phantom, view: View, key: _Key, level: str, variant: str, k: fl
     )
     mm = pts * view.spacing * k
     width = w_min * k
-    grade = "normal" if width > 13 else ("relative" if width >= 10 else "absolute")
     key.truth(f"canal-{level}", "spinal_canal", "min_width", width, "mm", level=level)
     key.truth(f"canal-{level}", "spinal_canal", "area", _shoelace(mm), "mm2", level=level)
-    key.truth(f"canal-{level}", "spinal_canal", "stenosis_grade", grade, "", level=level)
+    # no stenosis_grade truth: the grade is a CT/MR criterion, never given on a projection
 
 
 def _flavum(
@@ -707,7 +712,6 @@ def _flavum(
         ]
     )
     ann = f"lf-{level}-{side}" + (f"-f{frame}" if frame else "")
-    hyper = t * k >= 2.5
     note = (
         ""
         if frame
@@ -743,16 +747,7 @@ def _flavum(
         side=side,
         frame=frame,
     )
-    key.truth(
-        ann,
-        "ligamentum_flavum",
-        "hypertrophic",
-        bool(hyper),
-        "",
-        level=level,
-        side=side,
-        frame=frame,
-    )
+    # no hypertrophic truth: MIST's 2.5 mm is an MRI criterion, never given on a projection
     return pts
 
 

@@ -1,13 +1,122 @@
-"""The data a protocol declares: annotation types, their attributes and allowed values."""
+"""What a protocol declares (SPEC §3, §11): annotation types, views, rubric, tolerances.
+
+The core reads these declarations and holds no table of type names: measurement
+(:mod:`flannot.measure`), scoring (:mod:`flannot.teach`), every exporter and the
+napari layers take what they need from the case's protocol. A new landmark is a
+new :class:`AnnotationType`; a new measurement is a :class:`Measurement` naming a
+kind registered in :mod:`flannot.measure.registry`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class StrEnum(str, Enum):  # enum.StrEnum is Python 3.11+; we support 3.10
+    """A string-valued enum whose members compare and print as their value."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class Scoring(StrEnum):
+    """How an attempt's annotation of a type is compared with the reference (SPEC §6)."""
+
+    #: matched by position, labels checked (vertebrae: level offset, landmark error)
+    LANDMARK = "landmark"
+    #: a region: Dice, IoU and HD95
+    REGION = "region"
+    #: a thin region: boundary distance (mean surface distance, HD95) and thickness error
+    #: decide; Dice is reported (Dice punishes thin bands)
+    BAND = "band"
+    #: a line from entry to tip: tip, entry and angle errors; safety rules
+    TRAJECTORY = "trajectory"
+    #: a boundary line (path): mean surface distance and HD95
+    BOUNDARY = "boundary"
+    #: not scored (redactions, calibration lines)
+    NONE = "none"
+
+
+class Role(StrEnum):
+    """What the core does with a type beyond measuring and scoring it."""
+
+    #: a vertebra: counted for levels, ordered cranio-caudally, its corners give endplates
+    VERTEBRA = "vertebra"
+    #: a line of known length: user calibration (SPEC §2)
+    CALIBRATION = "calibration"
+    #: burned-in text blanked on export; never drawn in exports
+    REDACTION = "redaction"
+    #: a safety boundary: every trajectory tip must stay on its entry side (SPEC §6)
+    SAFETY_BOUNDARY = "safety_boundary"
+    #: an instrument trajectory whose tip the safety rules check
+    INSTRUMENT = "instrument"
+
+
+@dataclass(frozen=True)
+class Code:
+    """A coded concept for DICOM SEG/SR (SNOMED CT ``SCT``, DICOM ``DCM``, or ``99FLANNOT``).
+
+    Use standard codes (``pydicom.sr.codedict``) where one exists; the private
+    ``99FLANNOT`` scheme (PS3.16 §8.2: designators beginning with ``99``) only where
+    none does.
+    """
+
+    value: str
+    scheme: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One measurement a type takes part in.
+
+    Attributes
+    ----------
+    kind
+        Name of a measurement function registered in
+        :mod:`flannot.measure.registry` (``band``, ``tip_to_line`` …).
+    name
+        Row name when the kind makes one named row (``tip_to_contrast``); kinds
+        that make several rows name them themselves.
+    target
+        Annotation type the measurement relates to (the line a tip is measured
+        against, the region a tip may be in).
+    of
+        Row a flag or grade is computed from (``max_thickness``).
+    match
+        Which targets count: ``"any"`` (any level or side), ``"level"`` (same
+        level; for an interspace, either of its vertebrae too), ``"level_side"``.
+    planning_only
+        A diagnostic criterion defined on axial CT/MR: computed only on an axial
+        planning slice, never on a projection (SPEC §4).
+    params
+        Numbers the kind needs (thresholds), with their source in ``source``.
+    source
+        Where a clinical threshold comes from (cited in ``docs/measurements.md``).
+    """
+
+    kind: str
+    name: str | None = None
+    target: str | None = None
+    of: str | None = None
+    match: str = "level_side"
+    planning_only: bool = False
+    params: tuple[tuple[str, float], ...] = ()
+    source: str = ""
+
+    def param(self, key: str, default: float | None = None) -> float | None:
+        """A parameter by name (``default`` when not given)."""
+        return dict(self.params).get(key, default)
 
 
 @dataclass(frozen=True)
 class AnnotationType:
     """One kind of structure a trainee annotates.
+
+    The first seven fields are positional for backwards compatibility; the
+    declarations the core reads follow as keywords.
 
     Attributes
     ----------
@@ -25,6 +134,33 @@ class AnnotationType:
         Display colour (hex) for layers and renderings.
     teaches
         One sentence on why a trainee annotates it.
+    values
+        Allowed values of attributes that are not protocol-wide (``part``:
+        ``superior``/``inferior``); ``side`` and ``instrument`` use the protocol's.
+    measurements
+        What :func:`flannot.measure.measure` computes for it.
+    scoring
+        How :func:`flannot.teach.score.score_case` compares it.
+    scored_measurement
+        The measurement whose error is scored (``max_thickness`` of a band).
+    roles
+        What else the core does with it (:class:`Role`).
+    code
+        Segmented property / finding code for SEG and SR.
+    value_codes
+        ``(attribute, value, code)`` overrides of ``code`` (an inferior articular
+        process has its own SNOMED CT code).
+    short
+        Short name for labels (``LF``) and new annotation ids (``lf1``).
+    label_anchor
+        Where its label sits (napari text anchor: ``upper_left``, ``center``,
+        ``lower_right`` …), so labels of overlapping structures stay apart.
+    label_measure
+        Measurement names shown in its label, first one present wins.
+    keypoints
+        COCO keypoint names, when the type is exported as keypoints.
+    region_export
+        Whether exports rasterise it as a filled region (SEG, masks, COCO polygons).
     """
 
     name: str
@@ -34,6 +170,40 @@ class AnnotationType:
     level_kind: str | None = None
     color: str = "#ffff00"
     teaches: str = ""
+    values: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    measurements: tuple[Measurement, ...] = ()
+    scoring: Scoring = Scoring.NONE
+    scored_measurement: str | None = None
+    roles: frozenset[Role] = frozenset()
+    code: Code | None = None
+    value_codes: tuple[tuple[str, str, Code], ...] = ()
+    short: str = ""
+    label_anchor: str = "upper_left"
+    label_measure: tuple[str, ...] = ()
+    keypoints: tuple[str, ...] = ()
+    region_export: bool = False
+
+    def has(self, role: Role) -> bool:
+        """Whether the type plays ``role``."""
+        return role in self.roles
+
+    def code_for(self, ann: Any) -> Code | None:
+        """The code of one annotation of this type (``value_codes`` first)."""
+        for attribute, value, code in self.value_codes:
+            if getattr(ann, attribute, None) == value or (
+                getattr(ann, "extra", {}).get(attribute) == value
+            ):
+                return code
+        return self.code
+
+    def allowed(self, attribute: str) -> tuple[str, ...] | None:
+        """Allowed values of a type-specific attribute (``None``: not declared here)."""
+        return dict(self.values).get(attribute)
+
+    @property
+    def abbreviation(self) -> str:
+        """``short`` or, failing that, the initials of the name (``ligamentum_flavum`` → ``lf``)."""
+        return self.short or "".join(w[0] for w in self.name.split("_") if w)
 
 
 @dataclass(frozen=True)
@@ -79,6 +249,20 @@ class View:
 
 
 @dataclass(frozen=True)
+class RubricItem:
+    """A checklist item of the protocol's rubric (SPEC §6).
+
+    ``check`` names an automatic check (``views_in_order``, ``level_confirmed_ap``,
+    ``contrast_at_level_side``, ``instrument_docked``) or is ``None`` for an item
+    the educator ticks.
+    """
+
+    key: str
+    text: str
+    check: str | None = None
+
+
+@dataclass(frozen=True)
 class Protocol:
     """A procedure protocol (MILD is the built-in one)."""
 
@@ -91,19 +275,46 @@ class Protocol:
     tolerances: dict[str, float] = field(default_factory=dict)
     description: str = ""
     views: tuple[View, ...] = ()
-
-    def view(self, name: str) -> View:
-        """The view called ``name``; ``KeyError`` when the protocol has none."""
-        for v in self.views:
-            if v.name == name:
-                return v
-        raise KeyError(name)
+    rubric: tuple[RubricItem, ...] = ()
+    #: global rating scale anchors (1 … n) and the entrustment (Zwisch) scale
+    global_rating: tuple[str, ...] = ()
+    entrustment: tuple[str, ...] = ()
+    #: words the safety feedback uses: what the instrument must stay dorsal of
+    safety_message: str = ""
+    #: procedure code for the SR (a :class:`Code`), when one exists
+    procedure_code: Code | None = None
 
     def type(self, name: str) -> AnnotationType:
         """The annotation type called ``name``; ``KeyError`` when unknown."""
         for t in self.types:
             if t.name == name:
                 return t
+        raise KeyError(name)
+
+    def find_type(self, name: str) -> AnnotationType | None:
+        """The annotation type called ``name``, ``None`` when the protocol has none."""
+        for t in self.types:
+            if t.name == name:
+                return t
+        return None
+
+    def with_role(self, role: Role) -> tuple[AnnotationType, ...]:
+        """Types that play ``role``, in declaration order."""
+        return tuple(t for t in self.types if role in t.roles)
+
+    def names_with_role(self, role: Role) -> tuple[str, ...]:
+        """Names of the types that play ``role``."""
+        return tuple(t.name for t in self.with_role(role))
+
+    def scored_as(self, *kinds: Scoring) -> tuple[AnnotationType, ...]:
+        """Types scored as one of ``kinds``."""
+        return tuple(t for t in self.types if t.scoring in kinds)
+
+    def view(self, name: str) -> View:
+        """The view called ``name``; ``KeyError`` when the protocol has none."""
+        for v in self.views:
+            if v.name == name:
+                return v
         raise KeyError(name)
 
     @property
@@ -122,3 +333,29 @@ class Protocol:
         if {"L4", "L5", "S1"} <= set(lv) and "L5-S1" not in pairs:
             pairs.insert(pairs.index("L4-L5") + 1, "L5-S1")
         return tuple(pairs)
+
+
+def type_of(protocol: Protocol | None, name: str) -> AnnotationType | None:
+    """``protocol.find_type(name)`` that accepts a missing protocol."""
+    return None if protocol is None else protocol.find_type(name)
+
+
+def describe(protocol: Any) -> dict[str, Any]:
+    """A JSON-able summary of a protocol (types, views, rubric) for docs and ``--json``."""
+    return {
+        "name": protocol.name,
+        "title": protocol.title,
+        "types": [
+            {
+                "name": t.name,
+                "title": t.title,
+                "geometries": list(t.geometries),
+                "measurements": [m.name or m.kind for m in t.measurements],
+                "scoring": str(t.scoring),
+                "roles": sorted(str(r) for r in t.roles),
+            }
+            for t in protocol.types
+        ],
+        "views": [v.name for v in protocol.views],
+        "rubric": [r.key for r in protocol.rubric],
+    }

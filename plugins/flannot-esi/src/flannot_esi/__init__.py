@@ -5,8 +5,12 @@ package declares (``esi = "flannot_esi:ESI"``), so once the package is installed
 ``flannot.protocols.get_protocol("esi")`` returns it and a case file with
 ``"protocol": "esi"`` is validated, measured and annotated against it.
 
-Only flannot's public extension API is used: :class:`flannot.protocols.Protocol`
-and :class:`flannot.protocols.AnnotationType`.
+Only flannot's public extension API is used: :class:`flannot.protocols.Protocol`,
+:class:`~flannot.protocols.AnnotationType`, :class:`~flannot.protocols.Measurement`,
+:class:`~flannot.protocols.Scoring`, :class:`~flannot.protocols.Role`,
+:class:`~flannot.protocols.Code` and :class:`~flannot.protocols.View`. Everything
+flannot measures, scores and exports for an ESI case is declared below: the core
+has no ESI name in it.
 
 Conventions of this protocol
 ----------------------------
@@ -28,7 +32,7 @@ Examples
 
 from __future__ import annotations
 
-from flannot.protocols import AnnotationType, Protocol
+from flannot.protocols import AnnotationType, Code, Measurement, Protocol, Role, Scoring, View
 
 __all__ = ["ESI", "__version__"]
 
@@ -59,6 +63,19 @@ ESI = Protocol(
             "#ffd92f",
             "counting levels up from the sacrum: an injection one interspace off is the "
             "commonest wrong-level error",
+            measurements=(Measurement("vertebra_corners"),),
+            scoring=Scoring.LANDMARK,
+            roles=frozenset({Role.VERTEBRA}),
+            code=Code("51282000", "SCT", "Vertebra"),
+            short="v",
+            keypoints=(
+                "superior_anterior",
+                "superior_posterior",
+                "inferior_posterior",
+                "inferior_anterior",
+                "centre",
+            ),
+            region_export=True,
         ),
         AnnotationType(
             "interlaminar_space",
@@ -68,6 +85,13 @@ ESI = Protocol(
             "interspace",
             "#66c2a5",
             "the AP-view target window the needle passes through",
+            measurements=(Measurement("window"),),
+            scoring=Scoring.REGION,
+            code=Code("interlaminar_space", "99FLANNOT", "Interlaminar space"),
+            short="ils",
+            label_anchor="center",
+            label_measure=("width",),
+            region_export=True,
         ),
         AnnotationType(
             "ventral_interlaminar_line",
@@ -78,6 +102,11 @@ ESI = Protocol(
             "#fdb462",
             "the CLO-view line along the ventral margins of the laminae: the depth of the "
             "dorsal epidural space, where the needle tip should stop",
+            scoring=Scoring.BOUNDARY,
+            roles=frozenset({Role.SAFETY_BOUNDARY}),
+            code=Code("ventral_interlaminar_line", "99FLANNOT", "Ventral interlaminar line"),
+            short="vill",
+            label_anchor="center",
         ),
         AnnotationType(
             "cannula",
@@ -88,6 +117,17 @@ ESI = Protocol(
             "#a6d854",
             "trajectory and depth of the epidural needle: a tip beyond the VILL risks a "
             "dural puncture",
+            measurements=(
+                Measurement("trajectory"),
+                Measurement("tip_to_line", "tip_to_vill", "ventral_interlaminar_line", "any"),
+            ),
+            scoring=Scoring.TRAJECTORY,
+            roles=frozenset({Role.INSTRUMENT}),
+            code=Code("79068005", "SCT", "Needle"),
+            short="n",
+            label_anchor="lower_right",
+            label_measure=("tip_to_vill", "length"),
+            keypoints=("entry", "tip"),
         ),
         AnnotationType(
             "epidural_contrast",
@@ -98,6 +138,10 @@ ESI = Protocol(
             "#e78ac3",
             "the contrast pattern that confirms an epidural (not intrathecal, intravascular "
             "or intraligamentous) tip before the steroid",
+            scoring=Scoring.BOUNDARY,
+            code=Code("385420005", "SCT", "Contrast media"),
+            short="ec",
+            label_anchor="center",
         ),
         AnnotationType(
             "calibration",
@@ -107,6 +151,9 @@ ESI = Protocol(
             None,
             "#00e5ff",
             "user calibration against an object of known length",
+            roles=frozenset({Role.CALIBRATION}),
+            short="cal",
+            label_anchor="lower_right",
         ),
         AnnotationType(
             "redaction",
@@ -116,13 +163,41 @@ ESI = Protocol(
             None,
             "#ff0000",
             "burned-in text to blank on export",
+            roles=frozenset({Role.REDACTION}),
+            short="red",
+            label_anchor="lower_right",
         ),
     ),
+    views=(
+        View("ap", "AP", "ap", 0.0, None, True, 5.0, "the interlaminar window at the level"),
+        View(
+            "clo-left",
+            "Contralateral oblique (left approach)",
+            "oblique",
+            50.0,
+            "right",
+            True,
+            10.0,
+            "needle depth against the VILL",
+        ),
+        View(
+            "clo-right",
+            "Contralateral oblique (right approach)",
+            "oblique",
+            50.0,
+            "left",
+            True,
+            10.0,
+            "needle depth against the VILL",
+        ),
+    ),
+    safety_message="the needle tip should meet, not pass, the ventral interlaminar line",
     # scoring defaults (educators override them per teaching set); same names as MILD's
     tolerances={
         "landmark_error_mm": 5.0,
         "dice": 0.7,
         "hd95_mm": 3.0,
+        "msd_mm": 1.5,
         # the lumbar dorsal epidural space is only a few millimetres deep
         "tip_error_mm": 2.0,
         "entry_error_mm": 5.0,

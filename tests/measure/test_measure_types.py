@@ -27,7 +27,9 @@ def px(points_mm, spacing):
 def test_lf_band_of_known_thickness(spacing, angle):
     lf = band((60, 60), 15.0, 3.0, angle, spacing)
     case = make_case(
-        [ann("lf", "ligamentum_flavum", "polygon", lf, level="L4-L5", side="left")], spacing, planning=True
+        [ann("lf", "ligamentum_flavum", "polygon", lf, level="L4-L5", side="left")],
+        spacing,
+        planning=True,
     )
     v = values(measure(case), "lf")
     # docs/measurements.md: polygons within 0.01 mm (mean thickness 0.05 mm), exact areas
@@ -40,7 +42,11 @@ def test_lf_band_of_known_thickness(spacing, angle):
 
 def test_lf_thin_band_is_not_hypertrophic_and_units_are_mm():
     lf = band((60, 60), 12.0, 2.0, 20, ANISO)
-    df = measure(make_case([ann("lf", "ligamentum_flavum", "polygon", lf, level="L4-L5")], ANISO, planning=True))
+    df = measure(
+        make_case(
+            [ann("lf", "ligamentum_flavum", "polygon", lf, level="L4-L5")], ANISO, planning=True
+        )
+    )
     v = values(df, "lf")
     assert v["max_thickness"] == pytest.approx(2.0, abs=0.01)
     assert v["hypertrophic"] is False
@@ -86,7 +92,9 @@ def test_lf_as_mask_matches_the_polygon():
 # ---------------------------------------------------------------- spinal canal
 def test_canal_rectangle():
     canal = band((60, 60), 40.0, 15.0, 90, ANISO)  # long axis vertical
-    df = measure(make_case([ann("c", "spinal_canal", "polygon", canal, level="L4-L5")], ANISO, planning=True))
+    df = measure(
+        make_case([ann("c", "spinal_canal", "polygon", canal, level="L4-L5")], ANISO, planning=True)
+    )
     v = values(df, "c")
     assert v["min_width"] == pytest.approx(15.0, abs=0.01)
     assert v["mean_width"] == pytest.approx(15.0, abs=0.01)
@@ -136,7 +144,9 @@ def test_canal_narrowing_near_an_end_is_not_taken_for_a_cap(notch_mm, cap_rise_m
     right[0][0] -= cap_rise_mm
     right[-1][0] -= cap_rise_mm
     pts = px(right + left, ANISO)
-    v = values(measure(make_case([ann("c", "spinal_canal", "polygon", pts)], ANISO, planning=True)), "c")
+    v = values(
+        measure(make_case([ann("c", "spinal_canal", "polygon", pts)], ANISO, planning=True)), "c"
+    )
     assert v["min_width"] == pytest.approx(9.0, abs=0.01)
     assert v["stenosis_grade"] == "absolute"
 
@@ -154,7 +164,9 @@ def test_canal_with_rounded_caps(cap_depth_mm, waist_mm):
         left = [[20.0, 60 - waist_mm / 2]]
         right = [[20.0, 60 + waist_mm / 2]]
     pts_mm = np.vstack([top, left or np.zeros((0, 2)), bottom, right or np.zeros((0, 2))])
-    case = make_case([ann("c", "spinal_canal", "polygon", px(pts_mm + 20, ANISO))], ANISO, planning=True)
+    case = make_case(
+        [ann("c", "spinal_canal", "polygon", px(pts_mm + 20, ANISO))], ANISO, planning=True
+    )
     v = values(measure(case), "c")
     assert v["min_width"] == pytest.approx(waist_mm or 15.0, abs=0.01)
     assert v["stenosis_grade"] == ("absolute" if waist_mm else "normal")

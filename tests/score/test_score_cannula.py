@@ -27,7 +27,7 @@ REF = [contrast(), cannula([100, 100], [200, 200])]
 
 
 def test_identical_cannula_passes_and_does_not_cross():
-    s = score_case(make_case(REF), make_case([cannula([100, 100], [200, 200])]))
+    s = score_case(make_case(REF), make_case([contrast(), cannula([100, 100], [200, 200])]))
     assert s.passed
     assert one(s, "tip_error").value == pytest.approx(0.0)
     assert one(s, "entry_error").value == pytest.approx(0.0)
@@ -78,10 +78,24 @@ def test_the_attempts_own_contrast_line_is_not_used():
     assert one(score_case(make_case(REF), att), "crossed_contrast").value is True
 
 
-def test_contrast_line_of_the_other_side_does_not_apply():
+@pytest.mark.parametrize(("side", "level"), [("right", "L4-L5"), ("left", "L3-L4")])
+def test_labels_cannot_dodge_the_safety_check(side, level):
+    # the old hole: a tip past the contrast line passed when the line or the cannula
+    # carried another side or level (SPEC §6: safety does not depend on labels)
     ref = make_case([contrast(side="right"), cannula([100, 100], [200, 200])])
-    s = score_case(ref, make_case([cannula([100, 100], [200, 300])]))
-    assert items(s, "crossed_contrast") == []
+    s = score_case(ref, make_case([cannula([100, 100], [200, 300], side=side, level=level)]))
+    crossed = one(s, "crossed_contrast")
+    assert crossed.value is True and not crossed.passed and not s.passed
+    assert s.items[0] is crossed  # listed first
+    assert "10.00 mm past the epidural contrast line (L4-L5 right)" in crossed.message
+
+
+def test_a_line_drawn_far_away_is_not_crossed_beyond_its_reach():
+    # another level's contrast line, drawn rows 600-800: its extension does not reach row 300
+    far = ann("ec2", "epidural_contrast", "path", [[600, 150], [800, 150]], level="L2-L3")
+    ref = make_case([contrast(), far, cannula([100, 100], [200, 200])])
+    s = score_case(ref, make_case([contrast(), far, cannula([100, 100], [200, 200])]))
+    assert one(s, "crossed_contrast").value is False
 
 
 def test_missed_and_extra_cannula():
@@ -91,7 +105,8 @@ def test_missed_and_extra_cannula():
     assert missed.value is None and "missed" in missed.message and not missed.passed
     extra = one(s, "tip_error", annotation_id="r")
     assert "extra" in extra.message
-    assert items(s, "crossed_contrast") == []  # no right-side contrast line in the reference
+    # whatever its side, the extra cannula's tip is past the reference contrast line
+    assert one(s, "crossed_contrast", annotation_id="r").value is True
 
 
 def test_extra_cannula_crossing_is_still_a_safety_violation():

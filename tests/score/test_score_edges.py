@@ -23,7 +23,9 @@ def test_uncalibrated_region_distances_in_px_not_graded():
     hd = one(s, "hd95")
     assert hd.unit == "px" and hd.value == pytest.approx(20, abs=1)
     assert hd.passed and "uncalibrated" in hd.message
-    assert not one(s, "dice").passed  # overlap does not need a calibration
+    dice = one(s, "dice")  # a thin band: Dice reported, not graded
+    assert dice.value == pytest.approx(0.5, abs=0.02) and "not graded" in dice.message
+    assert one(s, "msd").unit == "px" and one(s, "msd").passed  # px: not graded either
 
 
 def test_huge_polygon_is_scored_on_a_capped_grid():

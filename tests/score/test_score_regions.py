@@ -10,8 +10,11 @@ from flannot.teach.score import score_case
 from tests.score.builders import ann, make_case, one, rect_mm, square
 
 
-def lf(points, kind="polygon", side="left", level="L4-L5", id="lf", **kw):
-    return ann(id, "ligamentum_flavum", kind, points, level=level, side=side, **kw)
+def lf(
+    points, kind="polygon", side="left", level="L4-L5", id="lf", type="interlaminar_space", **kw
+):
+    # a region scored by overlap (Dice graded); thin bands are tested at the end
+    return ann(id, type, kind, points, level=level, side=side, **kw)
 
 
 def test_identical_region_scores_one_and_zero_distance():
@@ -99,13 +102,13 @@ def test_measurement_errors_canal_width_and_lf_thickness():
     ref = make_case(
         [
             ann("c", "spinal_canal", "polygon", rect_mm((30, 40), 40, 15), level="L4-L5"),
-            lf(rect_mm((30, 60), 12, 5)),
+            lf(rect_mm((30, 60), 12, 5), type="ligamentum_flavum"),
         ]
     )
     att = make_case(
         [
             ann("c2", "spinal_canal", "polygon", rect_mm((30, 40), 40, 14.5), level="L4-L5"),
-            lf(rect_mm((30, 60), 12, 6.5), id="lf2"),
+            lf(rect_mm((30, 60), 12, 6.5), id="lf2", type="ligamentum_flavum"),
         ]
     )
     s = score_case(ref, att)
@@ -122,3 +125,25 @@ def test_interlaminar_space_is_scored_without_a_measurement_error():
     il = ann("il", "interlaminar_space", "polygon", square(100, 100, 30), level="L4-L5")
     s = score_case(make_case([il]), make_case([il]))
     assert {it.metric for it in s.items} == {"dice", "iou", "hd95"}
+
+
+def test_a_thin_band_is_judged_by_its_boundary_not_by_dice():
+    # the old failure: an LF band 2.5 mm thick outlined 0.6 mm off (3 px at 0.2 mm)
+    # fails on Dice although its boundary and thickness are nearly right (SPEC §6)
+    def band(r0):
+        return ann(
+            "lf", "ligamentum_flavum", "polygon",
+            [[r0, 100], [r0, 300], [r0 + 12.5, 300], [r0 + 12.5, 100]],
+            level="L4-L5", side="left",
+        )  # fmt: skip
+
+    s = score_case(make_case([band(100)]), make_case([band(103)]))
+    dice = one(s, "dice")
+    assert dice.value < 0.8 and dice.passed and "not graded" in dice.message
+    # every point of the outline is 0.6 mm off: the mean surface distance says so
+    assert one(s, "msd").value == pytest.approx(0.6, abs=0.1) and one(s, "msd").passed
+    assert one(s, "hd95").passed
+    assert one(s, "measurement_error").value == pytest.approx(0.0, abs=0.05)
+    assert s.passed
+    far = score_case(make_case([band(100)]), make_case([band(130)]))  # 6 mm off
+    assert not one(far, "msd").passed and not far.passed

@@ -78,7 +78,8 @@ def tip_to_line(ctx: Context, ann: Any, row: RowMaker, spec: Any) -> list[Row]:
         line = np.asarray(path.geometry.points, float)
         if line.ndim != 2 or len(line) < 1 or not np.isfinite(line).all():
             continue
-        d = g.signed_distance_past_line(tip, entry, line * sp)
+        mm = line * sp
+        d = g.signed_distance_past_line(tip, entry, mm, g.boundary_reach(mm))
         if best is None or abs(d) < abs(best):
             best = d
     return [] if best is None else [row(spec.name or "tip_to_line", best, ctx.units.length)]

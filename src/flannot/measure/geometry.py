@@ -221,14 +221,18 @@ def _segment_crossings(p: np.ndarray, q: np.ndarray, a: np.ndarray, b: np.ndarra
     return int(ok.sum())
 
 
-def signed_distance_past_line(tip: np.ndarray, entry: np.ndarray, polyline: np.ndarray) -> float:
+def signed_distance_past_line(
+    tip: np.ndarray, entry: np.ndarray, polyline: np.ndarray, reach: float | None = None
+) -> float:
     """Signed distance from ``tip`` to ``polyline``: + on the ``entry`` side, − once crossed.
 
     The magnitude is the distance to the drawn polyline. The sign comes from
     whether the straight path entry → tip crosses the polyline an odd number of
-    times; the polyline's end segments are extended far beyond the drawn ends so
+    times; the polyline's end segments are extended beyond the drawn ends so
     that a tip that has gone past the line beside its drawn end still counts as
-    crossed.
+    crossed — by ``reach`` (same units as the points), or farther than anything
+    in the scene when ``None``. A bounded reach keeps a line of another level or
+    side from "being crossed" far beyond where it was drawn.
     """
     tip = np.asarray(tip, float)
     entry = np.asarray(entry, float)
@@ -236,9 +240,8 @@ def signed_distance_past_line(tip: np.ndarray, entry: np.ndarray, polyline: np.n
     d = float(distance_to_polyline(tip[None], line)[0])
     if len(line) < 2:
         return d
-    reach = 10.0 * (
-        np.ptp(np.vstack([line, tip[None], entry[None]]), axis=0).max() + 1.0
-    )  # farther than anything in the scene
+    if reach is None:  # farther than anything in the scene
+        reach = 10.0 * (np.ptp(np.vstack([line, tip[None], entry[None]]), axis=0).max() + 1.0)
     ext = line.copy()
     for end, nxt in ((0, 1), (-1, -2)):
         direction = line[end] - line[nxt]
@@ -324,3 +327,13 @@ def chords(polygon_uv: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarr
     v_lo = np.where(hit, vs[:, 0], np.nan)
     v_hi = np.where(hit, vs[rows, np.maximum(n - 1, 0)], np.nan)
     return lengths, v_lo, v_hi
+
+
+def boundary_reach(polyline: np.ndarray) -> float:
+    """How far a safety boundary counts beyond its drawn ends: half its length + 5 units.
+
+    A contrast line or VILL is drawn over part of what the image shows; a tip that
+    passes within this reach of its end still crosses it, one beside another
+    level's line does not.
+    """
+    return 0.5 * polyline_length(as_points(polyline)) + 5.0

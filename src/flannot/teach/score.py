@@ -13,14 +13,20 @@ passed, message}``; a case passes when every item passes. Metrics:
     reference level, 0 = right, −1 = named one level too cranial.
 ``landmark_error``
     mm between the vertebra's corners (mean over the four) or centres.
-``dice``, ``iou``, ``hd95``
-    regions (ligamentum flavum, spinal canal, interlaminar space), matched by
-    type, frame, level and side.
+``dice``, ``iou``, ``hd95``, ``msd``
+    regions, matched by type, frame, level and side. Thin bands (the protocol's
+    ``Scoring.BAND``, e.g. the ligamentum flavum) pass or fail on their boundary
+    (``msd``, mean surface distance, and ``hd95``) and thickness; their Dice is
+    reported but not graded, because Dice punishes a thin band for a sub-mm shift.
+    Boundary lines (``Scoring.BOUNDARY``: contrast line, VILL) get ``msd``/``hd95``.
 ``tip_error``, ``entry_error``, ``angle_error``, ``crossed_contrast``
-    cannulas; ``crossed_contrast`` is a safety violation: the attempt's tip is
-    past the reference epidural contrast line of the same level and side.
+    trajectories; ``crossed_contrast`` is a safety violation, listed first: the
+    attempt's tip is past any safety boundary of the reference (the protocol's
+    ``Role.SAFETY_BOUNDARY`` types: contrast line, VILL) in that frame, whatever
+    level or side either carries.
 ``measurement_error``
-    attempt minus reference canal ``min_width`` and LF ``max_thickness``.
+    attempt minus reference of the measurement each type declares as scored
+    (``scored_measurement``: canal ``min_width``, LF ``max_thickness``).
 ``missing_case``
     a case of the reference set without an attempt.
 
@@ -51,26 +57,25 @@ from flannot.errors import FlannotError
 from flannot.measure import geometry as g
 from flannot.measure.context import Context, norm_level
 from flannot.measure.units import Units, resolve_units
+from flannot.protocols import Role, Scoring, protocol_of
 from flannot.teach.scoring import matching, messages
-from flannot.teach.scoring.regions import overlap
+from flannot.teach.scoring.regions import line_distances, overlap
 
 __all__ = ["CaseScore", "ScoreItem", "report", "score", "score_case", "to_json"]
 
-REGION_TYPES = ("ligamentum_flavum", "spinal_canal", "interlaminar_space")
-SCORED_TYPES = ("vertebra", *REGION_TYPES, "cannula")
-# measurement compared per region type (SPEC §6 "canal min width, LF thickness")
-MEASUREMENTS = {"ligamentum_flavum": "max_thickness", "spinal_canal": "min_width"}
 # metric -> tolerance key (lengths in mm; uncalibrated images look for "<name>_px")
 LENGTH_TOLERANCES = {
     "landmark_error": "landmark_error_mm",
     "hd95": "hd95_mm",
+    "msd": "msd_mm",
     "tip_error": "tip_error_mm",
     "entry_error": "entry_error_mm",
     "measurement_error": "measurement_error_mm",
 }
-# annotations of the reference that the attempt is measured against (not scored themselves)
-_REFERENCE_CONTEXT = ("calibration", "epidural_contrast")
 _REF_PREFIX = "reference:"
+_METRIC_TITLE = {"dice": "Dice", "iou": "IoU"}
+#: resampling step of boundary lines for their distances (mm, px uncalibrated)
+LINE_STEP = 0.25
 
 
 @dataclass
@@ -321,19 +326,35 @@ def _pairs(ref: list[Any], att: list[Any], spacing: tuple[float, float]):
     return pairs, missed, extra
 
 
-def _score_regions(gr, ref, att, ref_ctx, att_ctx, ref_meas, att_meas) -> None:
+def _score_regions(gr, atype, ref, att, ref_ctx, att_ctx, ref_meas, att_meas) -> None:
     pairs, missed, extra = _pairs(ref, att, gr.units.spacing)
     dice_limit = gr.tol.get("dice")
+    band = atype.scoring == Scoring.BAND
     for r, a in pairs:
         name = messages.describe(r.type, norm_level(r.level), r.side) + _frame_note(r)
         ov = overlap(ref_ctx, r, att_ctx, a)
-        gr.at_least(r, "dice", ov.dice, dice_limit, f"{name}: overlap with the reference (Dice)")
-        gr.at_least(r, "iou", ov.iou, gr.iou_limit, f"{name}: overlap with the reference (IoU)")
+        if band:  # a thin band is judged by its boundary and thickness, not by Dice
+            for metric, value in (("dice", ov.dice), ("iou", ov.iou)):
+                gr.add(
+                    r, metric, value, "", True,
+                    f"{name}: overlap with the reference ({_METRIC_TITLE[metric]}) {value:.2f}"
+                    f" (reported, not graded: a thin band is judged by its boundary "
+                    "distance and thickness)",
+                )  # fmt: skip
+        else:
+            gr.at_least(
+                r, "dice", ov.dice, dice_limit, f"{name}: overlap with the reference (Dice)"
+            )
+            gr.at_least(r, "iou", ov.iou, gr.iou_limit, f"{name}: overlap with the reference (IoU)")
         gr.length(
             r, "hd95", ov.hd95,
             f"{name}: your outline strays from the reference outline (95th percentile) by",
         )  # fmt: skip
-        measure_name = MEASUREMENTS.get(r.type)
+        if band:
+            gr.length(
+                r, "msd", ov.msd, f"{name}: your outline lies off the reference outline (mean) by"
+            )
+        measure_name = atype.scored_measurement
         rv = ref_meas.get((r.id, measure_name))
         av = att_meas.get((a.id, measure_name))
         if measure_name and _is_number(rv) and _is_number(av):
@@ -383,23 +404,81 @@ def _score_cannulas(gr, ref, att, att_meas) -> None:
             False,
             f"extra: your {name} is not in the reference",
         )
-    # safety: every attempt cannula against the reference contrast line (matched or not)
-    for a in att:
-        d = att_meas.get((a.id, "tip_to_contrast"))
-        if not _is_number(d):
-            continue  # no reference contrast line at this level and side
+
+
+def _score_lines(gr, ref, att) -> None:
+    """Boundary lines (contrast, VILL): mean surface distance and HD95 in mm."""
+    pairs, missed, extra = _pairs(ref, att, gr.units.spacing)
+    sp = np.asarray(gr.units.spacing, float)
+    for r, a in pairs:
+        name = messages.describe(r.type, norm_level(r.level), r.side) + _frame_note(r)
+        rp = np.asarray(r.geometry.points, float).reshape(-1, 2) * sp
+        ap = np.asarray(a.geometry.points, float).reshape(-1, 2) * sp
+        ov = line_distances(rp, ap, LINE_STEP)
+        msd = None if ov is None else ov.msd
+        hd95 = None if ov is None else ov.hd95
+        gr.length(r, "msd", msd, f"{name}: your line lies off the reference line (mean) by")
+        gr.length(
+            r, "hd95", hd95, f"{name}: your line strays from the reference (95th percentile) by"
+        )
+    for r in missed:
+        name = messages.describe(r.type, norm_level(r.level), r.side) + _frame_note(r)
+        gr.add(r, "msd", None, gr.units.length, False, f"missed: you did not draw the {name}")
+    for a in extra:
         name = messages.describe(a.type, norm_level(a.level), a.side) + _frame_note(a)
-        unit = gr.units.length
+        gr.add(
+            a, "msd", None, gr.units.length, False, f"extra: your {name} is not in the reference"
+        )
+
+
+def _safety(gr, protocol, reference, attempt) -> list[ScoreItem]:
+    """Every attempt trajectory tip against every reference safety boundary in its frame.
+
+    Labels cannot dodge it: a tip past a contrast line or VILL is a violation
+    whatever level or side the trainee or the reference gave either (SPEC §6).
+    Returns the items (the caller lists them first).
+    """
+    boundaries = set(protocol.names_with_role(Role.SAFETY_BOUNDARY))
+    instruments = set(protocol.names_with_role(Role.INSTRUMENT))
+    lines = matching.group(
+        [a for a in reference.annotations if a.type in boundaries], lambda a: int(a.frame or 0)
+    )
+    sp = np.asarray(gr.units.spacing, float)
+    unit = gr.units.length
+    start = len(gr.items)
+    for a in attempt.annotations:
+        if a.type not in instruments:
+            continue
+        pts = np.asarray(a.geometry.points, float).reshape(-1, 2)
+        if len(pts) < 2 or not np.isfinite(pts).all():
+            continue
+        entry, tip = pts[0] * sp, pts[-1] * sp
+        worst = None  # (signed distance, boundary annotation)
+        for b in lines.get(int(a.frame or 0), []):
+            line = np.asarray(b.geometry.points, float).reshape(-1, 2)
+            if len(line) < 1 or not np.isfinite(line).all():
+                continue
+            mm = line * sp
+            d = g.signed_distance_past_line(tip, entry, mm, g.boundary_reach(mm))
+            if worst is None or d < worst[0] or (worst[0] >= 0 and d < worst[0]):
+                worst = (d, b)
+        if worst is None:
+            continue  # no safety boundary in this frame of the reference
+        d, b = worst
+        name = messages.describe(a.type, norm_level(a.level), a.side) + _frame_note(a)
+        btype = protocol.find_type(b.type)
+        title = btype.title if btype is not None else b.type.replace("_", " ")
+        label = " ".join(str(p) for p in (norm_level(b.level), b.side) if p)
+        where = title[:1].lower() + title[1:] + (f" ({label})" if label else "")
         if d < 0:
-            msg = (
-                f"SAFETY: {name}: your tip is {messages.fmt(-d, unit)} past the epidural "
-                "contrast line — it has entered the epidural space; MILD works only dorsal "
-                "to the contrast line"
-            )
+            rule = f"; {protocol.safety_message}" if protocol.safety_message else ""
+            msg = f"SAFETY: {name}: your tip is {messages.fmt(-d, unit)} past the {where}{rule}"
         else:
-            margin = messages.fmt(d, unit)
-            msg = f"{name}: your tip stays {margin} short of the epidural contrast line"
+            msg = f"{name}: your tip stays {messages.fmt(d, unit)} short of the {where}"
         gr.add(a, "crossed_contrast", bool(d < 0), "", d >= 0, msg)
+    items = gr.items[start:]
+    del gr.items[start:]
+    return items
 
 
 # --------------------------------------------------------------------------- one case
@@ -410,30 +489,27 @@ def _measure_values(case: Any) -> dict[tuple[str, str], Any]:
 
 
 def _attempt_on_reference(reference: Any, attempt: Any) -> Any:
-    """The attempt with the reference's image record, calibration and contrast lines.
+    """The attempt with the reference's image record and calibration lines.
 
-    Measuring this case gives the attempt's values in the reference's units and
-    its tips' distance to the *reference* contrast line (``tip_to_contrast``).
+    Measuring this case gives the attempt's values in the reference's units.
     """
+    cal = set(protocol_of(reference).names_with_role(Role.CALIBRATION))
     borrowed = [
         dataclasses.replace(a, id=_REF_PREFIX + str(a.id))
         for a in reference.annotations
-        if a.type in _REFERENCE_CONTEXT
+        if a.type in cal
     ]
-    own = [a for a in attempt.annotations if a.type not in _REFERENCE_CONTEXT]
+    own = [a for a in attempt.annotations if a.type not in cal]
     return dataclasses.replace(
         attempt, case_id=reference.case_id, image=reference.image, annotations=borrowed + own
     )
 
 
 def default_tolerances(protocol: str | None) -> dict[str, float]:
-    """The protocol's default tolerances (MILD's when the protocol is not installed)."""
+    """The protocol's default tolerances (an unknown protocol is an error, not MILD's)."""
     from flannot.protocols import get_protocol
 
-    try:
-        return dict(get_protocol(protocol or "mild").tolerances)
-    except FlannotError:
-        return dict(get_protocol("mild").tolerances)
+    return dict(get_protocol(protocol or "mild").tolerances)
 
 
 def score_case(
@@ -456,24 +532,30 @@ def score_case(
     CaseScore
         ``case_id`` of the reference; ``passed`` when every item passed.
     """
-    tol = default_tolerances(getattr(reference, "protocol", None))
+    protocol = protocol_of(reference)
+    tol = dict(protocol.tolerances)
     tol.update(tolerances or {})
     units = resolve_units(reference)
     gr = _Grader(tol, units)
     ref_by = matching.group(reference.annotations, lambda a: a.type)
     att_by = matching.group(attempt.annotations, lambda a: a.type)
-    _score_vertebrae(gr, ref_by.get("vertebra", []), att_by.get("vertebra", []))
     combined = _attempt_on_reference(reference, attempt)
     ref_meas = _measure_values(reference)
     att_meas = _measure_values(combined)
-    ref_ctx = Context(str(reference.case_id), units, list(reference.annotations))
-    att_ctx = Context(str(reference.case_id), units, list(combined.annotations))
-    for t in REGION_TYPES:
-        _score_regions(
-            gr, ref_by.get(t, []), att_by.get(t, []), ref_ctx, att_ctx, ref_meas, att_meas
-        )
-    _score_cannulas(gr, ref_by.get("cannula", []), att_by.get("cannula", []), att_meas)
-    return CaseScore(str(reference.case_id), all(it.passed for it in gr.items), gr.items)
+    ref_ctx = Context(str(reference.case_id), units, list(reference.annotations), protocol)
+    att_ctx = Context(str(reference.case_id), units, list(combined.annotations), protocol)
+    for atype in protocol.types:  # in the protocol's order: its teaching order
+        ref, att = ref_by.get(atype.name, []), att_by.get(atype.name, [])
+        if atype.scoring == Scoring.LANDMARK:
+            _score_vertebrae(gr, ref, att)
+        elif atype.scoring in (Scoring.REGION, Scoring.BAND):
+            _score_regions(gr, atype, ref, att, ref_ctx, att_ctx, ref_meas, att_meas)
+        elif atype.scoring == Scoring.BOUNDARY:
+            _score_lines(gr, ref, att)
+        elif atype.scoring == Scoring.TRAJECTORY:
+            _score_cannulas(gr, ref, att, att_meas)
+    items = _safety(gr, protocol, reference, attempt) + gr.items  # safety first
+    return CaseScore(str(reference.case_id), all(it.passed for it in items), items)
 
 
 # --------------------------------------------------------------------------- paths

@@ -14,6 +14,7 @@ import pydicom
 import pytest
 from skimage.draw import polygon2mask
 
+from flannot.protocols.mild import MILD
 from tests.export.export_helpers import case_json, small_set
 
 SEG_TYPES = {"ligamentum_flavum", "spinal_canal", "interlaminar_space"}
@@ -90,7 +91,12 @@ def test_seg_reads_back_with_the_rasterised_regions(
         desc = seg.get_segment_description(number)
         words = desc.segment_label.split(" ")
         key = (words[0], words[1] if len(words) > 1 else None, words[2] if len(words) > 2 else None)
-        assert desc.segmented_property_type.value == key[0]
+        # the protocol's code: SNOMED CT where one exists, else the documented private one
+        code = MILD.type(key[0]).code
+        assert desc.segmented_property_type.value == code.value
+        assert desc.segmented_property_type.scheme_designator == code.scheme
+        if key[0] == "spinal_canal":
+            assert (code.value, code.scheme) == ("61853006", "SCT")  # Vertebral canal
         got = pixels[..., i].astype(bool)
         assert np.array_equal(got, expected[key]), (case_id, key)
 
@@ -98,6 +104,35 @@ def test_seg_reads_back_with_the_rasterised_regions(
 def _groups(path: Path) -> dict[str, object]:
     sr = hd.sr.srread(path)
     return {str(g.tracking_identifier): g for g in sr.content.get_planar_roi_measurement_groups()}
+
+
+def _name_value(name: str, renamed: bool) -> str:
+    """The SR concept value of a measurement name: a standard code where one exists."""
+    from pydicom.sr.codedict import codes
+
+    from flannot.export.dicom_sr import STANDARD_NAMES
+
+    std = STANDARD_NAMES.get(name)
+    if std is None or renamed:
+        return name
+    return getattr(getattr(codes, std[0]), std[1]).value
+
+
+def test_sr_uses_standard_codes_where_they_exist(out: Path) -> None:
+    sr = hd.sr.srread(out / "dicom" / "lateral" / "sr.dcm")
+    groups = sr.content.get_planar_roi_measurement_groups()
+    findings = {(g.finding_type.value, g.finding_type.scheme_designator) for g in groups}
+    assert ("61853006", "SCT") in findings  # Vertebral canal
+    assert ("51282000", "SCT") in findings  # Vertebra
+    names = {(m.name.value, m.name.scheme_designator) for g in groups for m in g.get_measurements()}
+    assert ("42798000", "SCT") in names  # Area
+    assert not any(code == "99FLANNOT" and value == "area" for value, code in names)
+    proc = sr.ContentSequence
+    assert any(
+        getattr(item, "ConceptCodeSequence", [None])[0] is not None
+        and item.ConceptCodeSequence[0].CodeValue == "44491008"  # Fluoroscopy
+        for item in proc
+    )
 
 
 @pytest.mark.parametrize("case_id", [*SINGLE_FRAME, "cine"])
@@ -121,7 +156,8 @@ def test_sr_measurements_are_flannot_measure_values(
             else:
                 assert value.meaning == ("Yes" if row.value else "No")
             continue
-        (m,) = [m for m in g.get_measurements() if m.name.value == row.name]
+        want = _name_value(row.name, row.level != raw[row.annotation_id].get("level"))
+        (m,) = [m for m in g.get_measurements() if m.name.value == want]
         if row.level and row.level != raw[row.annotation_id].get("level"):
             assert m.name.meaning.endswith(row.level)  # a disc height names its disc
         assert m.value == pytest.approx(float(row.value), rel=1e-12, abs=1e-12)

@@ -8,10 +8,13 @@ from typing import Any
 
 import typer
 
-FORMAT_HELP = (
-    "coco (annotations.json + PNGs), masks (label PNGs + legend.json), "
-    "csv (measurements.csv), html (static gallery), dicom (DICOM SEG + SR per case)."
-)
+
+
+def format_help() -> str:
+    """Every registered exporter with its one-line title (built-ins and plugins)."""
+    from flannot.export.registry import available_exporters
+
+    return "; ".join(f"{e.name}: {e.title}" for e in available_exporters().values()) + "."
 
 
 class _Bar:
@@ -41,7 +44,7 @@ def register(app: typer.Typer) -> None:
     @app.command("export")
     def export_cmd(
         set_dir: Path = typer.Argument(..., metavar="SET", help="Teaching-set folder."),
-        fmt: str = typer.Option(..., "--format", "-f", help=FORMAT_HELP),
+        fmt: str = typer.Option(..., "--format", "-f", help=format_help()),
         out: Path = typer.Option(..., "--out", "-o", help="Output folder (created)."),
         scheduler: str | None = typer.Option(
             None,

@@ -12,7 +12,6 @@ per case (:mod:`flannot.export.dicom_files`).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -20,23 +19,21 @@ from typing import Any
 
 from flannot.atomic import atomic_write_bytes
 from flannot.errors import FlannotError
+from flannot.export.registry import CaseInput, Exporter, available_exporters, get_exporter
 from flannot.export.runner import Progress, run_tasks
 
-__all__ = ["FORMATS", "export_set"]
+__all__ = [
+    "FORMATS",
+    "CaseInput",
+    "Exporter",
+    "available_exporters",
+    "export_set",
+    "get_exporter",
+]
 
+#: the built-in formats (plugins add more: :func:`available_exporters`)
 FORMATS = ("coco", "masks", "csv", "html", "dicom")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
-def _json_text(obj: Any) -> str:
-    return json.dumps(obj, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
-
-
-def _check_format(fmt: str) -> str:
-    f = str(fmt).strip().lower()
-    if f not in FORMATS:
-        raise FlannotError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    return f
 
 
 def export_set(
@@ -54,7 +51,8 @@ def export_set(
     set_dir
         The teaching-set folder (``flannot-set.json``).
     fmt
-        ``coco``, ``masks``, ``csv``, ``html`` or ``dicom``.
+        A registered exporter: ``coco``, ``masks``, ``csv``, ``html``, ``dicom`` or a
+        plugin's (:func:`available_exporters`).
     out_dir
         Output folder (created; files already there with the same names are replaced).
     scheduler
@@ -77,7 +75,7 @@ def export_set(
     """
     from flannot.teach.teaching_set import TeachingSet
 
-    f = _check_format(fmt)
+    exporter = get_exporter(fmt)
     if workers is not None and int(workers) < 1:
         raise FlannotError(f"--workers must be 1 or more, not {workers}")
     ts = TeachingSet.open(set_dir)
@@ -88,18 +86,11 @@ def export_set(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise FlannotError("exists and is not a folder", out)
-    options: dict[str, Any] = {}
-    if f == "masks":
-        from flannot.export import masks
-
-        keys = {
-            masks.label_key(a) for cid in case_ids for a in masks.region_annotations(ts.case(cid))
-        }
-        options["labels"] = masks.label_table(keys, ts.file)
+    options = exporter.prepare(ts, case_ids)
     root = str(ts.root.resolve())
     parts = run_tasks(
         _job(),
-        [(f, root, cid, options) for cid in case_ids],
+        [(exporter.name, root, cid, options) for cid in case_ids],
         scheduler=scheduler,
         workers=workers,
         progress=progress,
@@ -116,33 +107,9 @@ def export_set(
     for part in parts:
         for rel, data in part.pop("files").items():
             write(rel, data)
-    if f == "coco":
-        from flannot.export import coco
-        from flannot.protocols import get_protocol
-
-        doc = coco.assemble(parts, ts.data, get_protocol(ts.protocol))
-        write(coco.ANNOTATIONS_FILE, _json_text(doc).encode("utf-8"))
-    elif f == "masks":
-        from flannot.export import masks
-
-        write(
-            masks.LEGEND_FILE, _json_text(masks.assemble(parts, options["labels"])).encode("utf-8")
-        )
-    elif f == "csv":
-        from flannot.export import table
-
-        write(table.CSV_FILE, table.assemble([p["table"] for p in parts]).encode("utf-8"))
-    elif f == "dicom":
-        from flannot.export import dicom_files
-
-        legend = dicom_files.assemble(parts)
-        write(dicom_files.LEGEND_FILE, _json_text(legend).encode("utf-8"))
-    else:
-        from flannot.export import gallery
-
-        html = gallery.index_html(ts.data, [p["entry"] for p in parts])
-        write(gallery.INDEX_FILE, html.encode("utf-8"))
-    return {"format": f, "out": str(out), "cases": len(case_ids), "files": written}
+    for rel, data in exporter.assemble(ts, parts, options).items():
+        write(rel, data)
+    return {"format": exporter.name, "out": str(out), "cases": len(case_ids), "files": written}
 
 
 def _job() -> Any:

@@ -25,20 +25,23 @@ from flannot.export.render import png_bytes, render_frame
 
 ANNOTATIONS_FILE = "annotations.json"
 
-VERTEBRA_KEYPOINTS = (
-    "superior_anterior",
-    "superior_posterior",
-    "inferior_posterior",
-    "inferior_anterior",
-    "centre",
-)
-VERTEBRA_SKELETON = [[1, 2], [2, 3], [3, 4], [4, 1]]
-CANNULA_KEYPOINTS = ("entry", "tip")
-CANNULA_SKELETON = [[1, 2]]
-KEYPOINTS = {
-    "vertebra": (VERTEBRA_KEYPOINTS, VERTEBRA_SKELETON),
-    "cannula": (CANNULA_KEYPOINTS, CANNULA_SKELETON),
-}
+
+def keypoint_names(protocol: Any, type_name: str) -> tuple[str, ...]:
+    """The COCO keypoint names a type declares (empty: not exported as keypoints)."""
+    t = protocol.find_type(type_name)
+    return t.keypoints if t is not None else ()
+
+
+def skeleton(names: tuple[str, ...]) -> list[list[int]]:
+    """Edges between consecutive keypoints (closed for four or more outline points;
+    a ``centre`` keypoint is not joined)."""
+    n = len([k for k in names if k != "centre"])
+    if n < 2:
+        return []
+    edges = [[i, i + 1] for i in range(1, n)]
+    if n >= 4:
+        edges.append([n, 1])
+    return edges
 
 
 def image_file(case_id: str, frame: int) -> str:
@@ -46,31 +49,38 @@ def image_file(case_id: str, frame: int) -> str:
     return f"images/{case_id}/frame-{frame:04d}.png"
 
 
-def _keypoints(ann: Any) -> tuple[list[float], int] | None:
-    """COCO ``keypoints`` (x, y, v triples) and the number labelled, for keypoint types."""
-    if ann.type not in KEYPOINTS:
+def _keypoints(ann: Any, names: tuple[str, ...]) -> tuple[list[float], int] | None:
+    """COCO ``keypoints`` (x, y, v triples) and the number labelled, for keypoint types.
+
+    A point fills the ``centre`` keypoint (else the first); a line its first and last
+    keypoints (entry and tip); an outline with exactly as many points as the
+    non-centre keypoints fills them in order (vertebra corners).
+    """
+    if not names:
         return None
-    names = KEYPOINTS[ann.type][0]
     pts = regions.xy(ann.geometry.points)
     triples: list[list[float]] = [[0.0, 0.0, 0] for _ in names]
     kind = ann.geometry.kind
-    if ann.type == "vertebra" and kind == "point" and len(pts) >= 1:
-        triples[4] = [float(pts[0, 0]), float(pts[0, 1]), 2]
-    elif ann.type == "vertebra" and kind == "polygon" and len(pts) == 4:
-        for i in range(4):
-            triples[i] = [float(pts[i, 0]), float(pts[i, 1]), 2]
-    elif ann.type == "cannula" and len(pts) >= 2:
-        triples[0] = [float(pts[0, 0]), float(pts[0, 1]), 2]
-        triples[1] = [float(pts[-1, 0]), float(pts[-1, 1]), 2]
+    outline = [i for i, k in enumerate(names) if k != "centre"]
+    if kind == "point" and len(pts) >= 1:
+        i = names.index("centre") if "centre" in names else 0
+        triples[i] = [float(pts[0, 0]), float(pts[0, 1]), 2]
+    elif kind in ("line", "path") and len(pts) >= 2 and len(outline) == 2:
+        triples[outline[0]] = [float(pts[0, 0]), float(pts[0, 1]), 2]
+        triples[outline[1]] = [float(pts[-1, 0]), float(pts[-1, 1]), 2]
+    elif kind in ("polygon", "rectangle") and len(pts) == len(outline):
+        for i, p in zip(outline, pts, strict=True):
+            triples[i] = [float(p[0]), float(p[1]), 2]
     flat = [round(v, 3) if i % 3 != 2 else int(v) for t in triples for i, v in enumerate(t)]
     return flat, sum(1 for t in triples if t[2])
 
 
-def _annotation(ann: Any, shape: tuple[int, int], source: Any) -> dict[str, Any]:
+def _annotation(ann: Any, shape: tuple[int, int], source: Any, protocol: Any) -> dict[str, Any]:
     """One COCO annotation record without ids (``category`` names the category)."""
     rec: dict[str, Any] = {"category": regions.category_name(ann)}
     geom = ann.geometry
-    mask = regions.region_mask(ann, shape, source) if ann.type in regions.REGION_TYPES else None
+    in_region = ann.type in regions.region_types(protocol)
+    mask = regions.region_mask(ann, shape, source) if in_region else None
     if mask is not None and geom.kind == "mask":
         rec["segmentation"] = {"size": list(geom.mask["size"]), "counts": geom.mask["counts"]}
         if not isinstance(rec["segmentation"]["counts"], str):
@@ -86,14 +96,15 @@ def _annotation(ann: Any, shape: tuple[int, int], source: Any) -> dict[str, Any]
         rec["bbox"] = regions.bbox_of_points(geom.points)
     rec["area"] = int(np.count_nonzero(mask)) if mask is not None else 0
     rec["iscrowd"] = 0
-    kp = _keypoints(ann)
+    names = keypoint_names(protocol, ann.type)
+    kp = _keypoints(ann, names)
     if kp is not None:
         rec["keypoints"], rec["num_keypoints"] = kp
-    if geom.kind in ("path", "line") and ann.type not in KEYPOINTS:
+    if geom.kind in ("path", "line") and not names:
         rec["polyline"] = regions.flat_xy(geom.points)
     rec["flannot_id"] = ann.id
     rec["type"] = ann.type
-    for key in ("level", "side", "instrument"):
+    for key in ("level", "side", "part", "instrument"):
         value = getattr(ann, key)
         if value:
             rec[key] = value
@@ -137,8 +148,9 @@ def case_part(case: Any, image: Any, rects: list[Any], info: dict[str, Any]) -> 
                 "calibration": info["calibration"],
             }
         )
+    protocol = regions.protocol_for(case)
     for ann in anns:
-        rec = _annotation(ann, shape, info.get("source"))
+        rec = _annotation(ann, shape, info.get("source"), protocol)
         rec["frame"] = int(ann.frame)
         records.append(rec)
     return {"images": images, "annotations": records, "files": files}
@@ -158,9 +170,10 @@ def _categories(names: set[str], protocol: Any) -> list[dict[str, Any]]:
         cat: dict[str, Any] = {"id": i, "name": name, "supercategory": t}
         if level:
             cat["level"] = level
-        if t in KEYPOINTS:
-            cat["keypoints"] = list(KEYPOINTS[t][0])
-            cat["skeleton"] = [list(e) for e in KEYPOINTS[t][1]]
+        names = keypoint_names(protocol, t)
+        if names:
+            cat["keypoints"] = list(names)
+            cat["skeleton"] = skeleton(names)
         cats.append(cat)
     return cats
 

@@ -1,8 +1,11 @@
 """DICOM SEG of a case's regions (SPEC §9 ``dicom``), built with highdicom.
 
-One BINARY segment per (type, level, side) of the ligamentum flavum, spinal canal and
-interlaminar space regions, rasterised with :func:`flannot.export.regions.region_mask`
-(pixel-centre rule, the same pixels as the ``masks`` export).
+One BINARY segment per (type, level, side) of the protocol's region types that are
+scored as regions or bands (ligamentum flavum, canal, interlaminar space, lamina …; not
+landmarks), its segmented property type the code the protocol declares (SNOMED CT from
+``pydicom.sr.codedict`` where one exists), rasterised with
+:func:`flannot.export.regions.region_mask` (pixel-centre rule, the same pixels as the
+``masks`` export).
 
 Known limits worked around here:
 
@@ -33,13 +36,25 @@ from numpy.typing import NDArray
 
 from flannot.export import regions
 
-#: Region types a SEG holds, in segment order.
-SEG_TYPES = ("ligamentum_flavum", "spinal_canal", "interlaminar_space")
-#: Local coding scheme (PS3.16 allows private designators starting with ``99``).
+#: Local coding scheme (PS3.16 allows private designators starting with ``99``), used
+#: only where no standard code exists.
 SCHEME = "99FLANNOT"
+
+
+def seg_types(protocol: Any) -> tuple[str, ...]:
+    """Types a SEG holds, in segment order: exported regions scored as regions or bands."""
+    from flannot.protocols import Scoring
+
+    return tuple(
+        t.name
+        for t in protocol.types
+        if t.region_export and t.scoring in (Scoring.REGION, Scoring.BAND)
+    )
+
+
 MANUFACTURER = "flannot"
 
-SegKey = tuple[str, str | None, str | None]  # type, level, side
+SegKey = tuple[str, str | None, str | None, str | None]  # type, level, side, part
 
 
 def uid(src: pydicom.Dataset, *parts: str) -> str:
@@ -58,12 +73,7 @@ def frame_count(src: pydicom.Dataset) -> int:
 
 
 def seg_key(ann: Any) -> SegKey:
-    return (str(ann.type), ann.level or None, ann.side or None)
-
-
-def _sort_key(key: SegKey) -> tuple[Any, ...]:
-    t, level, side = key
-    return (SEG_TYPES.index(t), regions.level_order(level), side or "")
+    return (str(ann.type), ann.level or None, ann.side or None, getattr(ann, "part", None))
 
 
 def segment_masks(case: Any, shape: tuple[int, int], source: Any = None) -> dict[SegKey, Any]:
@@ -74,16 +84,22 @@ def segment_masks(case: Any, shape: tuple[int, int], source: Any = None) -> dict
     dict
         ``(type, level, side) -> boolean (rows, cols) mask`` (only non-empty ones).
     """
+    types = seg_types(regions.protocol_for(case))
     out: dict[SegKey, NDArray[np.bool_]] = {}
     for ann in case.annotations:
-        if ann.type not in SEG_TYPES or int(ann.frame) != 0:
+        if ann.type not in types or int(ann.frame) != 0:
             continue
         mask = regions.region_mask(ann, shape, source)
         if mask is None or not mask.any():
             continue
         key = seg_key(ann)
         out[key] = out[key] | mask if key in out else mask
-    return {k: out[k] for k in sorted(out, key=_sort_key)}
+
+    def sort_key(key: SegKey) -> tuple[Any, ...]:
+        t, level, side, part = key
+        return (types.index(t), regions.level_order(level), side or "", part or "")
+
+    return {k: out[k] for k in sorted(out, key=sort_key)}
 
 
 def segment_label(key: SegKey) -> str:
@@ -91,16 +107,29 @@ def segment_label(key: SegKey) -> str:
     return " ".join(p for p in key if p)[:64]
 
 
-def _segment_description(src: pydicom.Dataset, number: int, key: SegKey) -> Any:
+def concept(protocol: Any, type_name: str, ann: Any = None) -> Any:
+    """The coded concept of a type (its declared code; ``99FLANNOT`` when it has none)."""
+    import highdicom as hd
+
+    t = protocol.find_type(type_name)
+    code = None if t is None else (t.code_for(ann) if ann is not None else t.code)
+    if code is None:
+        return hd.sr.CodedConcept(type_name[:16], SCHEME, type_name.replace("_", " ")[:64])
+    return hd.sr.CodedConcept(code.value, code.scheme, code.meaning[:64])
+
+
+def _segment_description(src: pydicom.Dataset, number: int, key: SegKey, protocol: Any) -> Any:
+    from types import SimpleNamespace
+
     import highdicom as hd
     from pydicom.sr.codedict import codes
 
-    t = key[0]
+    part = SimpleNamespace(part=key[3], extra={})
     return hd.seg.SegmentDescription(
         segment_number=number,
         segment_label=segment_label(key),
         segmented_property_category=codes.SCT.AnatomicalStructure,
-        segmented_property_type=hd.sr.CodedConcept(t, SCHEME, t.replace("_", " ")),
+        segmented_property_type=concept(protocol, key[0], part),
         algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
         tracking_id=segment_label(key),
         tracking_uid=uid(src, "segment", *(p or "" for p in key)),
@@ -181,7 +210,10 @@ def seg_bytes(case: Any, src: pydicom.Dataset, source: Any = None) -> bytes | No
         source_images=[_header_for_highdicom(src)],
         pixel_array=pixels,
         segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
-        segment_descriptions=[_segment_description(src, i, k) for i, k in enumerate(keys, 1)],
+        segment_descriptions=[
+            _segment_description(src, i, k, regions.protocol_for(case))
+            for i, k in enumerate(keys, 1)
+        ],
         series_instance_uid=uid(src, "seg-series"),
         series_number=901,
         sop_instance_uid=uid(src, "seg"),

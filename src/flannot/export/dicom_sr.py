@@ -7,8 +7,12 @@ number; its SPEC §4 numbers from :func:`flannot.measure.measure_rows` as numeri
 measurements in UCUM units (``mm``, ``mm2``, ``deg``, ``%``; ``{pixels}`` /
 ``{pixels2}`` only for an uncalibrated case); flags and grades as qualitative
 evaluations; and the calibration as a qualitative evaluation (and in the series
-description with the spacing). Names use the local coding scheme ``99FLANNOT`` (the
-measurement names of ``docs/measurements.md``).
+description with the spacing). The finding type of a group is the code its protocol
+declares for the annotation's type (SNOMED CT where ``pydicom.sr.codedict`` has one);
+measurement names that have a standard concept (length, area, width, angle, height,
+distance) use it, the others the local scheme ``99FLANNOT`` (the names of
+``docs/measurements.md``). The procedure reported is SNOMED CT Fluoroscopy plus the
+protocol (``99FLANNOT``).
 
 Deterministic like :mod:`flannot.export.dicom_seg` (UIDs from the source SOP Instance
 UID, dates from the source).
@@ -25,10 +29,21 @@ from flannot.export.dicom_seg import (
     MANUFACTURER,
     SCHEME,
     _fix_dates_and_uids,
+    concept,
     frame_count,
     to_bytes,
     uid,
 )
+
+#: measurement names with a standard concept in pydicom's code dictionary
+STANDARD_NAMES = {
+    "length": ("SCT", "Length"),
+    "area": ("SCT", "Area"),
+    "width": ("SCT", "Width"),
+    "angle": ("SCT", "Angle"),
+    "height": ("DCM", "Height"),
+    "distance": ("DCM", "Distance"),
+}
 
 #: flannot unit -> (UCUM code, meaning).
 UNITS = {
@@ -45,6 +60,16 @@ def _code(value: str, meaning: str | None = None) -> Any:
     import highdicom as hd
 
     return hd.sr.CodedConcept(str(value), SCHEME, (meaning or str(value)).replace("_", " "))
+
+
+def _name_code(name: str, meaning: str) -> Any:
+    """A measurement name's concept: the standard one when the name has it."""
+    std = STANDARD_NAMES.get(name)
+    if std is not None and meaning == name:
+        from pydicom.sr.codedict import codes
+
+        return getattr(getattr(codes, std[0]), std[1])
+    return _code(name, meaning)
 
 
 def _unit(unit: str) -> Any:
@@ -72,7 +97,14 @@ def _graphic(ann: Any) -> tuple[str, np.ndarray] | None:
     return "POLYLINE", data
 
 
-def _group(src: pydicom.Dataset, case_id: str, ann: Any, rows: list[Any], calibration: str) -> Any:
+def _group(
+    src: pydicom.Dataset,
+    case_id: str,
+    ann: Any,
+    rows: list[Any],
+    calibration: str,
+    protocol: Any,
+) -> Any:
     import highdicom as hd
     from pydicom.sr.codedict import codes
 
@@ -108,17 +140,16 @@ def _group(src: pydicom.Dataset, case_id: str, ann: Any, rows: list[Any], calibr
         elif value is not None and np.isfinite(float(value)):
             measurements.append(
                 hd.sr.Measurement(
-                    name=_code(name, meaning), value=float(value), unit=_unit(str(row.unit))
+                    name=_name_code(name, meaning), value=float(value), unit=_unit(str(row.unit))
                 )
             )
     evaluations.append(hd.sr.QualitativeEvaluation(_code("calibration"), _code(calibration)))
-    label = " ".join(str(p) for p in (ann.type, ann.level, ann.side) if p)
     return hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
         tracking_identifier=hd.sr.TrackingIdentifier(
             uid=uid(src, "sr-group", case_id, str(ann.id)), identifier=str(ann.id)[:64]
         ),
         referenced_region=region,
-        finding_type=_code(str(ann.type), label),
+        finding_type=concept(protocol, str(ann.type), ann),
         measurements=measurements or None,
         qualitative_evaluations=evaluations,
     )
@@ -147,10 +178,13 @@ def sr_bytes(case: Any, src: pydicom.Dataset, info: dict[str, Any]) -> bytes | N
         by_ann.setdefault(str(row.annotation_id), []).append(row)
     if not by_ann:
         return None
+    from flannot.protocols import protocol_of
+
+    protocol = protocol_of(case)
     anns = {str(a.id): a for a in case.annotations}
     calibration = str(info["calibration"])
     groups = [
-        _group(src, str(case.case_id), anns[aid], rs, calibration)
+        _group(src, str(case.case_id), anns[aid], rs, calibration, protocol)
         for aid, rs in by_ann.items()
         if aid in anns
     ]
@@ -162,7 +196,10 @@ def sr_bytes(case: Any, src: pydicom.Dataset, info: dict[str, Any]) -> bytes | N
     )
     report = hd.sr.MeasurementReport(
         observation_context=hd.sr.ObservationContext(observer_device_context=observer),
-        procedure_reported=_code("MILD", "minimally invasive lumbar decompression"),
+        procedure_reported=[
+            codes.SCT.Fluoroscopy,
+            _code(protocol.name.upper()[:16], protocol.title[:64]),
+        ],
         imaging_measurements=groups,
     )
     spacing = info.get("spacing_mm")

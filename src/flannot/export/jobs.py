@@ -29,48 +29,15 @@ def case_info(ts: Any, case_id: str, case: Any, image: Any = None) -> dict[str, 
 
 
 def case_job(fmt: str, set_root: str, case_id: str, options: dict[str, Any]) -> dict[str, Any]:
-    """Export one case of the set at ``set_root`` in format ``fmt``.
+    """Export one case of the set at ``set_root`` with the exporter called ``fmt``.
 
-    Returns the format module's ``case_part`` result (records plus ``files``: relative
+    Returns the exporter's ``case_part`` result (records plus ``files``: relative
     path -> bytes); nothing is written here.
     """
+    from flannot.export.registry import CaseInput, get_exporter
     from flannot.teach.teaching_set import TeachingSet
 
     ts = TeachingSet.open(set_root)
-    case = ts.case(case_id)
-    if fmt == "csv":
-        from flannot.export import table
-
-        return {"table": table.case_part(case), "files": {}}
-    if fmt == "masks":
-        from flannot.export import masks
-
-        shape = _shape(case)
-        return masks.case_part(case, shape, options["labels"], case_info(ts, case_id, case))
-    if fmt == "dicom":
-        from flannot.export import dicom_files
-
-        return dicom_files.case_part(case, case_info(ts, case_id, case))
-    image = case.load_image()
-    info = case_info(ts, case_id, case, image)
-    from flannot.export.render import redaction_rects
-
-    rects = redaction_rects(case)
-    if fmt == "coco":
-        from flannot.export import coco
-
-        return coco.case_part(case, image, rects, info)
-    from flannot.export import gallery, table
-    from flannot.protocols import get_protocol
-
-    colours = {t.name: t.color for t in get_protocol(case.protocol or "mild").types}
-    return gallery.case_part(case, image, rects, info, table.case_part(case), colours)
-
-
-def _shape(case: Any) -> tuple[int, int]:
-    """Image size from the case record, else from the DICOM header."""
-    rows, cols = case.image.rows, case.image.columns
-    if rows and cols:
-        return int(rows), int(cols)
-    image = case.load_image()
-    return int(image.rows), int(image.cols)
+    part = get_exporter(fmt).case_part(CaseInput(ts, case_id), options)
+    part.setdefault("files", {})
+    return part

@@ -1,8 +1,8 @@
 """Label-image export: one uint8 PNG per annotated frame + ``legend.json`` (SPEC §9).
 
 Label values are set-wide and semantic: one value per (type, level, side) found in the
-set, in protocol paint order (vertebra, interlaminar space, canal, ligamentum flavum) and
-then cranio-caudal, so ``3`` means the same structure in every image. Where regions
+set, in the protocol's paint order (its declaration order of region types) and then
+cranio-caudal, so ``3`` means the same structure in every image. Where regions
 overlap, the later one in that order wins (LF is drawn over the canal it narrows). The
 legend lists, per image, which annotation ids each value holds and how many pixels
 it kept, with the image's spacing and calibration.
@@ -35,19 +35,17 @@ def label_key(ann: Any) -> LabelKey:
 
 def region_annotations(case: Any) -> list[Any]:
     """Annotations that are drawn into label images (regions with an area)."""
+    types = regions.region_types(regions.protocol_for(case))
     return [
         a
         for a in case.annotations
-        if a.type in regions.REGION_TYPES and a.geometry.kind in ("polygon", "rectangle", "mask")
+        if a.type in types and a.geometry.kind in ("polygon", "rectangle", "mask")
     ]
 
 
-def _sort_key(key: LabelKey) -> tuple[Any, ...]:
-    t, level, side = key
-    return (regions.REGION_TYPES.index(t), regions.level_order(level), side or "")
-
-
-def label_table(keys: set[LabelKey], source: Any = None) -> dict[LabelKey, int]:
+def label_table(
+    keys: set[LabelKey], source: Any = None, protocol: Any = None
+) -> dict[LabelKey, int]:
     """Label value of each (type, level, side), 1…255 in paint order.
 
     Raises
@@ -55,7 +53,17 @@ def label_table(keys: set[LabelKey], source: Any = None) -> dict[LabelKey, int]:
     FlannotError
         More distinct structures than an 8-bit label image holds.
     """
-    ordered = sorted(keys, key=_sort_key)
+    if protocol is None:
+        from flannot.protocols import get_protocol
+
+        protocol = get_protocol()
+    order = {t: i for i, t in enumerate(regions.region_types(protocol))}
+
+    def sort_key(key: LabelKey) -> tuple[Any, ...]:
+        t, level, side = key
+        return (order.get(t, len(order)), t, regions.level_order(level), side or "")
+
+    ordered = sorted(keys, key=sort_key)
     if len(ordered) > MAX_LABELS:
         raise FlannotError(
             f"{len(ordered)} distinct region labels; an 8-bit label image holds {MAX_LABELS}",

@@ -16,10 +16,26 @@ from skimage.draw import polygon2mask
 
 from flannot.errors import FlannotError
 
-#: Types drawn as filled regions, in paint order (later ones are drawn over earlier ones).
-REGION_TYPES = ("vertebra", "interlaminar_space", "spinal_canal", "ligamentum_flavum")
-#: Types never exported as annotations (redactions are blanked, calibration is in the spacing).
-SKIPPED_TYPES = ("redaction", "calibration")
+
+def protocol_for(case: Any) -> Any:
+    """The case's protocol (its declarations decide what is exported and how)."""
+    from flannot.protocols import protocol_of
+
+    return protocol_of(case)
+
+
+def region_types(protocol: Any) -> tuple[str, ...]:
+    """Types exported as filled regions (``region_export``), in paint order: the
+    protocol's declaration order, later ones drawn over earlier ones."""
+    return tuple(t.name for t in protocol.types if t.region_export)
+
+
+def skipped_types(protocol: Any) -> tuple[str, ...]:
+    """Types never exported as annotations: redactions are blanked, a calibration line
+    is in the spacing."""
+    from flannot.protocols import Role
+
+    return tuple(t.name for t in protocol.types if t.has(Role.REDACTION) or t.has(Role.CALIBRATION))
 
 
 def xy(points: Any) -> NDArray[np.float64]:
@@ -106,4 +122,5 @@ def bbox_of_points(points: Any, ndigits: int = 3) -> list[float]:
 
 def exported(case: Any) -> list[Any]:
     """The case's annotations that exports show (not redactions or calibration lines)."""
-    return [a for a in case.annotations if a.type not in SKIPPED_TYPES]
+    skipped = skipped_types(protocol_for(case))
+    return [a for a in case.annotations if a.type not in skipped]

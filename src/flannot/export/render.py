@@ -43,9 +43,12 @@ def redaction_rects(case: Any) -> list[Rect]:
     every pixel a corner touches is blanked, and a rectangle applies to every frame
     (burned-in text does not move between frames of a run).
     """
+    from flannot.protocols import Role, protocol_of
+
+    redactions = set(protocol_of(case).names_with_role(Role.REDACTION))
     rects: list[Rect] = []
     for ann in case.annotations:
-        if ann.type != "redaction":
+        if ann.type not in redactions:
             continue
         pts = np.asarray(ann.geometry.points, dtype=float)
         if pts.ndim != 2 or len(pts) < 2 or not np.isfinite(pts).all():

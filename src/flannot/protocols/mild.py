@@ -46,6 +46,8 @@ MILD = Protocol(
     ),
     vertebra_levels=("T12", "L1", "L2", "L3", "L4", "L5", "L6", "S1"),
     instruments=("portal", "trocar", "bone_rongeur", "tissue_sculpter", "needle"),
+    # declaration order is the teaching order of feedback and the paint order of region
+    # exports (a later region is drawn over an earlier one: LF over the canal it narrows)
     types=(
         AnnotationType(
             "vertebra",
@@ -87,34 +89,6 @@ MILD = Protocol(
             region_export=True,
         ),
         AnnotationType(
-            "ligamentum_flavum",
-            "Ligamentum flavum",
-            ("polygon", "mask"),
-            ("level", "side"),
-            "interspace",
-            "#fc8d62",
-            "the tissue MILD removes",
-            measurements=(
-                Measurement("band"),
-                # MIST consensus: LF >= 2.5 mm on MRI (Deer et al., Pain Pract 2019)
-                Measurement(
-                    "at_least",
-                    "hypertrophic",
-                    of="max_thickness",
-                    planning_only=True,
-                    params=(("mm", 2.5),),
-                    source="MIST consensus (Deer et al., Pain Pract 2019;19:250-274), MRI",
-                ),
-            ),
-            scoring=Scoring.BAND,
-            scored_measurement="max_thickness",
-            code=Code("ligamentum_flavum", PRIVATE, "Ligamentum flavum"),
-            short="lf",
-            label_anchor="upper_left",
-            label_measure=("max_thickness",),
-            region_export=True,
-        ),
-        AnnotationType(
             "spinal_canal",
             "Spinal canal",
             ("polygon", "mask"),
@@ -140,6 +114,34 @@ MILD = Protocol(
             short="sc",
             label_anchor="upper_left",
             label_measure=("min_width",),
+            region_export=True,
+        ),
+        AnnotationType(
+            "ligamentum_flavum",
+            "Ligamentum flavum",
+            ("polygon", "mask"),
+            ("level", "side"),
+            "interspace",
+            "#fc8d62",
+            "the tissue MILD removes",
+            measurements=(
+                Measurement("band"),
+                # MIST consensus: LF >= 2.5 mm on MRI (Deer et al., Pain Pract 2019)
+                Measurement(
+                    "at_least",
+                    "hypertrophic",
+                    of="max_thickness",
+                    planning_only=True,
+                    params=(("mm", 2.5),),
+                    source="MIST consensus (Deer et al., Pain Pract 2019;19:250-274), MRI",
+                ),
+            ),
+            scoring=Scoring.BAND,
+            scored_measurement="max_thickness",
+            code=Code("ligamentum_flavum", PRIVATE, "Ligamentum flavum"),
+            short="lf",
+            label_anchor="upper_left",
+            label_measure=("max_thickness",),
             region_export=True,
         ),
         AnnotationType(

@@ -9,7 +9,6 @@ from typing import Any
 import typer
 
 
-
 def format_help() -> str:
     """Every registered exporter with its one-line title (built-ins and plugins)."""
     from flannot.export.registry import available_exporters

@@ -29,11 +29,45 @@ __all__ = [
     "available_exporters",
     "export_set",
     "get_exporter",
+    "png_bytes",
+    "region_mask",
+    "region_types",
+    "render_case_frame",
 ]
 
 #: the built-in formats (plugins add more: :func:`available_exporters`)
 FORMATS = ("coco", "masks", "csv", "html", "dicom")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+# -- the public helpers an exporter plugin builds on (SPEC §11) -------------------------
+def region_types(protocol: Any) -> tuple[str, ...]:
+    """Types a protocol exports as filled regions, in paint order (later over earlier)."""
+    from flannot.export.regions import region_types as _region_types
+
+    return _region_types(protocol)
+
+
+def region_mask(ann: Any, shape: tuple[int, int], source: Any = None) -> Any:
+    """Boolean mask of a region annotation (pixel-centre rule), ``None`` for other kinds."""
+    from flannot.export.regions import region_mask as _region_mask
+
+    return _region_mask(ann, shape, source)
+
+
+def render_case_frame(case: CaseInput, frame: int) -> Any:
+    """Frame ``frame`` of a case as 8-bit pixels: default window applied, the case's
+    redaction rectangles blanked (what every export shows)."""
+    from flannot.export.render import redaction_rects, render_frame
+
+    return render_frame(case.image, frame, redaction_rects(case.case))
+
+
+def png_bytes(pixels: Any) -> bytes:
+    """A deterministic PNG of 8-bit pixels (grey or RGB)."""
+    from flannot.export.render import png_bytes as _png_bytes
+
+    return _png_bytes(pixels)
 
 
 def export_set(

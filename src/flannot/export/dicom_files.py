@@ -55,7 +55,7 @@ def case_part(case: Any, info: dict[str, Any]) -> dict[str, Any]:
     elif dicom_seg.frame_count(src) > 1 and "FrameOfReferenceUID" not in src:
         notes.append(NO_SEG_MULTIFRAME)
     else:
-        notes.append("no SEG: no ligamentum flavum, canal or interlaminar region")
+        notes.append("no SEG: no region of a type the protocol exports as a segment")
     sr = dicom_sr.sr_bytes(case, src, info)
     if sr is not None:
         files[sr_file(info["case_id"])] = sr
@@ -79,9 +79,10 @@ def assemble(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "format": "flannot DICOM SEG + SR",
         "version": 1,
-        "seg": "BINARY, one segment per (type, level, side) of ligamentum flavum, spinal "
-        "canal and interlaminar space regions (pixel-centre rule)",
+        "seg": "BINARY, one segment per (type, level, side) of the protocol's region types "
+        "(pixel-centre rule); segmented property types are the protocol's codes",
         "sr": "Comprehensive 3D SR, TID 1500; one planar ROI group per measured annotation "
-        "with SCOORD geometry; codes in the local scheme 99FLANNOT",
+        "with SCOORD geometry; finding types are the protocol's codes (SNOMED CT where one "
+        "exists), measurement names standard concepts where they exist, else 99FLANNOT",
         "cases": [p["entry"] for p in parts],
     }

@@ -120,6 +120,7 @@ ESI = Protocol(
             measurements=(
                 Measurement("trajectory"),
                 Measurement("tip_to_line", "tip_to_vill", "ventral_interlaminar_line", "any"),
+                Measurement("tip_to_line", "tip_to_contrast", "epidural_contrast", "any"),
             ),
             scoring=Scoring.TRAJECTORY,
             roles=frozenset({Role.INSTRUMENT}),

@@ -15,6 +15,7 @@ from html import escape
 from typing import Any
 
 from flannot.export.render import png_bytes, render_frame
+from flannot.protocols import Role
 
 INDEX_FILE = "index.html"
 
@@ -66,8 +67,8 @@ def _fmt(v: float) -> str:
 
 
 def _label(ann: Any) -> str:
-    parts = [ann.instrument or "", ann.level or "", ann.side or ""]
-    if ann.type == "calibration" and ann.length_mm:
+    parts = [ann.instrument or "", ann.level or "", ann.side or "", ann.part or ""]
+    if ann.length_mm:  # only a calibration line carries a known length
         parts = [f"{ann.length_mm:g} mm"]
     return " ".join(p for p in parts if p)
 
@@ -88,7 +89,9 @@ def _mask_outline(ann: Any) -> Any:
     return longest[:, ::-1] + 0.5
 
 
-def _svg_shape(ann: Any, colour: str, size: float, width: float = math.inf) -> str:
+def _svg_shape(
+    ann: Any, colour: str, size: float, width: float = math.inf, label_left: bool = False
+) -> str:
     """SVG for one annotation (coordinates: x = col + 0.5, y = row + 0.5)."""
     from flannot.export.regions import xy
 
@@ -114,21 +117,23 @@ def _svg_shape(ann: Any, colour: str, size: float, width: float = math.inf) -> s
             f'stroke="{colour}" stroke-width="{_fmt(stroke)}">{title}</polygon>'
         )
     else:  # line, path
-        dash = ' stroke-dasharray="4 3"' if ann.type == "calibration" else ""
+        calibration = ann.length_mm is not None
+        dash = ' stroke-dasharray="4 3"' if calibration else ""
         shape = (
             f'<polyline points="{coords}" fill="none" stroke="{colour}" '
             f'stroke-width="{_fmt(stroke)}"{dash}>{title}</polyline>'
         )
-        if ann.type == "cannula":
+        if kind == "line" and not calibration:  # an instrument: mark its tip
             x, y = pts[-1]
             shape += (
                 f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="{_fmt(stroke * 1.5)}" fill="{colour}"/>'
             )
     label = _label(ann)
     if label and shape:
-        # contrast lines are labelled on their left, everything else on its right, so
-        # an LF band and the contrast line along it do not print over each other
-        left = ann.type == "epidural_contrast"
+        # types whose protocol label offset is negative (a contrast line) are labelled on
+        # their left, everything else on its right, so an LF band and the contrast line
+        # along it do not print over each other
+        left = label_left
         if pts[:, 0].max() + size * (0.3 + 0.6 * len(label)) > width:  # would leave the image
             left = True
         x = pts[:, 0].min() - size * 0.3 if left else pts[:, 0].max() + size * 0.3
@@ -146,10 +151,15 @@ def _svg_shape(ann: Any, colour: str, size: float, width: float = math.inf) -> s
 def _svg(case: Any, frame: int, shape: tuple[int, int], href: str, colours: dict) -> str:
     h, w = shape
     size = max(w / 40.0, 6.0)
+    from flannot.export.regions import protocol_for
+
+    protocol = protocol_for(case)
+    hidden = set(protocol.names_with_role(Role.REDACTION))
+    left = {t.name for t in protocol.types if (t.label_offset or 0) < 0}
     items = [
-        _svg_shape(a, colours.get(a.type, "#ffff00"), size, w)
+        _svg_shape(a, colours.get(a.type, "#ffff00"), size, w, a.type in left)
         for a in case.annotations
-        if int(a.frame) == frame and a.type != "redaction"
+        if int(a.frame) == frame and a.type not in hidden
     ]
     return (
         f'<svg class="frame" viewBox="0 0 {w} {h}" '
@@ -208,7 +218,10 @@ def case_part(
         ``annotations``) and ``files`` (relative path -> bytes).
     """
     cid = info["case_id"]
-    shown = [a for a in case.annotations if a.type != "redaction"]
+    from flannot.export.regions import protocol_for
+
+    hidden = set(protocol_for(case).names_with_role(Role.REDACTION))
+    shown = [a for a in case.annotations if a.type not in hidden]
     frames = sorted({int(a.frame) for a in shown}) or [0]
     shape = (int(image.rows), int(image.cols))
     files: dict[str, bytes] = {}

@@ -1,8 +1,9 @@
 """Measurement kinds by name: what a protocol's :class:`~flannot.protocols.Measurement` runs.
 
 A protocol declares, per annotation type, which measurement kinds apply
-(``Measurement("band")``, ``Measurement("tip_to_line", "tip_to_contrast",
-"epidural_contrast")``); :func:`flannot.measure.measure_rows` looks each
+(``Measurement("band")``, ``Measurement("tip_to_line", "tip_to_x", "x_line")``:
+the signed distance from a tip to the nearest line of type ``x_line``);
+:func:`flannot.measure.measure_rows` looks each
 kind up here. The built-in kinds live in the small per-kind modules of this
 package and register themselves with :func:`register`; a plugin adds a kind the
 same way, with no core edit.

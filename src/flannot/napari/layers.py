@@ -103,7 +103,7 @@ def label_for(type_name: str, row: dict[str, Any]) -> str:
     parts = [str(_clean(row.get(k)) or "") for k in ("level", "side", "instrument")]
     text = " ".join(p.replace("_", " ") for p in parts if p)
     length = _clean(row.get("length_mm"))
-    if type_name == "calibration" and length not in (None, ""):
+    if length not in (None, ""):  # only a calibration line carries a known length
         text = f"{float(length):g} mm (calibration)"
     return text
 
@@ -299,44 +299,24 @@ def default_features(type_name: str) -> dict[str, Any]:
     }
 
 
-#: where each type's label sits, so labels of overlapping structures (LF and the
-#: contrast line along it, canal and vertebra) do not print over each other
-_TEXT_ANCHOR = {
-    "vertebra": "upper_left",  # corners; a centre point's label sits left of the marker
-    "interlaminar_space": "center",  # right of the window (see _label_offset)
-    "ligamentum_flavum": "upper_left",
-    "spinal_canal": "upper_left",  # from inside the band rightwards, off the bodies
-    "epidural_contrast": "center",  # moved left of the line by _label_offset
-    "cannula": "lower_right",  # by the entry point, in soft tissue, away from the target
-    "calibration": "lower_right",  # ends at the line: the calibration object is often at
-    # the image's edge, and text to the right of it ran off the canvas
-    "redaction": "lower_right",
-}
-
-
-def _label_offset(
-    type_name: str, kind: str, ndim: int, style: dict[str, float]
-) -> tuple[float, ...] | None:
+def _label_offset(atype: Any, kind: str, ndim: int, style: dict[str, float]) -> Any:
     """Where a label is moved from its anchor (one entry per layer dimension), or ``None``.
 
-    Point labels sit left of the marker. The epidural contrast line runs along the
-    ligamentum flavum of the same level and side, so its label goes left of the line's
-    middle instead of a corner, where it printed into the ligamentum's label.
+    Point labels sit left of the marker; otherwise the protocol's ``label_offset``
+    (in marker sizes, negative to the left) keeps labels of overlapping structures
+    apart — a contrast line's label left of the line, the LF's on its right.
     """
     lead = (0.0,) * (ndim - 2)
     if family(kind) == "points":
         return (*lead, 0.0, -3.5 * style["point_size"])
-    if type_name == "epidural_contrast":
-        return (*lead, 0.0, -4.0 * style["point_size"])
-    if type_name == "interlaminar_space":  # beside the window, not over the spinous process
-        return (*lead, 0.0, 8.0 * style["point_size"])
-    if type_name in ("ligamentum_flavum", "spinal_canal"):  # clear of the band's own outline
-        return (*lead, 0.0, 1.0 * style["point_size"])
-    return None
+    offset = getattr(atype, "label_offset", None)
+    if offset is None:
+        return None
+    return (*lead, 0.0, float(offset) * style["point_size"])
 
 
 def _text(
-    type_name: str,
+    atype: Any,
     color: str,
     offset: tuple[float, ...] | None = None,
     anchor: str | None = None,
@@ -345,7 +325,7 @@ def _text(
         "string": "{label}",
         "color": color,
         "size": 12,
-        "anchor": anchor or _TEXT_ANCHOR.get(type_name, "upper_left"),
+        "anchor": anchor or getattr(atype, "label_anchor", None) or "upper_left",
         "blending": "translucent",
     }
     if offset is not None:  # beside the marker / line (see _label_offset), not on it
@@ -365,10 +345,8 @@ def make_layer(
     protocol = session.protocol
     kind = kind or primary_kind(protocol, type_name)
     key = layer_key(protocol, type_name, kind)
-    try:
-        color = protocol.type(type_name).color
-    except KeyError:
-        color = "#ffff00"
+    atype = protocol.find_type(type_name)
+    color = atype.color if atype is not None else "#ffff00"
     ndim = layer_ndim(session.image)
     scale, units = image_scale(session.image) if session.image is not None else (None, None)
     style = _style(session)
@@ -383,9 +361,9 @@ def make_layer(
         "axis_labels": axis_labels(ndim),
         "features": features,
         "text": _text(
-            type_name,
+            atype,
             color,
-            _label_offset(type_name, kind, ndim, style),
+            _label_offset(atype, kind, ndim, style),
             anchor="center" if family(kind) == "points" else None,
         ),
         "metadata": {"flannot_key": key, "flannot_type": type_name},

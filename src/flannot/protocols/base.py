@@ -155,6 +155,9 @@ class AnnotationType:
     label_anchor
         Where its label sits (napari text anchor: ``upper_left``, ``center``,
         ``lower_right`` …), so labels of overlapping structures stay apart.
+    label_offset
+        Sideways shift of the label from its anchor in marker sizes (negative: to
+        the left), so a line's label clears the band it runs along.
     label_measure
         Measurement names shown in its label, first one present wins.
     keypoints
@@ -179,6 +182,7 @@ class AnnotationType:
     value_codes: tuple[tuple[str, str, Code], ...] = ()
     short: str = ""
     label_anchor: str = "upper_left"
+    label_offset: float | None = None
     label_measure: tuple[str, ...] = ()
     keypoints: tuple[str, ...] = ()
     region_export: bool = False

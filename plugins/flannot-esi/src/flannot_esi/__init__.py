@@ -90,6 +90,7 @@ ESI = Protocol(
             code=Code("interlaminar_space", "99FLANNOT", "Interlaminar space"),
             short="ils",
             label_anchor="center",
+            label_offset=8.0,
             label_measure=("width",),
             region_export=True,
         ),
@@ -107,6 +108,7 @@ ESI = Protocol(
             code=Code("ventral_interlaminar_line", "99FLANNOT", "Ventral interlaminar line"),
             short="vill",
             label_anchor="center",
+            label_offset=-4.0,
         ),
         AnnotationType(
             "cannula",
@@ -143,6 +145,7 @@ ESI = Protocol(
             code=Code("385420005", "SCT", "Contrast media"),
             short="ec",
             label_anchor="center",
+            label_offset=-4.0,
         ),
         AnnotationType(
             "calibration",

@@ -38,6 +38,7 @@ from flannot.model.levels import caudal_neighbours
 from flannot.napari import layers as L
 from flannot.napari.session import get_session
 from flannot.napari.shortcuts import bind_shortcuts, cheat_sheet
+from flannot.protocols import Role
 
 __all__ = ["AnnotateDock"]
 
@@ -402,8 +403,9 @@ class AnnotateDock(QWidget):
             # napari copies a selected shape's features into the defaults: re-apply ours
             self._update_defaults()
             return
-        if action.endswith("added") and layer.metadata.get("flannot_type") == "vertebra":
-            if self.auto_advance.isChecked() and self.type_name == "vertebra":
+        vertebrae = self.protocol.names_with_role(Role.VERTEBRA)
+        if action.endswith("added") and layer.metadata.get("flannot_type") in vertebrae:
+            if self.auto_advance.isChecked() and self.type_name in vertebrae:
                 self.advance_level()
         self._update_undo_buttons()
 
@@ -475,9 +477,14 @@ class AnnotateDock(QWidget):
         return messages
 
     # ------------------------------------------------------------------ calibration
+    def _calibration_type(self) -> str:
+        """The protocol's calibration-line type (``Role.CALIBRATION``)."""
+        names = self.protocol.names_with_role(Role.CALIBRATION)
+        return names[0] if names else "calibration"
+
     def start_calibration(self) -> Any:
         """Select the calibration line tool."""
-        layer = self.select_structure("calibration")
+        layer = self.select_structure(self._calibration_type())
         self.status.setText("Draw a line over an object of known length, enter it, Calibrate.")
         return layer
 
@@ -489,7 +496,7 @@ class AnnotateDock(QWidget):
         """
         if self.session.case is None:
             return None
-        layer = self.session.annotation_layer("calibration", "line", create=False)
+        layer = self.session.annotation_layer(self._calibration_type(), "line", create=False)
         if layer is None or len(layer.data) == 0:
             self.status.setText("Draw a calibration line first.")
             return None

@@ -62,13 +62,6 @@ CALIBRATION_MEANING: dict[str, str] = {
 WARN_STYLE = "color: #ff9f1c; font-weight: bold;"
 OK_STYLE = "color: #8fd18f;"
 
-# the one number each annotation type shows in its napari text label (first one present wins)
-LABEL_MEASURES: dict[str, tuple[str, ...]] = {
-    "ligamentum_flavum": ("max_thickness",),
-    "spinal_canal": ("min_width",),
-    "cannula": ("tip_to_contrast", "length"),
-    "interlaminar_space": ("width",),
-}
 MEASURE_METADATA = "flannot_measure"  # layer.metadata key: {annotation_id: "4.1 mm"}
 LABEL_FORMAT = "{label}"  # the text the napari layers are made with
 DISPLAY_ORDER = (
@@ -94,7 +87,7 @@ def calibration_text(calibration: str | None) -> str:
     return f"Calibration: {calibration}" + (f" — {meaning}" if meaning else "")
 
 
-def label_measures(df: pd.DataFrame) -> dict[str, str]:
+def label_measures(df: pd.DataFrame, protocol: Any = None) -> dict[str, str]:
     """The short measurement text per annotation id, e.g. ``{"lf1": "4.1 mm"}``.
 
     Only numeric rows with a unit are used, so a flag never becomes a label, and a millimetre
@@ -104,6 +97,9 @@ def label_measures(df: pd.DataFrame) -> dict[str, str]:
     ----------
     df
         A SPEC §4 measurement table.
+    protocol
+        Whose types declare which measurement their label shows (``label_measure``,
+        first one present wins); MILD when not given.
 
     Returns
     -------
@@ -114,7 +110,11 @@ def label_measures(df: pd.DataFrame) -> dict[str, str]:
     if df is None or df.empty:
         return out
     # one pass over the candidate rows, best name first per annotation
-    rank = {(t, n): k for t, names in LABEL_MEASURES.items() for k, n in enumerate(names)}
+    if protocol is None:
+        from flannot.protocols import get_protocol
+
+        protocol = get_protocol()
+    rank = {(t.name, n): k for t in protocol.types for k, n in enumerate(t.label_measure)}
     best: dict[str, tuple[int, str]] = {}
     for ann_id, ann_type, name, value, unit, cal in zip(
         df["annotation_id"],
@@ -189,7 +189,7 @@ def update_measure_labels(session: Any, df: pd.DataFrame) -> int:
     """
     from napari.layers.utils.string_encoding import ManualStringEncoding
 
-    texts = label_measures(df)
+    texts = label_measures(df, session.protocol)
     changed = 0
     for layer in session.annotation_layers().values():
         features = getattr(layer, "features", None)

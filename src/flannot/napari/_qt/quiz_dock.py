@@ -39,6 +39,7 @@ from qtpy.QtWidgets import (
 
 from flannot.errors import FlannotError
 from flannot.napari._qt.table_model import connect_while_alive
+from flannot.protocols import Role
 
 if TYPE_CHECKING:  # pragma: no cover
     import napari
@@ -49,7 +50,6 @@ if TYPE_CHECKING:  # pragma: no cover
 REFERENCE_PREFIX = "reference: "
 REFERENCE_OPACITY = 0.55
 # not part of the answer (not scored): de-identification boxes and calibration lines
-OVERLAY_SKIP = ("redaction", "calibration")
 PASS_COLOR = "#2ca02c"
 FAIL_COLOR = "#d62728"
 SAFETY_COLOR = "#ff4fd8"  # a crossed contrast line: not just wrong, dangerous
@@ -460,8 +460,13 @@ class QuizDock(QWidget):
         session = self.session
         built, _masks = L.case_to_layers(session, self.reference)
         added = []
+        protocol = session.protocol
+        skip = {
+            *protocol.names_with_role(Role.REDACTION),
+            *protocol.names_with_role(Role.CALIBRATION),
+        }
         for key, layer in built.items():
-            if len(layer.data) == 0 or L.key_type(key) in OVERLAY_SKIP:
+            if len(layer.data) == 0 or L.key_type(key) in skip:
                 continue
             layer.name = f"{REFERENCE_PREFIX}{key}"
             # not a flannot annotation layer: the session must never adopt or save it

@@ -52,19 +52,6 @@ SET_FILENAME = "flannot-set.json"
 #: Larger case files are refused before reading (a mask-heavy case is a few MB).
 MAX_CASE_BYTES = 512 * 1024 * 1024
 
-# short id prefixes for new annotations (the examples of SPEC §3 use v1, lf1, c1)
-_ID_PREFIX = {
-    "vertebra": "v",
-    "interlaminar_space": "ils",
-    "ligamentum_flavum": "lf",
-    "spinal_canal": "sc",
-    "epidural_contrast": "ec",
-    "cannula": "c",
-    "calibration": "cal",
-    "redaction": "red",
-}
-
-
 class ConcurrentChangeError(FlannotError):
     """A save was refused: the file on disk is not the one this case was loaded from."""
 
@@ -393,6 +380,19 @@ class ImageRef:
         return out
 
 
+def _id_prefix(protocol: str, type_name: str) -> str:
+    """Short prefix of new ids (``lf`` → ``lf1``): the type's abbreviation in its protocol."""
+    from flannot.protocols import get_protocol
+
+    try:
+        t = get_protocol(protocol or "mild").find_type(type_name)
+    except FlannotError:
+        t = None
+    if t is not None:
+        return t.abbreviation
+    return re.sub(r"[^a-z0-9]+", "_", type_name.lower()).strip("_") or "a"
+
+
 def _planning(data: Any, path: Any) -> ImageRef | None:
     """The planning-slice record of a case file (``None`` when absent)."""
     if data is None:
@@ -714,7 +714,7 @@ class Case:
     # ------------------------------------------------------------------ annotations
     def new_id(self, type: str) -> str:
         """A fresh annotation id for ``type`` (``v3``, ``lf2`` …), unique in this case."""
-        prefix = _ID_PREFIX.get(type, re.sub(r"[^a-z0-9]+", "_", type.lower()).strip("_") or "a")
+        prefix = _id_prefix(self.protocol, type)
         pattern = re.compile(rf"^{re.escape(prefix)}(\d+)$")
         used = {a.id for a in self.annotations}
         n = max((int(m.group(1)) for i in used if (m := pattern.match(i))), default=0) + 1

@@ -300,7 +300,19 @@ def _compare_record(case: Case, header: _ImageFacts) -> list[Problem]:
 
 
 # --------------------------------------------------------------------------- annotations
-def _geometry_checks(base: str, a: Annotation, facts: _ImageFacts) -> list[Problem]:
+def _is_vertebra(type_name: str, protocol: Any) -> bool:
+    """Whether ``type_name`` is a vertebra of ``protocol`` (``Role.VERTEBRA``); without a
+    protocol, the SPEC §3 name."""
+    if protocol is None:
+        return type_name == "vertebra"
+    from flannot.protocols import Role
+
+    return type_name in protocol.names_with_role(Role.VERTEBRA)
+
+
+def _geometry_checks(
+    base: str, a: Annotation, facts: _ImageFacts, protocol: Any = None
+) -> list[Problem]:
     g = a.geometry
     gpath = f"{base}.geometry"
     out: list[Problem] = []
@@ -329,7 +341,7 @@ def _geometry_checks(base: str, a: Annotation, facts: _ImageFacts) -> list[Probl
         bad = n < lo or (hi is not None and n > hi) or (g.kind == "rectangle" and n == 3)
         if bad:
             out.append(Problem(f"{gpath}.points", f"{_a(g.kind)} takes {words}, not {n}"))
-    if a.type == "vertebra" and g.kind == "polygon" and n != 4:
+    if _is_vertebra(a.type, protocol) and g.kind == "polygon" and n != 4:
         out.append(
             Problem(
                 f"{gpath}.points",
@@ -395,6 +407,21 @@ def _attribute_checks(base: str, a: Annotation, atype: Any, proto: Any) -> list[
                 f"{base}.instrument", f"{_a(a.type)} has no instrument; it is ignored", "warning"
             )
         )
+    # part (and any other attribute whose values the type declares)
+    for name, allowed in getattr(atype, "values", ()):
+        value = getattr(a, name, None)
+        if value is None:
+            value = a.extra.get(name)
+        if name not in atype.attributes:
+            continue
+        if value is None:
+            out.append(Problem(f"{base}.{name}", f"no {name} given for this {a.type}", "warning"))
+        elif value not in allowed:
+            out.append(
+                Problem(f"{base}.{name}", f"{name} must be {' or '.join(allowed)}, not {value!r}")
+            )
+    if a.part is not None and "part" not in atype.attributes:
+        out.append(Problem(f"{base}.part", f"{_a(a.type)} has no part; it is ignored", "warning"))
     # length_mm
     if "length_mm" in atype.attributes:
         if a.length_mm is None or not math.isfinite(a.length_mm) or a.length_mm <= 0:
@@ -439,7 +466,7 @@ def _level_checks(base: str, a: Annotation, want: str, proto: Any) -> list[Probl
     return []
 
 
-def vertebra_order_problems(case: Case) -> list[Problem]:
+def vertebra_order_problems(case: Case, protocol: Any = None) -> list[Problem]:
     """Vertebra labels of each frame that are out of cranio-caudal order or skip a level.
 
     SPEC §3: within one frame the vertebrae must run cranio-caudally (a smaller
@@ -468,9 +495,16 @@ def vertebra_order_problems(case: Case) -> list[Problem]:
     >>> [(p.annotation_id, p.message.split(":")[0]) for p in vertebra_order_problems(case)]
     [('b', 'vertebrae out of cranio-caudal order in frame 0')]
     """
+    if protocol is None:
+        from flannot.protocols import get_protocol
+
+        try:
+            protocol = get_protocol(case.protocol)
+        except FlannotError:
+            protocol = None
     by_frame: dict[int, list[tuple[int, str, float]]] = {}
     for i, a in enumerate(case.annotations):
-        if a.type != "vertebra" or a.level is None:
+        if not _is_vertebra(a.type, protocol) or a.level is None or a.image is not None:
             continue
         try:
             level = normalize_level(a.level)
@@ -569,7 +603,7 @@ def validate_case(case: Case, image: Any = None) -> list[Problem]:
             )
         else:
             seen_ids[a.id] = i
-        if facts.frames is not None and a.frame >= facts.frames:
+        if facts.frames is not None and a.frame >= facts.frames and a.image is None:
             problems.append(
                 Problem(
                     f"{base}.frame",
@@ -597,10 +631,25 @@ def validate_case(case: Case, image: Any = None) -> list[Problem]:
                     f"not {a.geometry.kind}",
                 )
             )
-        problems += _geometry_checks(base, a, facts)
+        on_planning = a.image == "planning"
+        if a.image is not None and not on_planning:
+            problems.append(
+                Problem(f"{base}.image", f"image must be 'planning' or absent, not {a.image!r}")
+            )
+        elif on_planning and case.planning is None:
+            problems.append(
+                Problem(f"{base}.image", "drawn on a planning slice, but the case has none")
+            )
+        where = facts
+        if on_planning:  # its own grid: the planning slice record's size, one frame
+            ref = case.planning
+            where = _ImageFacts(
+                getattr(ref, "rows", None), getattr(ref, "columns", None), 1, "the planning slice"
+            )
+        problems += _geometry_checks(base, a, where, proto)
         if atype is not None:
             problems += _attribute_checks(base, a, atype, proto)
-    problems += vertebra_order_problems(case)
+    problems += vertebra_order_problems(case, proto)
     return _in_document_order(_with_annotation_ids(case, problems))
 
 

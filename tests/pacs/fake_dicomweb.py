@@ -1,0 +1,127 @@
+"""A tiny, misbehaving DICOMweb server on 127.0.0.1 (``http.server``) for the failure
+modes a real Orthanc does not produce on demand: a 500 in the middle of a pull, a
+malformed multipart answer, a server too slow to answer, a broken image.
+
+It serves one study of instances given as DICOM bytes: QIDO-RS searches for studies,
+series and instances, and WADO-RS Retrieve Instance. ``fault`` picks the misbehaviour.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pydicom
+
+BOUNDARY = "flannot-fake-boundary"
+
+
+def _attr(tag: str, vr: str, value: Any) -> dict[str, Any]:
+    return {tag: {"vr": vr, "Value": [value]}}
+
+
+class FakeDicomweb:
+    """``FakeDicomweb(files, fault=...)``; ``url`` is its DICOMweb root.
+
+    Faults: ``None``; ``"500-at-2"`` (the second retrieve answers 500); ``"multipart"``
+    (a multipart/related body with no part headers); ``"slow"`` (every answer after
+    ``delay`` seconds); ``"wrong-type"`` (a retrieve answered with text/html).
+    """
+
+    def __init__(self, files: list[bytes], fault: str | None = None, delay: float = 3.0) -> None:
+        self.files = files
+        self.fault = fault
+        self.delay = delay
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.retrieves = 0
+        self.datasets = [pydicom.dcmread(io.BytesIO(b), stop_before_pixels=True) for b in files]
+        self.study_uid = str(self.datasets[0].StudyInstanceUID)
+        self.series_uid = str(self.datasets[0].SeriesInstanceUID)
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+            def do_GET(self) -> None:
+                fake.requests.append(("GET", self.path, dict(self.headers)))
+                if fake.fault == "slow":
+                    time.sleep(fake.delay)
+                fake.answer(self)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.server.block_on_close = False
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/dicom-web"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeDicomweb:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+    def _json(self, h: BaseHTTPRequestHandler, items: list[dict[str, Any]]) -> None:
+        body = json.dumps(items).encode()
+        h.send_response(200)
+        h.send_header("Content-Type", "application/dicom+json")
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    def _send(self, h: BaseHTTPRequestHandler, code: int, ctype: str, body: bytes) -> None:
+        h.send_response(code)
+        h.send_header("Content-Type", ctype)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    def answer(self, h: BaseHTTPRequestHandler) -> None:
+        path = h.path.split("?", 1)[0].rstrip("/")
+        parts = path.split("/")[2:]  # after /dicom-web
+        study = {
+            **_attr("0020000D", "UI", self.study_uid),
+            **_attr("00100010", "PN", {"Alphabetic": "FAKE^PATIENT"}),
+        }
+        if parts == ["studies"]:
+            return self._json(h, [study])
+        if parts == ["studies", self.study_uid, "series"]:
+            return self._json(h, [{**study, **_attr("0020000E", "UI", self.series_uid)}])
+        if parts == ["studies", self.study_uid, "series", self.series_uid, "instances"]:
+            return self._json(
+                h,
+                [
+                    {
+                        **_attr("00080018", "UI", str(d.SOPInstanceUID)),
+                        **_attr("00200013", "IS", i + 1),
+                    }
+                    for i, d in enumerate(self.datasets)
+                ],
+            )
+        if len(parts) == 6 and parts[:2] == ["studies", self.study_uid]:
+            self.retrieves += 1
+            sops = [str(d.SOPInstanceUID) for d in self.datasets]
+            if parts[5] not in sops:
+                return self._send(h, 404, "text/plain", b"no such instance")
+            if self.fault == "500-at-2" and self.retrieves == 2:
+                return self._send(h, 500, "text/plain", b"internal error")
+            ctype = f'multipart/related; type="application/dicom"; boundary={BOUNDARY}'
+            if self.fault == "multipart":
+                return self._send(h, 200, ctype, b"--" + BOUNDARY.encode() + b"\r\ngarbage")
+            if self.fault == "wrong-type":
+                return self._send(h, 200, "text/html", b"<html>login page</html>")
+            data = self.files[sops.index(parts[5])]
+            body = (
+                f"--{BOUNDARY}\r\nContent-Type: application/dicom\r\n\r\n".encode()
+                + data
+                + f"\r\n--{BOUNDARY}--\r\n".encode()
+            )
+            return self._send(h, 200, ctype, body)
+        return self._send(h, 404, "text/plain", b"not found")

@@ -20,6 +20,14 @@ import pydicom
 BOUNDARY = "flannot-fake-boundary"
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that gave up (timeout) breaks the pipe: expected here
+
+
 def _attr(tag: str, vr: str, value: Any) -> dict[str, Any]:
     return {tag: {"vr": vr, "Value": [value]}}
 
@@ -53,9 +61,7 @@ class FakeDicomweb:
                     time.sleep(fake.delay)
                 fake.answer(self)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.server.block_on_close = False
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/dicom-web"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

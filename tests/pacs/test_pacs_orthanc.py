@@ -10,20 +10,13 @@ import numpy as np
 import pydicom
 import pytest
 from identified import SECRET, write
-from studies import NAMES, Study, identified_study
+from pacs_studies import NAMES, Study, identified_study
+from pacs_support import new_set, run_cli, tree_digest
 
-from flannot.cli import main
 from flannot.pacs.client import PacsClient
 from flannot.pacs.find import find_studies
 from flannot.pacs.pull import pull_study
 from flannot.teach.teaching_set import SECRET_FILE, TeachingSet
-
-
-def new_set(folder: Path) -> Path:
-    """An empty teaching set with a fixed secret (reproducible UID mapping)."""
-    TeachingSet.new(folder)
-    (folder / SECRET_FILE).write_text(SECRET.hex() + "\n", "ascii")
-    return folder
 
 
 @pytest.fixture
@@ -31,12 +24,6 @@ def study(orthanc) -> Study:
     s = identified_study(singles=3, cine_runs=1)
     orthanc.upload(s.datasets)
     return s
-
-
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    code = main(argv)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_find_by_name_id_date_and_modality(orthanc, study: Study, capsys) -> None:
@@ -49,7 +36,7 @@ def test_find_by_name_id_date_and_modality(orthanc, study: Study, capsys) -> Non
     assert study.study_uid not in [s.study_uid for s in find_studies(pacs, patient="NOBODY")]
     assert study.study_uid not in [s.study_uid for s in find_studies(pacs, modality="CR")]
     assert study.study_uid not in [s.study_uid for s in find_studies(pacs, study_date="20250101-")]
-    code, out, _ = run(
+    code, out, _ = run_cli(
         [
             "pacs", "find", orthanc.url, "--patient", "doe",
             "--study-date", "20240301-20240331", "--modality", "xa", "--json",
@@ -59,18 +46,18 @@ def test_find_by_name_id_date_and_modality(orthanc, study: Study, capsys) -> Non
     assert code == 0
     listed = {s["study_uid"]: s for s in json.loads(out)["studies"]}
     assert listed[study.study_uid]["patient_name"] == "DOE^JOHN^Q"
-    code, out, _ = run(["pacs", "find", orthanc.url, "--patient", "MRN99887766"], capsys)
+    code, out, _ = run_cli(["pacs", "find", orthanc.url, "--patient", "MRN99887766"], capsys)
     assert code == 0 and study.study_uid in out and "2 series, 4 instances" in out
 
 
 @pytest.mark.parametrize("bad", ["2024", "20240101-2024", "yesterday", "-"])
 def test_find_bad_date_is_one_line_exit_2(orthanc, bad: str, capsys) -> None:
-    code, out, err = run(["pacs", "find", orthanc.url, "--study-date", bad], capsys)
+    code, out, err = run_cli(["pacs", "find", orthanc.url, "--study-date", bad], capsys)
     assert code == 2 and out == "" and err.count("\n") == 1 and "--study-date" in err
 
 
 def test_pull_deidentifies_exactly_as_set_add(orthanc, study: Study, tmp_path: Path) -> None:
-    pulled = new_set(tmp_path / "pulled")
+    pulled = new_set(tmp_path / "pulled", SECRET)
     seen: list[tuple[int, int]] = []
     result = pull_study(
         PacsClient(orthanc.url),
@@ -103,7 +90,7 @@ def test_pull_deidentifies_exactly_as_set_add(orthanc, study: Study, tmp_path: P
         assert np.array_equal(ds.pixel_array, original.pixel_array)
 
     # `flannot set add` of the same files into a set with the same secret: same bytes
-    added = new_set(tmp_path / "added")
+    added = new_set(tmp_path / "added", SECRET)
     src = tmp_path / "src"
     for i, ds in enumerate(study.datasets[:3]):
         write(ds, src / "singles" / f"{i}.dcm")
@@ -117,16 +104,14 @@ def test_pull_deidentifies_exactly_as_set_add(orthanc, study: Study, tmp_path: P
 def test_pull_cli_and_a_second_pull_is_refused_unchanged(
     orthanc, study: Study, tmp_path: Path, capsys
 ) -> None:
-    from conftest import tree_digest
-
-    target = new_set(tmp_path / "set")
-    code, out, err = run(
+    target = new_set(tmp_path / "set", SECRET)
+    code, out, err = run_cli(
         ["pacs", "pull", orthanc.url, "--study", study.study_uid, "--into", str(target)], capsys
     )
     assert (code, err) == (0, "")
     assert "pulled 4 instance(s)" in out and "added case-001" in out and "added case-002" in out
     before = tree_digest(target)
-    code, out, err = run(
+    code, out, err = run_cli(
         ["pacs", "pull", orthanc.url, "--study", study.study_uid, "--into", str(target)], capsys
     )
     assert code == 2 and err.count("\n") == 1 and "already in the set" in err
@@ -135,7 +120,7 @@ def test_pull_cli_and_a_second_pull_is_refused_unchanged(
 
 
 def test_pull_one_series(orthanc, study: Study, tmp_path: Path) -> None:
-    target = new_set(tmp_path / "set")
+    target = new_set(tmp_path / "set", SECRET)
     result = pull_study(
         PacsClient(orthanc.url), study.study_uid, target, series_uid=study.series_uids[1]
     )
@@ -166,13 +151,13 @@ def _annotate(case_dir: Path) -> None:
 def test_find_pull_annotate_push_and_read_back(orthanc, tmp_path: Path, capsys) -> None:
     s = identified_study(singles=1)
     orthanc.upload(s.datasets)
-    target = new_set(tmp_path / "set")
-    code, out, _ = run(["pacs", "find", orthanc.url, "--patient", "doe", "--json"], capsys)
+    target = new_set(tmp_path / "set", SECRET)
+    code, out, _ = run_cli(["pacs", "find", orthanc.url, "--patient", "doe", "--json"], capsys)
     assert code == 0 and s.study_uid in [x["study_uid"] for x in json.loads(out)["studies"]]
-    assert run(["pacs", "pull", orthanc.url, "--study", s.study_uid, "--into", str(target)],
+    assert run_cli(["pacs", "pull", orthanc.url, "--study", s.study_uid, "--into", str(target)],
                capsys)[0] == 0  # fmt: skip
     _annotate(target / "cases" / "case-001")
-    code, out, err = run(["pacs", "push", str(target), orthanc.url, "--json"], capsys)
+    code, out, err = run_cli(["pacs", "push", str(target), orthanc.url, "--json"], capsys)
     assert (code, err) == (0, ""), err
     report = json.loads(out)
     assert [a["file"] for a in report["accepted"]] == [
@@ -198,13 +183,13 @@ def test_find_pull_annotate_push_and_read_back(orthanc, tmp_path: Path, capsys) 
     assert len(seg.SegmentSequence) == 2
 
     # pushing again: the server already holds the same instances — still accepted, exit 0
-    code, out, _ = run(["pacs", "push", str(target), orthanc.url], capsys)
+    code, out, _ = run_cli(["pacs", "push", str(target), orthanc.url], capsys)
     assert code == 0 and "2 accepted, 0 rejected" in out
 
 
 def test_push_refuses_a_set_with_nothing_to_send(orthanc, tmp_path: Path, capsys) -> None:
-    target = new_set(tmp_path / "set")
-    code, out, err = run(["pacs", "push", str(target), orthanc.url], capsys)
+    target = new_set(tmp_path / "set", SECRET)
+    code, out, err = run_cli(["pacs", "push", str(target), orthanc.url], capsys)
     assert code == 2 and err.count("\n") == 1 and "nothing to push" in err
-    code, out, err = run(["pacs", "push", str(target), orthanc.url, "--format", "coco"], capsys)
+    code, out, err = run_cli(["pacs", "push", str(target), orthanc.url, "--format", "coco"], capsys)
     assert code == 2 and "--format dicom" in err

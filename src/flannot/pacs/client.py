@@ -23,9 +23,6 @@ ENV_USER = "FLANNOT_PACS_USER"
 ENV_PASSWORD = "FLANNOT_PACS_PASSWORD"
 ENV_TOKEN = "FLANNOT_PACS_TOKEN"
 DEFAULT_TIMEOUT = 30.0
-# retries only for "try again later" answers (429/408/503/504), few and short
-MAX_ATTEMPTS = 3
-RETRY_WAIT_MS = 250
 
 
 @dataclass(frozen=True)
@@ -165,9 +162,9 @@ class PacsClient:
                 )
             except ValueError as exc:
                 raise FlannotError(f"not a DICOMweb URL: {exc}", self.url) from None
-            client.set_http_retry_params(
-                retry=True, max_attempts=MAX_ATTEMPTS, wait_exponential_multiplier=RETRY_WAIT_MS
-            )
+            # no retries: dicomweb-client's (``retrying``) would also repeat timeouts and
+            # refused connections, multiplying --timeout; one attempt, one clear line
+            client.set_http_retry_params(retry=False)
             self._client, self._session = client, session
         return self._client
 

@@ -4,6 +4,7 @@ shared Orthanc."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,3 +54,13 @@ def identified_study(singles: int = 3, cine_runs: int = 0, frames: int = 4) -> S
             study.datasets.append(ds)
             n += 1
     return study
+
+
+def dicom_bytes(study: Study) -> list[bytes]:
+    """The study's instances as DICOM files (PS3.10) in memory."""
+    out = []
+    for ds in study.datasets:
+        buf = io.BytesIO()
+        ds.save_as(buf, enforce_file_format=True)
+        out.append(buf.getvalue())
+    return out

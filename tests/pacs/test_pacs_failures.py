@@ -1,0 +1,219 @@
+"""Every network and server failure is one line, exit 2, and a failed pull leaves the set
+byte-for-byte as it was (SPEC §17): the real Orthanc for a server that is down, refused
+credentials, a missing study and a study deleted mid-pull; a fake server
+(:mod:`fake_dicomweb`) for a 500 mid-pull, a malformed multipart answer, a timeout."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from fake_dicomweb import FakeDicomweb
+from identified import SECRET, write
+from pacs_studies import dicom_bytes, identified_study
+from pacs_support import free_port, new_set, run_cli, tree_digest
+
+from flannot.errors import FlannotError
+from flannot.pacs.client import PacsClient, credentials_from_env
+from flannot.pacs.pull import pull_study
+from flannot.teach.teaching_set import SECRET_FILE, TeachingSet
+
+
+@pytest.fixture
+def target(tmp_path: Path) -> Path:
+    """A set holding one case already (so 'unchanged' means more than 'empty')."""
+    folder = new_set(tmp_path / "set", SECRET)
+    s = identified_study(singles=1)
+    TeachingSet.open(folder).add_dicom([write(s.datasets[0], tmp_path / "x.dcm")], save=True)
+    return folder
+
+
+def assert_one_line_failure(argv: list[str], capsys, *expected: str) -> str:
+    code, out, err = run_cli(argv, capsys)
+    assert code == 2, (code, out, err)
+    assert out == "" and err.count("\n") == 1 and err.startswith("flannot: error: "), err
+    assert "Traceback" not in err
+    for text in expected:
+        assert text in err, err
+    return err
+
+
+def test_server_down(target: Path, capsys) -> None:
+    url = f"http://127.0.0.1:{free_port()}/dicom-web"
+    before = tree_digest(target)
+    for argv in (
+        ["pacs", "find", url],
+        ["pacs", "pull", url, "--study", "1.2.3", "--into", str(target)],
+    ):
+        assert_one_line_failure(argv, capsys, url, "connection refused")
+    assert tree_digest(target) == before
+
+
+def test_wrong_password_is_401_naming_the_credentials_source(
+    orthanc, target: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setenv("FLANNOT_PACS_PASSWORD", "wrong")
+    before = tree_digest(target)
+    err = assert_one_line_failure(
+        ["pacs", "pull", orthanc.url, "--study", "1.2.3", "--into", str(target)],
+        capsys,
+        orthanc.url,
+        "401",
+        "FLANNOT_PACS_USER",
+    )
+    assert "wrong" not in err  # the password is never printed
+    assert tree_digest(target) == before
+    monkeypatch.delenv("FLANNOT_PACS_USER")
+    monkeypatch.delenv("FLANNOT_PACS_PASSWORD")
+    assert_one_line_failure(["pacs", "find", orthanc.url], capsys, "401", "none")
+
+
+def test_unknown_study_is_404_and_the_set_is_unchanged(orthanc, target: Path, capsys) -> None:
+    before = tree_digest(target)
+    assert_one_line_failure(
+        ["pacs", "pull", orthanc.url, "--study", "1.2.3.4.5", "--into", str(target)],
+        capsys,
+        "no study 1.2.3.4.5 on the server",
+    )
+    assert tree_digest(target) == before
+    assert_one_line_failure(
+        ["pacs", "pull", orthanc.url, "--study", "not-a-uid", "--into", str(target)],
+        capsys,
+        "bad study UID",
+    )
+
+
+def test_study_deleted_mid_pull_leaves_the_set_unchanged(orthanc, target: Path) -> None:
+    s = identified_study(singles=4)
+    orthanc.upload(s.datasets)
+    before = tree_digest(target)
+
+    def delete_after_first(done: int, total: int) -> None:
+        if done == 1:
+            orthanc.delete_study(s.study_uid)
+
+    with pytest.raises(FlannotError) as err:
+        pull_study(PacsClient(orthanc.url), s.study_uid, target, progress=delete_after_first)
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith(orthanc.url)
+    assert "retrieving instance 2 of 4" in msg and "404" in msg and "gone" in msg
+    assert tree_digest(target) == before
+
+
+def test_500_mid_pull(target: Path, capsys) -> None:
+    s = identified_study(singles=3)
+    before = tree_digest(target)
+    with FakeDicomweb(dicom_bytes(s), fault="500-at-2") as fake:
+        assert_one_line_failure(
+            ["pacs", "pull", fake.url, "--study", s.study_uid, "--into", str(target)],
+            capsys,
+            fake.url,
+            "retrieving instance 2 of 3",
+            "500",
+        )
+        assert fake.retrieves == 2  # no retry of a server error, no third request
+    assert tree_digest(target) == before
+
+
+@pytest.mark.parametrize("fault", ["multipart", "wrong-type"])
+def test_malformed_answer(target: Path, fault: str, capsys) -> None:
+    s = identified_study(singles=2)
+    before = tree_digest(target)
+    with FakeDicomweb(dicom_bytes(s), fault=fault) as fake:
+        assert_one_line_failure(
+            ["pacs", "pull", fake.url, "--study", s.study_uid, "--into", str(target)],
+            capsys,
+            fake.url,
+            "malformed answer",
+        )
+    assert tree_digest(target) == before
+
+
+def test_slow_server_times_out(target: Path, capsys) -> None:
+    s = identified_study(singles=1)
+    before = tree_digest(target)
+    with FakeDicomweb(dicom_bytes(s), fault="slow", delay=3.0) as fake:
+        for argv in (
+            ["pacs", "find", fake.url],
+            ["pacs", "pull", fake.url, "--study", s.study_uid, "--into", str(target)],
+        ):
+            t0 = time.monotonic()
+            assert_one_line_failure([*argv, "--timeout", "0.5"], capsys, "no answer within 0.5 s")
+            assert time.monotonic() - t0 < 2.0  # one attempt: a timeout is not multiplied
+    assert tree_digest(target) == before
+
+
+def test_an_image_the_set_refuses_leaves_no_secret_behind(tmp_path: Path, capsys) -> None:
+    """The add phase fails (a truncated image): the fresh set gets no secret either."""
+    folder = tmp_path / "fresh"
+    TeachingSet.new(folder)
+    assert not (folder / SECRET_FILE).exists()
+    s = identified_study(singles=1)
+    data = dicom_bytes(s)[0]
+    broken = data[: len(data) - 3000]  # pixel data cut short
+    before = tree_digest(folder)
+    with FakeDicomweb([broken]) as fake:
+        assert_one_line_failure(
+            ["pacs", "pull", fake.url, "--study", s.study_uid, "--into", str(folder)],
+            capsys,
+            f"study {s.study_uid}",
+        )
+    assert tree_digest(folder) == before
+
+
+def test_a_good_pull_from_the_fake_server_works(tmp_path: Path) -> None:
+    """The fake server is a fair DICOMweb server when it does not misbehave."""
+    s = identified_study(singles=2)
+    folder = new_set(tmp_path / "set", SECRET)
+    with FakeDicomweb(dicom_bytes(s)) as fake:
+        result = pull_study(PacsClient(fake.url), s.study_uid, folder)
+    assert result.instances == 2 and len(result.cases) == 1
+
+
+def test_credentials_only_from_the_environment(tmp_path: Path, monkeypatch, capsys) -> None:
+    s = identified_study(singles=1)
+    monkeypatch.delenv("FLANNOT_PACS_USER")
+    monkeypatch.delenv("FLANNOT_PACS_PASSWORD")
+    monkeypatch.setenv("FLANNOT_PACS_TOKEN", "tok-123")
+    with FakeDicomweb(dicom_bytes(s)) as fake:
+        assert run_cli(["pacs", "find", fake.url], capsys)[0] == 0
+        assert fake.requests[-1][2].get("Authorization") == "Bearer tok-123"
+        monkeypatch.delenv("FLANNOT_PACS_TOKEN")
+        assert run_cli(["pacs", "find", fake.url], capsys)[0] == 0
+        assert "Authorization" not in fake.requests[-1][2]
+        user_url = fake.url.replace("http://", "http://me:pw@")
+        err = assert_one_line_failure(["pacs", "find", user_url], capsys, "credentials in the URL")
+        assert "pw" not in err
+    assert credentials_from_env({}).kind == "none"
+    assert credentials_from_env({"FLANNOT_PACS_USER": "u", "FLANNOT_PACS_PASSWORD": "p"}).kind == (
+        "basic"
+    )
+    for env in (
+        {"FLANNOT_PACS_TOKEN": "t", "FLANNOT_PACS_USER": "u"},
+        {"FLANNOT_PACS_USER": "u"},
+        {"FLANNOT_PACS_PASSWORD": "p"},
+    ):
+        with pytest.raises(FlannotError):
+            credentials_from_env(env)
+    assert "secret-token" not in repr(credentials_from_env({"FLANNOT_PACS_TOKEN": "secret-token"}))
+
+
+def test_tls_is_verified_by_default() -> None:
+    pacs = PacsClient("https://pacs.example/dicom-web", timeout=1)
+    assert pacs.dicomweb is not None and pacs._session.verify is True
+    with pytest.raises(FlannotError, match="not a DICOMweb URL"):
+        PacsClient("ftp://pacs.example/")
+
+
+def test_importing_the_pacs_package_stays_cheap() -> None:
+    """``flannot.pacs`` and its command load requests and dicomweb-client on first use only."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, flannot.pacs, flannot.cli.pacs; "
+        "heavy = [m for m in ('requests', 'dicomweb_client', 'qtpy', 'napari') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

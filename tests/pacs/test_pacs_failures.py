@@ -213,7 +213,8 @@ def test_importing_the_pacs_package_stays_cheap() -> None:
 
     code = (
         "import sys, flannot.pacs, flannot.cli.pacs; "
-        "heavy = [m for m in ('requests', 'dicomweb_client', 'qtpy', 'napari') if m in sys.modules]; "
+        "heavy = [m for m in ('requests', 'dicomweb_client', 'qtpy', 'napari') "
+        "if m in sys.modules]; "
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -69,6 +69,7 @@ class Orthanc:
         import requests
 
         self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.rest = f"http://127.0.0.1:{self.port}"
         self.url = f"{self.rest}/dicom-web"

@@ -53,7 +53,7 @@ def test_search_pull_and_push(dock, orthanc, qtbot, tmp_path: Path) -> None:
     uids = [st.study_uid for st in dock.browser.studies]
     row = uids.index(s.study_uid)
     assert dock.table.item(row, 1).text() == "DOE JOHN Q"
-    assert dock.table.item(row, 5).text() == "1"
+    assert dock.table.item(row, 4).text() == "1"
     dock.table.selectRow(row)
 
     folder = new_set(tmp_path / "set", SECRET)

@@ -19,7 +19,7 @@ from flannot.pacs.pull import PullResult, pull_study
 from flannot.pacs.push import PushResult, push_set
 
 ENV_URL = "FLANNOT_PACS_URL"  # a default for the dock's URL field
-COLUMNS = ("Date", "Patient", "Patient ID", "Modalities", "Series", "Images", "Description")
+COLUMNS = ("Date", "Patient", "ID", "Mod.", "Images", "Description")
 
 
 class PacsBrowser:
@@ -80,7 +80,6 @@ class PacsBrowser:
                 s.patient_name.replace("^", " ").strip() or "—",
                 s.patient_id or "—",
                 "/".join(s.modalities) or "—",
-                "?" if s.series is None else str(s.series),
                 "?" if s.instances is None else str(s.instances),
                 s.description,
             )

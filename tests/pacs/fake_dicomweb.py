@@ -3,7 +3,8 @@ modes a real Orthanc does not produce on demand: a 500 in the middle of a pull, 
 malformed multipart answer, a server too slow to answer, a broken image.
 
 It serves one study of instances given as DICOM bytes: QIDO-RS searches for studies,
-series and instances, and WADO-RS Retrieve Instance. ``fault`` picks the misbehaviour.
+series and instances, and WADO-RS Retrieve Series and Retrieve Instance. ``fault``
+picks the misbehaviour.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ class FakeDicomweb:
 
     Faults: ``None``; ``"500-at-2"`` (the second retrieve answers 500); ``"multipart"``
     (a multipart/related body with no part headers); ``"slow"`` (every answer after
-    ``delay`` seconds); ``"wrong-type"`` (a retrieve answered with text/html).
+    ``delay`` seconds); ``"wrong-type"`` (a retrieve answered with text/html);
+    ``"cut-short"`` (a series answered with its first instance only).
     """
 
     def __init__(self, files: list[bytes], fault: str | None = None, delay: float = 3.0) -> None:
@@ -48,7 +50,9 @@ class FakeDicomweb:
         self.retrieves = 0
         self.datasets = [pydicom.dcmread(io.BytesIO(b), stop_before_pixels=True) for b in files]
         self.study_uid = str(self.datasets[0].StudyInstanceUID)
-        self.series_uid = str(self.datasets[0].SeriesInstanceUID)
+        self.series: dict[str, list[int]] = {}  # series UID -> indexes into files
+        for i, d in enumerate(self.datasets):
+            self.series.setdefault(str(d.SeriesInstanceUID), []).append(i)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -99,35 +103,48 @@ class FakeDicomweb:
         if parts == ["studies"]:
             return self._json(h, [study])
         if parts == ["studies", self.study_uid, "series"]:
-            return self._json(h, [{**study, **_attr("0020000E", "UI", self.series_uid)}])
-        if parts == ["studies", self.study_uid, "series", self.series_uid, "instances"]:
+            return self._json(h, [{**study, **_attr("0020000E", "UI", uid)} for uid in self.series])
+        if (
+            len(parts) == 5
+            and parts[:3] == ["studies", self.study_uid, "series"]
+            and parts[4] == "instances"
+            and parts[3] in self.series
+        ):
             return self._json(
                 h,
                 [
                     {
-                        **_attr("00080018", "UI", str(d.SOPInstanceUID)),
-                        **_attr("00200013", "IS", i + 1),
+                        **_attr("00080018", "UI", str(self.datasets[i].SOPInstanceUID)),
+                        **_attr("00200013", "IS", n + 1),
                     }
-                    for i, d in enumerate(self.datasets)
+                    for n, i in enumerate(self.series[parts[3]])
                 ],
             )
-        if len(parts) == 6 and parts[:2] == ["studies", self.study_uid]:
-            self.retrieves += 1
-            sops = [str(d.SOPInstanceUID) for d in self.datasets]
-            if parts[5] not in sops:
-                return self._send(h, 404, "text/plain", b"no such instance")
-            if self.fault == "500-at-2" and self.retrieves == 2:
-                return self._send(h, 500, "text/plain", b"internal error")
-            ctype = f'multipart/related; type="application/dicom"; boundary={BOUNDARY}'
-            if self.fault == "multipart":
-                return self._send(h, 200, ctype, b"--" + BOUNDARY.encode() + b"\r\ngarbage")
-            if self.fault == "wrong-type":
-                return self._send(h, 200, "text/html", b"<html>login page</html>")
-            data = self.files[sops.index(parts[5])]
-            body = (
-                f"--{BOUNDARY}\r\nContent-Type: application/dicom\r\n\r\n".encode()
-                + data
-                + f"\r\n--{BOUNDARY}--\r\n".encode()
-            )
-            return self._send(h, 200, ctype, body)
+        if len(parts) in (4, 6) and parts[:3] == ["studies", self.study_uid, "series"]:
+            return self.retrieve(h, parts)
         return self._send(h, 404, "text/plain", b"not found")
+
+    def retrieve(self, h: BaseHTTPRequestHandler, parts: list[str]) -> None:
+        """WADO-RS Retrieve Series (4 parts) or Retrieve Instance (6 parts)."""
+        self.retrieves += 1
+        indexes = self.series.get(parts[3], [])
+        if len(parts) == 6:
+            indexes = [i for i in indexes if str(self.datasets[i].SOPInstanceUID) == parts[5]]
+        if not indexes:
+            return self._send(h, 404, "text/plain", b"no such series or instance")
+        if self.fault == "500-at-2" and self.retrieves == 2:
+            return self._send(h, 500, "text/plain", b"internal error")
+        ctype = f'multipart/related; type="application/dicom"; boundary={BOUNDARY}'
+        if self.fault == "multipart":
+            return self._send(h, 200, ctype, b"--" + BOUNDARY.encode() + b"\r\ngarbage")
+        if self.fault == "wrong-type":
+            return self._send(h, 200, "text/html", b"<html>login page</html>")
+        if self.fault == "cut-short":
+            indexes = indexes[:1]
+        body = b"".join(
+            f"--{BOUNDARY}\r\nContent-Type: application/dicom\r\n\r\n".encode()
+            + self.files[i]
+            + b"\r\n"
+            for i in indexes
+        )
+        return self._send(h, 200, ctype, body + f"--{BOUNDARY}--\r\n".encode())

@@ -85,7 +85,7 @@ def test_unknown_study_is_404_and_the_set_is_unchanged(orthanc, target: Path, ca
 
 
 def test_study_deleted_mid_pull_leaves_the_set_unchanged(orthanc, target: Path) -> None:
-    s = identified_study(singles=4)
+    s = identified_study(singles=1, cine_runs=2)  # three series, one request each
     orthanc.upload(s.datasets)
     before = tree_digest(target)
 
@@ -97,22 +97,34 @@ def test_study_deleted_mid_pull_leaves_the_set_unchanged(orthanc, target: Path) 
         pull_study(PacsClient(orthanc.url), s.study_uid, target, progress=delete_after_first)
     msg = str(err.value)
     assert "\n" not in msg and msg.startswith(orthanc.url)
-    assert "retrieving instance 2 of 4" in msg and "404" in msg and "gone" in msg
+    assert "retrieving series 2 of 3" in msg and "404" in msg and "gone" in msg
     assert tree_digest(target) == before
 
 
 def test_500_mid_pull(target: Path, capsys) -> None:
-    s = identified_study(singles=3)
+    s = identified_study(singles=2, cine_runs=1)
     before = tree_digest(target)
     with FakeDicomweb(dicom_bytes(s), fault="500-at-2") as fake:
         assert_one_line_failure(
             ["pacs", "pull", fake.url, "--study", s.study_uid, "--into", str(target)],
             capsys,
             fake.url,
-            "retrieving instance 2 of 3",
+            "retrieving series 2 of 2",
             "500",
         )
-        assert fake.retrieves == 2  # no retry of a server error, no third request
+        assert fake.retrieves == 2  # no retry of a server error
+    assert tree_digest(target) == before
+
+
+def test_a_series_cut_short_is_refused(target: Path, capsys) -> None:
+    s = identified_study(singles=3)
+    before = tree_digest(target)
+    with FakeDicomweb(dicom_bytes(s), fault="cut-short") as fake:
+        assert_one_line_failure(
+            ["pacs", "pull", fake.url, "--study", s.study_uid, "--into", str(target)],
+            capsys,
+            "sent 1 of 3 instances",
+        )
     assert tree_digest(target) == before
 
 

@@ -217,6 +217,8 @@ def describe_failure(exc: BaseException, pacs: PacsClient, not_found: str | None
         if "resolve" in text.lower() or "name or service" in text.lower():
             return "cannot connect: unknown host"
         return "cannot connect: the connection failed or was closed mid-answer"
+    if isinstance(exc, (r.ChunkedEncodingError, r.ContentDecodingError)):
+        return "the connection failed or was closed mid-answer"
     if isinstance(exc, r.HTTPError) and exc.response is not None:
         code = exc.response.status_code
         reason = exc.response.reason or ""

@@ -128,8 +128,11 @@ def test_a_series_cut_short_is_refused(target: Path, capsys) -> None:
     assert tree_digest(target) == before
 
 
-@pytest.mark.parametrize("fault", ["multipart", "wrong-type"])
-def test_malformed_answer(target: Path, fault: str, capsys) -> None:
+@pytest.mark.parametrize(
+    ("fault", "why"),
+    [("multipart", "no header/body separator"), ("wrong-type", '"text/html"')],
+)
+def test_malformed_answer(target: Path, fault: str, why: str, capsys) -> None:
     s = identified_study(singles=2)
     before = tree_digest(target)
     with FakeDicomweb(dicom_bytes(s), fault=fault) as fake:
@@ -138,6 +141,7 @@ def test_malformed_answer(target: Path, fault: str, capsys) -> None:
             capsys,
             fake.url,
             "malformed answer",
+            why,
         )
     assert tree_digest(target) == before
 

@@ -238,5 +238,7 @@ def describe_failure(exc: BaseException, pacs: PacsClient, not_found: str | None
         return f"request failed: {exc}"
     if isinstance(exc, (ValueError, KeyError, IndexError, TypeError, InvalidDicomError, EOFError)):
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if first == "subsection not found":  # bytes.index() inside dicomweb-client
+            first = "a multipart/related part has no header/body separator"
         return f"malformed answer from the server ({first[:160]})"
     return f"{type(exc).__name__}: {exc}"

@@ -39,7 +39,9 @@ class FakeDicomweb:
     Faults: ``None``; ``"500-at-2"`` (the second retrieve answers 500); ``"multipart"``
     (a multipart/related body with no part headers); ``"slow"`` (every answer after
     ``delay`` seconds); ``"wrong-type"`` (a retrieve answered with text/html);
-    ``"cut-short"`` (a series answered with its first instance only).
+    ``"cut-short"`` (a series answered with its first instance only); ``"403"`` (every
+    request forbidden); ``"reject"`` (STOW-RS answers 409 with a Failed SOP Sequence).
+    STOW-RS stores nothing; ``stored`` lists the SOP Instance UIDs it accepted.
     """
 
     def __init__(self, files: list[bytes], fault: str | None = None, delay: float = 3.0) -> None:
@@ -48,6 +50,7 @@ class FakeDicomweb:
         self.delay = delay
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.retrieves = 0
+        self.stored: list[str] = []
         self.datasets = [pydicom.dcmread(io.BytesIO(b), stop_before_pixels=True) for b in files]
         self.study_uid = str(self.datasets[0].StudyInstanceUID)
         self.series: dict[str, list[int]] = {}  # series UID -> indexes into files
@@ -64,6 +67,11 @@ class FakeDicomweb:
                 if fake.fault == "slow":
                     time.sleep(fake.delay)
                 fake.answer(self)
+
+            def do_POST(self) -> None:
+                fake.requests.append(("POST", self.path, dict(self.headers)))
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                fake.store(self, body)
 
         self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/dicom-web"
@@ -93,7 +101,29 @@ class FakeDicomweb:
         h.end_headers()
         h.wfile.write(body)
 
+    def store(self, h: BaseHTTPRequestHandler, body: bytes) -> None:
+        """STOW-RS: read the SOP Instance UID of each part, accept or reject it."""
+        if self.fault == "403":
+            return self._send(h, 403, "text/plain", b"forbidden")
+        boundary = h.headers.get("Content-Type", "").split("boundary=")[-1].strip('"')
+        sops = []
+        for part in body.split(b"--" + boundary.encode())[1:-1]:
+            content = part.split(b"\r\n\r\n", 1)[1].removesuffix(b"\r\n")
+            sops.append(str(pydicom.dcmread(io.BytesIO(content)).SOPInstanceUID))
+        items = [{**_attr("00081155", "UI", sop)} for sop in sops]
+        if self.fault == "reject":
+            for item in items:
+                item.update(_attr("00081197", "US", 0xA900))
+            status = {"00081198": {"vr": "SQ", "Value": items}}
+            body = json.dumps(status).encode()
+            return self._send(h, 409, "application/dicom+json", body)
+        self.stored += sops
+        status = {"00081199": {"vr": "SQ", "Value": items}}
+        return self._send(h, 200, "application/dicom+json", json.dumps(status).encode())
+
     def answer(self, h: BaseHTTPRequestHandler) -> None:
+        if self.fault == "403":
+            return self._send(h, 403, "text/plain", b"forbidden")
         path = h.path.split("?", 1)[0].rstrip("/")
         parts = path.split("/")[2:]  # after /dicom-web
         study = {

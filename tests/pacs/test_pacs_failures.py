@@ -5,6 +5,7 @@ credentials, a missing study and a study deleted mid-pull; a fake server
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -178,13 +179,73 @@ def test_an_image_the_set_refuses_leaves_no_secret_behind(tmp_path: Path, capsys
     assert tree_digest(folder) == before
 
 
-def test_a_good_pull_from_the_fake_server_works(tmp_path: Path) -> None:
-    """The fake server is a fair DICOMweb server when it does not misbehave."""
+def test_a_good_pull_from_the_fake_server_works(tmp_path: Path, capsys) -> None:
+    """The fake server is a fair DICOMweb server when it does not misbehave; --retain
+    reaches the de-identification as with `set add`."""
+    import pydicom
+
     s = identified_study(singles=2)
     folder = new_set(tmp_path / "set", SECRET)
     with FakeDicomweb(dicom_bytes(s)) as fake:
-        result = pull_study(PacsClient(fake.url), s.study_uid, folder)
-    assert result.instances == 2 and len(result.cases) == 1
+        code, out, err = run_cli(
+            ["pacs", "pull", fake.url, "--study", s.study_uid, "--into", str(folder),
+             "--retain", "patient-characteristics", "--json"],
+            capsys,
+        )  # fmt: skip
+    assert (code, err) == (0, "")
+    report = json.loads(out)
+    assert report["instances"] == 2 and [c["files"] for c in report["cases"]] == [2]
+    ds = pydicom.dcmread(folder / "cases" / "case-001" / "image" / "0001.dcm")
+    assert (ds.PatientSex, ds.PatientAge) == ("M", "070Y")  # kept, as asked
+    assert "DOE" not in str(ds.PatientName)
+
+
+@pytest.fixture
+def annotated(target: Path) -> Path:
+    """``target`` with a region on its case, so the DICOM export holds a SEG and an SR."""
+    case_file = target / "cases" / "case-001" / "annotations.json"
+    doc = json.loads(case_file.read_text("utf-8"))
+    stamp = "2026-12-04T10:00:00Z"
+    doc["annotations"] = [
+        {
+            "id": "il", "type": "interlaminar_space", "level": "L4-L5", "frame": 0,
+            "geometry": {"kind": "polygon", "points": [[10, 10], [10, 30], [30, 30], [30, 10]]},
+            "note": "", "author": "educator", "created": stamp, "modified": stamp,
+        }
+    ]  # fmt: skip
+    case_file.write_text(json.dumps(doc), "utf-8")
+    return target
+
+
+def test_forbidden_is_one_line(annotated: Path, capsys) -> None:
+    s = identified_study(singles=1)
+    with FakeDicomweb(dicom_bytes(s), fault="403") as fake:
+        assert_one_line_failure(["pacs", "find", fake.url], capsys, "403", "may not do this")
+        assert_one_line_failure(["pacs", "push", str(annotated), fake.url], capsys, "403")
+
+
+def test_push_reports_what_the_server_rejected_exit_1(annotated: Path, capsys) -> None:
+    s = identified_study(singles=1)
+    with FakeDicomweb(dicom_bytes(s), fault="reject") as fake:
+        code, out, err = run_cli(["pacs", "push", str(annotated), fake.url], capsys)
+        assert fake.stored == []
+    assert code == 1 and err == ""
+    assert "rejected dicom/case-001/seg.dcm" in out and "rejected dicom/case-001/sr.dcm" in out
+    assert "data set does not match SOP class (0xA900)" in out
+    assert "0 accepted, 2 rejected" in out
+    with FakeDicomweb(dicom_bytes(s)) as fake:
+        code, out, err = run_cli(["pacs", "push", str(annotated), fake.url, "--json"], capsys)
+        assert len(fake.stored) == 2
+    assert code == 0 and {a["sop_instance_uid"] for a in json.loads(out)["accepted"]} == set(
+        fake.stored
+    )
+
+
+def test_push_to_a_server_that_is_down(annotated: Path, capsys) -> None:
+    url = f"http://127.0.0.1:{free_port()}/dicom-web"
+    assert_one_line_failure(
+        ["pacs", "push", str(annotated), url], capsys, "connection refused", "0 of 2 file(s)"
+    )
 
 
 def test_credentials_only_from_the_environment(tmp_path: Path, monkeypatch, capsys) -> None:

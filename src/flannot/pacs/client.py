@@ -236,6 +236,8 @@ def describe_failure(exc: BaseException, pacs: PacsClient, not_found: str | None
         return f"{code} {reason}".strip()
     if isinstance(exc, r.RequestException):
         return f"request failed: {exc}"
+    if isinstance(exc, OSError):  # after requests' (they are OSErrors too): our disk
+        return f"cannot store the download: {exc.strerror or exc}"
     if isinstance(exc, (ValueError, KeyError, IndexError, TypeError, InvalidDicomError, EOFError)):
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if first == "subsection not found":  # bytes.index() inside dicomweb-client

@@ -108,8 +108,10 @@ def list_instances(
             total += len(items)
             if total > MAX_INSTANCES:
                 raise FlannotError(f"{what} has more than {MAX_INSTANCES} instances", pacs.url)
-            if items:
-                out.append((suid, [_uid(i, "00080018") for i in items]))
+            # an instance listed twice is pulled once
+            sops = list(dict.fromkeys(_uid(i, "00080018") for i in items))
+            if sops:
+                out.append((suid, sops))
     if not out:
         raise FlannotError(f"{what} holds no instances", pacs.url)
     return out

@@ -235,3 +235,48 @@ def test_uncalibrated_case_reports_pixels_never_mm(sample_set: Path, tmp_path: P
     assert units == {"{pixels}", "{pixels2}"}
     sr = pydicom.dcmread(tmp_path / "o" / "dicom" / "ap" / "sr.dcm")
     assert "uncalibrated" in sr.SeriesDescription and "mm" not in sr.SeriesDescription
+
+
+def test_a_series_folder_case_gets_an_sr_referencing_each_frames_instance(
+    sample_set: Path, tmp_path: Path
+) -> None:
+    # a cine stored as single-frame instances (what a PACS pull gives): the export used
+    # to stop with "Is a directory"
+    from flannot.export import export_set
+
+    root = small_set(sample_set, tmp_path / "set", ["ap"])
+    case_dir = root / "cases" / "ap"
+    series = case_dir / "image"
+    series.mkdir()
+    uids = []
+    for i in range(3):
+        ds = pydicom.dcmread(case_dir / "image.dcm")
+        new = pydicom.uid.generate_uid(entropy_srcs=[str(ds.SOPInstanceUID), str(i)])
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = new
+        ds.InstanceNumber = 3 - i  # written in reverse: the order comes from Instance Number
+        ds.save_as(series / f"{i}.dcm")
+        uids.insert(0, ds.SOPInstanceUID)
+    (case_dir / "image.dcm").unlink()
+    data = case_json(root, "ap")
+    measured = [a for a in data["annotations"] if a["type"] == "interlaminar_space"][:3]
+    data["annotations"] = [{**a, "frame": f} for f, a in enumerate(measured)]
+    data["image"].update(path="image", frames=3)
+    data["image"].pop("sop_instance_uid", None)
+    (case_dir / "annotations.json").write_text(json.dumps(data), "utf-8")
+
+    result = export_set(root, "dicom", tmp_path / "out")
+    legend = json.loads((tmp_path / "out" / "dicom.json").read_text("utf-8"))
+    (entry,) = legend["cases"]
+    assert entry["seg"] is None and entry["frames"] == 3
+    assert any("series of single-frame instances" in n for n in entry["notes"])
+    sr_path = tmp_path / "out" / "dicom" / "ap" / "sr.dcm"
+    assert "dicom/ap/sr.dcm" in result["files"]
+    sr = hd.sr.srread(sr_path)
+    groups = {str(g.tracking_identifier): g for g in sr.content.get_planar_roi_measurement_groups()}
+    for f, a in enumerate(measured):
+        region = groups[a["id"]].roi
+        (item,) = region.ContentSequence  # SELECTED FROM: the source image
+        assert item.ReferencedSOPSequence[0].ReferencedSOPInstanceUID == uids[f]
+    tool = shutil.which("dciodvfy")
+    run = subprocess.run([tool, str(sr_path)], capture_output=True, text=True, check=False)
+    assert [ln for ln in (run.stdout + run.stderr).splitlines() if ln.startswith("Error")] == []

@@ -20,6 +20,10 @@ NO_SEG_MULTIFRAME = (
     "no SEG: multi-frame source without a Frame of Reference (highdicom cannot build one); "
     "regions are in the SR with referenced frame numbers"
 )
+NO_SEG_SERIES = (
+    "no SEG: the image is a series of single-frame instances; regions are in the SR, "
+    "each referencing the instance of its frame"
+)
 
 
 def seg_file(case_id: str) -> str:
@@ -42,21 +46,42 @@ def read_header(path: Any) -> pydicom.Dataset:
     return ds
 
 
+def series_sources(folder: Any) -> list[pydicom.Dataset]:
+    """Headers of a series-folder case in cine order (frame ``f`` is instance ``f``)."""
+    from pathlib import Path
+
+    from flannot.io.series import series_headers
+
+    out = []
+    for path, _ in series_headers(Path(folder)):
+        out.append(read_header(path))
+    return out
+
+
 def case_part(case: Any, info: dict[str, Any]) -> dict[str, Any]:
-    """SEG and SR bytes of one case plus its legend entry."""
+    """SEG and SR bytes of one case plus its legend entry.
+
+    A case whose image is a series folder (single-frame instances played as a cine)
+    gets an SR whose regions reference, frame by frame, the instance shown in that
+    frame; no SEG (its regions are in the SR).
+    """
     from flannot.export import dicom_seg, dicom_sr
 
-    src = read_header(case.image_path)
+    path = case.image_path
+    sources = series_sources(path) if path.is_dir() else [read_header(path)]
+    src = sources[0]
     files: dict[str, bytes] = {}
     notes: list[str] = []
-    seg = dicom_seg.seg_bytes(case, src, info.get("source"))
+    seg = None if len(sources) > 1 else dicom_seg.seg_bytes(case, src, info.get("source"))
     if seg is not None:
         files[seg_file(info["case_id"])] = seg
+    elif len(sources) > 1:
+        notes.append(NO_SEG_SERIES)
     elif dicom_seg.frame_count(src) > 1 and "FrameOfReferenceUID" not in src:
         notes.append(NO_SEG_MULTIFRAME)
     else:
         notes.append("no SEG: no region of a type the protocol exports as a segment")
-    sr = dicom_sr.sr_bytes(case, src, info)
+    sr = dicom_sr.sr_bytes(case, src, info, sources)
     if sr is not None:
         files[sr_file(info["case_id"])] = sr
     else:
@@ -64,7 +89,7 @@ def case_part(case: Any, info: dict[str, Any]) -> dict[str, Any]:
     entry = {
         "case_id": info["case_id"],
         "source_sop_instance_uid": str(src.SOPInstanceUID),
-        "frames": dicom_seg.frame_count(src),
+        "frames": len(sources) if len(sources) > 1 else dicom_seg.frame_count(src),
         "seg": seg_file(info["case_id"]) if seg is not None else None,
         "sr": sr_file(info["case_id"]) if sr is not None else None,
         "spacing_mm": info["spacing_mm"],

@@ -104,6 +104,7 @@ def _group(
     rows: list[Any],
     calibration: str,
     protocol: Any,
+    sources: list[pydicom.Dataset] | None = None,
 ) -> Any:
     import highdicom as hd
     from pydicom.sr.codedict import codes
@@ -111,13 +112,17 @@ def _group(
     graphic = _graphic(ann)
     region = None
     if graphic is not None:
+        shown = src
         frames = [int(ann.frame) + 1] if frame_count(src) > 1 else None
+        if sources is not None and len(sources) > 1:  # a series: frame f is instance f
+            shown = sources[min(int(ann.frame), len(sources) - 1)]
+            frames = None
         region = hd.sr.ImageRegion(
             graphic_type=graphic[0],
             graphic_data=graphic[1],
             source_image=hd.sr.SourceImageForRegion(
-                referenced_sop_class_uid=src.SOPClassUID,
-                referenced_sop_instance_uid=src.SOPInstanceUID,
+                referenced_sop_class_uid=shown.SOPClassUID,
+                referenced_sop_instance_uid=shown.SOPInstanceUID,
                 referenced_frame_numbers=frames,
             ),
         )
@@ -155,7 +160,12 @@ def _group(
     )
 
 
-def sr_bytes(case: Any, src: pydicom.Dataset, info: dict[str, Any]) -> bytes | None:
+def sr_bytes(
+    case: Any,
+    src: pydicom.Dataset,
+    info: dict[str, Any],
+    sources: list[pydicom.Dataset] | None = None,
+) -> bytes | None:
     """The TID 1500 measurement report of a case, ``None`` when nothing was measured.
 
     Parameters
@@ -166,6 +176,9 @@ def sr_bytes(case: Any, src: pydicom.Dataset, info: dict[str, Any]) -> bytes | N
         The case's (de-identified) image header.
     info
         :func:`flannot.export.jobs.case_info` (calibration and spacing).
+    sources
+        For a series-folder case, the headers of its instances in cine order: each
+        region references the instance of its frame, and all are evidence.
     """
     import highdicom as hd
     from pydicom.sr.codedict import codes
@@ -184,7 +197,7 @@ def sr_bytes(case: Any, src: pydicom.Dataset, info: dict[str, Any]) -> bytes | N
     anns = {str(a.id): a for a in case.annotations}
     calibration = str(info["calibration"])
     groups = [
-        _group(src, str(case.case_id), anns[aid], rs, calibration, protocol)
+        _group(src, str(case.case_id), anns[aid], rs, calibration, protocol, sources)
         for aid, rs in by_ann.items()
         if aid in anns
     ]
@@ -205,7 +218,7 @@ def sr_bytes(case: Any, src: pydicom.Dataset, info: dict[str, Any]) -> bytes | N
     spacing = info.get("spacing_mm")
     cal = f"{calibration} {spacing[0]:.4g}x{spacing[1]:.4g} mm" if spacing else calibration
     sr = hd.sr.Comprehensive3DSR(
-        evidence=[src],
+        evidence=list(sources) if sources else [src],
         content=report,
         series_instance_uid=uid(src, "sr-series"),
         series_number=902,

@@ -54,8 +54,19 @@ def _sort_key(item: tuple[Path, Dataset]) -> tuple[float, str, str]:
     return (number[0] if number and len(number) == 1 else float("inf"), when, path.name)
 
 
-def read_series(folder: Path) -> FluoroImage:
-    """Open the DICOM images directly inside ``folder`` as one cine (see module notes)."""
+def series_headers(folder: Path) -> list[tuple[Path, Dataset]]:
+    """The images directly inside ``folder``, in cine order: the one folder-scanning rule.
+
+    Files that are not DICOM images are skipped; the rest must be one series and are
+    ordered by Instance Number, then acquisition/content time, then file name (SPEC §2).
+    Returns ``(path, header)`` pairs (headers read without pixels).
+
+    Raises
+    ------
+    FlannotError
+        No image in the folder, or images of more than one series.
+    """
+    folder = Path(folder)
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     found = [(p, ds) for p in files if (ds := _quick_header(p)) is not None]
     if not found:
@@ -70,7 +81,12 @@ def read_series(folder: Path) -> FluoroImage:
             " open one file or split the folder by series",
             folder,
         )
-    ordered = sorted(found, key=_sort_key)
+    return sorted(found, key=_sort_key)
+
+
+def read_series(folder: Path) -> FluoroImage:
+    """Open the DICOM images directly inside ``folder`` as one cine (see module notes)."""
+    ordered = series_headers(folder)
     parts = [open_file(p) for p, _ in ordered]
     shapes = {p.source.frame_shape for p in parts}
     if len(shapes) > 1:

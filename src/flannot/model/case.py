@@ -52,6 +52,7 @@ SET_FILENAME = "flannot-set.json"
 #: Larger case files are refused before reading (a mask-heavy case is a few MB).
 MAX_CASE_BYTES = 512 * 1024 * 1024
 
+
 class ConcurrentChangeError(FlannotError):
     """A save was refused: the file on disk is not the one this case was loaded from."""
 

@@ -67,7 +67,11 @@ def series_headers(folder: Path) -> list[tuple[Path, Dataset]]:
         No image in the folder, or images of more than one series.
     """
     folder = Path(folder)
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    files = sorted(
+        p
+        for p in folder.iterdir()
+        if not p.name.startswith(".") and not p.is_symlink() and p.is_file()
+    )
     found = [(p, ds) for p in files if (ds := _quick_header(p)) is not None]
     if not found:
         raise FlannotError("no DICOM images in this folder (sub-folders are not searched)", folder)
@@ -82,6 +86,15 @@ def series_headers(folder: Path) -> list[tuple[Path, Dataset]]:
             folder,
         )
     return sorted(found, key=_sort_key)
+
+
+def image_files(path: Path) -> list[Path]:
+    """The DICOM files an image path stands for: the file itself, or a series folder's
+    images in cine order (:func:`series_headers`)."""
+    path = Path(path)
+    if path.is_dir():
+        return [p for p, _ in series_headers(path)]
+    return [path]
 
 
 def read_series(folder: Path) -> FluoroImage:

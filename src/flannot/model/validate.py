@@ -203,9 +203,12 @@ def _header_facts(image_path: Path) -> tuple[_ImageFacts, str | None]:
     import pydicom
 
     if image_path.is_dir():
-        files = sorted(p for p in image_path.iterdir() if p.is_file() and _looks_like_dicom(p))
-        if not files:
-            raise ValueError("the series folder holds no DICOM files")
+        from flannot.io.series import image_files
+
+        try:
+            files = image_files(image_path)
+        except FlannotError as exc:
+            raise ValueError(exc.reason) from None
         ds = pydicom.dcmread(files[0], stop_before_pixels=True)
         frames = len(files)
         sop = None  # a series has one UID per frame

@@ -335,7 +335,7 @@ class TeachingSet:
                 continue  # validate() reports it
             if image is None or not image.exists():
                 continue
-            for f in [image] if image.is_file() else sorted(image.rglob("*.dcm")):
+            for f in _image_files(image):
                 try:
                     ds = pydicom.dcmread(f, stop_before_pixels=True, specific_tags=[_SOP])
                 except Exception:  # unreadable: validate() reports it
@@ -500,7 +500,7 @@ class TeachingSet:
                 continue  # validate() reports it; never touch files outside the set
             if not rects or image is None or not image.exists():
                 continue
-            for f in [image] if image.is_file() else sorted(image.rglob("*.dcm")):
+            for f in _image_files(image):
                 out[f] = rects
         return out
 
@@ -598,7 +598,7 @@ class TeachingSet:
             if image is None or not image.exists():
                 add("$.image.path", f"image of case {cid!r} is missing", file=str(case_file))
                 continue
-            for dcm in [image] if image.is_file() else sorted(image.rglob("*.dcm")):
+            for dcm in _image_files(image):
                 problems.extend(_dicom_problems(dcm, cid, sop_seen))
         cases_dir = self.root / "cases"
         if cases_dir.is_dir():
@@ -644,25 +644,26 @@ def _case_inputs(src: Path) -> tuple[list[Path], list[str], str]:
         if "Rows" not in ds:
             raise FlannotError("DICOM file holds no image", src)
         return [src], [str(ds.get("SOPInstanceUID", "") or "")], "image.dcm"
-    found: dict[str, list[tuple[Path, str]]] = {}
-    for p in sorted(src.iterdir()):
-        if p.name.startswith(".") or p.is_symlink() or not p.is_file():
-            continue
-        ds = read_dicom_file(p, stop_before_pixels=True)
-        if ds is not None and "Rows" in ds:  # DICOMDIR, reports … are not frames
-            series = str(ds.get("SeriesInstanceUID", "") or "")
-            found.setdefault(series, []).append((p, str(ds.get("SOPInstanceUID", "") or "")))
-    if not found:
-        raise FlannotError("folder holds no DICOM images (sub-folders are not searched)", src)
-    if len(found) > 1:
-        first, second = (v[0][0].name for v in list(found.values())[:2])
-        raise FlannotError(
-            f"folder mixes {len(found)} series (e.g. {first} and {second}); "
-            "add one folder per series",
-            src,
-        )
-    (items,) = found.values()
-    return [p for p, _ in items], [sop for _, sop in items], "image"
+    from flannot.io.series import series_headers
+
+    # the one folder rule (io.series): images of one series, in cine order
+    items = series_headers(src)
+    return (
+        [p for p, _ in items],
+        [str(ds.get("SOPInstanceUID", "") or "") for _, ds in items],
+        "image",
+    )
+
+
+def _image_files(image: Path) -> list[Path]:
+    """A case image's DICOM files (one file, or a series folder's images in cine order);
+    empty when a folder holds no readable series (validation reports it)."""
+    from flannot.io.series import image_files
+
+    try:
+        return image_files(image)
+    except FlannotError:
+        return []
 
 
 def redacted_image_bytes(path: Path, rects: Sequence[Sequence[int | None]]) -> bytes:
@@ -728,15 +729,14 @@ def _image_record(image: Path, rel: str, src: Path) -> dict[str, Any]:
     except FlannotError as exc:
         # a case nobody can open is no teaching case: refuse it (the add is taken back)
         raise FlannotError(f"flannot cannot read this image: {exc.reason}", src) from None
-    first = image if image.is_file() else sorted(image.glob("*.dcm"))[0]
+    files = _image_files(image)
+    first = files[0]
     ds = pydicom.dcmread(first, stop_before_pixels=True)
     spacing = ds.get("PixelSpacing")
     return {
         "path": rel,
         "sop_instance_uid": str(ds.get("SOPInstanceUID", "")) or None,
-        "frames": int(ds.get("NumberOfFrames", 1) or 1)
-        if image.is_file()
-        else len(list(image.glob("*.dcm"))),
+        "frames": int(ds.get("NumberOfFrames", 1) or 1) if image.is_file() else len(files),
         "spacing_mm": None if not spacing else [float(spacing[0]), float(spacing[1])],
         "calibration": "pixel_spacing" if spacing else "uncalibrated",
         "rows": int(ds.Rows),

@@ -189,15 +189,6 @@ class _ImageFacts:
     source: str = "the image record"
 
 
-def _looks_like_dicom(path: Path) -> bool:
-    try:
-        with path.open("rb") as fh:
-            fh.seek(128)
-            return fh.read(4) == b"DICM"
-    except OSError:
-        return False
-
-
 def _header_facts(image_path: Path) -> tuple[_ImageFacts, str | None]:
     """Rows, columns, frames and SOP Instance UID from the DICOM header (no pixel data)."""
     import pydicom

@@ -394,6 +394,18 @@ def _id_prefix(protocol: str, type_name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", type_name.lower()).strip("_") or "a"
 
 
+def new_annotation_id(protocol: str, type_name: str, taken: Iterable[str]) -> str:
+    """A short id not in ``taken``: the type's abbreviation in its protocol and the next
+    number (``lf1``, ``lf2``, ``v1`` …)."""
+    prefix = _id_prefix(protocol, type_name)
+    pattern = re.compile(rf"^{re.escape(prefix)}(\d+)$")
+    used = set(taken)
+    n = max((int(m.group(1)) for i in used if (m := pattern.match(i))), default=0) + 1
+    while f"{prefix}{n}" in used:  # pragma: no cover - max+1 is always free
+        n += 1
+    return f"{prefix}{n}"
+
+
 def _planning(data: Any, path: Any) -> ImageRef | None:
     """The planning-slice record of a case file (``None`` when absent)."""
     if data is None:
@@ -715,13 +727,7 @@ class Case:
     # ------------------------------------------------------------------ annotations
     def new_id(self, type: str) -> str:
         """A fresh annotation id for ``type`` (``v3``, ``lf2`` …), unique in this case."""
-        prefix = _id_prefix(self.protocol, type)
-        pattern = re.compile(rf"^{re.escape(prefix)}(\d+)$")
-        used = {a.id for a in self.annotations}
-        n = max((int(m.group(1)) for i in used if (m := pattern.match(i))), default=0) + 1
-        while f"{prefix}{n}" in used:  # pragma: no cover - max+1 is always free
-            n += 1
-        return f"{prefix}{n}"
+        return new_annotation_id(self.protocol, type, {a.id for a in self.annotations})
 
     def get(self, annotation_id: str) -> Annotation:
         """The annotation with this id; ``KeyError`` when there is none."""

@@ -618,18 +618,12 @@ def all_ids(session: Session) -> set[str]:
     return ids
 
 
-def new_id(type_name: str, taken: set[str]) -> str:
-    """A short id not in ``taken`` (``lf1``, ``lf2``, ``v1`` …), as :meth:`Case.new_id` makes them.
+def new_id(type_name: str, taken: set[str], protocol: str = "mild") -> str:
+    """A short id not in ``taken`` (``lf1``, ``lf2``, ``v1`` …), as :meth:`Case.new_id` makes
+    them; ``taken`` holds the ids of every layer (not only the loaded case's)."""
+    from flannot.model.case import new_annotation_id
 
-    ``taken`` holds the ids of every layer (not only the loaded case's), so the case
-    model's rule is applied to a stand-in holding those ids.
-    """
-    from types import SimpleNamespace
-
-    from flannot.model.case import Case
-
-    holder = SimpleNamespace(annotations=[SimpleNamespace(id=i) for i in taken])
-    return Case.new_id(holder, type_name)  # type: ignore[arg-type]
+    return new_annotation_id(protocol, type_name, taken)
 
 
 def ensure_ids(session: Session, layer: Any) -> bool:
@@ -653,7 +647,7 @@ def ensure_ids(session: Session, layer: Any) -> bool:
     features = features.copy()
     now = _now()
     for i in missing:
-        ident = new_id(type_name, taken)
+        ident = new_id(type_name, taken, session.protocol.name)
         taken.add(ident)
         features.iat[i, features.columns.get_loc("id")] = ident
         if "created" in features and not _clean(features["created"].iloc[i]):

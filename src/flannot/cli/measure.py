@@ -38,7 +38,7 @@ def _table(df) -> list[str]:
 
 
 def _header(case: Any, units: Any) -> list[str]:
-    from flannot.measure.units import WARN_CALIBRATIONS
+    from flannot.io.calibration import WARNINGS as WARN_CALIBRATIONS
 
     if units.calibrated:
         sr, sc = units.spacing

@@ -29,18 +29,43 @@ from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
 
+from flannot.enums import StrEnum
 from flannot.io import header as hdr
 
-CALIBRATIONS = (
-    "user",
-    "fiducial",
-    "geometry",
-    "calibrated",
-    "magnification_corrected",
-    "detector_plane",
-    "pixel_spacing",
-    "uncalibrated",
-)
+
+class CalibrationKind(StrEnum):
+    """Where a spacing comes from (SPEC §2), highest precedence first."""
+
+    USER = "user"
+    FIDUCIAL = "fiducial"
+    GEOMETRY = "geometry"
+    CALIBRATED = "calibrated"
+    MAGNIFICATION_CORRECTED = "magnification_corrected"
+    DETECTOR_PLANE = "detector_plane"
+    PIXEL_SPACING = "pixel_spacing"
+    UNCALIBRATED = "uncalibrated"
+
+
+CALIBRATIONS: tuple[str, ...] = tuple(k.value for k in CalibrationKind)
+
+#: one phrase per kind: what the mm mean (the Measure dock's header, the gallery)
+MEANINGS: dict[str, str] = {
+    "user": "calibrated by your calibration line, valid at the depth of that object",
+    "fiducial": "calibrated by the modality against an object of known size",
+    "geometry": "corrected by the modality for magnification",
+    "calibrated": "corrected or calibrated by the modality, method unstated",
+    "magnification_corrected": "estimated patient-plane mm at the isocentre",
+    "detector_plane": "mm at the detector: anatomy is magnified (often 10–50 %)",
+    "pixel_spacing": "mm, but the plane of a projection image cannot be determined",
+    "uncalibrated": "no spacing in the file: pixels only (draw a calibration line for mm)",
+}
+
+#: the kinds whose numbers a reader must be warned about, and the warning
+WARNINGS: dict[str, str] = {
+    "detector_plane": "mm at the detector plane: anatomy is magnified (often 10-50 %)",
+    "pixel_spacing": "Pixel Spacing without a calibration type: the plane of the mm is unknown",
+    "uncalibrated": "no pixel spacing: lengths are in pixels",
+}
 
 NOTES = {
     "user": "Calibrated from a line of known length drawn by the user: mm are correct at the "

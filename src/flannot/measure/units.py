@@ -1,8 +1,9 @@
 """Which spacing and calibration a case's measurements use, and the units that follow.
 
-Precedence (SPEC §2): a ``calibration`` annotation (a line with ``length_mm``)
-makes the calibration ``user``; otherwise the spacing and calibration of the
-image passed to :func:`flannot.measure` win over the case file's image record.
+Precedence (SPEC §2): a calibration line (a line with a known ``length_mm``: the
+protocol's ``Role.CALIBRATION`` type) makes the calibration ``user``; otherwise the
+spacing and calibration of the image passed to :func:`flannot.measure` win over the
+case file's image record.
 Without a usable spacing the case is ``uncalibrated`` and every length is in
 pixels (``px``/``px2``) — never mm.
 """
@@ -16,12 +17,6 @@ from typing import Any
 import numpy as np
 
 UNCALIBRATED = "uncalibrated"
-# calibrations whose mm a reader must be warned about (SPEC §2 table)
-WARN_CALIBRATIONS = {
-    "detector_plane": "mm at the detector plane: anatomy is magnified (often 10-50 %)",
-    "pixel_spacing": "Pixel Spacing without a calibration type: the plane of the mm is unknown",
-    UNCALIBRATED: "no pixel spacing: lengths are in pixels",
-}
 
 
 @dataclass(frozen=True)
@@ -96,7 +91,9 @@ def resolve_units(case: Any, image: Any = None) -> Units:
     if calibration == UNCALIBRATED:
         spacing = None
     for ann in getattr(case, "annotations", ()):
-        if ann.type != "calibration":
+        # a calibration line is the annotation that carries a known length: only the
+        # protocol's calibration type (Role.CALIBRATION) declares length_mm
+        if getattr(ann, "length_mm", None) is None or ann.geometry.kind != "line":
             continue
         user = user_spacing(ann.geometry.points, getattr(ann, "length_mm", None), spacing)
         if user is not None:  # the first usable calibration line wins

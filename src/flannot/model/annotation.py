@@ -17,13 +17,26 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from flannot.enums import StrEnum
 from flannot.model import rle
 from flannot.model.levels import normalize_level
 
-__all__ = ["GEOMETRY_KINDS", "Annotation", "Geometry", "utc_now"]
+__all__ = ["GEOMETRY_KINDS", "Annotation", "Geometry", "GeometryKind", "utc_now"]
+
 
 #: Geometry kinds of the case format.
-GEOMETRY_KINDS: tuple[str, ...] = ("point", "line", "path", "polygon", "rectangle", "mask")
+class GeometryKind(StrEnum):
+    """How an annotation is drawn (SPEC §3)."""
+
+    POINT = "point"
+    LINE = "line"
+    PATH = "path"
+    POLYGON = "polygon"
+    RECTANGLE = "rectangle"
+    MASK = "mask"
+
+
+GEOMETRY_KINDS: tuple[str, ...] = tuple(k.value for k in GeometryKind)
 
 
 def utc_now() -> str:

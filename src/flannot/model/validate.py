@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from flannot.enums import StrEnum
 from flannot.errors import FlannotError
 from flannot.model import rle
 from flannot.model.annotation import Annotation
@@ -67,6 +68,13 @@ def _a(word: str) -> str:
     return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
+class Severity(StrEnum):
+    """How bad a validation finding is."""
+
+    ERROR = "error"  # the file is wrong
+    WARNING = "warning"  # suspicious, still usable
+
+
 @dataclass(frozen=True)
 class Problem:
     """One finding of validation.
@@ -88,7 +96,7 @@ class Problem:
 
     path: str
     message: str
-    severity: str = "error"
+    severity: str = Severity.ERROR
     file: str | None = None
     annotation_id: str | None = None
 

@@ -10,15 +10,9 @@ kind registered in :mod:`flannot.measure.registry`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
-
-class StrEnum(str, Enum):  # enum.StrEnum is Python 3.11+; we support 3.10
-    """A string-valued enum whose members compare and print as their value."""
-
-    def __str__(self) -> str:
-        return str(self.value)
+from flannot.enums import StrEnum
 
 
 class Scoring(StrEnum):

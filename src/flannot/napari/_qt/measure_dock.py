@@ -32,7 +32,8 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from flannot.measure.units import WARN_CALIBRATIONS
+from flannot.io.calibration import MEANINGS
+from flannot.io.calibration import WARNINGS as WARN_CALIBRATIONS
 from flannot.napari._qt.table_model import (
     MEASURE_COLUMNS,
     DataFrameModel,
@@ -49,16 +50,7 @@ log = logging.getLogger(__name__)
 DEBOUNCE_MS = 150
 
 # what each calibration means for a millimetre on screen (SPEC §2 table, "meaning for the user")
-CALIBRATION_MEANING: dict[str, str] = {
-    "user": "calibrated by your calibration line, valid at the depth of that object",
-    "fiducial": "calibrated by the modality against an object of known size",
-    "geometry": "corrected by the modality for magnification",
-    "calibrated": "corrected or calibrated by the modality, method unstated",
-    "magnification_corrected": "estimated patient-plane mm at the isocentre",
-    "detector_plane": "mm at the detector: anatomy is magnified (often 10–50 %)",
-    "pixel_spacing": "mm, but the plane of a projection image cannot be determined",
-    "uncalibrated": "no spacing in the file: pixels only (draw a calibration line for mm)",
-}
+CALIBRATION_MEANING = MEANINGS  # the one table, in flannot.io.calibration
 WARN_STYLE = "color: #ff9f1c; font-weight: bold;"
 OK_STYLE = "color: #8fd18f;"
 

@@ -10,14 +10,9 @@ import typer
 
 
 def _value(item: Any) -> str:
-    v = item.value
-    if v is None:
-        return "-"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, int):
-        return f"{v:+d}" if item.metric == "level_offset" else str(v)
-    return f"{v:.2f} {item.unit}".rstrip()
+    from flannot.teach.feedback import format_item_value  # worded as the Quiz dock does
+
+    return format_item_value(item)
 
 
 def _where(item: Any) -> str:
@@ -32,7 +27,9 @@ def human_lines(scores: list[Any]) -> list[str]:
         n_ok = sum(1 for it in cs.items if it.passed)
         verdict = "PASS" if cs.passed else "FAIL"
         out.append(f"case {cs.case_id}: {verdict} ({n_ok} of {len(cs.items)} items passed)")
-        for it in cs.failed:
+        from flannot.teach.feedback import sort_items
+
+        for it in sort_items(cs.failed):  # safety violations first
             out.append(f"  FAIL {_where(it)} {it.metric}={_value(it)}: {it.message}")
         passed = Counter(it.metric for it in cs.items if it.passed)
         if passed:

@@ -423,12 +423,7 @@ class Session:
         # one batched update for removals: napari collects garbage per removed layer otherwise
         with viewer.layers.batched_update() if stale else _nullcontext():
             for layer in stale:
-                try:
-                    layer.events.data.disconnect(self._on_layer_data)
-                except (TypeError, ValueError, RuntimeError):
-                    pass
-                if layer in viewer.layers:
-                    viewer.layers.remove(layer)
+                self._drop_layer(layer)
             self._layers = {k: old[k] for k in refilled}
             if not keep_image:
                 self.image_layer = image_layer
@@ -445,15 +440,19 @@ class Session:
             if index != target:
                 viewer.layers.move(index, target)
 
+    def _drop_layer(self, layer: Any) -> None:
+        """Stop following ``layer`` and take it out of the viewer."""
+        try:
+            layer.events.data.disconnect(self._on_layer_data)
+        except (TypeError, ValueError, RuntimeError):
+            pass
+        if layer in self.viewer.layers:
+            self.viewer.layers.remove(layer)
+
     def _clear_layers(self) -> None:
         viewer = self.viewer
         for layer in list(self._layers.values()):
-            try:
-                layer.events.data.disconnect(self._on_layer_data)
-            except (TypeError, ValueError, RuntimeError):
-                pass
-            if layer in viewer.layers:
-                viewer.layers.remove(layer)
+            self._drop_layer(layer)
         self._layers.clear()
         if self.image_layer is not None and self.image_layer in viewer.layers:
             viewer.layers.remove(self.image_layer)

@@ -295,25 +295,18 @@ MILD = Protocol(
             5.0,
             "depth of the laminae and the spinolaminar line",
         ),
-        View(
-            "clo-left",
-            "Contralateral oblique (left approach)",
-            "oblique",
-            45.0,
-            "right",
-            True,
-            10.0,
-            "portal depth against the epidurogram and the VILL, left approach",
-        ),
-        View(
-            "clo-right",
-            "Contralateral oblique (right approach)",
-            "oblique",
-            45.0,
-            "left",
-            True,
-            10.0,
-            "portal depth against the epidurogram and the VILL, right approach",
+        *(
+            View(
+                f"clo-{side}",
+                f"Contralateral oblique ({side} approach)",
+                "oblique",
+                45.0,
+                other,  # the detector turns to the side opposite the portal
+                True,
+                10.0,
+                f"portal depth against the epidurogram and the VILL, {side} approach",
+            )
+            for side, other in (("left", "right"), ("right", "left"))
         ),
     ),
     rubric=(

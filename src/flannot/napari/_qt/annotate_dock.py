@@ -30,13 +30,12 @@ from qtpy.QtWidgets import (
     QMessageBox,
     QPushButton,
     QVBoxLayout,
-    QWidget,
 )
 
 from flannot.errors import FlannotError
 from flannot.model.levels import caudal_neighbours
 from flannot.napari import layers as L
-from flannot.napari.session import get_session
+from flannot.napari._qt.session_dock import SessionDock
 from flannot.napari.shortcuts import bind_shortcuts, cheat_sheet
 from flannot.protocols import Role
 
@@ -54,7 +53,7 @@ _DEFAULT_LEVEL = {"vertebra": "L1", "interspace": "L4-L5"}
 _TRANSITIONAL = "L6"
 
 
-class AnnotateDock(QWidget):
+class AnnotateDock(SessionDock):
     """Pick what to annotate; draw it in napari; save the case.
 
     Parameters
@@ -72,9 +71,7 @@ class AnnotateDock(QWidget):
     """
 
     def __init__(self, napari_viewer: Any) -> None:
-        super().__init__()
-        self.viewer = napari_viewer
-        self.session = get_session(napari_viewer)
+        super().__init__(napari_viewer)
         self.ask_conflict: Callable[[str], str] | None = None
         self.ask_save_path: Callable[[], str | Path | None] | None = None
         self._connected: list[Any] = []

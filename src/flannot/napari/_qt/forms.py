@@ -8,6 +8,7 @@ no rules: results and errors are reported as napari notifications.
 """
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from magicgui import magic_factory
@@ -19,6 +20,17 @@ def _notify(text: str, error: bool = False) -> None:
     from napari.utils.notifications import show_error, show_info
 
     (show_error if error else show_info)(text)
+
+
+def _run(what: str, work: Callable[[], str]) -> str:
+    """Run ``work``; its text (or ``what failed: why``) becomes a notification."""
+    try:
+        text = work()
+    except (FlannotError, OSError) as exc:
+        _notify(f"{what} failed: {exc}", error=True)
+        return ""
+    _notify(text)
+    return text
 
 
 def _exporters(widget: object = None) -> list[str]:
@@ -52,14 +64,11 @@ def export_form(
     """``flannot export SET --format FMT --out DIR --workers N``."""
     from flannot.export import export_set
 
-    try:
+    def work() -> str:
         result = export_set(set_dir, fmt, out, workers=workers)
-    except (FlannotError, OSError) as exc:
-        _notify(f"export failed: {exc}", error=True)
-        return ""
-    text = f"exported {result['cases']} case(s) as {result['format']} into {result['out']}"
-    _notify(text)
-    return text
+        return f"exported {result['cases']} case(s) as {result['format']} into {result['out']}"
+
+    return _run("export", work)
 
 
 @magic_factory(
@@ -79,19 +88,16 @@ def deidentify_form(
     from flannot.deid import UidMap, deidentify, load_secret
 
     target = out / inp.name if inp.is_file() else out  # the form picks a folder
-    try:
+
+    def work() -> str:
         uid_map = UidMap(load_secret(salt_file)) if salt_file else UidMap()
         report = deidentify(inp, target, options=list(retain or []), uid_map=uid_map)
-    except (FlannotError, OSError) as exc:
-        _notify(f"de-identification failed: {exc}", error=True)
-        return ""
-    done = sum(1 for f in report.files if f.status == "deidentified")
-    risky = sum(1 for f in report.files if getattr(f, "burned_in_flagged", False))
-    text = f"de-identified {done} of {len(report.files)} file(s) into {out}"
-    if risky:
-        text += f"; {risky} may have burned-in text: check the pixels"
-    _notify(text)
-    return text
+        done = sum(1 for f in report.files if f.status == "deidentified")
+        risky = sum(1 for f in report.files if getattr(f, "burned_in_flagged", False))
+        text = f"de-identified {done} of {len(report.files)} file(s) into {out}"
+        return text + (f"; {risky} may have burned-in text: check the pixels" if risky else "")
+
+    return _run("de-identification", work)
 
 
 @magic_factory(
@@ -105,11 +111,8 @@ def new_set_form(
     """``flannot set new DIR [--name] [--description] [--protocol]``."""
     from flannot.teach.teaching_set import TeachingSet
 
-    try:
+    def work() -> str:
         ts = TeachingSet.new(folder, name or None, description=description, protocol=protocol)
-    except (FlannotError, OSError) as exc:
-        _notify(f"cannot create the set: {exc}", error=True)
-        return ""
-    text = f"created teaching set {ts.name!r} in {folder}"
-    _notify(text)
-    return text
+        return f"created teaching set {ts.name!r} in {folder}"
+
+    return _run("creating the set", work)

@@ -29,11 +29,11 @@ from qtpy.QtWidgets import (
     QPushButton,
     QTableView,
     QVBoxLayout,
-    QWidget,
 )
 
 from flannot.io.calibration import MEANINGS
 from flannot.io.calibration import WARNINGS as WARN_CALIBRATIONS
+from flannot.napari._qt.session_dock import SessionDock, button
 from flannot.napari._qt.table_model import (
     MEASURE_COLUMNS,
     DataFrameModel,
@@ -56,18 +56,11 @@ OK_STYLE = "color: #8fd18f;"
 
 MEASURE_METADATA = "flannot_measure"  # layer.metadata key: {annotation_id: "4.1 mm"}
 LABEL_FORMAT = "{label}"  # the text the napari layers are made with
-DISPLAY_ORDER = (
-    "type",
-    "level",
-    "side",
-    "name",
-    "value",
-    "unit",
-    "annotation_id",
-    "frame",
-    "calibration",
-    "case_id",
-)
+# the SPEC §4 columns, what the structure is and its value first
+_LEADING = ("type", "level", "side", "name", "value", "unit")
+_TRAILING = ("annotation_id", "frame", "calibration", "case_id")
+DISPLAY_ORDER = _LEADING + _TRAILING
+assert set(DISPLAY_ORDER) == set(MEASURE_COLUMNS)  # every SPEC §4 column, once
 _ID_FEATURES = ("annotation_id", "id")
 
 
@@ -225,21 +218,11 @@ def restore_labels(session: Any) -> None:
                 layer.refresh_text()
 
 
-class MeasureDock(QWidget):
-    """Live measurement table for the case in the viewer (SPEC §3 "Measure", §4).
-
-    Parameters
-    ----------
-    napari_viewer
-        The viewer; its :func:`~flannot.napari.session.get_session` session supplies the case.
-    """
+class MeasureDock(SessionDock):
+    """Live measurement table for the case in the viewer (SPEC §3 "Measure", §4)."""
 
     def __init__(self, napari_viewer: napari.Viewer) -> None:
-        super().__init__()
-        from flannot.napari.session import get_session
-
-        self.viewer = napari_viewer
-        self.session = get_session(napari_viewer)
+        super().__init__(napari_viewer)
         self._full = pd.DataFrame(columns=list(MEASURE_COLUMNS))
         self._layer_hooks: list[tuple[Any, Any]] = []
         self._writing_labels = False
@@ -283,9 +266,9 @@ class MeasureDock(QWidget):
         self.copy_all_btn = QPushButton("Copy all")
         self.copy_all_btn.setToolTip("Copy every row shown as tab-separated text")
         self.copy_all_btn.clicked.connect(self.copy_all)
-        self.export_btn = QPushButton("Export CSV…")
-        self.export_btn.setToolTip("Save the rows shown (with unit and calibration) as CSV")
-        self.export_btn.clicked.connect(lambda: self.export_csv())
+        self.export_btn = button(
+            "Export CSV…", "Save the rows shown (with unit and calibration) as CSV", self.export_csv
+        )
 
         top = QHBoxLayout()
         top.addWidget(self.frame_only)

@@ -17,7 +17,6 @@ from qtpy.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFormLayout,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -26,34 +25,24 @@ from qtpy.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
-    QWidget,
 )
 
+from flannot.napari._qt.session_dock import SessionDock, button, hbox
 from flannot.pacs.browser import COLUMNS, PacsBrowser, describe, pull_summary, push_summary
 
 log = logging.getLogger(__name__)
 ERROR_STYLE = "color: #ff6b6b;"
 
 
-class PacsDock(QWidget):
-    """Search a PACS and pull studies into the open teaching set (SPEC §17).
-
-    Parameters
-    ----------
-    napari_viewer
-        The viewer; the teaching set is its session's (:func:`~flannot.napari.session.get_session`).
-    """
+class PacsDock(SessionDock):
+    """Search a PACS and pull studies into the open teaching set (SPEC §17)."""
 
     progressed = Signal(int, int)  # (done, total), emitted from the worker thread
     _ended = Signal(str, object, object)  # (kind, result, error), from the worker thread
     job_done = Signal(str)  # "pull" or "push", once the dock has shown the outcome
 
     def __init__(self, napari_viewer: napari.Viewer) -> None:
-        super().__init__()
-        from flannot.napari.session import get_session
-
-        self.viewer = napari_viewer
-        self.session = get_session(napari_viewer)
+        super().__init__(napari_viewer)
         self.browser = PacsBrowser()
         self.worker: Any = None
         self.last_result: Any = None
@@ -86,12 +75,12 @@ class PacsDock(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
 
-        self.pull_btn = QPushButton("Pull into set")
-        self.pull_btn.setToolTip("Retrieve the selected study, de-identified, as new cases")
-        self.pull_btn.clicked.connect(lambda: self.pull())
-        self.push_btn = QPushButton("Push results")
-        self.push_btn.setToolTip("Store the set's DICOM SEG + SR export on the PACS")
-        self.push_btn.clicked.connect(lambda: self.push())
+        self.pull_btn = button(
+            "Pull into set", "Retrieve the selected study, de-identified, as new cases", self.pull
+        )
+        self.push_btn = button(
+            "Push results", "Store the set's DICOM SEG + SR export on the PACS", self.push
+        )
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.status_label = QLabel("")
@@ -104,9 +93,7 @@ class PacsDock(QWidget):
         form.addRow("Patient", self.patient_edit)
         form.addRow("Study date", self.date_edit)
         form.addRow("Modality", self.modality_box)
-        actions = QHBoxLayout()
-        actions.addWidget(self.pull_btn)
-        actions.addWidget(self.push_btn)
+        actions = hbox(self.pull_btn, self.push_btn)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.search_btn)

@@ -14,10 +14,7 @@ saves the attempt and reopens the reference.
 
 from __future__ import annotations
 
-import getpass
-import math
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,12 +31,24 @@ from qtpy.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
-    QWidget,
 )
 
 from flannot.errors import FlannotError
+from flannot.napari._qt.session_dock import SessionDock, button
 from flannot.napari._qt.table_model import connect_while_alive
 from flannot.protocols import Role
+from flannot.teach.attempts import (
+    attempt_path_in_set,
+    check_trainee,
+    default_trainee,
+    empty_attempt,
+)
+from flannot.teach.feedback import (
+    format_item_value,
+    is_safety_violation,
+    sort_items,
+    summary_text,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import napari
@@ -53,108 +62,14 @@ REFERENCE_OPACITY = 0.55
 PASS_COLOR = "#2ca02c"
 FAIL_COLOR = "#d62728"
 SAFETY_COLOR = "#ff4fd8"  # a crossed contrast line: not just wrong, dangerous
-_TRAINEE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 ITEM_ROLE = Qt.ItemDataRole.UserRole
 
 
-def default_trainee() -> str:
-    """The login name made safe for a folder name (``trainee`` when there is none)."""
-    try:
-        name = getpass.getuser()
-    except Exception:  # no login name (containers)
-        name = ""
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")
-    return name[:64] if name and _TRAINEE_RE.fullmatch(name[:64]) else "trainee"
-
-
-def check_trainee(name: str) -> str:
-    """``name`` stripped, or :class:`FlannotError` when it cannot be a folder name."""
-    name = name.strip()
-    if not _TRAINEE_RE.fullmatch(name):
-        raise FlannotError(
-            "the trainee name must be letters, digits, '.', '_' or '-' (up to 64), "
-            "starting with a letter or digit"
-        )
-    return name
-
-
-def attempt_path_in_set(set_root: str | os.PathLike[str], trainee: str, case_id: str) -> Path:
-    """``SET/attempts/<trainee>/<case-id>.json`` (SPEC §5)."""
-    return Path(set_root) / "attempts" / check_trainee(trainee) / f"{case_id}.json"
-
-
-def empty_attempt(reference: Case, trainee: str) -> Case:
-    """A case with the reference's image record and case id and no annotations.
-
-    The image path is made absolute: the attempt is saved in another folder.
-    """
-    from flannot.model.case import Case, ImageRef
-
-    image = ImageRef.from_dict(reference.image.to_dict())
-    image.path = str(reference.image_path)
-    return Case(
-        case_id=reference.case_id,
-        image=image,
-        annotations=[],
-        protocol=reference.protocol,
-        author=trainee,
-    )
-
-
-def is_safety_violation(item: ScoreItem) -> bool:
-    return item.metric == "crossed_contrast" and bool(item.value)
-
-
-def sort_items(items: list[ScoreItem]) -> list[ScoreItem]:
-    """Failed items first (safety violations at the very top), otherwise in scoring order."""
-    order = {id(it): i for i, it in enumerate(items)}
-    return sorted(items, key=lambda it: (not is_safety_violation(it), it.passed, order[id(it)]))
-
-
-def format_item_value(item: ScoreItem) -> str:
-    v = item.value
-    if v is None:
-        return "—"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, int):
-        return f"{v:+d}" if item.metric == "level_offset" else str(v)
-    if not math.isfinite(float(v)):
-        return "—"
-    unit = f" {item.unit}" if item.unit else ""
-    if item.unit == "deg":
-        unit = "°"
-    return f"{float(v):.2f}{unit}"
-
-
-def summary_text(result: CaseScore) -> str:
-    """``"Passed: all 9 checks passed"`` / ``"Not passed: 3 of 9 checks failed …"``."""
-    n = len(result.items)
-    failed = result.failed
-    if result.passed:
-        return f"Passed: all {n} checks passed"
-    unsafe = sum(is_safety_violation(it) for it in failed)
-    text = f"Not passed: {len(failed)} of {n} checks failed"
-    if unsafe:
-        text += f" — {unsafe} safety violation{'s' if unsafe > 1 else ''} (tip past the contrast)"
-    return text
-
-
-class QuizDock(QWidget):
-    """Quiz a trainee on the open case: reference hidden, Check, feedback overlay.
-
-    Parameters
-    ----------
-    napari_viewer
-        The viewer; the dock works through its :func:`~flannot.napari.session.get_session`.
-    """
+class QuizDock(SessionDock):
+    """Quiz a trainee on the open case: reference hidden, Check, feedback overlay."""
 
     def __init__(self, napari_viewer: napari.Viewer) -> None:
-        super().__init__()
-        from flannot.napari.session import get_session
-
-        self.viewer = napari_viewer
-        self.session = get_session(napari_viewer)
+        super().__init__(napari_viewer)
         self.reference: Case | None = None  # the answer key, in memory while the quiz runs
         self.reference_path: Path | None = None
         self.reference_dirty = False
@@ -170,15 +85,13 @@ class QuizDock(QWidget):
             "Hide the annotations of the open case and annotate it yourself from scratch"
         )
         self.start_btn.clicked.connect(lambda: self.start_quiz())
-        self.check_btn = QPushButton("Check")
-        self.check_btn.setToolTip("Compare your annotations with the reference")
-        self.check_btn.clicked.connect(lambda: self.check())
+        self.check_btn = button("Check", "Compare your annotations with the reference", self.check)
         self.reference_btn = QPushButton("Show reference")
         self.reference_btn.setToolTip("Overlay the reference annotations (read-only)")
         self.reference_btn.clicked.connect(self.toggle_reference)
-        self.end_btn = QPushButton("End quiz")
-        self.end_btn.setToolTip("Save your attempt and reopen the reference case")
-        self.end_btn.clicked.connect(lambda: self.end_quiz())
+        self.end_btn = button(
+            "End quiz", "Save your attempt and reopen the reference case", self.end_quiz
+        )
 
         self.status = QLabel("Open a case, then Start quiz.")
         self.status.setWordWrap(True)

@@ -33,10 +33,10 @@ from qtpy.QtWidgets import (
     QTabWidget,
     QTextBrowser,
     QVBoxLayout,
-    QWidget,
 )
 
 from flannot.errors import FlannotError
+from flannot.napari._qt.session_dock import SessionDock, button, hbox
 from flannot.napari._qt.table_model import connect_while_alive
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -248,33 +248,21 @@ def _burned_in(entry: Any) -> str:
     return "burned-in text risk: " + _RISK_TEXT.get(risk, risk or "flagged")
 
 
-class TeachingSetDock(QWidget):
-    """Browse a teaching set's cases, edit teaching notes, save, add DICOM (SPEC §3, §5).
-
-    Parameters
-    ----------
-    napari_viewer
-        The viewer; the dock works through its :func:`~flannot.napari.session.get_session`.
-    """
+class TeachingSetDock(SessionDock):
+    """Browse a teaching set's cases, edit teaching notes, save, add DICOM (SPEC §3, §5)."""
 
     def __init__(self, napari_viewer: napari.Viewer) -> None:
-        super().__init__()
-        from flannot.napari.session import get_session
-
-        self.viewer = napari_viewer
-        self.session = get_session(napari_viewer)
+        super().__init__(napari_viewer)
         self.teaching_set: Any = None
         self.last_report: Any = None
         self._thumb_queue: list[str] = []
         self._syncing = False
 
         # --- set controls
-        self.open_btn = QPushButton("Open set…")
-        self.open_btn.setToolTip("Open a teaching-set folder (with flannot-set.json)")
-        self.open_btn.clicked.connect(lambda: self.open_set())
-        self.new_btn = QPushButton("New set…")
-        self.new_btn.setToolTip("Create an empty teaching set in a folder")
-        self.new_btn.clicked.connect(lambda: self.new_set())
+        self.open_btn = button(
+            "Open set…", "Open a teaching-set folder (with flannot-set.json)", self.open_set
+        )
+        self.new_btn = button("New set…", "Create an empty teaching set in a folder", self.new_set)
         self.add_btn = QPushButton("Add DICOM…")
         self.add_btn.setToolTip(
             "Copy DICOM files into the set as new cases, de-identified (PS3.15 basic profile)"
@@ -316,9 +304,9 @@ class TeachingSetDock(QWidget):
         self._preview_timer.timeout.connect(self._render_notes)
 
         self.dirty_label = QLabel("")
-        self.save_btn = QPushButton("Save")
-        self.save_btn.setToolTip("Save the case's annotations and notes (annotations.json)")
-        self.save_btn.clicked.connect(lambda: self.save())
+        self.save_btn = button(
+            "Save", "Save the case's annotations and notes (annotations.json)", self.save
+        )
 
         # --- de-identification summary (shown after Add DICOM)
         self.summary = QTextBrowser()
@@ -336,9 +324,7 @@ class TeachingSetDock(QWidget):
         nav.addWidget(self.prev_btn)
         nav.addWidget(self.position_label, 1)
         nav.addWidget(self.next_btn)
-        save_row = QHBoxLayout()
-        save_row.addWidget(self.dirty_label, 1)
-        save_row.addWidget(self.save_btn)
+        save_row = hbox((self.dirty_label, 1), self.save_btn)
         layout = QVBoxLayout(self)
         layout.addLayout(row1)
         layout.addWidget(self.set_label)

@@ -1,0 +1,56 @@
+"""How a score reads for a trainee: failed items first with safety on top, values in words.
+
+Shared by ``flannot score`` and the napari Quiz dock, so both word an item the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from flannot.teach.score import CaseScore, ScoreItem
+
+
+def is_safety_violation(item: ScoreItem) -> bool:
+    """Whether the item is a crossed safety boundary (contrast line or VILL)."""
+    return item.metric == "crossed_contrast" and bool(item.value)
+
+
+def sort_items(items: list[ScoreItem]) -> list[ScoreItem]:
+    """Failed items first (safety violations at the very top), otherwise in scoring order."""
+    order = {id(it): i for i, it in enumerate(items)}
+    return sorted(items, key=lambda it: (not is_safety_violation(it), it.passed, order[id(it)]))
+
+
+def format_item_value(item: ScoreItem) -> str:
+    """The item's value in words: ``yes``/``no``, ``-1`` for a level offset, ``2.41 mm``,
+    ``7.50°``; ``—`` when there is none."""
+    v = item.value
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:+d}" if item.metric == "level_offset" else str(v)
+    if not math.isfinite(float(v)):
+        return "—"
+    unit = f" {item.unit}" if item.unit else ""
+    if item.unit == "deg":
+        unit = "°"
+    return f"{float(v):.2f}{unit}"
+
+
+def summary_text(result: CaseScore) -> str:
+    """``"Passed: all 9 checks passed"`` / ``"Not passed: 3 of 9 checks failed …"``."""
+    n = len(result.items)
+    failed = result.failed
+    if result.passed:
+        return f"Passed: all {n} checks passed"
+    unsafe = sum(is_safety_violation(it) for it in failed)
+    text = f"Not passed: {len(failed)} of {n} checks failed"
+    if unsafe:
+        text += (
+            f" — {unsafe} safety violation{'s' if unsafe > 1 else ''} (tip past a safety boundary)"
+        )
+    return text

@@ -35,7 +35,10 @@ from qtpy.QtWidgets import (
     QVBoxLayout,
 )
 
+from flannot.deid.summary import deid_summary, report_files
+from flannot.deid.summary import field as _get
 from flannot.errors import FlannotError
+from flannot.export.thumbnails import THUMB_PX, thumbnail_array
 from flannot.napari._qt.session_dock import SessionDock, button, hbox
 from flannot.napari._qt.table_model import connect_while_alive
 
@@ -44,77 +47,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-THUMB_PX = 72
 DESC_CHARS = 110  # of the set description shown above the case list
 CASE_ID_ROLE = Qt.ItemDataRole.UserRole
 DIRTY_STYLE = "color: #ff9f1c; font-weight: bold;"
 CLEAN_STYLE = "color: #8f8f8f;"
-
-# (image path, size, mtime_ns) -> uint8 preview; previews are tiny, a set has tens of cases
-_THUMB_CACHE: dict[tuple[str, int, int], np.ndarray] = {}
-
-
-def _get(entry: Any, key: str, default: Any = None) -> Any:
-    """A field of a set's case entry, whether it is a mapping or an object."""
-    if isinstance(entry, dict):
-        return entry.get(key, default)
-    return getattr(entry, key, default)
-
-
-def _window_to_uint8(frame: np.ndarray, image: Any) -> np.ndarray:
-    """Map a presentation frame to 0–255 with the image's default window (else percentiles)."""
-    frame = np.asarray(frame, dtype=np.float32)
-    lo = hi = None
-    windows = list(getattr(image, "windows", None) or [])
-    if windows:
-        c, w = float(windows[0].center), float(windows[0].width)
-        if w > 0:
-            lo, hi = c - w / 2, c + w / 2
-    if lo is None or hi is None:
-        lo, hi = (float(v) for v in np.percentile(frame, [0.5, 99.5]))
-    if hi <= lo:
-        hi = lo + 1.0
-    return (np.clip((frame - lo) / (hi - lo), 0, 1) * 255).round().astype(np.uint8)
-
-
-def thumbnail_array(image_path: str | Path, size: int = THUMB_PX) -> np.ndarray:
-    """A small 8-bit preview of the first frame of a DICOM image (cached by path and mtime).
-
-    Parameters
-    ----------
-    image_path
-        A DICOM file or series folder.
-    size
-        Length of the longer side in pixels.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(h, w)`` or ``(h, w, 3)`` ``uint8``.
-    """
-    from skimage.transform import resize
-
-    import flannot
-
-    path = Path(image_path)
-    key = (str(path.resolve()), int(size), path.stat().st_mtime_ns)
-    cached = _THUMB_CACHE.get(key)
-    if cached is not None:
-        return cached
-    image = flannot.read_dicom(path)
-    frame = np.asarray(image.frames[0])  # only the first frame is decoded
-    rgb = frame.ndim == 3
-    scale = size / max(frame.shape[0], frame.shape[1])
-    shape = (max(1, round(frame.shape[0] * scale)), max(1, round(frame.shape[1] * scale)))
-    small = resize(
-        frame.astype(np.float32),
-        shape + ((3,) if rgb else ()),
-        anti_aliasing=scale < 1,
-        preserve_range=True,
-    )
-    out = np.clip(small, 0, 255).astype(np.uint8) if rgb else _window_to_uint8(small, image)
-    _THUMB_CACHE[key] = out
-    return out
 
 
 def _pixmap(arr: np.ndarray) -> QPixmap:
@@ -131,121 +67,6 @@ def _placeholder_icon() -> QIcon:
     pm = QPixmap(THUMB_PX, THUMB_PX)
     pm.fill(QColor("#262930"))
     return QIcon(pm)
-
-
-_RISK_TEXT = {
-    "yes": "Burned In Annotation is YES",
-    "unknown": "Burned In Annotation not stated for an XA/RF/secondary-capture image",
-}
-_MAX_NAMES = 12  # attribute names listed per case; the rest are counted
-
-
-def deid_summary(report: Any) -> str:
-    """Markdown summary of what de-identification did, from a ``TeachingSet.add_dicom`` report.
-
-    Parameters
-    ----------
-    report
-        The list ``TeachingSet.add_dicom`` returns: per case ``case_id``, action counts
-        (``removed``, ``emptied``, ``replaced``, ``private_removed``), ``attributes`` (names
-        removed), ``uid_remaps``, ``burned_in_risk`` and ``burned_in_flagged``.
-
-    Returns
-    -------
-    str
-        A headline with the totals, a burned-in warning naming the flagged cases, and one line
-        per case.
-    """
-    files = _report_files(report)
-    lines: list[str] = []
-    total = {"removed": 0, "emptied": 0, "replaced": 0, "private": 0}
-    risky: list[str] = []
-    n_files = 0
-    for f in files:
-        name = str(_get(f, "case_id") or _get(f, "path") or "case")
-        n_files += int(_get(f, "files", 1) or 1)
-        counts = {k: _count(f, k) for k in total}
-        for k, v in counts.items():
-            total[k] += v
-        parts = [f"{counts['removed']} removed", f"{counts['emptied']} emptied"]
-        if counts["replaced"]:
-            parts.append(f"{counts['replaced']} replaced")
-        if counts["private"]:
-            parts.append(f"{counts['private']} private tags removed")
-        remaps = _get(f, "uid_remaps")
-        if isinstance(remaps, int) and remaps:
-            parts.append(f"{remaps} UIDs remapped")
-        line = f"- **{name}**: " + ", ".join(parts)
-        names = _get(f, "attributes")
-        if isinstance(names, (list, tuple)) and names:
-            shown = ", ".join(str(n) for n in names[:_MAX_NAMES])
-            more = len(names) - _MAX_NAMES
-            line += f" — attributes: {shown}{f', … {more} more' if more > 0 else ''}"
-        if _get(f, "deidentified") is False:
-            line += " — copied **without** de-identification"
-        risk = _burned_in(f)
-        if risk:
-            risky.append(name)
-            line += f" — ⚠ {risk}"
-        lines.append(line)
-    head = (
-        f"**De-identified {n_files} file(s)** into {len(files)} case(s) (DICOM PS3.15 Basic "
-        f"Application Level Confidentiality Profile): {total['removed']} attributes removed, "
-        f"{total['emptied']} emptied"
-    )
-    if total["replaced"]:
-        head += f", {total['replaced']} replaced"
-    if total["private"]:
-        head += f", {total['private']} private tags removed"
-    out = [head + ".", ""]
-    if risky:
-        out += [
-            "⚠ **Burned-in text risk** in "
-            + ", ".join(risky)
-            + ": the pixels may show patient details. Check the images and draw "
-            "`redaction` rectangles before sharing the set.",
-            "",
-        ]
-    return "\n".join(out + lines) + "\n"
-
-
-def _report_files(report: Any) -> list[Any]:
-    if report is None:
-        return []
-    if isinstance(report, (list, tuple)):
-        return list(report)
-    for key in ("files", "reports", "cases", "items"):
-        value = _get(report, key)
-        if isinstance(value, (list, tuple)):
-            return list(value)
-    return [report]
-
-
-def _count(entry: Any, kind: str) -> int:
-    """Number of attributes of ``kind`` in a per-case report: a count or a list of tags."""
-    keys = ("private_removed", "n_private") if kind == "private" else (kind, f"n_{kind}")
-    for key in keys:
-        value = _get(entry, key)
-        if value is None or isinstance(value, bool):
-            continue
-        if isinstance(value, int):
-            return value
-        try:
-            return len(value)
-        except TypeError:
-            continue
-    return 0
-
-
-def _burned_in(entry: Any) -> str:
-    """Why a case is flagged for burned-in text, or ``""`` when it is not."""
-    risk = str(_get(entry, "burned_in_risk") or "").strip().lower()
-    flagged = _get(entry, "burned_in_flagged")
-    if flagged is None:
-        flagged = risk in _RISK_TEXT
-    if not flagged:
-        return ""
-    return "burned-in text risk: " + _RISK_TEXT.get(risk, risk or "flagged")
 
 
 class TeachingSetDock(SessionDock):
@@ -710,7 +531,7 @@ class TeachingSetDock(SessionDock):
         self.summary.setVisible(True)
         self.status_label.setVisible(False)
         self._populate()
-        added = [str(_get(r, "case_id")) for r in _report_files(report) if _get(r, "case_id")]
+        added = [str(_get(r, "case_id")) for r in report_files(report) if _get(r, "case_id")]
         if added and added[0] in self.case_ids():
             row = self.case_ids().index(added[0])
             self.case_list.setCurrentRow(row)  # loads it (asks first about unsaved edits)

@@ -367,7 +367,8 @@ def projected_outline(carm: CArm, labels: NDArray, ct: Any, v: Any) -> list[list
     from flannot.sim.render import integrate
 
     box = tuple(
-        slice(max(s.start - 1, 0), min(s.stop + 1, n)) for s, n in zip(v.bbox, labels.shape)
+        slice(max(s.start - 1, 0), min(s.stop + 1, n))
+        for s, n in zip(v.bbox, labels.shape, strict=False)
     )
     sub = (labels[box] == v.label).astype(np.float32)
     if min(sub.shape) < 2:

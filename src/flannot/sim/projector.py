@@ -25,6 +25,11 @@ def _kernel():  # compiled on first use: ``import flannot.sim`` stays cheap
     if _KERNEL is None:
         import numba
 
+        # numba's built-in work queue: unlike GNU OpenMP it survives fork(), which the
+        # batch runner's local workers use
+        if numba.config.THREADING_LAYER == "default":
+            numba.config.THREADING_LAYER = "workqueue"
+
         @numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)
         def march(vol, src, q0, du, dv, lin, rows, cols, step_mm, out):
             ni, nj, nk = vol.shape

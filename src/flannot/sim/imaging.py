@@ -69,8 +69,8 @@ class Exposure:
     heel: float = 0.15
     spr: float = 0.5
     scatter_sigma_mm: float = 25.0
-    harmonize: float = 0.75
-    harmonize_sigma_mm: float = 25.0
+    harmonize: float = 0.6
+    harmonize_sigma_mm: float = 50.0
     detail_gain: float = 1.4
     edge_gain: float = 0.5
     edge_sigma_mm: float = 1.5

@@ -31,7 +31,7 @@ def _kernel():  # compiled on first use: ``import flannot.sim`` stays cheap
             numba.config.THREADING_LAYER = "workqueue"
 
         @numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)
-        def march(vol, src, q0, du, dv, lin, rows, cols, step_mm, out):
+        def march(vol, src, q0, du, dv, lin, rows, cols, step_mm, ext, out):
             ni, nj, nk = vol.shape
             hi = (ni - 1.0, nj - 1.0, nk - 1.0)
             for r in numba.prange(rows):
@@ -49,11 +49,11 @@ def _kernel():  # compiled on first use: ``import flannot.sim`` stays cheap
                     for a in range(3):
                         s = src[a]
                         if abs(e[a]) < 1e-12:
-                            if s < 0.0 or s > hi[a]:
+                            if s < -ext[a] or s > hi[a] + ext[a]:
                                 t1 = -1.0
                         else:
-                            ta = (0.0 - s) / e[a]
-                            tb = (hi[a] - s) / e[a]
+                            ta = (-ext[a] - s) / e[a]
+                            tb = (hi[a] + ext[a] - s) / e[a]
                             if ta > tb:
                                 ta, tb = tb, ta
                             t0 = max(t0, ta)
@@ -66,9 +66,10 @@ def _kernel():  # compiled on first use: ``import flannot.sim`` stays cheap
                     acc = 0.0
                     for m in range(n):
                         t = t0 + (m + 0.5) * dt
-                        x = src[0] + t * ex
-                        y = src[1] + t * ey
-                        z = src[2] + t * ez
+                        # beyond the scanned range (ext > 0) the end slices continue
+                        x = min(max(src[0] + t * ex, 0.0), hi[0])
+                        y = min(max(src[1] + t * ey, 0.0), hi[1])
+                        z = min(max(src[2] + t * ez, 0.0), hi[2])
                         i0 = min(int(x), ni - 2)
                         j0 = min(int(y), nj - 2)
                         k0 = min(int(z), nk - 2)
@@ -98,6 +99,7 @@ def line_integrals(
     rows: int,
     cols: int,
     step_mm: float,
+    extend: tuple[float, float, float] = (0.0, 0.0, 0.0),
 ) -> NDArray[np.float32]:
     """``∫ volume dl`` (volume units × mm) along rays from ``source`` to detector pixels.
 
@@ -115,6 +117,10 @@ def line_integrals(
         Detector size.
     step_mm
         Sampling step along the ray, mm.
+    extend
+        Per index axis, how many voxels the volume is taken to continue beyond its
+        first and last slice (repeating them): a CT covers a limited cranio-caudal
+        range, and a ray leaving through its top or bottom would otherwise see air.
     """
     if min(volume.shape) < 2:
         raise ValueError("the volume needs at least 2 voxels along every axis")
@@ -139,6 +145,7 @@ def line_integrals(
         int(rows),
         int(cols),
         float(step_mm),
+        tuple(float(e) for e in extend),
         out,
     )
     return out

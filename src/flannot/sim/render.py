@@ -20,6 +20,18 @@ from flannot.sim.volume import CTVolume
 
 #: sampling step along a ray as a fraction of the smallest voxel spacing
 STEP_FRACTION = 0.75
+#: the scanned range is taken to continue this far (mm) cranially and caudally,
+#: repeating the end slices, so the field beyond a CT's ends is not air
+EXTEND_MM = 120.0
+
+
+def _extension(affine: NDArray[np.float64], mm: float) -> tuple[float, float, float]:
+    """Voxels to extend along the index axis closest to the patient's long axis."""
+    cols = affine[:3, :3]
+    k = int(np.argmax(np.abs(cols[2]) / np.linalg.norm(cols, axis=0)))
+    ext = [0.0, 0.0, 0.0]
+    ext[k] = mm / float(np.linalg.norm(cols[:, k]))
+    return ext[0], ext[1], ext[2]
 
 
 @dataclass
@@ -73,18 +85,33 @@ def integrate(
     carm: CArm,
     step_mm: float,
     roi: tuple[int, int, int, int] | None = None,
+    extend_mm: float = 0.0,
 ) -> NDArray[np.float32]:
-    """Line integrals of ``volume`` on ``carm``'s detector (or its ``roi`` r0, r1, c0, c1)."""
+    """Line integrals of ``volume`` on ``carm``'s detector (or its ``roi`` r0, r1, c0, c1).
+
+    ``extend_mm`` continues the volume cranially and caudally (see :data:`EXTEND_MM`).
+    """
     q0, du, dv = carm.pixel_positions()
     r0, r1, c0, c1 = roi if roi is not None else (0, carm.rows, 0, carm.cols)
     q0 = q0 + c0 * du + r0 * dv
-    return line_integrals(volume, affine, carm.source, q0, du, dv, r1 - r0, c1 - c0, step_mm)
+    return line_integrals(
+        volume,
+        affine,
+        carm.source,
+        q0,
+        du,
+        dv,
+        r1 - r0,
+        c1 - c0,
+        step_mm,
+        _extension(affine, extend_mm),
+    )
 
 
 def line_integral_image(prep: PreparedCT, carm: CArm, step_mm: float | None = None):
     """``∫ mu dl`` for every detector pixel of ``carm`` (float32)."""
     step = step_mm if step_mm is not None else STEP_FRACTION * float(prep.spacing.min())
-    return integrate(prep.mu, prep.affine, carm, step)
+    return integrate(prep.mu, prep.affine, carm, step, extend_mm=EXTEND_MM)
 
 
 def shot(
@@ -162,7 +189,7 @@ def preview(
     )
     vol, aff = prep.coarse()
     step = STEP_FRACTION * float(np.linalg.norm(aff[:3, :3], axis=0).min())
-    p = integrate(vol, aff, carm, step)
+    p = integrate(vol, aff, carm, step, extend_mm=EXTEND_MM)
     exp = Exposure()
     body = body_mask(p)
     log_img = detect(

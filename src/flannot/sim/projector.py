@@ -30,7 +30,7 @@ def _kernel():  # compiled on first use: ``import flannot.sim`` stays cheap
         if numba.config.THREADING_LAYER == "default":
             numba.config.THREADING_LAYER = "workqueue"
 
-        @numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)
+        @numba.njit(parallel=True, fastmath=True, cache=True, nogil=True, error_model="numpy")
         def march(vol, src, q0, du, dv, lin, rows, cols, step_mm, ext, out):
             ni, nj, nk = vol.shape
             hi = (ni - 1.0, nj - 1.0, nk - 1.0)
@@ -133,8 +133,13 @@ def line_integrals(
     src = to_ijk(source)
     q0_ijk = to_ijk(q0)
     du_ijk, dv_ijk = lin_inv @ du, lin_inv @ dv
-    out = np.empty((rows, cols), np.float32)
     vol = np.ascontiguousarray(volume, dtype=np.float32)
+    # the inner loop runs along the detector axis that moves most along the volume's
+    # contiguous (last) axis, so neighbouring rays share cache lines
+    swap = abs(dv_ijk[2]) / np.linalg.norm(dv_ijk) > abs(du_ijk[2]) / np.linalg.norm(du_ijk)
+    if swap:
+        du_ijk, dv_ijk, rows, cols = dv_ijk, du_ijk, cols, rows
+    out = np.empty((rows, cols), np.float32)
     _kernel()(
         vol,
         src,
@@ -148,4 +153,4 @@ def line_integrals(
         tuple(float(e) for e in extend),
         out,
     )
-    return out
+    return np.ascontiguousarray(out.T) if swap else out

@@ -20,6 +20,8 @@ from flannot.sim.volume import CTVolume
 
 #: sampling step along a ray as a fraction of the smallest voxel spacing
 STEP_FRACTION = 0.75
+#: the preview samples its half-resolution volume once per voxel
+PREVIEW_STEP_FRACTION = 1.0
 #: the scanned range is taken to continue this far (mm) cranially and caudally,
 #: repeating the end slices, so the field beyond a CT's ends is not air
 EXTEND_MM = 120.0
@@ -74,9 +76,27 @@ class PreparedCT:
 
 
 def prepare(ct: CTVolume, kvp: float = 80.0) -> PreparedCT:
-    """Convert a CT to attenuation at ``kvp`` (see :mod:`flannot.sim.attenuation`)."""
-    mu = hu_to_mu(np.asarray(ct.hu), kvp)
-    return PreparedCT(np.ascontiguousarray(mu), np.asarray(ct.affine, float), float(kvp), ct.source)
+    """Convert a CT to attenuation at ``kvp`` (see :mod:`flannot.sim.attenuation`).
+
+    The volume is cropped to the box holding anything denser than air (-900 HU):
+    rays then skip the empty margins of the field of view.
+    """
+    hu = np.asarray(ct.hu)
+    dense = hu > -900
+    box = []
+    for axis in range(3):
+        other = tuple(a for a in range(3) if a != axis)
+        hit = np.flatnonzero(dense.any(axis=other))
+        lo, hi = (int(hit[0]), int(hit[-1]) + 1) if hit.size else (0, hu.shape[axis])
+        lo, hi = max(lo - 1, 0), min(hi + 1, hu.shape[axis])
+        if hi - lo < 2:
+            lo, hi = 0, hu.shape[axis]
+        box.append(slice(lo, hi))
+    del dense
+    mu = hu_to_mu(hu[tuple(box)], kvp)
+    affine = np.asarray(ct.affine, float).copy()
+    affine[:3, 3] += affine[:3, :3] @ [b.start for b in box]
+    return PreparedCT(np.ascontiguousarray(mu), affine, float(kvp), ct.source)
 
 
 def integrate(
@@ -188,7 +208,7 @@ def preview(
         width / size,
     )
     vol, aff = prep.coarse()
-    step = STEP_FRACTION * float(np.linalg.norm(aff[:3, :3], axis=0).min())
+    step = PREVIEW_STEP_FRACTION * float(np.linalg.norm(aff[:3, :3], axis=0).min())
     p = integrate(vol, aff, carm, step, extend_mm=EXTEND_MM)
     exp = Exposure()
     body = body_mask(p)

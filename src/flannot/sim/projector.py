@@ -30,7 +30,7 @@ def _kernel():  # compiled on first use: ``import flannot.sim`` stays cheap
         if numba.config.THREADING_LAYER == "default":
             numba.config.THREADING_LAYER = "workqueue"
 
-        @numba.njit(parallel=True, fastmath=True, cache=True, nogil=True, error_model="numpy")
+        @numba.njit(parallel=True, fastmath=False, cache=True, nogil=True, error_model="numpy")
         def march(vol, src, q0, du, dv, lin, rows, cols, step_mm, ext, out):
             ni, nj, nk = vol.shape
             hi = (ni - 1.0, nj - 1.0, nk - 1.0)

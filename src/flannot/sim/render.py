@@ -1,7 +1,7 @@
 """Prepared volumes, full shots and fast previews (SPEC §15; budgets in SPEC §13).
 
 :class:`PreparedCT` converts the CT to attenuation once (for one kVp) and keeps a
-half-resolution copy for previews, so that an interactive C-arm (the napari
+coarse (about 2 mm) copy for previews, so that an interactive C-arm (the napari
 "C-arm" dock) re-renders only the rays: :func:`preview` at 256² within 150 ms.
 """
 
@@ -20,7 +20,9 @@ from flannot.sim.volume import CTVolume
 
 #: sampling step along a ray as a fraction of the smallest voxel spacing
 STEP_FRACTION = 0.75
-#: the preview samples its half-resolution volume once per voxel
+#: the preview works on a block-averaged volume of about this voxel size (mm) …
+PREVIEW_VOXEL_MM = 2.0
+#: … and samples it once per voxel
 PREVIEW_STEP_FRACTION = 1.0
 #: the scanned range is taken to continue this far (mm) cranially and caudally,
 #: repeating the end slices, so the field beyond a CT's ends is not air
@@ -61,16 +63,19 @@ class PreparedCT:
         return self.affine[:3, :3] @ idx + self.affine[:3, 3]
 
     def coarse(self) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
-        """A 2×-block-averaged copy and its affine (built once, for previews)."""
+        """A block-averaged copy with voxels of about :data:`PREVIEW_VOXEL_MM` and its
+        affine (built once, for previews)."""
         if self._coarse is None:
-            n = [s // 2 * 2 for s in self.mu.shape]
-            if min(n) < 4:
+            f = [max(1, int(round(PREVIEW_VOXEL_MM / s))) for s in self.spacing]
+            n = [s // k * k for s, k in zip(self.mu.shape, f, strict=True)]
+            if max(f) == 1 or min(a // k for a, k in zip(n, f, strict=True)) < 2:
                 self._coarse = (self.mu, self.affine)
             else:
                 v = self.mu[: n[0], : n[1], : n[2]]
-                v = v.reshape(n[0] // 2, 2, n[1] // 2, 2, n[2] // 2, 2).mean(axis=(1, 3, 5))
-                scale = np.diag([2.0, 2.0, 2.0, 1.0])
-                scale[:3, 3] = 0.5
+                v = v.reshape(n[0] // f[0], f[0], n[1] // f[1], f[1], n[2] // f[2], f[2])
+                v = v.mean(axis=(1, 3, 5), dtype=np.float32)
+                scale = np.diag([float(f[0]), float(f[1]), float(f[2]), 1.0])
+                scale[:3, 3] = [(k - 1) / 2 for k in f]
                 self._coarse = (np.ascontiguousarray(v, np.float32), self.affine @ scale)
         return self._coarse
 
@@ -175,8 +180,9 @@ def preview(
 ) -> NDArray[np.uint8]:
     """A fast, noiseless 8-bit view for an interactive C-arm (SPEC §15 training mode).
 
-    Uses the half-resolution volume and a coarser ray step; the geometry (and so the
-    projection matrix of :class:`CArm` with ``rows = cols = size``) is exact.
+    Uses a block-averaged volume (voxels of about 2 mm) and a coarser ray step; the
+    geometry (and so the projection matrix of :class:`CArm` with ``rows = cols = size``)
+    is exact.
 
     Parameters
     ----------

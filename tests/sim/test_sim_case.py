@@ -12,6 +12,7 @@ import pytest
 from skimage.measure import points_in_poly
 
 from flannot.cli import main
+from flannot.errors import FlannotError
 from flannot.sim.case import SimRequest, simulate, write_case
 from tests.sim.synthetic_ct import LEVELS, SyntheticCT, write_dicom_series
 
@@ -274,3 +275,53 @@ def test_manifest_batch_same_bytes_serial_and_parallel(
         "row001-ct-clo-left",
         "row002-ct-lateral",
     }
+
+
+def test_json_label_map_names_only_its_labels(synth: SyntheticCT, tmp_path: Path) -> None:
+    mapping = tmp_path / "levels.json"
+    mapping.write_text('{"29": "L3", "28": "l4"}')
+    case = simulate(_req(synth, view="lateral", label_map=str(mapping), detector=96, pixel=1.6))
+    assert [a["level"] for a in case.annotations["annotations"]] == ["L3", "L4"]
+    bad = tmp_path / "bad.json"
+    for text, words in (('{"29": "L33"}', "not a vertebra level"), ("[1]", "JSON object")):
+        bad.write_text(text)
+        with pytest.raises(FlannotError, match=words):
+            simulate(_req(synth, view="ap", label_map=str(bad)))
+
+
+def test_json_manifest_and_its_errors(synth: SyntheticCT, tmp_path: Path) -> None:
+    from flannot.sim.batch import read_manifest, run_manifest
+
+    (tmp_path / "data").mkdir()
+    for p in (synth.ct_path, synth.labels_path):
+        shutil.copy(p, tmp_path / "data" / p.name)
+    manifest = tmp_path / "m.json"
+    manifest.write_text(
+        json.dumps(
+            [
+                {
+                    "ct": "data/ct.nii.gz",
+                    "labels": "data/seg.nii.gz",
+                    "views": ["oblique-left:30"],
+                    "target": "L2",
+                    "case_id": "demo",
+                }
+            ]
+        )
+    )
+    rows = read_manifest(manifest)
+    assert rows[0]["ct"] == str((tmp_path / "data" / "ct.nii.gz").resolve())
+    out = run_manifest(manifest, tmp_path / "out", settings={"detector": 48, "pixel": 2.5})
+    assert [p.name for p in out] == ["demo-oblique-left30"]
+    case = _case(out[0])
+    assert case["x_sim"]["primary_deg"] == 150.0 and case["x_sim"]["target"] == "L2"
+    for text, words in (
+        ('[{"ct": "a.nii"}]', "no views"),
+        ('[{"views": "ap"}]', "no ct"),
+        ('{"ct": "a"}', "list of objects"),
+        ('[{"ct": "a", "views": "ap", "colour": 1}]', "unknown column"),
+        ("[]", "no rows"),
+    ):
+        manifest.write_text(text)
+        with pytest.raises(FlannotError, match=words):
+            read_manifest(manifest)

@@ -207,7 +207,7 @@ def simulate(req: SimRequest, *, prepared: Any = None) -> SimCase:
     dicom = dataset_bytes(ds)
 
     spacing = carm.pixel_mm / carm.magnification
-    annotations, vert_truth = _answer_key(carm, verts, prep, labels, ct, view)
+    annotations, vert_truth = _answer_key(carm, verts, labels, ct, req.protocol)
     case = {
         "flannot_version": 1,
         "case_id": case_id,
@@ -292,11 +292,11 @@ def _notes(label: str, primary: float, secondary: float, req: SimRequest, target
 
 
 def _answer_key(
-    carm: CArm, verts: list, prep: Any, labels: NDArray | None, ct: Any, view: Any
+    carm: CArm, verts: list, labels: NDArray | None, ct: Any, protocol: str
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     from flannot.protocols import get_protocol
 
-    levels = set(get_protocol("mild").vertebra_levels)
+    levels = set(get_protocol(protocol).vertebra_levels)
     anns: list[dict[str, Any]] = []
     truth: list[dict[str, Any]] = []
 

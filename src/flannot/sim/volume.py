@@ -118,10 +118,10 @@ def _load_dicom_series(folder: Path) -> tuple[NDArray, NDArray[np.float64]]:
     slices = []
     for f in sorted(p for p in folder.rglob("*") if p.is_file()):
         try:
-            ds = pydicom.dcmread(f, stop_before_pixels=False, force=False)
+            ds = pydicom.dcmread(f, stop_before_pixels=True, force=False)
         except Exception:
             continue
-        if "ImagePositionPatient" not in ds or "PixelData" not in ds:
+        if "ImagePositionPatient" not in ds or "ImageOrientationPatient" not in ds:
             continue
         slices.append((f, ds))
     if len(slices) < 2:
@@ -157,10 +157,11 @@ def _load_dicom_series(folder: Path) -> tuple[NDArray, NDArray[np.float64]]:
     _check_shape((cols, rows, len(slices)), folder)
     ps = np.asarray(first.PixelSpacing, float)  # [row spacing, column spacing]
     data = np.empty((cols, rows, len(slices)), np.float32)
-    for k, (f, ds) in enumerate(slices):
-        if int(ds.Rows) != rows or int(ds.Columns) != cols:
+    for k, (f, head) in enumerate(slices):
+        if int(head.Rows) != rows or int(head.Columns) != cols:
             raise FlannotError("slices differ in size", f)
-        try:
+        try:  # one slice's pixels at a time (the headers were read without them)
+            ds = pydicom.dcmread(f)
             arr = ds.pixel_array.astype(np.float32)
         except Exception as exc:
             raise FlannotError(f"cannot decode the pixel data ({exc})", f) from None

@@ -101,6 +101,32 @@ def test_posterior_landmarks_land_on_the_right_side(cases: dict[str, Path]) -> N
     assert lat["x_spinous_tip"][1] > lat["geometry"]["points"][0][1] + 20
 
 
+def test_the_bead_left_of_the_spine_is_on_the_image_side_dicom_says(
+    cases: dict[str, Path], synth: SyntheticCT
+) -> None:
+    """End to end, in the stored pixels: prone AP (primary 180) shows the patient's left on
+    the image's left, and Patient Orientation says the columns run to the patient's right."""
+    import pydicom
+
+    ds = pydicom.dcmread(cases["ap"] / "image.dcm")
+    assert float(ds.PositionerPrimaryAngle) == 180.0 and list(ds.PatientOrientation) == ["R", "F"]
+    img = ds.pixel_array.astype(float)
+    proj = np.asarray(_case(cases["ap"])["image"]["projection"])
+
+    def px(p: np.ndarray) -> tuple[int, int]:
+        h = proj @ np.append(p, 1.0)
+        return tuple(np.rint(h[:2] / h[2]).astype(int))
+
+    bead, mirror = px(synth.marker), px(synth.marker * [-1, 1, 1])
+    spine_col = px(synth.centroids["L3"])[1]
+    assert bead[1] < spine_col < mirror[1]
+
+    def patch(rc):
+        return img[rc[0] - 1 : rc[0] + 2, rc[1] - 1 : rc[1] + 2].mean()
+
+    assert patch(bead) > patch(mirror) + 300
+
+
 def test_bone_brighter_than_paraspinal_soft_tissue(cases: dict[str, Path]) -> None:
     import pydicom
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,6 @@ class SimRequest:
     case_id: str | None = None
     protocol: str = "mild"
     quanta: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def check(self) -> None:
         """Refuse impossible settings with one line (exit 2 on the command line)."""
@@ -99,7 +98,7 @@ def _content_key(req: SimRequest, hu: NDArray, affine: NDArray, labels: NDArray 
     h.update(np.ascontiguousarray(hu[::7, ::7, ::7], dtype=np.float32).tobytes())
     if labels is not None:
         h.update(np.ascontiguousarray(labels[::3, ::3, ::3], dtype=np.int32).tobytes())
-    settings = {k: v for k, v in asdict(req).items() if k not in ("ct", "labels", "extra")}
+    settings = {k: v for k, v in asdict(req).items() if k not in ("ct", "labels")}
     h.update(json.dumps(settings, sort_keys=True, default=str).encode())
     return h.hexdigest()
 
@@ -164,7 +163,7 @@ def simulate(req: SimRequest, *, prepared: Any = None) -> SimCase:
         label = view.name.upper()
     else:
         primary, secondary = (float(a) for a in req.angles)  # type: ignore[union-attr]
-        views.primary_angle(views.GENERIC["oblique-left"], req.position)  # checks position
+        views.check_position(req.position)
         label = f"P{primary:+.0f} S{secondary:+.0f}"
     carm = CArm(
         primary,

@@ -63,14 +63,20 @@ def resolve_view(spec: str, protocol: str = "mild") -> View:
     return view
 
 
+def check_position(position: str) -> str:
+    """``position`` if it is ``prone`` or ``supine``, else a one-line error."""
+    if position not in POSITIONS:
+        raise FlannotError(f"unknown patient position {position!r}; use prone or supine")
+    return position
+
+
 def primary_angle(view: View, position: str = "prone") -> float:
     """DICOM Positioner Primary Angle of ``view`` for a ``prone`` or ``supine`` patient.
 
     The detector sits on the side away from the table (behind the back when prone),
     turned ``oblique_deg`` toward ``detector_toward``.
     """
-    if position not in POSITIONS:
-        raise FlannotError(f"unknown patient position {position!r}; use prone or supine")
+    check_position(position)
     theta = 0.0 if view.kind == "ap" else float(view.oblique_deg)
     sign = {"left": 1.0, "right": -1.0, None: 0.0}[view.detector_toward]
     if view.kind != "ap" and sign == 0.0:

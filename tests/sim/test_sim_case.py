@@ -351,3 +351,31 @@ def test_json_manifest_and_its_errors(synth: SyntheticCT, tmp_path: Path) -> Non
         manifest.write_text(text)
         with pytest.raises(FlannotError, match=words):
             read_manifest(manifest)
+
+
+def test_manifest_on_a_dask_cluster_with_threaded_workers(
+    synth: SyntheticCT, tmp_path: Path
+) -> None:
+    """Two tasks at once in one worker's threads: the same bytes as serially."""
+    import distributed
+
+    from flannot.sim.batch import run_manifest
+
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(
+        "ct,labels,views,seed\n"
+        f"{synth.ct_path},{synth.labels_path},ap,1\n"
+        f"{synth.ct_path},{synth.labels_path},clo-right,2\n"
+    )
+    settings = {"detector": 40, "pixel": 3.0}
+    serial = run_manifest(manifest, tmp_path / "serial", settings=settings)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        on_cluster = run_manifest(
+            manifest, tmp_path / "cluster", settings=settings, scheduler=cluster.scheduler_address
+        )
+    assert [p.name for p in serial] == [p.name for p in on_cluster]
+    for a, b in zip(serial, on_cluster, strict=True):
+        for name in ("image.dcm", "annotations.json", "truth.json"):
+            assert (a / name).read_bytes() == (b / name).read_bytes()

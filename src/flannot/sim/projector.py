@@ -13,11 +13,15 @@ The loop is compiled with numba (parallel over detector rows); it is what makes 
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 from numpy.typing import NDArray
 
 _KERNEL = None
+#: numba's work-queue layer runs one parallel region at a time: Dask workers with several
+#: threads (or a napari worker thread beside a batch) take turns; each call uses every core
+_LAUNCH = threading.Lock()
 
 
 def _kernel():  # compiled on first use: ``import flannot.sim`` stays cheap
@@ -140,17 +144,18 @@ def line_integrals(
     if swap:
         du_ijk, dv_ijk, rows, cols = dv_ijk, du_ijk, cols, rows
     out = np.empty((rows, cols), np.float32)
-    _kernel()(
-        vol,
-        src,
-        q0_ijk,
-        du_ijk,
-        dv_ijk,
-        np.ascontiguousarray(ijk_to_lps[:3, :3], dtype=np.float64),
-        int(rows),
-        int(cols),
-        float(step_mm),
-        tuple(float(e) for e in extend),
-        out,
-    )
+    with _LAUNCH:
+        _kernel()(
+            vol,
+            src,
+            q0_ijk,
+            du_ijk,
+            dv_ijk,
+            np.ascontiguousarray(ijk_to_lps[:3, :3], dtype=np.float64),
+            int(rows),
+            int(cols),
+            float(step_mm),
+            tuple(float(e) for e in extend),
+            out,
+        )
     return np.ascontiguousarray(out.T) if swap else out

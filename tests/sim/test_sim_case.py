@@ -309,7 +309,11 @@ def test_json_label_map_names_only_its_labels(synth: SyntheticCT, tmp_path: Path
     case = simulate(_req(synth, view="lateral", label_map=str(mapping), detector=96, pixel=1.6))
     assert [a["level"] for a in case.annotations["annotations"]] == ["L3", "L4"]
     bad = tmp_path / "bad.json"
-    for text, words in (('{"29": "L33"}', "not a vertebra level"), ("[1]", "JSON object")):
+    for text, words in (
+        ('{"29": "L33"}', "not a vertebra level"),
+        ("[1]", "JSON object"),
+        ('{"1000000000": "L3"}', "outside"),
+    ):
         bad.write_text(text)
         with pytest.raises(FlannotError, match=words):
             simulate(_req(synth, view="ap", label_map=str(bad)))

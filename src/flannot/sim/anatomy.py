@@ -40,10 +40,11 @@ def find_vertebrae(
     labels: NDArray[np.integer], ct: CTVolume, convention: dict[int, str]
 ) -> list[Vertebra]:
     """The labelled vertebrae, cranial first, with their centroids and local axes."""
-    present = [int(v) for v in np.unique(labels) if int(v) in convention]
-    if not present:
+    if not convention:
         return []
-    objs = ndimage.find_objects(np.where(np.isin(labels, present), labels, 0).astype(np.int32))
+    # one pass over the volume: bounding boxes of labels 1..max id (absent ones are None)
+    objs = ndimage.find_objects(labels, max_label=max(convention))
+    present = [lid for lid in sorted(convention) if 0 < lid <= len(objs) and objs[lid - 1]]
     out = []
     for lid in present:
         box = objs[lid - 1]

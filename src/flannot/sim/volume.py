@@ -49,6 +49,8 @@ LEVEL_ORDER = (
     + ["S1"]
 )
 
+#: largest label id a JSON label map may name
+MAX_LABEL = 65535
 #: refuse volumes larger than this many voxels (a 1024×1024×1000 CT)
 MAX_VOXELS = 1024 * 1024 * 1000
 
@@ -241,6 +243,8 @@ def label_convention(name: str | Path) -> dict[int, str]:
             lid = int(k)
         except ValueError:
             raise FlannotError(f"label id {k!r} is not a whole number", p) from None
+        if not 0 < lid <= MAX_LABEL:
+            raise FlannotError(f"label id {lid} is outside 1-{MAX_LABEL}", p)
         level = str(v).upper()
         if level not in LEVEL_ORDER:
             raise FlannotError(f"label {lid}: {v!r} is not a vertebra level", p)

@@ -7,7 +7,7 @@ import pytest
 
 from flannot.sim.attenuation import hu_bone, hu_to_mu, mu_bone, mu_water
 from flannot.sim.geometry import CArm
-from flannot.sim.render import line_integral_image, prepare, preview, shot
+from flannot.sim.render import line_integral_image, prepare, preview, preview_carm, shot
 from flannot.sim.volume import CTVolume, load_ct
 from tests.sim.synthetic_ct import SyntheticCT
 
@@ -80,5 +80,8 @@ def test_bone_is_bright_and_preview_is_fast_enough_to_call(synth: SyntheticCT) -
     )
     pv = preview(prep, 180.0, 0.0, iso, size=64)
     assert pv.shape == (64, 64) and pv.dtype == np.uint8
-    pr = np.rint((np.array([r, c]) + 0.5) * 64 / 128 - 0.5).astype(int)
-    assert pv[pr[0], pr[1]] > pv[pr[0], max(pr[1] - 22, 0)]
+    small = preview_carm(prep, 180.0, 0.0, iso, size=64)
+    assert small.pixel_mm == pytest.approx(512 * 0.6 / 64)
+    pr = np.rint(small.project(iso)[0]).astype(int)
+    beside = np.rint(small.project(iso + [-30.0, 0, 0])[0]).astype(int)
+    assert pv[pr[0], pr[1]] > pv[beside[0], beside[1]] + 40

@@ -22,6 +22,7 @@ _LAZY = {
     "prepare": "flannot.sim.render",
     "shot": "flannot.sim.render",
     "preview": "flannot.sim.render",
+    "preview_carm": "flannot.sim.render",
     "Exposure": "flannot.sim.imaging",
     "find_vertebrae": "flannot.sim.anatomy",
     "resolve_view": "flannot.sim.views",

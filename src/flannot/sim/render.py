@@ -167,6 +167,35 @@ def shot(
     return stored, {"window": window, "body_fraction": float(body.mean())}
 
 
+def preview_carm(
+    prep: PreparedCT,
+    primary_deg: float,
+    secondary_deg: float,
+    isocentre: NDArray | tuple[float, float, float] | None = None,
+    *,
+    size: int = 256,
+    sid: float | None = None,
+    sod: float | None = None,
+    field_mm: float | None = None,
+) -> CArm:
+    """The :class:`CArm` a :func:`preview` with these arguments uses (for overlays: its
+    :attr:`CArm.projection` maps the answer key onto the preview)."""
+    from flannot.sim.geometry import DEFAULT_DETECTOR, DEFAULT_PIXEL, DEFAULT_SID, DEFAULT_SOD
+
+    iso = prep.centre() if isocentre is None else np.asarray(isocentre, float)
+    width = field_mm if field_mm is not None else DEFAULT_DETECTOR * DEFAULT_PIXEL
+    return CArm(
+        float(primary_deg),
+        float(secondary_deg),
+        (float(iso[0]), float(iso[1]), float(iso[2])),
+        sid if sid is not None else DEFAULT_SID,
+        sod if sod is not None else DEFAULT_SOD,
+        int(size),
+        int(size),
+        width / int(size),
+    )
+
+
 def preview(
     prep: PreparedCT,
     primary_deg: float,
@@ -181,8 +210,8 @@ def preview(
     """A fast, noiseless 8-bit view for an interactive C-arm (SPEC §15 training mode).
 
     Uses a block-averaged volume (voxels of about 2 mm) and a coarser ray step; the
-    geometry (and so the projection matrix of :class:`CArm` with ``rows = cols = size``)
-    is exact.
+    geometry is exact: :func:`preview_carm` with the same arguments gives the C-arm
+    (and so the projection matrix) of the picture.
 
     Parameters
     ----------
@@ -199,19 +228,15 @@ def preview(
     field_mm
         Detector width (mm); default the full-size detector's (512 × 0.6 mm).
     """
-    from flannot.sim.geometry import DEFAULT_DETECTOR, DEFAULT_PIXEL, DEFAULT_SID, DEFAULT_SOD
-
-    iso = prep.centre() if isocentre is None else np.asarray(isocentre, float)
-    width = field_mm if field_mm is not None else DEFAULT_DETECTOR * DEFAULT_PIXEL
-    carm = CArm(
+    carm = preview_carm(
+        prep,
         primary_deg,
         secondary_deg,
-        tuple(float(x) for x in iso),
-        sid if sid is not None else DEFAULT_SID,
-        sod if sod is not None else DEFAULT_SOD,
-        size,
-        size,
-        width / size,
+        isocentre,
+        size=size,
+        sid=sid,
+        sod=sod,
+        field_mm=field_mm,
     )
     vol, aff = prep.coarse()
     step = PREVIEW_STEP_FRACTION * float(np.linalg.norm(aff[:3, :3], axis=0).min())

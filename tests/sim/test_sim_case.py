@@ -383,3 +383,20 @@ def test_manifest_on_a_dask_cluster_with_threaded_workers(
     for a, b in zip(serial, on_cluster, strict=True):
         for name in ("image.dcm", "annotations.json", "truth.json"):
             assert (a / name).read_bytes() == (b / name).read_bytes()
+
+
+def test_ideal_view_from_the_truth_file(cases: dict[str, Path]) -> None:
+    from flannot.sim import angle_error, ideal_for_level, resolve_view
+
+    truth = json.loads((cases["clo-left"] / "truth.json").read_text())
+    case = _case(cases["clo-left"])
+    p, s = ideal_for_level(truth["vertebrae"], "L3", "clo-left")
+    assert p == case["x_sim"]["primary_deg"]
+    assert s == pytest.approx(case["x_sim"]["secondary_deg"], abs=0.02)
+    axis = next(v["axis_lps"] for v in truth["vertebrae"] if v["level"] == "L3")
+    err = angle_error(resolve_view("clo-left"), p + 7.0, s - 2.0, np.asarray(axis))
+    assert err["primary_error"] == pytest.approx(7.0) and err["secondary_error"] == pytest.approx(
+        -2.0
+    )
+    with pytest.raises(FlannotError, match="L9"):
+        ideal_for_level(truth["vertebrae"], "L9", "ap")

@@ -28,6 +28,7 @@ _LAZY = {
     "resolve_view": "flannot.sim.views",
     "ideal_angles": "flannot.sim.views",
     "angle_error": "flannot.sim.views",
+    "ideal_for_level": "flannot.sim.views",
     "SimRequest": "flannot.sim.case",
     "simulate": "flannot.sim.case",
     "write_case": "flannot.sim.case",

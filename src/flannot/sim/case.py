@@ -86,8 +86,8 @@ def _r(x: float, nd: int = 3) -> float:
     return float(round(float(x), nd))
 
 
-def _pt(p: NDArray) -> list[float]:
-    return [_r(v) for v in np.asarray(p, float).ravel()]
+def _pt(p: NDArray, nd: int = 3) -> list[float]:
+    return [_r(v, nd) for v in np.asarray(p, float).ravel()]
 
 
 def _content_key(req: SimRequest, hu: NDArray, affine: NDArray, labels: NDArray | None) -> str:
@@ -257,9 +257,9 @@ def simulate(req: SimRequest, *, prepared: Any = None) -> SimCase:
             "pixel_mm": carm.pixel_mm,
             "source_lps": _pt(carm.source),
             "detector_centre_lps": _pt(carm.detector_centre),
-            "towards_detector": _pt(carm.axes[0]),
-            "column_direction": _pt(carm.axes[1]),
-            "row_direction": _pt(carm.axes[2]),
+            "towards_detector": _pt(carm.axes[0], 9),
+            "column_direction": _pt(carm.axes[1], 9),
+            "row_direction": _pt(carm.axes[2], 9),
             "patient_orientation": list(carm.patient_orientation()),
             "projection": case["image"]["projection"],
         },
@@ -322,7 +322,7 @@ def _answer_key(
             "centroid_lps": _pt(v.centroid),
             "centroid_rc": _pt(rc),
             "magnification": _r(carm.magnification_at(v.centroid)[0], 6),
-            "axis_lps": _pt(v.axis),
+            "axis_lps": _pt(v.axis, 6),
             "in_image": inside(rc),
             "outline_points": len(outline),
         }

@@ -140,3 +140,26 @@ def angle_error(
         "ideal_primary": p0,
         "ideal_secondary": s0,
     }
+
+
+def ideal_for_level(
+    vertebrae: list,
+    level: str,
+    view: View | str,
+    position: str = "prone",
+    protocol: str = "mild",
+) -> tuple[float, float]:
+    """Ideal (primary, secondary) of ``view`` at ``level`` from a case's vertebrae.
+
+    ``vertebrae`` is ``truth.json``'s ``"vertebrae"`` list (each with ``level`` and
+    ``axis_lps``) or :class:`flannot.sim.anatomy.Vertebra` objects, so a trainee's shot can
+    be scored against the view it should have been (SPEC §15 training mode).
+    """
+    if isinstance(view, str):
+        view = resolve_view(view, protocol)
+    for v in vertebrae:
+        name = v["level"] if isinstance(v, dict) else v.level
+        if name == level:
+            axis = v["axis_lps"] if isinstance(v, dict) else v.axis
+            return ideal_angles(view, np.asarray(axis, float), position)
+    raise FlannotError(f"no vertebra {level} in the case")

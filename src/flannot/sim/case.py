@@ -165,6 +165,8 @@ def simulate(req: SimRequest, *, prepared: Any = None) -> SimCase:
         primary, secondary = (float(a) for a in req.angles)  # type: ignore[union-attr]
         views.check_position(req.position)
         label = f"P{primary:+.0f} S{secondary:+.0f}"
+    # the header holds 2 decimals: the geometry uses exactly what the header says
+    primary, secondary = round(primary, 2), round(secondary, 2)
     carm = CArm(
         primary,
         secondary,
@@ -190,8 +192,8 @@ def simulate(req: SimRequest, *, prepared: Any = None) -> SimCase:
         key=key,
         case_id=case_id,
         description=description,
-        primary_deg=_r(primary, 2),
-        secondary_deg=_r(secondary, 2),
+        primary_deg=primary,
+        secondary_deg=secondary,
         patient_orientation=carm.patient_orientation(),
         patient_position=views.POSITIONS[req.position],
         pixel_mm=carm.pixel_mm,

@@ -75,9 +75,10 @@ def hu_to_mu(hu: NDArray, kvp: float, out: NDArray | None = None) -> NDArray[np.
     res = np.empty(hu.shape, np.float32) if out is None else out
     np.clip(hu, HU_MIN, HU_MAX, out=res, casting="unsafe")
     neg = res < 0
-    # HU <= 0: water of density 1 + HU/1000; HU > 0: water + bone fraction
-    tmp = np.where(neg, np.float32(mw / 1000.0), np.float32(slope_bone))
-    res *= tmp
+    # HU > 0: water + bone fraction; HU <= 0: water of density 1 + HU/1000 (in place:
+    # a CT-sized volume gets no float temporaries)
+    np.multiply(res, np.float32(slope_bone), out=res, where=~neg)
+    np.multiply(res, np.float32(mw / 1000.0), out=res, where=neg)
     res += np.float32(mw)
     np.maximum(res, 0.0, out=res)
     return res

@@ -41,7 +41,9 @@ def _sha(path: Path) -> str:
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("FLANNOT_TEST_DATA", Path.home() / ".cache" / "flannot-test-data"))
+    """``$FLANNOT_TEST_DATA`` when set (and not empty), else ``~/.cache/flannot-test-data``."""
+    env = os.environ.get("FLANNOT_TEST_DATA", "").strip()
+    return Path(env) if env else Path.home() / ".cache" / "flannot-test-data"
 
 
 def fetch() -> tuple[Path, Path]:

@@ -400,3 +400,16 @@ def test_ideal_view_from_the_truth_file(cases: dict[str, Path]) -> None:
     )
     with pytest.raises(FlannotError, match="L9"):
         ideal_for_level(truth["vertebrae"], "L9", "ap")
+
+
+def test_spinous_process_midway_between_the_pedicles_on_a_true_ap(
+    cases: dict[str, Path], synth: SyntheticCT
+) -> None:
+    from flannot.sim import spinous_offset
+
+    ap = _points(cases["ap"])["L3"]
+    assert abs(spinous_offset(ap["x_pedicles"], ap["x_spinous_tip"])) < 0.05
+    # turned 20 degrees, the tip (posterior) swings toward one pedicle
+    turned = simulate(_req(synth, angles=(160.0, 0.0), detector=SIZE, pixel=PIXEL))
+    l3 = next(a for a in turned.annotations["annotations"] if a["level"] == "L3")
+    assert abs(spinous_offset(l3["x_pedicles"], l3["x_spinous_tip"])) > 0.15

@@ -29,6 +29,7 @@ _LAZY = {
     "ideal_angles": "flannot.sim.views",
     "angle_error": "flannot.sim.views",
     "ideal_for_level": "flannot.sim.views",
+    "spinous_offset": "flannot.sim.views",
     "SimRequest": "flannot.sim.case",
     "simulate": "flannot.sim.case",
     "write_case": "flannot.sim.case",

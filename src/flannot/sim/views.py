@@ -163,3 +163,21 @@ def ideal_for_level(
             axis = v["axis_lps"] if isinstance(v, dict) else v.axis
             return ideal_angles(view, np.asarray(axis, float), position)
     raise FlannotError(f"no vertebra {level} in the case")
+
+
+def spinous_offset(pedicles: dict, spinous_tip: NDArray | list) -> float:
+    """How far the spinous process tip sits from midway between the pedicles.
+
+    A true AP puts the tip midway (SPEC §15): 0. The value is the tip's offset from the
+    pedicles' midpoint along the line joining them, as a fraction of their distance:
+    ±0.5 puts it over a pedicle; the sign follows the ``left`` → ``right`` pedicle
+    direction. Points are image ``[row, col]`` (a vertebra's ``x_pedicles`` and
+    ``x_spinous_tip`` in the answer key).
+    """
+    left = np.asarray(pedicles["left"], float)
+    right = np.asarray(pedicles["right"], float)
+    span = right - left
+    norm2 = float(span @ span)
+    if norm2 < 1e-12:
+        raise FlannotError("the pedicles coincide in this image")
+    return float((np.asarray(spinous_tip, float) - (left + right) / 2) @ span / norm2)

@@ -46,6 +46,7 @@ COMMAND_MODULES = [
     "score",
     "deidentify",
     "export",
+    "sim",
     "pacs",
 ]
 

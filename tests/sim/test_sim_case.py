@@ -101,6 +101,20 @@ def test_posterior_landmarks_land_on_the_right_side(cases: dict[str, Path]) -> N
     assert lat["x_spinous_tip"][1] > lat["geometry"]["points"][0][1] + 20
 
 
+def test_spinous_processes_and_pedicles_are_annotations_of_their_own(
+    cases: dict[str, Path],
+) -> None:
+    anns = json.loads((cases["ap"] / "annotations.json").read_text())["annotations"]
+    by_id = {a["id"]: a for a in anns}
+    l3 = by_id["v-L3"]
+    assert by_id["sp-L3"]["type"] == "spinous_process"
+    assert by_id["sp-L3"]["geometry"]["points"] == [l3["x_spinous_tip"]]
+    for side in ("left", "right"):
+        ped = by_id[f"ped-L3-{side}"]
+        assert (ped["type"], ped["side"], ped["level"]) == ("pedicle", side, "L3")
+        assert ped["geometry"]["points"] == [l3["x_pedicles"][side]]
+
+
 def test_the_bead_left_of_the_spine_is_on_the_image_side_dicom_says(
     cases: dict[str, Path], synth: SyntheticCT
 ) -> None:
@@ -307,7 +321,9 @@ def test_json_label_map_names_only_its_labels(synth: SyntheticCT, tmp_path: Path
     mapping = tmp_path / "levels.json"
     mapping.write_text('{"29": "L3", "28": "l4"}')
     case = simulate(_req(synth, view="lateral", label_map=str(mapping), detector=96, pixel=1.6))
-    assert [a["level"] for a in case.annotations["annotations"]] == ["L3", "L4"]
+    anns = case.annotations["annotations"]
+    assert [a["level"] for a in anns if a["type"] == "vertebra"] == ["L3", "L4"]
+    assert {a["level"] for a in anns} == {"L3", "L4"}
     bad = tmp_path / "bad.json"
     for text, words in (
         ('{"29": "L33"}', "not a vertebra level"),

@@ -28,6 +28,7 @@ SCT_VERTEBRA = Code("51282000", "SCT", "Vertebra")
 SCT_SPINAL_CANAL = Code("61853006", "SCT", "Vertebral canal")
 SCT_LAMINA = Code("89340005", "SCT", "Lamina of vertebra")
 SCT_SPINOUS = Code("55678000", "SCT", "Spinous process of vertebra")
+SCT_PEDICLE = Code("78972004", "SCT", "Pedicle of vertebra")
 SCT_SUPERIOR_ARTICULAR = Code("317665004", "SCT", "Superior articular process of vertebra")
 SCT_INFERIOR_ARTICULAR = Code("317766009", "SCT", "Inferior articular process of vertebra")
 SCT_CONTRAST = Code("385420005", "SCT", "Contrast media")
@@ -244,6 +245,19 @@ MILD = Protocol(
             short="ap",
             label_anchor="upper_right",
             region_export=True,
+        ),
+        AnnotationType(
+            "pedicle",
+            "Pedicle",
+            ("point", "polygon"),
+            ("level", "side"),
+            "vertebra",
+            "#80b1d3",
+            "the AP view's 'eyes': a true AP centres the spinous process between them",
+            scoring=Scoring.LANDMARK,
+            code=SCT_PEDICLE,
+            short="ped",
+            label_anchor="upper_right",
         ),
         AnnotationType(
             "calibration",

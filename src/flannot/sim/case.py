@@ -287,8 +287,8 @@ def _notes(label: str, primary: float, secondary: float, req: SimRequest, target
     return (
         f"Simulated fluoroscopy ({label}{where}): DICOM positioner primary {primary:.1f}, "
         f"secondary {secondary:.1f} degrees, patient {req.position}. Reference: projected "
-        "vertebra centroids, with the outline of the projected vertebra (x_outline), the "
-        "spinous process tip (x_spinous_tip) and the pedicles (x_pedicles) where derivable."
+        "vertebra centroids (with the outline of the projected vertebra in x_outline), the "
+        "spinous process tips and the pedicles where the labelmap allows."
     )
 
 
@@ -297,7 +297,11 @@ def _answer_key(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     from flannot.protocols import get_protocol
 
-    levels = set(get_protocol(protocol).vertebra_levels)
+    proto = get_protocol(protocol)
+    levels = set(proto.vertebra_levels)
+    # the landmarks the protocol declares get annotations of their own (drawn, scored)
+    has_spinous = proto.find_type("spinous_process") is not None
+    has_pedicle = proto.find_type("pedicle") is not None
     anns: list[dict[str, Any]] = []
     truth: list[dict[str, Any]] = []
 
@@ -352,6 +356,24 @@ def _answer_key(
             f"{v.level}: projected centroid of the labelled vertebra",
             **extra,
         )
+        if has_spinous and "x_spinous_tip" in extra and inside(np.asarray(extra["x_spinous_tip"])):
+            add(
+                f"sp-{v.level}",
+                "spinous_process",
+                v.level,
+                [extra["x_spinous_tip"]],
+                f"{v.level}: projected tip of the spinous process",
+            )
+        for side, point in sorted(extra.get("x_pedicles", {}).items()) if has_pedicle else ():
+            if inside(np.asarray(point)):
+                add(
+                    f"ped-{v.level}-{side}",
+                    "pedicle",
+                    v.level,
+                    [point],
+                    f"{v.level} {side} pedicle: projected centre",
+                    side=side,
+                )
     return anns, truth
 
 

@@ -1,0 +1,127 @@
+"""Checking a teaching set (``flannot validate SET``): the manifest, the case list, every
+case file, every image (duplicates, identifiers left) and orphan case folders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flannot.errors import FlannotError
+from flannot.model.validate import Problem
+from flannot.teach.set_format import CASE_FILE
+
+if TYPE_CHECKING:  # pragma: no cover
+    from flannot.teach.set_format import TeachingSet
+
+
+def validate_set(ts: TeachingSet) -> list[Problem]:
+    """Check the set: files, case list, duplicate images, identifiers left, case files.
+
+    Returns
+    -------
+    list[Problem]
+        Problems with ``file`` set; empty when the set is clean.
+    """
+    from flannot.deid.dicom_checks import dicom_problems
+    from flannot.teach.case_import import _image_files
+
+    problems: list[Problem] = []
+    setf = str(ts.file)
+
+    def add(path: str, msg: str, severity: str = "error", file: str | None = None) -> None:
+        problems.append(Problem(path, msg, severity, file or setf))
+
+    for key in ("name", "protocol"):
+        if not isinstance(ts.data.get(key), str) or not ts.data.get(key):
+            add(f"$.{key}", f"missing {key}")
+    protocol = ts.data.get("protocol")
+    if isinstance(protocol, str) and protocol:
+        from flannot.protocols import available_protocols
+
+        known = available_protocols()
+        if protocol.lower() not in known:
+            add("$.protocol", f"unknown protocol {protocol!r} (installed: {', '.join(known)})")
+    tol = ts.data.get("tolerances", {})
+    if not isinstance(tol, dict) or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in tol.values()
+    ):
+        add("$.tolerances", "tolerances must map names to numbers")
+
+    listed: dict[str, int] = {}
+    sop_seen: dict[str, str] = {}
+    for i, entry in enumerate(ts.data.get("cases", [])):
+        jp = f"$.cases[{i}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("case_id"), str):
+            add(jp, "case entry needs a case_id")
+            continue
+        cid = entry["case_id"]
+        if cid in listed:
+            add(f"{jp}.case_id", f"case id {cid!r} listed twice")
+            continue
+        listed[cid] = i
+        try:
+            folder = ts.case_dir(cid)
+        except FlannotError as exc:
+            add(f"{jp}.path", exc.reason)
+            continue
+        if not folder.is_dir():
+            add(f"{jp}.path", f"case folder {entry.get('path')!r} is missing")
+            continue
+        case_file = folder / CASE_FILE
+        if not case_file.is_file():
+            add(f"{jp}.path", f"case {cid!r} has no {CASE_FILE}")
+            continue
+        problems.extend(_case_file_problems(case_file))
+        try:
+            image = image_path(case_file, ts.root)
+        except FlannotError as exc:
+            add("$.image.path", exc.reason, file=str(case_file))
+            continue
+        if image is None or not image.exists():
+            add("$.image.path", f"image of case {cid!r} is missing", file=str(case_file))
+            continue
+        for dcm in _image_files(image):
+            problems.extend(dicom_problems(dcm, cid, sop_seen))
+    cases_dir = ts.root / "cases"
+    if cases_dir.is_dir():
+        for child in sorted(cases_dir.iterdir()):
+            if child.is_dir() and not child.name.startswith(".") and child.name not in listed:
+                add(
+                    "$.cases",
+                    f"case folder cases/{child.name} is not in the case list",
+                    "warning",
+                )
+    return problems
+
+
+def _case_file_problems(case_file: Path) -> list[Problem]:
+    try:
+        from flannot.model.validate import validate_case_file
+    except ImportError:  # pragma: no cover
+        return []
+    try:
+        return list(validate_case_file(case_file))
+    except FlannotError as exc:
+        return [Problem("$", exc.reason, "error", str(case_file))]
+
+
+def image_path(case_file: Path, root: Path) -> Path | None:
+    """The image a case file names; ``None`` when unreadable.
+
+    Raises
+    ------
+    FlannotError
+        When the path leaves the set folder ``root`` (a shared set must not make
+        flannot read, or redact in place, files elsewhere on the disk).
+    """
+    try:
+        data = json.loads(case_file.read_text(encoding="utf-8-sig"))
+        rel = Path(str(data["image"]["path"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    image = case_file.parent / rel
+    base = root.resolve()
+    if rel.is_absolute() or base not in image.resolve().parents:
+        raise FlannotError(f"image path {str(rel)!r} leaves the set folder", case_file)
+    return image

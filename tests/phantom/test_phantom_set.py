@@ -138,7 +138,13 @@ def test_monochrome1_is_stored_inverted(sample_dir: Path) -> None:
 def test_annotation_types_levels_and_sides_cover_mild(cases: dict[str, dict]) -> None:
     anns = [a for c in cases.values() for a in c["annotations"]["annotations"]]
     # the v1 phantom draws no laminae, spinous or articular processes or VILL yet
-    v1_missing = {"lamina", "spinous_process", "articular_process", "ventral_interlaminar_line"}
+    v1_missing = {
+        "lamina",
+        "spinous_process",
+        "articular_process",
+        "ventral_interlaminar_line",
+        "pedicle",
+    }
     assert {a["type"] for a in anns} == set(MILD.type_names) - v1_missing
     lateral = cases["lateral"]["annotations"]["annotations"]
     levels = [a["level"] for a in lateral if a["type"] == "vertebra"]

@@ -43,7 +43,8 @@ class _Bar:
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, desc=self.label, unit=self.unit, file=sys.stderr)
-        self.bar.update(done - self.bar.n)
+        bar: Any = self.bar
+        bar.update(done - bar.n)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -119,8 +120,8 @@ def pull(
     from flannot.pacs.pull import pull_study
 
     options: list[str] = []
-    for r in retain:
-        options += [x for x in r.replace(",", " ").split() if x]
+    for opt in retain:
+        options += [x for x in opt.replace(",", " ").split() if x]
     bar = _Bar("pull", "instance")
     try:
         with _client(url, timeout) as pacs:

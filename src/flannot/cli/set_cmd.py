@@ -50,8 +50,8 @@ def add(
     from flannot.teach.teaching_set import TeachingSet
 
     options: list[str] = []
-    for r in retain:
-        options += [x for x in r.replace(",", " ").split() if x]
+    for opt in retain:
+        options += [x for x in opt.replace(",", " ").split() if x]
     ts = TeachingSet.open(folder)
     reports = ts.add_dicom(
         dicoms, deidentify=not no_deidentify, case_id=case_id, options=options, save=True

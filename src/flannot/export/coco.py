@@ -170,10 +170,10 @@ def _categories(names: set[str], protocol: Any) -> list[dict[str, Any]]:
         cat: dict[str, Any] = {"id": i, "name": name, "supercategory": t}
         if level:
             cat["level"] = level
-        names = keypoint_names(protocol, t)
-        if names:
-            cat["keypoints"] = list(names)
-            cat["skeleton"] = skeleton(names)
+        kp_names = keypoint_names(protocol, t)
+        if kp_names:
+            cat["keypoints"] = list(kp_names)
+            cat["skeleton"] = skeleton(kp_names)
         cats.append(cat)
     return cats
 

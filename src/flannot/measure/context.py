@@ -50,7 +50,9 @@ class Region:
             if self.polygon is not None:
                 self._raster = regions.rasterize_polygon(self.polygon, self.spacing)
             else:
+                assert self.mask is not None  # a Region has a polygon or a mask
                 self._raster = regions.rasterize_mask(self.mask, self.spacing)
+        assert self._raster is not None
         return self._raster
 
     @property
@@ -199,6 +201,7 @@ class Context:
         sr, sc = self.spacing
         if region.polygon is not None:
             return g.polygon_area(region.polygon) * sr * sc
+        assert region.mask is not None  # a Region has a polygon or a mask
         return float(np.count_nonzero(region.mask)) * sr * sc
 
     def cells_inside(self, ann: Any, raster: regions.Raster) -> np.ndarray | None:

@@ -93,9 +93,10 @@ def resolve_units(case: Any, image: Any = None) -> Units:
     for ann in getattr(case, "annotations", ()):
         # a calibration line is the annotation that carries a known length: only the
         # protocol's calibration type (Role.CALIBRATION) declares length_mm
-        if getattr(ann, "length_mm", None) is None or ann.geometry.kind != "line":
+        length_mm = getattr(ann, "length_mm", None)
+        if length_mm is None or ann.geometry.kind != "line":
             continue
-        user = user_spacing(ann.geometry.points, getattr(ann, "length_mm", None), spacing)
+        user = user_spacing(ann.geometry.points, length_mm, spacing)
         if user is not None:  # the first usable calibration line wins
             return Units(user, "user", True)
     if spacing is None:

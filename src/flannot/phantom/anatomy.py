@@ -26,7 +26,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 # excess linear attenuation over water, 1/mm, at an effective energy of ~55 keV
 MU_WATER = 0.020
@@ -57,7 +57,7 @@ def rot_z(deg: float) -> Array:
     return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
-def frame_from_axes(a1: Array, a2: Array, a3: Array) -> Array:
+def frame_from_axes(a1: ArrayLike, a2: ArrayLike, a3: ArrayLike) -> Array:
     """Rotation whose columns are the given (orthonormal) local axes in world coordinates."""
     return np.stack([np.asarray(a1, float), np.asarray(a2, float), np.asarray(a3, float)], axis=1)
 
@@ -131,7 +131,8 @@ def _solid(name, kind, mu, frame_c, frame_r, center, rotation, size, **kw) -> So
     """A solid given in a parent frame (``frame_c``, ``frame_r``) → world solid."""
     c = np.asarray(frame_c, float) + np.asarray(frame_r, float) @ np.asarray(center, float)
     r = np.asarray(frame_r, float) @ np.asarray(rotation, float)
-    return Solid(name, kind, mu, c, r, tuple(float(s) for s in size), **kw)
+    sx, sy, sz = (float(v) for v in size)
+    return Solid(name, kind, mu, c, r, (sx, sy, sz), **kw)
 
 
 @dataclass(frozen=True)
@@ -413,11 +414,13 @@ def vertebra_solids(v: Vertebra) -> list[Solid]:
     if s.name == "T12":
         for side, sx in (("left", 1.0), ("right", -1.0)):
             # the 12th rib: slopes laterally and down from the T12 transverse region
-            d = np.array([sx * math.cos(math.radians(35)), 0.15, -math.sin(math.radians(35))])
-            d /= np.linalg.norm(d)
-            ax2 = np.cross(d, [0.0, 1.0, 0.0])
-            ax2 /= np.linalg.norm(ax2)
-            rib_rot = frame_from_axes(ax2, np.cross(d, ax2), d)
+            rib: Array = np.array(
+                [sx * math.cos(math.radians(35)), 0.15, -math.sin(math.radians(35))]
+            )
+            rib = rib / np.linalg.norm(rib)
+            ax2: Array = np.cross(rib, [0.0, 1.0, 0.0])
+            ax2 = ax2 / np.linalg.norm(ax2)
+            rib_rot = frame_from_axes(ax2, np.cross(rib, ax2), rib)
             out.append(
                 _solid(
                     f"T12 rib {side}",
@@ -425,7 +428,7 @@ def vertebra_solids(v: Vertebra) -> list[Solid]:
                     MU_POSTERIOR * 0.8,
                     c,
                     r,
-                    np.array([sx * 22.0, yd - 10.0, 0.0]) + d * 55.0,
+                    np.array([sx * 22.0, yd - 10.0, 0.0]) + rib * 55.0,
                     rib_rot,
                     (4.5, 6.0, 55.0),
                 )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFont
 
 
-def _font() -> ImageFont.ImageFont:
+def _font() -> Any:
     # Pillow's built-in bitmap font: identical pixels on every platform (no FreeType)
     loader = getattr(ImageFont, "load_default_imagefont", None)
     return loader() if loader is not None else ImageFont.load_default()

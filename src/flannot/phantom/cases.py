@@ -217,7 +217,7 @@ class GeneratedCase:
     truth: dict[str, Any]
     spacing_mm: float
     calibration: str
-    display: NDArray[np.uint8] = field(repr=False, default=None)  # (frames, rows, cols)
+    display: NDArray[np.uint8] | None = field(repr=False, default=None)  # (frames, rows, cols)
 
 
 def _r(x: float, nd: int = 4) -> float:
@@ -323,6 +323,7 @@ def _view(case: CaseDef, ph: A.Phantom) -> View:
         return View(
             case.angle, case.size, case.size, ISO_SPACING, 0.0 if case.view == "ap" else 5.0, zc
         )
+    assert case.side is not None, "an oblique case names the side seen in profile"
     f = ph.flava[("L4-L5", case.side)]
     if case.frames > 1:
         tip, entry = _cannula_path(ph, case.side)
@@ -417,6 +418,7 @@ def generate_case(case: CaseDef | str, seed: int = 0) -> GeneratedCase:
     frames_log = []
     tip_positions: list[NDArray] = []
     if case.frames > 1:
+        assert case.side is not None, "a cine names the side of its portal"
         tip_final, entry = _cannula_path(ph, case.side)
         fractions = 0.45 + 0.55 * (1 - (1 - np.linspace(0, 1, case.frames)) ** 1.6)
         for f in fractions:
@@ -579,10 +581,12 @@ def _annotate(case: CaseDef, ph: A.Phantom, view: View, key: _Key, tips: list[ND
             )
         for level in ("L3-L4", "L4-L5"):
             _canal(ph, view, key, level, case.variant, k)
-        if case.ball:
-            c = ph.spec.ball_center
+        ball = ph.spec.ball_center
+        if case.ball and ball is not None:
             r = ph.spec.ball_diameter / 2
-            ends = view.to_pixel(np.array([[0.0, c[1] - r, c[2]], [0.0, c[1] + r, c[2]]]))
+            ends = view.to_pixel(
+                np.array([[0.0, ball[1] - r, ball[2]], [0.0, ball[1] + r, ball[2]]])
+            )
             key.add(
                 "cal-1",
                 "calibration",
@@ -592,6 +596,7 @@ def _annotate(case: CaseDef, ph: A.Phantom, view: View, key: _Key, tips: list[ND
                 note="Diameter of the 25 mm steel calibration sphere at the isocentre depth.",
             )
     if case.view == "oblique":
+        assert case.side is not None, "an oblique case names the side seen in profile"
         levels = ("L4-L5",) if case.frames > 1 else ("L3-L4", "L4-L5")
         frames = range(case.frames)
         for frame in frames:

@@ -62,10 +62,13 @@ def draw_annotations(
 def case_previews(case: GeneratedCase) -> dict[str, bytes]:
     """``{"": plain PNG, "_annotated": PNG with the answer key}`` for one case.
 
-    Cines show their last frame (where the portal has docked).
+    Cines show their last frame (where the portal has stopped).
     """
-    frame = case.display.shape[0] - 1
-    gray = case.display[frame]
+    display = case.display
+    if display is None:
+        raise ValueError(f"case {case.definition.case_id!r} was generated without display frames")
+    frame = display.shape[0] - 1
+    gray = display[frame]
     plain = Image.fromarray(gray)
     annotated = draw_annotations(gray, case.annotations["annotations"], frame=frame)
     return {"": _png(plain), "_annotated": _png(annotated)}

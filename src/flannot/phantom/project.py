@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from scipy import ndimage
 
 from flannot.phantom.anatomy import MU_WATER, Solid
@@ -75,10 +75,10 @@ class View:
         row = (self.rows - 1) / 2 - (p[:, 2] - self.center_z) / self.spacing
         return np.stack([row, col], axis=1)
 
-    def u_of_col(self, col: Array) -> Array:
+    def u_of_col(self, col: ArrayLike) -> Array:
         return self.center_u + (np.asarray(col, float) - (self.cols - 1) / 2) * self.spacing
 
-    def z_of_row(self, row: Array) -> Array:
+    def z_of_row(self, row: ArrayLike) -> Array:
         return self.center_z - (np.asarray(row, float) - (self.rows - 1) / 2) * self.spacing
 
 

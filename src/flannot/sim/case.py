@@ -13,7 +13,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -149,10 +149,9 @@ def simulate(req: SimRequest, *, prepared: Any = None) -> SimCase:
             )
         target = by_level[level]
     iso = target.centroid if target is not None else ct.centre()
+    nearest: Any = target
     if target is None and verts:  # square the endplates of the vertebra at the isocentre
         nearest = min(verts, key=lambda v: float(np.linalg.norm(v.centroid - iso)))
-    else:
-        nearest = target
 
     view = None
     if req.view is not None:
@@ -170,7 +169,7 @@ def simulate(req: SimRequest, *, prepared: Any = None) -> SimCase:
     carm = CArm(
         primary,
         secondary,
-        tuple(float(x) for x in iso),
+        (float(iso[0]), float(iso[1]), float(iso[2])),
         float(req.sid),
         float(req.sod),
         int(req.detector),
@@ -263,7 +262,7 @@ def simulate(req: SimRequest, *, prepared: Any = None) -> SimCase:
             "column_direction": _pt(carm.axes[1], 9),
             "row_direction": _pt(carm.axes[2], 9),
             "patient_orientation": list(carm.patient_orientation()),
-            "projection": case["image"]["projection"],
+            "projection": cast(dict, case["image"])["projection"],
         },
         "physics": {
             "kvp": req.kvp,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import threading
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,8 +32,9 @@ def _kernel():  # compiled on first use: ``import flannot.sim`` stays cheap
 
         # numba's built-in work queue: unlike GNU OpenMP it survives fork(), which the
         # batch runner's local workers use
-        if numba.config.THREADING_LAYER == "default":
-            numba.config.THREADING_LAYER = "workqueue"
+        config: Any = numba.config  # its attributes are set at import time
+        if config.THREADING_LAYER == "default":
+            config.THREADING_LAYER = "workqueue"
 
         @numba.njit(parallel=True, fastmath=False, cache=True, nogil=True, error_model="numpy")
         def march(vol, src, q0, du, dv, lin, rows, cols, step_mm, ext, out):

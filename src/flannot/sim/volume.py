@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -99,7 +100,7 @@ def _load_nifti(path: Path):
     import nibabel as nib
 
     try:
-        img = nib.load(str(path))
+        img: Any = nib.load(str(path))  # a Nifti1Image/Nifti2Image (shape, dataobj, affine)
         shape = tuple(int(n) for n in img.shape)
     except Exception as exc:  # nibabel raises many kinds on a damaged file
         raise FlannotError(f"not a readable NIfTI file ({exc})", path) from None
@@ -110,7 +111,7 @@ def _load_nifti(path: Path):
         data = np.asarray(img.dataobj).reshape(shape)
     except Exception as exc:
         raise FlannotError(f"cannot read the voxel data ({exc})", path) from None
-    affine = RAS_TO_LPS @ np.asarray(img.affine, float)
+    affine = RAS_TO_LPS @ np.asarray(img.affine, dtype=np.float64)
     return data, affine
 
 

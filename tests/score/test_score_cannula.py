@@ -155,9 +155,10 @@ def test_wrong_level_pairs_by_side_then_nearest_tip():
     assert offsets == {"L": 1, "R": 1}
     tip_left = one(s, "tip_error", annotation_id="L").value
     assert tip_left == pytest.approx(180 * 0.2)  # paired with "a" (same side), not "b"
-    assert "wrong-level procedure (one level too low, too caudal)" in one(
-        s, "level_offset", annotation_id="R"
-    ).message
+    assert (
+        "wrong-level procedure (one level too low, too caudal)"
+        in one(s, "level_offset", annotation_id="R").message
+    )
 
 
 def test_wrong_level_and_side_is_named_and_same_level_other_side_stays_missed():

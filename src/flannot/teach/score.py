@@ -423,7 +423,7 @@ def _wrong_level_pairs(
 
 
 def _interspace_offset(reference: str, attempt: str, seq: tuple[str, ...]) -> int | None:
-    """Attempt minus reference level of two interspaces (or vertebrae), by their cranial vertebra."""
+    """Attempt minus reference level of two interspaces (or vertebrae): their cranial ones."""
     return messages.level_offset(reference.split("-")[0], attempt.split("-")[0], seq)
 
 

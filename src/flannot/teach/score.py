@@ -68,7 +68,15 @@ from flannot.protocols import Role, Scoring, protocol_of
 from flannot.teach.scoring import matching, messages
 from flannot.teach.scoring.regions import line_distances, overlap
 
-__all__ = ["CaseScore", "ScoreItem", "report", "score", "score_case", "to_json"]
+__all__ = [
+    "CaseScore",
+    "ScoreItem",
+    "attempt_files",
+    "report",
+    "score",
+    "score_case",
+    "to_json",
+]
 
 # metric -> tolerance key (lengths in mm; uncalibrated images look for "<name>_px")
 LENGTH_TOLERANCES = {
@@ -670,6 +678,12 @@ def _load_cases(path: Path) -> tuple[str, list[Any]]:
     files = case_files(path)  # raises FlannotError for a missing path
     kind = "set" if path.is_dir() and (path / SET_FILE).is_file() else "case"
     return kind, [Case.load(f) for f in files]
+
+
+def attempt_files(attempt_path: str | os.PathLike[str]) -> dict[str, Path]:
+    """The case file of each case id in an attempt path (as :func:`score` reads it)."""
+    _kind, cases = _load_cases(Path(attempt_path))
+    return {str(c.case_id): Path(c.path) for c in cases if c.path is not None}
 
 
 def _by_id(cases: list[Any], path: Path) -> dict[str, Any]:

@@ -250,7 +250,8 @@ def build_course(
     from flannot.teach.score import score_case
     from flannot.teach.teaching_set import TeachingSet
 
-    trainees = trainees or [Trainee(f"t-{p}", p) for p in PATTERNS]
+    if trainees is None:
+        trainees = [Trainee(f"t-{p}", p) for p in PATTERNS]
     rng = np.random.default_rng(seed)
     ts = TeachingSet.new(folder, "Scripted MILD course")
     root = ts.root

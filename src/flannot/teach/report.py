@@ -111,6 +111,15 @@ class CourseReport:
             index="trainee", columns="offset", values="count", aggfunc="sum", fill_value=0
         )
 
+    def learning_curve(self) -> pd.DataFrame:
+        """Mean score (%) per session (UTC day) × trainee: the learning-curve plot's data."""
+        c = self.checks.dropna(subset=["time", "score"])
+        if c.empty:
+            return pd.DataFrame()
+        return c.pivot_table(
+            index=c["time"].dt.floor("D"), columns="trainee", values="score", aggfunc="mean"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Every table as a list of records (``NaN`` → ``null``)."""
         out: dict[str, Any] = {

@@ -79,9 +79,9 @@ def _learning_curve(rep: CourseReport, plt: Any, path: Path) -> None:
     trainees = sorted(checks["trainee"].unique())
     many = len(trainees) > 12
     cmap = plt.get_cmap("tab10" if len(trainees) <= 10 else "tab20")
+    curve = rep.learning_curve()
     for k, name in enumerate(trainees):
-        g = checks[checks["trainee"] == name]
-        s = g.groupby(g["time"].dt.floor("D"))["score"].mean()
+        s = curve[name].dropna()
         ax.plot(s.index, s.to_numpy(), marker="o", ms=3.5, lw=1.0 if many else 1.8,
                 alpha=0.45 if many else 0.95, color=cmap(k % cmap.N),
                 label=None if many else name)  # fmt: skip

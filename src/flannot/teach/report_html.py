@@ -133,8 +133,10 @@ def _level_confusion(rep: CourseReport, plt: Any, path: Path) -> None:
         bottom = np.zeros(len(names))
         for label, cols, color in bins:
             v = conf[cols].sum(axis=1).to_numpy(float) if cols else np.zeros(len(names))
-            ax.bar(x, v, bottom=bottom, color=color, label=label)
+            if v.any():
+                ax.bar(x, v, bottom=bottom, color=color, label=label)
             bottom += v
+        ax.set_ylim(0, max(1.0, float(bottom.max())) * 1.12)
         ax.set_xticks(x, names, rotation=60 if len(names) > 8 else 0, ha="right", fontsize=8)
         ax.legend(fontsize=8, frameon=False)
     ax.set_ylabel("level labels / procedures")
@@ -204,18 +206,21 @@ def _fmt(v: Any, digits: int = 1) -> str:
     if isinstance(v, (int, np.integer)):
         return str(int(v))
     if isinstance(v, (float, np.floating)):
-        return f"{float(v):.{digits}f}"
+        return f"{float(v) + 0.0:.{digits}f}".replace("-0.0", "0.0").lstrip()
     return str(v)
 
 
 def _table(df: pd.DataFrame, columns: list[tuple[str, str]], cls: Any = None, digits=None) -> str:
     """``columns``: (column, header); ``cls(column, value) -> css class``."""
     digits = digits or {}
+    records = df.to_dict("records")
+    first = records[0] if records else {}
     head = "".join(
-        f'<th class="{"t" if i == 0 else ""}">{_e(h)}</th>' for i, (_c, h) in enumerate(columns)
+        f'<th class="{"t" if i == 0 or isinstance(first.get(c), str) else ""}">{_e(h)}</th>'
+        for i, (c, h) in enumerate(columns)
     )
     rows = []
-    for rec in df.to_dict("records"):
+    for rec in records:
         cells = []
         for i, (c, _h) in enumerate(columns):
             v = rec.get(c)

@@ -12,6 +12,8 @@ A line is ``{"attempt": n, "time", "case_id", "trainee", "passed", "n_items",
 curves and count errors without scoring again. ``attempt`` counts from 1 in the
 order of the lines. The file is rewritten whole through :mod:`flannot.atomic` on
 each append: a reader sees the old history or the new one, never half a line.
+An attempt has one writer at a time (its trainee's Quiz dock or a script); two
+processes checking the same attempt at the same instant could drop one line.
 """
 
 from __future__ import annotations

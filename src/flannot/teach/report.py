@@ -280,7 +280,17 @@ def course_report(set_root: str | os.PathLike[str]) -> CourseReport:
     )
 
 
-def _one_check(e, trainee, cid, instruments, vertebrae, checks, failed, levels) -> None:
+def _one_check(
+    e: dict[str, Any],
+    trainee: str,
+    cid: str,
+    instruments: set[str],
+    vertebrae: set[str],
+    checks: list[tuple],
+    failed: list[tuple],
+    levels: list[tuple],
+) -> None:
+    """Add one history entry to the rows of the checks, failed items and level offsets."""
     items = [it for it in e.get("items") or [] if isinstance(it, dict)]
     attempt = e.get("attempt")
     n_items = int(e.get("n_items", len(items)) or 0)
@@ -348,7 +358,13 @@ def _slope_per_week(g: pd.DataFrame) -> float:
     return round(float(np.polyfit(weeks[ok], y[ok], 1)[0]), 6)
 
 
-def _trainee_table(checks, failed, levels, assess, protocol) -> pd.DataFrame:
+def _trainee_table(
+    checks: pd.DataFrame,
+    failed: pd.DataFrame,
+    levels: pd.DataFrame,
+    assess: pd.DataFrame,
+    protocol: Any,
+) -> pd.DataFrame:
     cols = ["trainee", "cases", "checks", "passed", "pass_rate", "first_score", "last_score",
             "trend_per_week", "safety_failures", "wrong_level_procedures", "too_high", "too_low",
             "mean_rating", "entrustment", "rubric_done_pct"]  # fmt: skip
@@ -387,7 +403,7 @@ def _trainee_table(checks, failed, levels, assess, protocol) -> pd.DataFrame:
     return out[cols]
 
 
-def _case_table(checks, failed, case_ids) -> pd.DataFrame:
+def _case_table(checks: pd.DataFrame, failed: pd.DataFrame, case_ids: list[str]) -> pd.DataFrame:
     cols = ["case_id", "trainees", "checks", "pass_rate", "first_pass_rate", "median_failed",
             "median_tip_error", "common_errors"]  # fmt: skip
     if checks.empty:

@@ -20,7 +20,7 @@ import pandas as pd
 from flannot.atomic import atomic_write, atomic_write_text
 from flannot.teach.report import TABLES, CourseReport
 
-__all__ = ["write_html", "write_plots"]
+__all__ = ["PLOTS", "render_html", "write_html", "write_plots"]
 
 PASS = "#2ca02c"
 FAIL = "#d62728"
@@ -176,19 +176,31 @@ def _bland_altman(rep: CourseReport, plt: Any, path: Path) -> bool:
     return True
 
 
-def write_plots(rep: CourseReport, out_dir: str | os.PathLike[str]) -> dict[str, str]:
-    """Write the report's PNG plots into ``out_dir``; returns ``{plot: file name}``."""
+PLOTS = ("learning_curve", "case_difficulty", "level_confusion", "bland_altman")
+
+
+def write_plots(
+    rep: CourseReport, out_dir: str | os.PathLike[str], only: tuple[str, ...] = PLOTS
+) -> dict[str, str]:
+    """Write the report's PNG plots (those named in ``only``) into ``out_dir``.
+
+    Returns ``{plot: file name}`` of the plots written (none without Checks; no
+    Bland–Altman plot without a second answer key).
+    """
     plt = _plt()
     out = Path(out_dir)
     made: dict[str, str] = {}
+    draw = {
+        "learning_curve": _learning_curve,
+        "case_difficulty": _case_difficulty,
+        "level_confusion": _level_confusion,
+    }
     if not rep.checks.empty:
-        _learning_curve(rep, plt, out / "learning_curve.png")
-        made["learning_curve"] = "learning_curve.png"
-        _case_difficulty(rep, plt, out / "case_difficulty.png")
-        made["case_difficulty"] = "case_difficulty.png"
-        _level_confusion(rep, plt, out / "level_confusion.png")
-        made["level_confusion"] = "level_confusion.png"
-    if _bland_altman(rep, plt, out / "bland_altman.png"):
+        for name, fn in draw.items():
+            if name in only:
+                fn(rep, plt, out / f"{name}.png")
+                made[name] = f"{name}.png"
+    if "bland_altman" in only and _bland_altman(rep, plt, out / "bland_altman.png"):
         made["bland_altman"] = "bland_altman.png"
     return made
 

@@ -436,13 +436,15 @@ def _interspace_offset(reference: str, attempt: str, seq: tuple[str, ...]) -> in
 
 
 def _wrong_level_item(gr: _Grader, r: Any, a: Any) -> None:
+    """The failed ``level_offset`` item naming a wrong-level procedure (on ``r``)."""
     rl, al = norm_level(r.level), norm_level(a.level)
     seq = messages.vertebra_sequence([*(rl or "").split("-"), *(al or "").split("-")])
     off = _interspace_offset(rl, al, seq)
     what = a.instrument or r.instrument or r.type.replace("_", " ")
-    placed = " ".join(p for p in (al, a.side if a.side != r.side else None) if p)
-    target = " ".join(p for p in (rl, r.side if a.side != r.side else None) if p)
-    kind = "wrong-level and wrong-side" if a.side != r.side else "wrong-level"
+    other_side = bool(a.side and r.side and a.side != r.side)  # an unlabelled side is not wrong
+    placed = " ".join(p for p in (al, a.side if other_side else None) if p)
+    target = " ".join(p for p in (rl, r.side if other_side else None) if p)
+    kind = "wrong-level and wrong-side" if other_side else "wrong-level"
     how = ""
     if off:
         n = abs(off)

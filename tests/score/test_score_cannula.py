@@ -114,3 +114,59 @@ def test_extra_cannula_crossing_is_still_a_safety_violation():
     s = score_case(make_case(REF), att)
     crossed = {it.annotation_id: it.value for it in items(s, "crossed_contrast")}
     assert crossed == {"c": False, "c2": True}
+
+
+def test_a_portal_at_another_level_is_a_wrong_level_procedure():
+    # the old failure: a portal placed at L3-L4 against an L4-L5 target was reported as
+    # "missed" + "extra", never named a wrong-level procedure (SPEC §6, issue 13)
+    ref = make_case([contrast(), cannula([100, 100], [200, 200])])
+    att = make_case([cannula([20, 100], [120, 200], id="mine", level="L3-L4")])
+    s = score_case(ref, att)
+    assert not s.passed
+    portal = [it for it in s.items if it.type == "cannula"]
+    assert not [it for it in portal if "missed" in it.message or "extra" in it.message]
+    wrong = one(s, "level_offset")
+    assert wrong.value == -1 and not wrong.passed
+    assert wrong.annotation_id == "c" and wrong.level == "L4-L5"
+    assert wrong.message.startswith(
+        "portal placed at L3-L4; the target was L4-L5: wrong-level procedure (one level too high"
+    )
+    # the pair keeps its tip, entry and angle errors
+    assert one(s, "tip_error").value == pytest.approx(80 * 0.2)
+    assert one(s, "entry_error").value == pytest.approx(80 * 0.2)
+    assert one(s, "angle_error").value == pytest.approx(0.0)
+
+
+def test_wrong_level_pairs_by_side_then_nearest_tip():
+    ref = make_case(
+        [
+            cannula([100, 100], [200, 200], id="L", side="left"),
+            cannula([100, 400], [200, 300], id="R", side="right"),
+        ]
+    )
+    att = make_case(
+        [  # both one level too low; the right one's tip is nearer the left target
+            cannula([300, 100], [380, 200], id="a", side="left", level="L5-S1"),
+            cannula([300, 400], [210, 210], id="b", side="right", level="L5-S1"),
+        ]
+    )
+    s = score_case(ref, att)
+    offsets = {it.annotation_id: it.value for it in items(s, "level_offset")}
+    assert offsets == {"L": 1, "R": 1}
+    tip_left = one(s, "tip_error", annotation_id="L").value
+    assert tip_left == pytest.approx(180 * 0.2)  # paired with "a" (same side), not "b"
+    assert (
+        "wrong-level procedure (one level too low, too caudal)"
+        in one(s, "level_offset", annotation_id="R").message
+    )
+
+
+def test_wrong_level_and_side_is_named_and_same_level_other_side_stays_missed():
+    ref = make_case([cannula([100, 100], [200, 200])])
+    s = score_case(ref, make_case([cannula([100, 100], [200, 210], side="right", level="L2-L3")]))
+    msg = one(s, "level_offset").message
+    assert msg.startswith("portal placed at L2-L3 right; the target was L4-L5 left")
+    assert "wrong-level and wrong-side procedure (two levels too high" in msg
+    same_level = score_case(ref, make_case([cannula([100, 100], [200, 210], side="right")]))
+    assert not items(same_level, "level_offset")
+    assert len(items(same_level, "tip_error")) == 2  # a miss and an extra

@@ -31,3 +31,18 @@ def test_safety_first_then_failures_in_the_cli_too():
     fails = [ln for ln in lines if ln.strip().startswith("FAIL")]
     assert "crossed_contrast=yes" in fails[0] and "tip_error=5.00 mm" in fails[1]
     assert "1 safety violation" in summary_text(score)
+
+
+def test_a_wrong_level_procedure_comes_right_after_safety():
+    wrong = ScoreItem(
+        "c", "cannula", "L4-L5", "left", "level_offset", -1, "", False,
+        "portal placed at L3-L4; the target was L4-L5: wrong-level procedure",
+    )  # fmt: skip
+    items = [
+        _item("tip_error", 5.0, "mm", passed=False),
+        wrong,
+        _item("crossed_contrast", True, passed=False),
+    ]
+    assert [it.metric for it in sort_items(items)] == [
+        "crossed_contrast", "level_offset", "tip_error"
+    ]  # fmt: skip

@@ -44,6 +44,7 @@ COMMAND_MODULES = [
     "validate",
     "measure",
     "score",
+    "report",
     "deidentify",
     "export",
     "sim",

@@ -60,6 +60,12 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(
             False, "--json", help='Print {"cases": [{"case_id", "passed", "items": [...]}]}.'
         ),
+        record: bool = typer.Option(
+            False,
+            "--record",
+            help="Append this Check to each attempt's history (CASE-ID.history.jsonl beside "
+            "the attempt file), for learning curves in 'flannot report'.",
+        ),
     ) -> None:
         """Score a trainee's attempt against the reference, per case (SPEC §6).
 
@@ -71,6 +77,12 @@ def register(app: typer.Typer) -> None:
         from flannot.teach.score import score, to_json
 
         scores = score(reference, attempt)
+        if record:
+            from flannot.teach.history import record_scores
+
+            written = record_scores(attempt, scores)
+            if not as_json:
+                typer.echo(f"recorded {len(written)} attempt(s) in the attempt history", err=True)
         if as_json:
             typer.echo(to_json(scores))
         else:

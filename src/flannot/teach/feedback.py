@@ -17,10 +17,24 @@ def is_safety_violation(item: ScoreItem) -> bool:
     return item.metric == "crossed_contrast" and bool(item.value)
 
 
+def is_wrong_level_procedure(item: ScoreItem) -> bool:
+    """Whether the item is an instrument placed at another level than the target (SPEC §6)."""
+    return item.metric == "level_offset" and not item.passed and "procedure" in item.message
+
+
 def sort_items(items: list[ScoreItem]) -> list[ScoreItem]:
-    """Failed items first (safety violations at the very top), otherwise in scoring order."""
+    """Failed items first: safety violations at the very top, then wrong-level procedures,
+    otherwise in scoring order."""
     order = {id(it): i for i, it in enumerate(items)}
-    return sorted(items, key=lambda it: (not is_safety_violation(it), it.passed, order[id(it)]))
+    return sorted(
+        items,
+        key=lambda it: (
+            not is_safety_violation(it),
+            not is_wrong_level_procedure(it),
+            it.passed,
+            order[id(it)],
+        ),
+    )
 
 
 def format_item_value(item: ScoreItem) -> str:

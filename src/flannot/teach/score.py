@@ -10,7 +10,13 @@ passed, message}``; a case passes when every item passes. Metrics:
 ``level_offset``
     vertebrae, matched to the reference **by position** (Hungarian assignment on
     the distance in mm between centres, per frame): attempt level minus
-    reference level, 0 = right, −1 = named one level too cranial.
+    reference level, 0 = right, −1 = named one level too cranial. Also a
+    trajectory (portal, needle) the attempt placed at another level than the
+    reference target: unmatched reference and attempt trajectories of the same type
+    and frame are paired in a second pass (same side first, then nearest tip) and
+    the item fails, naming a **wrong-level procedure** ("portal placed at L3-L4;
+    the target was L4-L5: wrong-level procedure"); the pair keeps its tip, entry
+    and angle errors.
 ``landmark_error``
     mm between the vertebra's corners (mean over the four) or centres.
 ``dice``, ``iou``, ``hd95``, ``msd``
@@ -52,6 +58,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from flannot.errors import FlannotError
 from flannot.measure import geometry as g
@@ -61,7 +68,15 @@ from flannot.protocols import Role, Scoring, protocol_of
 from flannot.teach.scoring import matching, messages
 from flannot.teach.scoring.regions import line_distances, overlap
 
-__all__ = ["CaseScore", "ScoreItem", "report", "score", "score_case", "to_json"]
+__all__ = [
+    "CaseScore",
+    "ScoreItem",
+    "attempt_files",
+    "report",
+    "score",
+    "score_case",
+    "to_json",
+]
 
 # metric -> tolerance key (lengths in mm; uncalibrated images look for "<name>_px")
 LENGTH_TOLERANCES = {
@@ -372,11 +387,87 @@ def _score_regions(gr, atype, ref, att, ref_ctx, att_ctx, ref_meas, att_meas) ->
         gr.add(a, "dice", 0.0, "", False, f"extra: your {name} is not in the reference")
 
 
+def _tip(ann: Any) -> np.ndarray | None:
+    pts = np.asarray(ann.geometry.points, float).reshape(-1, 2)
+    return pts[-1] if len(pts) >= 2 and np.isfinite(pts[-1]).all() else None
+
+
+def _wrong_level_pairs(
+    missed: list[Any], extra: list[Any], spacing: tuple[float, float]
+) -> list[tuple[Any, Any]]:
+    """Second pass: unmatched reference and attempt trajectories placed at another level.
+
+    Same type and frame, both labelled, with different levels: same side first, then
+    across sides, each by the nearest tip (Hungarian assignment on the tip distance in
+    mm). A same-level, other-side pair is not one: it stays a miss and an extra.
+    The pairs are removed from ``missed`` and ``extra``.
+    """
+    out: list[tuple[Any, Any]] = []
+    for same_side in (True, False):
+        by_r = matching.group(missed, lambda a: (a.type, int(a.frame or 0)))
+        by_a = matching.group(extra, lambda a: (a.type, int(a.frame or 0)))
+        for k in sorted(by_r.keys() & by_a.keys(), key=str):
+            rs, as_ = by_r[k], by_a[k]
+            sp = np.asarray(spacing, float)
+            cost = np.full((len(rs), len(as_)), np.inf)
+            for i, r in enumerate(rs):
+                for j, a in enumerate(as_):
+                    rl, al, rt, at = norm_level(r.level), norm_level(a.level), _tip(r), _tip(a)
+                    if rt is None or at is None or rl is None or al is None or rl == al:
+                        continue
+                    if same_side and r.side != a.side:
+                        continue
+                    cost[i, j] = float(np.hypot(*((rt - at) * sp)))
+            if not np.isfinite(cost).any():
+                continue
+            big = 1e6 + 10 * float(cost[np.isfinite(cost)].max())
+            rows, cols = linear_sum_assignment(np.where(np.isfinite(cost), cost, big))
+            out += [(rs[i], as_[j]) for i, j in zip(rows, cols, strict=True) if cost[i, j] < big]
+        paired_r = {id(r) for r, _ in out}
+        paired_a = {id(a) for _, a in out}
+        missed[:] = [r for r in missed if id(r) not in paired_r]
+        extra[:] = [a for a in extra if id(a) not in paired_a]
+    return out
+
+
+def _interspace_offset(reference: str, attempt: str, seq: tuple[str, ...]) -> int | None:
+    """Attempt minus reference level of two interspaces (or vertebrae): their cranial ones."""
+    return messages.level_offset(reference.split("-")[0], attempt.split("-")[0], seq)
+
+
+def _wrong_level_item(gr: _Grader, r: Any, a: Any) -> None:
+    """The failed ``level_offset`` item naming a wrong-level procedure (on ``r``)."""
+    rl, al = norm_level(r.level), norm_level(a.level)
+    seq = messages.vertebra_sequence([*(rl or "").split("-"), *(al or "").split("-")])
+    off = _interspace_offset(rl, al, seq)
+    what = a.instrument or r.instrument or r.type.replace("_", " ")
+    other_side = bool(a.side and r.side and a.side != r.side)  # an unlabelled side is not wrong
+    placed = " ".join(p for p in (al, a.side if other_side else None) if p)
+    target = " ".join(p for p in (rl, r.side if other_side else None) if p)
+    kind = "wrong-level and wrong-side" if other_side else "wrong-level"
+    how = ""
+    if off:
+        n = abs(off)
+        levels = f"{messages.NUMBER_WORDS.get(n, str(n))} level{'s' if n > 1 else ''}"
+        how = f" ({levels} too {'high, too cranial' if off < 0 else 'low, too caudal'})"
+    gr.add(
+        r, "level_offset", off, "", False,
+        f"{what} placed at {placed}; the target was {target}: {kind} procedure{how}"
+        f"{_frame_note(r)}",
+    )  # fmt: skip
+
+
 def _score_cannulas(gr, ref, att, att_meas) -> None:
     pairs, missed, extra = _pairs(ref, att, gr.units.spacing)
+    wrong = _wrong_level_pairs(missed, extra, gr.units.spacing)
     sp = np.asarray(gr.units.spacing, float)
-    for r, a in pairs:
+    wrong_ids = {id(r) for r, _ in wrong}
+    for r, a in pairs + wrong:
         name = messages.describe(r.type, norm_level(r.level), r.side) + _frame_note(r)
+        if id(r) in wrong_ids:
+            _wrong_level_item(gr, r, a)
+            placed = messages.describe(a.type, norm_level(a.level), a.side)
+            name = f"{name} (placed as the {placed})"
         rp, ap = np.asarray(r.geometry.points, float), np.asarray(a.geometry.points, float)
         if len(rp) < 2 or len(ap) < 2:
             gr.add(
@@ -589,6 +680,12 @@ def _load_cases(path: Path) -> tuple[str, list[Any]]:
     files = case_files(path)  # raises FlannotError for a missing path
     kind = "set" if path.is_dir() and (path / SET_FILE).is_file() else "case"
     return kind, [Case.load(f) for f in files]
+
+
+def attempt_files(attempt_path: str | os.PathLike[str]) -> dict[str, Path]:
+    """The case file of each case id in an attempt path (as :func:`score` reads it)."""
+    _kind, cases = _load_cases(Path(attempt_path))
+    return {str(c.case_id): Path(c.path) for c in cases if c.path is not None}
 
 
 def _by_id(cases: list[Any], path: Path) -> dict[str, Any]:

@@ -8,8 +8,12 @@ touch the reference ``annotations.json``. An attempt file that already exists is
 
 "Check" scores the attempt with :func:`flannot.teach.score.score_case` (the set's
 tolerances), lists the items failed-first in the trainee's words, and overlays the
-reference as read-only, semi-transparent layers named ``reference: <type>``. "End quiz"
-saves the attempt and reopens the reference.
+reference as read-only, semi-transparent layers named ``reference: <type>``. Every Check
+is appended to the attempt's history (:mod:`flannot.teach.history`), never overwritten.
+After a Check the educator fills in the protocol's rubric, global rating and
+entrustment (:class:`~flannot.napari._qt.rubric_panel.RubricPanel`; automatic items are
+ticked from the attempt) and saves it in the attempt file (:mod:`flannot.teach.rubric`).
+"End quiz" saves the attempt and reopens the reference.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from qtpy.QtWidgets import (
 )
 
 from flannot.errors import FlannotError
+from flannot.napari._qt.rubric_panel import RubricPanel
 from flannot.napari._qt.session_dock import SessionDock, button
 from flannot.napari._qt.table_model import connect_while_alive
 from flannot.protocols import Role
@@ -76,6 +81,7 @@ class QuizDock(SessionDock):
         self.attempt_path: Path | None = None
         self.result: CaseScore | None = None
         self.reference_layers: list[Any] = []
+        self.check_number: int | None = None  # the last Check's number in the history
         self._switching = False  # the dock itself is replacing the case
 
         self.trainee = QLineEdit(default_trainee())
@@ -133,6 +139,8 @@ class QuizDock(SessionDock):
         layout.addLayout(buttons2)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
+        self.rubric = RubricPanel(self.save_assessment)
+        layout.addWidget(self.rubric)
 
         self._items: list[ScoreItem] = []
         connect_while_alive(
@@ -157,6 +165,8 @@ class QuizDock(SessionDock):
         self.end_btn.setEnabled(self.active)
         self.reference_btn.setEnabled(self.active and self.result is not None)
         self.reference_btn.setText("Hide reference" if self.reference_layers else "Show reference")
+        self.rubric.setVisible(self.active)
+        self.rubric.setEnabled(self.active and self.result is not None)
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
@@ -234,6 +244,8 @@ class QuizDock(SessionDock):
             self.end_quiz(save=False)
             return False
         self.result = None
+        self.check_number = None
+        self.rubric.set_protocol(session.protocol)
         self._show_items([])
         self.summary.setText("")
         resumed = len(session.case.annotations)
@@ -296,12 +308,56 @@ class QuizDock(SessionDock):
             saved = f"Your attempt is saved to {_short(self.attempt_path)}."
         except FlannotError as exc:
             saved = f"Your attempt was not saved: {exc}"
+        saved += " " + self._record(attempt, result, tolerances)
         self.show_reference()
+        self._update_buttons()
         self._say(
             f"The reference is overlaid (layers '{REFERENCE_PREFIX}…'). {saved} "
             "Select a row to find the annotation."
         )
         return result
+
+    def _record(self, attempt: Case, result: CaseScore, tolerances: Any) -> str:
+        """Append the Check to the history and tick the rubric's automatic items."""
+        from flannot.teach.history import record
+        from flannot.teach.rubric import auto_checks
+
+        try:
+            entry = record(self.attempt_path, result, trainee=self.trainee.text().strip())
+            self.check_number = int(entry["attempt"])
+            self.rubric.show_auto(auto_checks(self.reference, attempt, result, tolerances))
+        except FlannotError as exc:
+            return f"This Check was not recorded: {exc}"
+        return f"Check {self.check_number} recorded."
+
+    def save_assessment(self) -> bool:
+        """Store the rubric, ratings, educator and time in the attempt file (SPEC §6)."""
+        from flannot.teach.rubric import ASSESSMENT_KEY, assess
+
+        if not self.active or self.result is None or self.session.case is None:
+            self._say("Check the attempt first: the assessment belongs to a checked attempt.")
+            return False
+        session = self.session
+        ts = session.teaching_set
+        try:
+            a = assess(
+                self.reference,
+                session.current_case(),
+                result=self.result,
+                tolerances=dict(ts.tolerances) if ts is not None else None,
+                attempt_number=self.check_number,
+                **self.rubric.values(),
+            )
+            session.case.extra[ASSESSMENT_KEY] = a.to_dict()
+            session.save()
+        except FlannotError as exc:
+            self._say(f"Assessment not saved: {exc}")
+            return False
+        self._say(
+            f"Assessment by {a.educator} saved with the attempt ({a.done} of "
+            f"{len(a.rubric)} items done) in {_short(self.attempt_path)}."
+        )
+        return True
 
     def _show_items(self, items: list[ScoreItem]) -> None:
         table = self.table
@@ -468,6 +524,7 @@ class QuizDock(SessionDock):
 
     def _drop_quiz(self) -> None:
         self.reference = None
+        self.check_number = None
         self.reference_path = None
         self.attempt_path = None
         self.result = None

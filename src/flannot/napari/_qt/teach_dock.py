@@ -145,7 +145,11 @@ class TeachingSetDock(SessionDock):
         nav.addWidget(self.prev_btn)
         nav.addWidget(self.position_label, 1)
         nav.addWidget(self.next_btn)
-        save_row = hbox((self.dirty_label, 1), self.save_btn)
+        self.course_btn = button(
+            "Course…", "Trainees, cases and learning curves of this set", self.show_course
+        )
+        self.course_view: Any = None
+        save_row = hbox((self.dirty_label, 1), self.course_btn, self.save_btn)
         layout = QVBoxLayout(self)
         layout.addLayout(row1)
         layout.addWidget(self.set_label)
@@ -536,6 +540,20 @@ class TeachingSetDock(SessionDock):
             row = self.case_ids().index(added[0])
             self.case_list.setCurrentRow(row)  # loads it (asks first about unsaved edits)
         return report
+
+    def show_course(self) -> Any:
+        """Open the course view of the open set (a dock under the canvas)."""
+        from flannot.napari._qt.course_view import CourseView
+
+        root = self._set_root()
+        if root is None:
+            self._error("No teaching set", "Open a teaching set to see its course.")
+            return None
+        if self.course_view is None or self.course_view.set_root != root:
+            self.course_view = CourseView(root)
+            self.viewer.window.add_dock_widget(self.course_view, name="Course", area="bottom")
+        self.course_view.refresh()
+        return self.course_view
 
     def _error(self, title: str, text: str) -> None:
         """Show a problem in the dock (not a modal box: it must not stop a demo or a test)."""

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from flannot.model.levels import VERTEBRA_LEVELS
 
 _NUMBER = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+#: small numbers in words, for feedback sentences
+NUMBER_WORDS = _NUMBER
 
 
 def vertebra_sequence(levels: Sequence[str | None]) -> tuple[str, ...]:

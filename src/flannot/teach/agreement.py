@@ -123,7 +123,7 @@ def boundary_rows(reference: Any, other: Any) -> list[dict[str, Any]]:
                     "level": it.level,
                     "side": it.side,
                     "metric": it.metric,
-                    "value": float(it.value),
+                    "value": float(it.value),  # type: ignore[arg-type]  # numeric metrics only
                     "unit": it.unit,
                 }
             )

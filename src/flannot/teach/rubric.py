@@ -182,10 +182,10 @@ def _instrument_docked(
         for r in measure_rows(combined)
         if r.name == "tip_to_lamina" and str(r.annotation_id) in ids
     ]
-    values = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    if not values:
+    numbers = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if not numbers:
         return False, "tip distance to the lamina cannot be measured"
-    best = min(values, key=abs)
+    best = min(numbers, key=abs)
     ok = abs(best) <= limit
     rel = "within" if ok else "more than"
     return ok, f"tip {abs(best):.2f} mm from the dorsal lamina, {rel} the {limit:.2f} mm allowed"

@@ -268,7 +268,10 @@ def _landmark_error(ref: Any, att: Any, sp: np.ndarray) -> float:
     rc, ac = _corners(ref), _corners(att)
     if rc is not None and ac is not None:
         return float(np.hypot(*((rc - ac) * sp).T).mean())
-    return float(np.hypot(*((matching.centre(ref) - matching.centre(att)) * sp)))
+    rp, ap = matching.centre(ref), matching.centre(att)
+    if rp is None or ap is None:
+        return math.nan
+    return float(np.hypot(*((rp - ap) * sp)))
 
 
 def _score_vertebrae(gr: _Grader, ref: list[Any], att: list[Any]) -> None:
@@ -439,7 +442,7 @@ def _wrong_level_item(gr: _Grader, r: Any, a: Any) -> None:
     """The failed ``level_offset`` item naming a wrong-level procedure (on ``r``)."""
     rl, al = norm_level(r.level), norm_level(a.level)
     seq = messages.vertebra_sequence([*(rl or "").split("-"), *(al or "").split("-")])
-    off = _interspace_offset(rl, al, seq)
+    off = _interspace_offset(rl or "", al or "", seq)
     what = a.instrument or r.instrument or r.type.replace("_", " ")
     other_side = bool(a.side and r.side and a.side != r.side)  # an unlabelled side is not wrong
     placed = " ".join(p for p in (al, a.side if other_side else None) if p)

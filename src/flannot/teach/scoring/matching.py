@@ -10,7 +10,7 @@ a missed reference annotation and an extra attempt annotation.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,9 +79,9 @@ def assign(
     return out
 
 
-def group(items: Iterable[Any], key: Callable[[Any], Hashable]) -> dict[Hashable, list[Any]]:
-    """Items by ``key``, in input order."""
-    out: dict[Hashable, list[Any]] = {}
+def group(items: Iterable[Any], key: Callable[[Any], Any]) -> dict[Any, list[Any]]:
+    """Items by ``key`` (any hashable value), in input order."""
+    out: dict[Any, list[Any]] = {}
     for it in items:
         out.setdefault(key(it), []).append(it)
     return out

@@ -258,6 +258,18 @@ def view_metrics(carm: CArm, view: View, target: Target, position: str = "prone"
     }
 
 
+def _explain(correction: str, view: View, level: str) -> str:
+    """A correction with what it is for: squaring the endplates, centring the spinous
+    process (AP) or reaching the protocol's angle (lateral, oblique)."""
+    if correction.startswith("tilt") and view.square_endplates:
+        return f"{correction} to square the {level} endplates"
+    if correction.startswith("turn"):
+        if view.kind == "ap":
+            return f"{correction} to centre the spinous process between the pedicles"
+        return f"{correction} to reach the {view.oblique_deg:g}° {view.kind}"
+    return correction
+
+
 def _tilt_message(tilt: float, target: Target, ok: bool) -> str:
     if abs(tilt) < 0.5:
         return f"the {target.endplates} endplates are squared"
@@ -346,7 +358,8 @@ def score_views(
         if err < 0.5:
             msg = f"{where}: the view is right ({err:.1f}° from ideal)"
         else:
-            todo = " and ".join(m["corrections"]) or "adjust slightly"
+            todo = " and ".join(_explain(c, view, level) for c in m["corrections"])
+            todo = todo or "adjust slightly"
             verdict = "within" if ok else "beyond"
             msg = f"{where}: {err:.1f}° from the ideal view at {level} "
             msg += f"({verdict} {limit:g}°) — {todo}"

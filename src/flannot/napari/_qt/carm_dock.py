@@ -1,0 +1,296 @@
+"""The **C-arm** dock: turn the virtual C-arm, preview, shoot, read the view feedback.
+
+Wiring only, over :class:`flannot.sim.training.TrainingSession` (SPEC §15 training mode):
+sliders and keys for the positioner angles (primary: LAO/RAO, secondary: cranial/caudal),
+table pan, collimation, magnification and mAs; a live 256² preview layer re-rendered
+while turning — coalesced, so at most one render runs and the newest position wins, with
+its latency shown —; "Shoot" adds the full shot as the next frame of the ``C-arm shots``
+layer (the attempt's acquisition, written to ``attempts/<trainee>/<case>-shots/`` when
+the case belongs to a teaching set); the shot counter, budget and estimated DAP; "Check
+views" lists the per-view items of :func:`flannot.sim.view_score.score_views`.
+
+Keys (with the dock focused): ←/→ primary, ↑/↓ secondary (Shift: 5°), Return shoots.
+Alt-drag on the preview turns the C-arm too.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from qtpy.QtCore import Qt, QTimer
+from qtpy.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QSlider,
+    QTextBrowser,
+    QVBoxLayout,
+)
+
+from flannot.errors import FlannotError
+from flannot.napari._qt.session_dock import SessionDock, button, hbox
+
+PREVIEW_LAYER = "C-arm preview"
+SHOTS_LAYER = "C-arm shots"
+PREVIEW_SIZE = 256
+STEP, BIG_STEP = 1.0, 5.0  # degrees per key press (Shift: big)
+KEYS = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, 1),
+        Qt.Key.Key_Down: (0, -1)}  # fmt: skip
+
+
+def _slider(lo: int, hi: int, value: int) -> QSlider:
+    s = QSlider(Qt.Orientation.Horizontal)
+    s.setRange(lo, hi)
+    s.setValue(value)
+    return s
+
+
+class CArmDock(SessionDock):
+    """Acquire the protocol's views on a CT-backed case (module notes)."""
+
+    def __init__(self, napari_viewer: Any) -> None:
+        super().__init__(napari_viewer)
+        self.training: Any = None
+        self.latencies: list[float] = []  # s, control change → preview shown
+        self._changed_at: float | None = None
+        self._syncing = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(10)
+        self._timer.timeout.connect(self._render_preview)
+
+        self.title = QLabel("No CT-backed case: open one (a case folder with sim.json).")
+        self.title.setWordWrap(True)
+        self.primary, self.secondary = _slider(-180, 180, 180), _slider(-45, 45, 0)
+        self.pan_head, self.pan_left = _slider(-150, 150, 0), _slider(-150, 150, 0)
+        self.collimation = _slider(20, 100, 100)
+        self.zoom = QComboBox()
+        self.zoom.addItems(["1×", "1.5×", "2×"])
+        self.mas = QDoubleSpinBox()
+        self.mas.setRange(0.1, 20.0)
+        self.mas.setSingleStep(0.5)
+        self.mas.setSuffix(" mAs")
+        self.angles = QLabel()
+        self.counter = QLabel()
+        self.latency = QLabel()
+        self.feedback = QTextBrowser()
+        self.feedback.setMinimumHeight(160)
+
+        form = QFormLayout()
+        form.addRow("LAO / RAO", self.primary)
+        form.addRow("cranial / caudal", self.secondary)
+        form.addRow("table → head (mm)", self.pan_head)
+        form.addRow("table → left (mm)", self.pan_left)
+        form.addRow("collimation (%)", self.collimation)
+        form.addRow("magnification", self.zoom)
+        form.addRow("technique", self.mas)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(hbox(button("Open CT case…", "A case folder with sim.json", self._pick)))
+        layout.addLayout(form)
+        layout.addWidget(self.angles)
+        self.shoot_btn = button("Shoot", "Take a full shot (Return)", self.shoot)
+        check = button("Check views", "Score the views obtained so far", self.check)
+        layout.addLayout(hbox(self.shoot_btn, check))
+        layout.addWidget(self.counter)
+        layout.addWidget(self.latency)
+        layout.addWidget(self.feedback, 1)
+        for w in (self.primary, self.secondary, self.pan_head, self.pan_left, self.collimation):
+            w.valueChanged.connect(self._controls_changed)
+        self.zoom.currentIndexChanged.connect(self._controls_changed)
+        self.mas.valueChanged.connect(self._controls_changed)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._enable(False)
+        self.session.events.case_changed.connect(self._maybe_open_session_case)
+        self._maybe_open_session_case()
+
+    # ------------------------------------------------------------------ opening
+    def _enable(self, on: bool) -> None:
+        for w in (self.primary, self.secondary, self.pan_head, self.pan_left,
+                  self.collimation, self.zoom, self.mas, self.shoot_btn):  # fmt: skip
+            w.setEnabled(on)
+
+    def _pick(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "CT-backed case folder")
+        if folder:
+            self.open_case(folder)
+
+    def _maybe_open_session_case(self) -> None:
+        from flannot.teach.ct_case import is_ct_case
+
+        path = self.session.case_path
+        if path is not None and is_ct_case(Path(path).parent) and self.training is None:
+            self.open_case(Path(path).parent)
+
+    def open_case(self, folder: str | Path, shots: str | Path | None = None, **kw: Any) -> None:
+        """Start (or resume) training on a CT-backed case; shots go to ``shots``, default
+        the teaching set's ``attempts/<trainee>/<case-id>-shots/`` when there is one."""
+        from flannot.teach.attempts import default_trainee
+        from flannot.teach.ct_case import open_training
+
+        folder = Path(folder).resolve()
+        ts = self.session.teaching_set
+        if shots is None and ts is not None and folder.parent.parent == ts.root.resolve():
+            shots = ts.root / "attempts" / default_trainee() / f"{folder.name}-shots"
+        try:
+            self.training = open_training(folder, shots, **kw)
+        except FlannotError as exc:
+            self.title.setText(f"Cannot open: {exc}")
+            return
+        t = self.training.task
+        side = f", {t.side} approach" if t.side else ""
+        self.title.setText(f"<b>{folder.name}</b>: obtain {', '.join(t.views)} at "
+                           f"<b>{t.target}</b>{side}")  # fmt: skip
+        self._sync_controls()
+        self._enable(True)
+        self._shots_layer()
+        self._controls_changed()
+
+    # ------------------------------------------------------------------ controls
+    def _sync_controls(self) -> None:
+        st, self._syncing = self.training.state, True
+        self.primary.setValue(round(st.primary_deg))
+        self.secondary.setValue(round(st.secondary_deg))
+        self.pan_head.setValue(round(st.pan_head_mm))
+        self.pan_left.setValue(round(st.pan_left_mm))
+        self.collimation.setValue(round(100 * st.collimation))
+        self.zoom.setCurrentIndex({1.0: 0, 1.5: 1, 2.0: 2}.get(st.zoom, 0))
+        self.mas.setValue(self.training.task.mas)
+        self._syncing = False
+
+    def _controls_changed(self, *_: Any) -> None:
+        if self.training is None or self._syncing:
+            return
+        tr = self.training
+        tr.set_angles(self.primary.value(), self.secondary.value())
+        st = tr.state
+        st.pan_head_mm, st.pan_left_mm = float(self.pan_head.value()), float(self.pan_left.value())
+        tr.set_collimation(self.collimation.value() / 100.0)
+        tr.set_zoom((1.0, 1.5, 2.0)[self.zoom.currentIndex()])
+        tr.set_mas(self.mas.value())
+        if self._changed_at is None:
+            self._changed_at = time.perf_counter()
+        self._show_state()
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def keyPressEvent(self, event: Any) -> None:
+        if self.training is not None and event.key() in KEYS:
+            big = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            dp, ds = KEYS[event.key()]
+            self.turn(dp * (BIG_STEP if big else STEP), ds * (BIG_STEP if big else STEP))
+        elif self.training is not None and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.shoot()
+        else:
+            super().keyPressEvent(event)
+
+    def turn(self, d_primary: float, d_secondary: float) -> None:
+        """Turn the C-arm by these angles (keys, mouse drag)."""
+        self.training.rotate(d_primary, d_secondary)
+        self._sync_controls()
+        self._controls_changed()
+
+    def _drag(self, layer: Any, event: Any):  # napari mouse-drag generator
+        if "Alt" not in event.modifiers or self.training is None:
+            return
+        last = np.asarray(event.position[-2:])
+        yield
+        while event.type == "mouse_move":
+            now = np.asarray(event.position[-2:])
+            d = (now - last) * 0.25
+            self.turn(float(d[1]), float(-d[0]))
+            last = now
+            yield
+
+    # ------------------------------------------------------------------ pictures
+    def _render_preview(self) -> None:
+        tr = self.training
+        if tr is None:
+            return
+        img = tr.preview(PREVIEW_SIZE)
+        scale = (tr.detector / PREVIEW_SIZE,) * 2
+        if PREVIEW_LAYER in self.viewer.layers:
+            layer = self.viewer.layers[PREVIEW_LAYER]
+            layer.data = img
+            layer.visible = True
+        else:
+            layer = self.viewer.add_image(
+                img, name=PREVIEW_LAYER, scale=scale, contrast_limits=(0, 255),
+                translate=((scale[0] - 1) / 2,) * 2,
+            )  # fmt: skip
+            layer.mouse_drag_callbacks.append(self._drag)
+        if self._changed_at is not None:
+            self.latencies.append(time.perf_counter() - self._changed_at)
+            self._changed_at = None
+            self.latency.setText(f"preview {1000 * self.latencies[-1]:.0f} ms (256²)")
+
+    def _shots_layer(self) -> Any:
+        tr = self.training
+        n = tr.detector
+        if SHOTS_LAYER in self.viewer.layers:
+            layer = self.viewer.layers[SHOTS_LAYER]
+            if layer.data.shape[-1] != n:
+                self.viewer.layers.remove(layer)
+        if SHOTS_LAYER not in self.viewer.layers:
+            empty = np.zeros((1, n, n), np.uint16)
+            layer = self.viewer.add_image(empty, name=SHOTS_LAYER, contrast_limits=(0, 4095))
+            layer.metadata["shots"] = 0
+        self._show_state()
+        return self.viewer.layers[SHOTS_LAYER]
+
+    def shoot(self) -> None:
+        """Take a full shot; it becomes the next frame of the shots layer."""
+        if self.training is None:
+            return
+        if self._timer.isActive():
+            self._timer.stop()
+        _, pixels = self.training.shoot()
+        layer = self._shots_layer()
+        frames = layer.data if layer.metadata.get("shots") else layer.data[:0]
+        layer.data = np.concatenate([frames, pixels[None]], axis=0)
+        layer.metadata["shots"] = len(layer.data)
+        self.viewer.dims.set_current_step(0, len(layer.data) - 1)
+        if PREVIEW_LAYER in self.viewer.layers:  # last image hold: the shot, until turning
+            self.viewer.layers[PREVIEW_LAYER].visible = False
+        self._show_state()
+
+    # ------------------------------------------------------------------ read-outs
+    def _show_state(self) -> None:
+        tr = self.training
+        if tr is None:
+            return
+        st = tr.state
+        cc = "cranial" if st.secondary_deg > 0 else "caudal" if st.secondary_deg < 0 else ""
+        self.angles.setText(
+            f"primary {st.primary_deg:+.0f}°, secondary {st.secondary_deg:+.0f}° {cc} · "
+            f"field {tr.field_mm * st.collimation / 10:.0f} cm · {tr.task.kvp:g} kVp"
+        )
+        budget = tr.task.shot_budget
+        of = f" of {budget}" if budget else ""
+        self.counter.setText(
+            f"<b>Shots: {len(tr.shots)}{of}</b> · DAP {tr.total_dap:.1f} mGy·cm² (estimate)"
+        )
+
+    def check(self) -> list[Any]:
+        """Score the views obtained so far and list them, failed first."""
+        from flannot.teach.feedback import format_item_value, sort_items
+
+        if self.training is None:
+            return []
+        tol = self.session.teaching_set.tolerances if self.session.teaching_set else None
+        items = self.training.score(tol)
+        rows = []
+        for it in sort_items(items):
+            mark = "✓" if it.passed else "✗"
+            colour = "#2ca02c" if it.passed else "#d62728"
+            rows.append(
+                f"<p style='margin:2px'><span style='color:{colour}'>{mark}</span> "
+                f"<b>{it.metric}</b> {format_item_value(it)} — {it.message}</p>"
+            )
+        self.feedback.setHtml("".join(rows))
+        return items

@@ -1,0 +1,77 @@
+"""The C-arm dock: turning re-renders the preview, Shoot adds a frame, Check lists the views.
+
+Under Xvfb (``xvfb-run -a``); the case is the synthetic CT's (``conftest.py``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def dock(make_napari_viewer, qtbot, ct_set, tmp_path):
+    from flannot.napari._qt.carm_dock import CArmDock
+    from flannot.teach.teaching_set import TeachingSet
+
+    root, cid = ct_set
+    viewer = make_napari_viewer()
+    widget = CArmDock(viewer)
+    viewer.window.add_dock_widget(widget, name="C-arm")
+    widget.open_case(TeachingSet.open(root).case_dir(cid), tmp_path / "case-shots")
+    return widget
+
+
+def _wait_preview(qtbot, dock, n: int) -> None:
+    qtbot.waitUntil(lambda: len(dock.latencies) >= n, timeout=10000)
+
+
+def test_turning_updates_the_preview(dock, qtbot) -> None:
+    from flannot.napari._qt.carm_dock import PREVIEW_LAYER
+
+    _wait_preview(qtbot, dock, 1)
+    layer = dock.viewer.layers[PREVIEW_LAYER]
+    before = layer.data.copy()
+    assert before.shape == (256, 256)
+    for value in (170, 160, 150):  # quick turns coalesce into fewer renders
+        dock.primary.setValue(value)
+    _wait_preview(qtbot, dock, 2)
+    assert dock.training.state.primary_deg == 150
+    assert not np.array_equal(layer.data, before)
+    assert "ms" in dock.latency.text()
+    qtbot.keyClick(dock, dock_key("Up"))  # one degree cranial
+    assert dock.training.state.secondary_deg == 1
+    assert dock.secondary.value() == 1
+
+
+def dock_key(name: str):
+    from qtpy.QtCore import Qt
+
+    return getattr(Qt.Key, f"Key_{name}")
+
+
+def test_shoot_adds_frames_and_check_lists_views(dock, qtbot, tmp_path: Path) -> None:
+    from flannot.napari._qt.carm_dock import SHOTS_LAYER
+
+    tr = dock.training
+    dock.pan_head.setValue(round(float((tr.target.point - tr.home)[2])))
+    dock.secondary.setValue(8)
+    dock.shoot()
+    layer = dock.viewer.layers[SHOTS_LAYER]
+    assert layer.data.shape == (1, 96, 96) and layer.data.max() > 0
+    dock.collimation.setValue(50)
+    qtbot.keyClick(dock, dock_key("Return"))
+    assert layer.data.shape[0] == 2
+    assert dock.viewer.dims.current_step[0] == 1
+    assert "Shots: 2 of 4" in dock.counter.text() and "mGy·cm²" in dock.counter.text()
+    assert (tmp_path / "case-shots" / "shot-002.dcm").is_file()
+    items = dock.check()
+    ap = {it.metric: it for it in items if it.annotation_id == "ap"}
+    assert ap["view_angle_error"].value == pytest.approx(8.0, abs=0.1)
+    text = dock.feedback.toPlainText()
+    assert "tilt 8° caudal to square the L3-L4 endplates" in text
+    assert "Contralateral oblique (left approach) (shot 1): 45" in text  # far from it

@@ -213,3 +213,15 @@ def test_missing_view_and_unknown_target(world) -> None:
     items = score_views(views, find_target(verts, "L2"), [])
     lat = _items(items, "lateral")["view_angle_error"]
     assert lat.value is None and not lat.passed and "no shot" in lat.message
+
+
+def test_oblique_advice_in_operator_words(world) -> None:
+    s = _session(world, Task("L3", "left", ("clo-left",)))
+    for primary, words in ((-129.0, "turn 6° less oblique"), (-141.0, "turn 6° more oblique")):
+        s.shots.clear()
+        s.set_angles(primary, 0.0)  # the true oblique is -135 (45° from the AP at 180)
+        s.shoot()
+        item = _items(s.score(), "clo-left")["view_angle_error"]
+        assert item.value == pytest.approx(6.0, abs=0.05)
+        assert f"{words} to reach the 45° oblique" in item.message
+        assert item.passed  # within the CLO's 10°

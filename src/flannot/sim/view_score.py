@@ -208,15 +208,30 @@ def turn_words(primary_deg: float, change_deg: float) -> str:
     return f"toward the patient's {side}"
 
 
-def corrections(primary_deg: float, secondary_deg: float, ideal: tuple[float, float]) -> list[str]:
-    """What to do to reach ``ideal`` from these angles, in words (empty when within 0.5°)."""
+def corrections(
+    primary_deg: float,
+    secondary_deg: float,
+    ideal: tuple[float, float],
+    true_ap: float | None = None,
+) -> list[str]:
+    """What to do to reach ``ideal`` from these angles, in words (empty when within 0.5°).
+
+    With ``true_ap`` (the primary angle of the true AP) a turn is worded as more or less
+    oblique — how an operator thinks of a lateral or an oblique — else by the side of the
+    patient the detector moves toward.
+    """
     dp = _wrap(ideal[0] - primary_deg)
     ds = ideal[1] - secondary_deg
     out = []
     if abs(ds) >= 0.5:
         out.append(f"tilt {abs(ds):.0f}° {'cranial' if ds > 0 else 'caudal'}")
     if abs(dp) >= 0.5:
-        out.append(f"turn the detector {abs(dp):.0f}° {turn_words(primary_deg, dp)}")
+        if true_ap is None:
+            out.append(f"turn the detector {abs(dp):.0f}° {turn_words(primary_deg, dp)}")
+        else:
+            now = abs(_wrap(primary_deg - true_ap))
+            more = abs(_wrap(primary_deg + dp - true_ap)) > now
+            out.append(f"turn {abs(dp):.0f}° {'more' if more else 'less'} oblique")
     return out
 
 
@@ -242,6 +257,11 @@ def spinous_offset_mm(carm: CArm, target: Target) -> float | None:
 def view_metrics(carm: CArm, view: View, target: Target, position: str = "prone") -> dict:
     """How far one shot (its :class:`CArm`) is from ``view`` at ``target`` (module notes)."""
     ideal = ideal_view(view, target, position)
+    true_ap = None
+    if view.kind != "ap":
+        from dataclasses import replace
+
+        true_ap = ideal_view(replace(view, kind="ap", detector_toward=None), target, position)[0]
     d, d0 = beam(carm.primary_deg, carm.secondary_deg), beam(*ideal)
     ray = target.point - carm.source
     ray = ray / float(np.linalg.norm(ray))
@@ -254,7 +274,7 @@ def view_metrics(carm: CArm, view: View, target: Target, position: str = "prone"
         "secondary_error": carm.secondary_deg - ideal[1],
         "endplate_tilt": tilt,
         "spinous_offset": spinous_offset_mm(carm, target) if view.kind == "ap" else None,
-        "corrections": corrections(carm.primary_deg, carm.secondary_deg, ideal),
+        "corrections": corrections(carm.primary_deg, carm.secondary_deg, ideal, true_ap),
     }
 
 

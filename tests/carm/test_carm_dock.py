@@ -30,19 +30,25 @@ def _wait_preview(qtbot, dock, n: int) -> None:
     qtbot.waitUntil(lambda: len(dock.latencies) >= n, timeout=10000)
 
 
-def test_turning_updates_the_preview(dock, qtbot) -> None:
+def test_turning_updates_the_preview(dock, qtbot, monkeypatch) -> None:
+    from flannot.napari._qt import carm_dock
     from flannot.napari._qt.carm_dock import PREVIEW_LAYER
 
     _wait_preview(qtbot, dock, 1)
     layer = dock.viewer.layers[PREVIEW_LAYER]
     before = layer.data.copy()
     assert before.shape == (256, 256)
+    monkeypatch.setattr(carm_dock, "DRAFT_WINDOW_S", 60.0)  # the hand is still moving
     for value in (170, 160, 150):  # quick turns coalesce into fewer renders
         dock.primary.setValue(value)
     _wait_preview(qtbot, dock, 2)
     assert dock.training.state.primary_deg == 150
     assert not np.array_equal(layer.data, before)
     assert "ms" in dock.latency.text()
+    # a draft while turning fast, the full 256² once the controls rest
+    assert dock.sizes[-1] == 128
+    qtbot.waitUntil(lambda: layer.data.shape == (256, 256), timeout=5000)
+    assert layer.scale[0] == pytest.approx(96 / 256)
     qtbot.keyClick(dock, dock_key("Up"))  # one degree cranial
     assert dock.training.state.secondary_deg == 1
     assert dock.secondary.value() == 1

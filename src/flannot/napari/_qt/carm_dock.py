@@ -4,7 +4,8 @@ Wiring only, over :class:`flannot.sim.training.TrainingSession` (SPEC §15 train
 sliders and keys for the positioner angles (primary: LAO/RAO, secondary: cranial/caudal),
 table pan, collimation, magnification and mAs; a live 256² preview layer re-rendered
 while turning — coalesced, so at most one render runs and the newest position wins, with
-its latency shown —; "Shoot" adds the full shot as the next frame of the ``C-arm shots``
+its latency shown; a 128² draft while the controls keep moving, 256² when they rest —;
+"Shoot" adds the full shot as the next frame of the ``C-arm shots``
 layer (the attempt's acquisition, written to ``attempts/<trainee>/<case>-shots/`` when
 the case belongs to a teaching set); the shot counter, budget and estimated DAP; "Check
 views" lists the per-view items of :func:`flannot.sim.view_score.score_views`.
@@ -38,6 +39,12 @@ from flannot.napari._qt.session_dock import SessionDock, button, hbox
 PREVIEW_LAYER = "C-arm preview"
 SHOTS_LAYER = "C-arm shots"
 PREVIEW_SIZE = 256
+#: while the controls keep moving (a render ended less than DRAFT_WINDOW_S ago) the
+#: preview is drawn at DRAFT_SIZE², a quarter of the rays, and redrawn at 256² once they
+#: rest for REFINE_MS: the picture keeps up with the hand on a loaded machine
+DRAFT_SIZE = 128
+DRAFT_WINDOW_S = 0.25
+REFINE_MS = 250
 STEP, BIG_STEP = 1.0, 5.0  # degrees per key press (Shift: big)
 KEYS = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, 1),
         Qt.Key.Key_Down: (0, -1)}  # fmt: skip
@@ -57,12 +64,18 @@ class CArmDock(SessionDock):
         super().__init__(napari_viewer)
         self.training: Any = None
         self.latencies: list[float] = []  # s, control change → preview shown
+        self.sizes: list[int] = []  # the preview size of each of those
+        self._last_render = -1e9
         self._changed_at: float | None = None
         self._syncing = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(10)
         self._timer.timeout.connect(self._render_preview)
+        self._refine = QTimer(self)
+        self._refine.setSingleShot(True)
+        self._refine.setInterval(REFINE_MS)
+        self._refine.timeout.connect(lambda: self._render_preview(PREVIEW_SIZE))
 
         self.title = QLabel("No CT-backed case: open one (a case folder with sim.json).")
         self.title.setWordWrap(True)
@@ -208,26 +221,35 @@ class CArmDock(SessionDock):
             yield
 
     # ------------------------------------------------------------------ pictures
-    def _render_preview(self) -> None:
+    def _render_preview(self, size: int | None = None) -> None:
         tr = self.training
         if tr is None:
             return
-        img = tr.preview(PREVIEW_SIZE)
-        scale = (tr.detector / PREVIEW_SIZE,) * 2
+        if size is None:  # from a control change: a draft while the hand keeps moving
+            moving = time.perf_counter() - self._last_render < DRAFT_WINDOW_S
+            size = DRAFT_SIZE if moving else PREVIEW_SIZE
+        if size != PREVIEW_SIZE:
+            self._refine.start()
+        img = tr.preview(size)
+        scale = (tr.detector / size,) * 2
+        translate = ((scale[0] - 1) / 2,) * 2
         if PREVIEW_LAYER in self.viewer.layers:
             layer = self.viewer.layers[PREVIEW_LAYER]
             layer.data = img
+            layer.scale, layer.translate = scale, translate
             layer.visible = True
         else:
             layer = self.viewer.add_image(
                 img, name=PREVIEW_LAYER, scale=scale, contrast_limits=(0, 255),
-                translate=((scale[0] - 1) / 2,) * 2,
+                translate=translate,
             )  # fmt: skip
             layer.mouse_drag_callbacks.append(self._drag)
+        self._last_render = time.perf_counter()
         if self._changed_at is not None:
-            self.latencies.append(time.perf_counter() - self._changed_at)
+            self.latencies.append(self._last_render - self._changed_at)
+            self.sizes.append(size)
             self._changed_at = None
-            self.latency.setText(f"preview {1000 * self.latencies[-1]:.0f} ms (256²)")
+            self.latency.setText(f"preview {1000 * self.latencies[-1]:.0f} ms ({size}²)")
 
     def _shots_layer(self) -> Any:
         tr = self.training
@@ -247,8 +269,8 @@ class CArmDock(SessionDock):
         """Take a full shot; it becomes the next frame of the shots layer."""
         if self.training is None:
             return
-        if self._timer.isActive():
-            self._timer.stop()
+        self._timer.stop()
+        self._refine.stop()
         _, pixels = self.training.shoot()
         layer = self._shots_layer()
         frames = layer.data if layer.metadata.get("shots") else layer.data[:0]

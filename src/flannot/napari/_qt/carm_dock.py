@@ -235,9 +235,11 @@ class CArmDock(SessionDock):
         translate = ((scale[0] - 1) / 2,) * 2
         if PREVIEW_LAYER in self.viewer.layers:
             layer = self.viewer.layers[PREVIEW_LAYER]
+            if tuple(layer.scale) != scale:  # each assignment refreshes the layer
+                layer.scale, layer.translate = scale, translate
             layer.data = img
-            layer.scale, layer.translate = scale, translate
-            layer.visible = True
+            if not layer.visible:  # setting it, even unchanged, refreshes the layer
+                layer.visible = True
         else:
             layer = self.viewer.add_image(
                 img, name=PREVIEW_LAYER, scale=scale, contrast_limits=(0, 255),

@@ -101,7 +101,9 @@ def test_shot_8_degrees_off_says_which_way(world) -> None:
     assert "L3-L4" in got["endplate_tilt"].message
     s.set_angles(180.0, -8.0)
     s.shoot()  # the other way: as far off, the best shot is the first
-    assert _items(s.score(), "ap")["view_angle_error"].message.startswith("True AP (shot 1)")
+    items = _items(s.score())
+    assert items["view_angle_error"].message.startswith("True AP (shot 1)")
+    assert items["shots"].message.endswith("not the best of any view: shot 2")
     s.shots.pop(0)
     assert "tilt 8° cranial" in _items(s.score(), "ap")["view_angle_error"].message
 

@@ -358,6 +358,7 @@ def score_views(
     tol = {**DEFAULT_TOLERANCES, **(tolerances or {})}
     carms = [(s, shot_carm(s)) for s in shots]
     items: list[Any] = []
+    used: set[int] = set()  # the shots that count for a view
     level = target.level
 
     def add(name: str | None, metric: str, value: Any, unit: str, ok: bool, msg: str) -> None:
@@ -372,6 +373,7 @@ def score_views(
             add(view.name, "view_angle_error", None, "deg", False, msg)
             continue
         shot, m = min(scored, key=lambda sm: sm[1]["view_angle_error"])
+        used.add(int(shot["index"]))
         where = f"{view.title} (shot {int(shot['index'])})"
         err = m["view_angle_error"]
         ok = err <= limit
@@ -394,6 +396,7 @@ def score_views(
             msg = f"{where}: {_spinous_message(mm, ok)}"
             add(view.name, "spinous_offset", mm, "mm", ok, msg)
     n = len(shots)
+    unused = [int(s["index"]) for s in shots if int(s["index"]) not in used]
     if budget is None:
         ok, msg = True, f"{n} shot{'s' if n != 1 else ''} taken (no budget set)"
     else:
@@ -401,6 +404,9 @@ def score_views(
         msg = f"{n} shot{'s' if n != 1 else ''} of a budget of {budget}"
         if not ok:
             msg += f": {n - budget} too many — plan each view before you shoot"
+    if unused and views:
+        which = "shot" if len(unused) == 1 else "shots"
+        msg += f"; not the best of any view: {which} {', '.join(map(str, unused))}"
     add(None, "shots", n, "", ok, msg)
     total = float(sum(float(s.get("dap", 0.0)) for s in shots))
     what = f"estimated dose-area product {total:.1f} {DOSE_UNIT} (from kVp, mAs and field size)"

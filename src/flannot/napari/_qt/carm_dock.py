@@ -313,7 +313,7 @@ class CArmDock(SessionDock):
             mark = "✓" if it.passed else "✗"
             colour = "#2ca02c" if it.passed else "#d62728"
             rows.append(
-                f"<p style='margin:2px'><span style='color:{colour}'>{mark}</span> "
+                f"<p style='margin:2px'><b style='color:{colour}'>{mark}</b> "
                 f"<b>{it.metric}</b> {format_item_value(it)} — {it.message}</p>"
             )
         self.feedback.setHtml("".join(rows))

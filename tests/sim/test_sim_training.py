@@ -192,6 +192,9 @@ def test_shots_written_as_one_series_and_resumed(world, tmp_path) -> None:
     assert len(again.shots) == 2 and again.state.primary_deg == pytest.approx(-170.0)
     again.shoot()
     assert json.loads((out / "shots.json").read_text())["shots"][-1]["index"] == 3
+    (out / "shots.json").write_text('{"shots": []}')
+    with pytest.raises(FlannotError, match="flannot_shots_version"):
+        read_record(out)
 
 
 def test_task_is_checked() -> None:
@@ -202,6 +205,8 @@ def test_task_is_checked() -> None:
         ({"target": "L4", "shot_budget": 0}, "shot_budget"),
         ({"target": "L4", "budget": 3}, "unknown task field"),
         ({"views": ["ap"]}, "target"),
+        ({"target": "L4", "kvp": "eighty"}, "bad task value"),
+        ({"target": "L4", "shot_budget": True}, "shot_budget"),
     ):
         with pytest.raises(FlannotError, match=words):
             Task.from_dict(bad)

@@ -152,7 +152,13 @@ class Task:
         if isinstance(views, str) or not isinstance(views, Sequence):
             raise FlannotError("views must be a list of view names")
         kw["views"] = tuple(views)
-        return cls(**kw).check()
+        budget = kw.get("shot_budget")
+        if isinstance(budget, bool) or (budget is not None and not isinstance(budget, int)):
+            raise FlannotError("shot_budget must be a whole number")
+        try:
+            return cls(**kw).check()
+        except (TypeError, ValueError) as exc:  # e.g. "kvp": "eighty"
+            raise FlannotError(f"bad task value ({exc})") from None
 
 
 @dataclass
@@ -567,8 +573,11 @@ def read_record(out_dir: str | Path) -> dict[str, Any]:
         raise FlannotError(f"cannot read: {exc}", path) from None
     if not isinstance(rec, dict) or not isinstance(rec.get("shots"), list):
         raise FlannotError("must be an object with a 'shots' list", path)
-    if int(rec.get("flannot_shots_version", 0)) > SHOTS_VERSION:
-        raise FlannotError("written by a newer flannot", path)
+    version = rec.get("flannot_shots_version")
+    if not isinstance(version, int) or version < 1:
+        raise FlannotError("missing or bad flannot_shots_version", path)
+    if version > SHOTS_VERSION:
+        raise FlannotError(f"written by a newer flannot (version {version})", path)
     need = ("index", "primary_deg", "secondary_deg", "isocentre_lps", "sid", "sod", "rows")
     for i, s in enumerate(rec["shots"]):
         if not isinstance(s, dict) or any(k not in s for k in need):

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from flannot.errors import FlannotError
@@ -105,3 +106,40 @@ def test_train_and_score_an_attempt(ct_set: tuple[Path, str], tmp_path: Path) ->
     none = training_items(folder, tmp_path / "nowhere")
     assert [it.value for it in none if it.metric == "shots"] == [0]
     assert score_ct_attempt(tmp_path, attempt) == []  # not a CT-backed case
+
+
+def test_annotations_on_a_shot_are_scored_against_its_projection(
+    ct_set: tuple[Path, str], tmp_path: Path
+) -> None:
+    """The trainee marks L3 on their second shot: the key is L3 projected with that shot."""
+    from flannot.model.annotation import Annotation, Geometry
+    from flannot.model.case import Case
+    from flannot.sim.view_score import shot_carm
+    from flannot.teach.ct_case import reference_on_shots, score_ct_case
+
+    root, cid = ct_set
+    folder = TeachingSet.open(root).case_dir(cid)
+    attempt_file = tmp_path / "attempts" / "bob" / f"{cid}.json"
+    session = open_training(folder, shots_dir(attempt_file))
+    session.shoot()
+    session.rotate(0.0, 10.0)
+    session.pan(-20.0, 0.0)
+    shot, _ = session.shoot()
+    write_attempt_case(folder / "annotations.json", attempt_file, "bob")
+    l3 = next(m for m in session.marks if m.level == "L3")
+    r, c = shot_carm(shot.to_dict()).project(l3.centroid)[0]
+    attempt = Case.load(attempt_file)
+    point = Geometry("point", np.array([[float(r) + 1.0, float(c)]]))  # one pixel off
+    attempt.annotations.append(Annotation("a1", "vertebra", point, frame=1, level="L3"))
+    attempt.save(attempt_file)
+    ref = reference_on_shots(folder, Case.load(attempt_file))
+    assert {a.frame for a in ref.annotations} == {1}  # only the annotated shot
+    key = next(a for a in ref.annotations if a.type == "vertebra" and a.level == "L3")
+    assert key.geometry.points[0] == pytest.approx([r, c])
+    result = score_ct_case(folder, attempt_file)
+    items = {(it.annotation_id, it.metric): it for it in result.items}
+    mine = [it for it in result.items if it.metric == "level_offset" and it.value == 0]
+    assert mine and mine[0].level == "L3"
+    err = next(it for it in result.items if it.metric == "landmark_error" and it.level == "L3")
+    assert err.value == pytest.approx(shot.pixel_mm * shot.sod / shot.sid, rel=0.01)
+    assert items[(None, "shots")].value == 2

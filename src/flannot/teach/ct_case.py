@@ -426,3 +426,95 @@ def write_attempt_case(
         )
     case.save(path)
     return path
+
+
+def reference_on_shots(folder: str | os.PathLike[str], attempt: Any) -> Any:
+    """The answer key of the trainee's own shots, for scoring what they annotated on them.
+
+    A CT-backed case has no fixed image: the trainee annotates any of their shots. For
+    every frame the attempt has annotations on, the landmarks (vertebra centroids,
+    spinous process tips and pedicles where the protocol declares them) are projected
+    with that shot's geometry (``shots.json``; frame ``n`` = shot ``n + 1``), exactly as
+    ``flannot sim`` projects its answer key. Returns a :class:`flannot.model.case.Case`
+    on the attempt's image, to score with :func:`flannot.teach.score.score_case`.
+
+    Parameters
+    ----------
+    folder
+        The CT-backed reference case folder.
+    attempt
+        The attempt :class:`~flannot.model.case.Case` (loaded from
+        ``attempts/<trainee>/<case-id>.json``; its shots are beside it).
+    """
+    from flannot.model.case import Case
+    from flannot.protocols import get_protocol
+    from flannot.sim.training import read_record
+    from flannot.sim.view_score import shot_carm
+
+    case = load_ct_case(folder)
+    proto = get_protocol(case.task.protocol)
+    levels = set(proto.vertebra_levels)
+    kinds = [("vertebra", None)]
+    if proto.find_type("spinous_process") is not None:
+        kinds.append(("spinous_process", None))
+    if proto.find_type("pedicle") is not None:
+        kinds += [("pedicle", "left"), ("pedicle", "right")]
+    shots = read_record(shots_dir(attempt.path))["shots"]
+    frames = sorted({int(getattr(a, "frame", 0) or 0) for a in attempt.annotations})
+    anns: list[dict[str, Any]] = []
+    for frame in frames:
+        if not 0 <= frame < len(shots):
+            continue
+        carm = shot_carm(shots[frame])
+        for m in case.landmarks:
+            if m.level not in levels:
+                continue
+            for type_, side in kinds:
+                if type_ == "vertebra":
+                    point = m.centroid
+                elif type_ == "spinous_process":
+                    point = m.spinous_tip
+                else:
+                    point = m.pedicles.get(side or "")
+                if point is None:
+                    continue
+                r, c = carm.project(point)[0]
+                if not (-0.5 <= r <= carm.rows - 0.5 and -0.5 <= c <= carm.cols - 0.5):
+                    continue
+                ann: dict[str, Any] = {
+                    "id": f"{type_}-{m.level}{'-' + side if side else ''}-f{frame}",
+                    "type": type_,
+                    "level": m.level,
+                    "frame": frame,
+                    "geometry": {"kind": "point", "points": [[float(r), float(c)]]},
+                }
+                if side:
+                    ann["side"] = side
+                anns.append(ann)
+    data = {
+        "flannot_version": 1,
+        "case_id": attempt.case_id,
+        "protocol": case.task.protocol,
+        "image": {**attempt.image.to_dict(), "path": str(attempt.image_path)},
+        "annotations": anns,
+    }
+    return Case.from_dict(data)
+
+
+def score_ct_case(
+    folder: str | os.PathLike[str],
+    attempt_file: str | os.PathLike[str],
+    tolerances: dict[str, Any] | None = None,
+) -> Any:
+    """Score an attempt at a CT-backed case (SPEC §6, §15): the annotations on the shots
+    against :func:`reference_on_shots`, then the views, shots and dose
+    (:func:`training_items`). Returns a :class:`flannot.teach.score.CaseScore`."""
+    from flannot.model.case import Case
+    from flannot.teach.score import CaseScore, score_case
+
+    attempt = Case.load(attempt_file)
+    items: list[Any] = []
+    if attempt.annotations:
+        items = score_case(reference_on_shots(folder, attempt), attempt, tolerances).items
+    items += training_items(folder, shots_dir(attempt_file), tolerances)
+    return CaseScore(str(attempt.case_id), all(it.passed for it in items), items)

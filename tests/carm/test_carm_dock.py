@@ -81,3 +81,23 @@ def test_shoot_adds_frames_and_check_lists_views(dock, qtbot, tmp_path: Path) ->
     text = dock.feedback.toPlainText()
     assert "tilt 8° caudal to square the L3-L4 endplates" in text
     assert "Contralateral oblique (left approach) (shot 1): 45" in text  # far from it
+
+
+def test_alt_drag_turns_the_c_arm(dock) -> None:
+    """Alt-drag on the preview: right → primary up, up → cranial (napari's drag protocol)."""
+
+    class Event:
+        def __init__(self, kind, pos, mods=("Alt",)):
+            self.type, self.position, self.modifiers = kind, pos, mods
+
+    start = (dock.training.state.primary_deg, dock.training.state.secondary_deg)
+    press = Event("mouse_press", (50.0, 50.0))
+    drag = dock._drag(None, press)
+    next(drag)
+    press.type, press.position = "mouse_move", (30.0, 70.0)  # 20 px up and right
+    next(drag)
+    p, s = dock.training.state.primary_deg, dock.training.state.secondary_deg
+    assert (p - start[0]) % 360 == pytest.approx(5.0) and s - start[1] == pytest.approx(5.0)
+    assert dock.primary.value() == round(p) and dock.secondary.value() == round(s)
+    plain = dock._drag(None, Event("mouse_press", (0.0, 0.0), ()))
+    assert next(plain, None) is None  # without Alt napari pans the view as usual

@@ -444,6 +444,19 @@ class TrainingSession:
         b = self.task.shot_budget
         return None if b is None else b - len(self.shots)
 
+    def status(self) -> tuple[str, str]:
+        """Two read-out lines: where the C-arm is, and shots, budget and dose so far."""
+        st = self.state
+        cc = "cranial" if st.secondary_deg > 0 else "caudal" if st.secondary_deg < 0 else ""
+        position = (
+            f"primary {st.primary_deg:+.0f}°, secondary {st.secondary_deg:+.0f}° {cc} · "
+            f"field {self.field_mm * st.collimation / 10:.0f} cm · {self.task.kvp:g} kVp"
+        )
+        budget = self.task.shot_budget
+        of = f" of {budget}" if budget else ""
+        counter = f"Shots: {len(self.shots)}{of} · DAP {self.total_dap:.1f} mGy·cm² (estimate)"
+        return position, counter
+
     def score(self, tolerances: Mapping[str, Any] | None = None) -> list[Any]:
         """The view-quality items of the shots so far
         (:func:`flannot.sim.view_score.score_views`)."""

@@ -285,20 +285,10 @@ class CArmDock(SessionDock):
 
     # ------------------------------------------------------------------ read-outs
     def _show_state(self) -> None:
-        tr = self.training
-        if tr is None:
-            return
-        st = tr.state
-        cc = "cranial" if st.secondary_deg > 0 else "caudal" if st.secondary_deg < 0 else ""
-        self.angles.setText(
-            f"primary {st.primary_deg:+.0f}°, secondary {st.secondary_deg:+.0f}° {cc} · "
-            f"field {tr.field_mm * st.collimation / 10:.0f} cm · {tr.task.kvp:g} kVp"
-        )
-        budget = tr.task.shot_budget
-        of = f" of {budget}" if budget else ""
-        self.counter.setText(
-            f"<b>Shots: {len(tr.shots)}{of}</b> · DAP {tr.total_dap:.1f} mGy·cm² (estimate)"
-        )
+        if self.training is not None:
+            position, counter = self.training.status()
+            self.angles.setText(position)
+            self.counter.setText(f"<b>{counter}</b>")
 
     def check(self) -> list[Any]:
         """Score the views obtained so far and list them, failed first."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -185,6 +187,10 @@ def test_shots_written_as_one_series_and_resumed(world, tmp_path) -> None:
     assert float(ds[0].ImageAndFluoroscopyAreaDoseProduct) == pytest.approx(
         rec["shots"][0]["dap"] / 100.0, rel=1e-4
     )
+    tool = shutil.which("dciodvfy")
+    assert tool, "dciodvfy (dicom3tools) must be installed: tools/system-deps.sh"
+    run = subprocess.run([tool, str(out / "shot-002.dcm")], capture_output=True, text=True)
+    assert "Error" not in run.stdout + run.stderr, run.stderr
     img = read_dicom(out)  # the folder opens as one acquisition, a frame per shot
     assert img.frames.shape[0] == 2
     again = TrainingSession.resume(out, *world)

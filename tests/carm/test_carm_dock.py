@@ -23,6 +23,7 @@ def dock(make_napari_viewer, qtbot, ct_set, tmp_path):
     widget = CArmDock(viewer)
     viewer.window.add_dock_widget(widget, name="C-arm")
     widget.open_case(TeachingSet.open(root).case_dir(cid), tmp_path / "case-shots")
+    widget.session.ask_restore = lambda _p: False
     return widget
 
 
@@ -101,3 +102,13 @@ def test_alt_drag_turns_the_c_arm(dock) -> None:
     assert dock.primary.value() == round(p) and dock.secondary.value() == round(s)
     plain = dock._drag(None, Event("mouse_press", (0.0, 0.0), ()))
     assert next(plain, None) is None  # without Alt napari pans the view as usual
+
+
+def test_annotate_shots_opens_the_attempt(dock, tmp_path: Path) -> None:
+    dock.shoot()
+    dock.shoot()
+    attempt = dock.annotate()
+    assert attempt == tmp_path / "case.json"
+    session = dock.session
+    assert session.case_path == attempt
+    assert session.image_layer.data.shape[0] == 2  # a frame per shot

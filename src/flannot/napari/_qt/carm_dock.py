@@ -63,6 +63,7 @@ class CArmDock(SessionDock):
     def __init__(self, napari_viewer: Any) -> None:
         super().__init__(napari_viewer)
         self.training: Any = None
+        self.case_folder: Path | None = None
         self.latencies: list[float] = []  # s, control change → preview shown
         self.sizes: list[int] = []  # the preview size of each of those
         self._last_render = -1e9
@@ -109,7 +110,10 @@ class CArmDock(SessionDock):
         layout.addWidget(self.angles)
         self.shoot_btn = button("Shoot", "Take a full shot (Return)", self.shoot)
         check = button("Check views", "Score the views obtained so far", self.check)
-        layout.addLayout(hbox(self.shoot_btn, check))
+        annotate = button(
+            "Annotate shots", "Open the shots as the attempt's image, to annotate", self.annotate
+        )
+        layout.addLayout(hbox(self.shoot_btn, check, annotate))
         layout.addWidget(self.counter)
         layout.addWidget(self.latency)
         layout.addWidget(self.feedback, 1)
@@ -141,6 +145,7 @@ class CArmDock(SessionDock):
             self.open_case(Path(path).parent)
 
     def open_case(self, folder: str | Path, shots: str | Path | None = None, **kw: Any) -> None:
+        self.case_folder = Path(folder).resolve()
         """Start (or resume) training on a CT-backed case; shots go to ``shots``, default
         the teaching set's ``attempts/<trainee>/<case-id>-shots/`` when there is one."""
         from flannot.teach.attempts import default_trainee
@@ -282,6 +287,22 @@ class CArmDock(SessionDock):
         if PREVIEW_LAYER in self.viewer.layers:  # last image hold: the shot, until turning
             self.viewer.layers[PREVIEW_LAYER].visible = False
         self._show_state()
+
+    def annotate(self) -> Path | None:
+        """Open the attempt — its image the shots, a frame per shot — in the viewer, so the
+        trainee marks landmarks on any shot (scored against that shot's projection:
+        :func:`flannot.teach.ct_case.reference_on_shots`)."""
+        from flannot.teach.attempts import default_trainee
+        from flannot.teach.ct_case import write_attempt_case
+
+        tr = self.training
+        if tr is None or tr.out_dir is None or not tr.shots:
+            self.feedback.setPlainText("Take a shot first (in a teaching set, or with a folder).")
+            return None
+        attempt = tr.out_dir.with_name(tr.out_dir.name[: -len("-shots")] + ".json")
+        write_attempt_case(self.case_folder / "annotations.json", attempt, default_trainee())
+        self.session.load_case(attempt)
+        return attempt
 
     # ------------------------------------------------------------------ read-outs
     def _show_state(self) -> None:

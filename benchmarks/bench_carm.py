@@ -99,7 +99,7 @@ def dock_latency(prep, turns: int, pause_s: float) -> dict[str, list[float]]:
     dock._shots_layer()
     app = QApplication.instance()
     for k in range(turns + 1):
-        dock.primary.setValue(180 - k if k % 2 else -180 + k)
+        dock.primary.setValue(k % 40 - 20)  # a new rotation each time
         while dock._changed_at is not None:
             app.processEvents()
         end = time.perf_counter() + pause_s

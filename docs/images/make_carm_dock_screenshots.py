@@ -26,6 +26,12 @@ sys.path.insert(0, str(ROOT))
 TASK = {"target": "L4-L5", "side": "left", "views": ["ap", "clo-left"], "shot_budget": 6}
 
 
+def left(primary: float) -> int:
+    """The dock's rotation slider (detector toward the patient's left) for a prone
+    patient's primary angle."""
+    return round(((180.0 - primary) + 180.0) % 360.0 - 180.0)
+
+
 def _save(viewer, name: str) -> None:
     from PIL import Image
 
@@ -75,21 +81,21 @@ def main() -> int:
         dock.pan_head.setValue(round(float(d[2])))
         dock.pan_left.setValue(round(float(d[0])))
         dock.collimation.setValue(70)
-        dock.primary.setValue(-172)  # turning toward the true AP
+        dock.primary.setValue(-8)  # turning toward the true AP (primary -172)
         dock.secondary.setValue(6)
         settle(dock)
         viewer.reset_view()
         settle(dock)
         _save(viewer, "carm_dock_turning.png")
-        dock.primary.setValue(round(ap[0]))
+        dock.primary.setValue(left(ap[0]))
         dock.secondary.setValue(0)  # no tilt yet: the L4-L5 disc is not open
         settle(dock)
         dock.shoot()
-        dock.primary.setValue(180)  # tilted now, but the patient's rotation not corrected
+        dock.primary.setValue(0)  # tilted now, but the patient's rotation not corrected
         dock.secondary.setValue(round(ap[1]))
         settle(dock)
         dock.shoot()
-        dock.primary.setValue(round(clo[0]) + 6)  # 6° too oblique (toward the lateral)
+        dock.primary.setValue(left(clo[0]) - 6)  # 6° too oblique (toward the lateral)
         dock.secondary.setValue(round(clo[1]))
         settle(dock)
         dock.shoot()

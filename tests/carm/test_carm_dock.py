@@ -40,10 +40,10 @@ def test_turning_updates_the_preview(dock, qtbot, monkeypatch) -> None:
     before = layer.data.copy()
     assert before.shape == (256, 256)
     monkeypatch.setattr(carm_dock, "DRAFT_WINDOW_S", 60.0)  # the hand is still moving
-    for value in (170, 160, 150):  # quick turns coalesce into fewer renders
+    for value in (10, 20, 30):  # detector toward the patient's left; quick turns coalesce
         dock.primary.setValue(value)
     _wait_preview(qtbot, dock, 2)
-    assert dock.training.state.primary_deg == 150
+    assert dock.training.state.primary_deg == 150  # prone: 180 - 30
     assert not np.array_equal(layer.data, before)
     assert "ms" in dock.latency.text()
     # a draft while turning fast, the full 256² once the controls rest
@@ -53,6 +53,8 @@ def test_turning_updates_the_preview(dock, qtbot, monkeypatch) -> None:
     qtbot.keyClick(dock, dock_key("Up"))  # one degree cranial
     assert dock.training.state.secondary_deg == 1
     assert dock.secondary.value() == 1
+    qtbot.keyClick(dock, dock_key("Left"))  # toward the screen's left: the patient's left
+    assert dock.training.state.primary_deg == 149 and dock.primary.value() == 31
 
 
 def dock_key(name: str):
@@ -99,7 +101,8 @@ def test_alt_drag_turns_the_c_arm(dock) -> None:
     next(drag)
     p, s = dock.training.state.primary_deg, dock.training.state.secondary_deg
     assert (p - start[0]) % 360 == pytest.approx(5.0) and s - start[1] == pytest.approx(5.0)
-    assert dock.primary.value() == round(p) and dock.secondary.value() == round(s)
+    assert dock.primary.value() == -5  # right on the screen: the prone patient's right
+    assert dock.secondary.value() == round(s)
     plain = dock._drag(None, Event("mouse_press", (0.0, 0.0), ()))
     assert next(plain, None) is None  # without Alt napari pans the view as usual
 

@@ -238,3 +238,16 @@ def test_oblique_advice_in_operator_words(world) -> None:
         assert item.value == pytest.approx(6.0, abs=0.05)
         assert f"{words} to reach the 45° oblique" in item.message
         assert item.passed  # within the CLO's 10°
+
+
+def test_rotation_control_is_centred_on_the_ap(world) -> None:
+    """The dock's rotation: degrees from the AP toward the patient's left, prone or supine."""
+    prone = _session(world, Task("L3", None, ("ap", "clo-right")))
+    prone.set_rotation_left(45.0)  # the right approach's oblique: detector to the left
+    assert prone.state.primary_deg == pytest.approx(135.0)
+    prone.set_angles(-175.0, 0.0)
+    assert prone.rotation_left_deg == pytest.approx(-5.0)  # 5° toward the right
+    supine = _session(world, Task("L3", None, ("ap",), position="supine"))
+    assert supine.state.primary_deg == 0.0
+    supine.set_rotation_left(30.0)
+    assert supine.state.primary_deg == pytest.approx(30.0)

@@ -296,6 +296,19 @@ class TrainingSession:
         """Turn the C-arm by these angles (deg)."""
         self.set_angles(self.state.primary_deg + d_primary, self.state.secondary_deg + d_secondary)
 
+    @property
+    def rotation_left_deg(self) -> float:
+        """How far the detector is turned from the nominal AP toward the patient's left
+        (negative: the right), whatever the position: the dock's rotation control. Prone
+        (AP at primary 180): ``180 - primary``; supine (AP at 0): ``primary``."""
+        p = self.state.primary_deg
+        return _wrap(180.0 - p) if self.task.position == "prone" else p
+
+    def set_rotation_left(self, degrees: float) -> None:
+        """Turn the detector ``degrees`` from the nominal AP toward the patient's left."""
+        p = 180.0 - degrees if self.task.position == "prone" else degrees
+        self.set_angles(p, self.state.secondary_deg)
+
     def pan(self, toward_head_mm: float = 0.0, toward_left_mm: float = 0.0) -> None:
         """Move the field over the patient (the table under the C-arm), mm."""
         lim = PAN_LIMIT_MM

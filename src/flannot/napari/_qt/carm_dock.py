@@ -1,7 +1,9 @@
 """The **C-arm** dock: turn the virtual C-arm, preview, shoot, read the view feedback.
 
 Wiring only, over :class:`flannot.sim.training.TrainingSession` (SPEC §15 training mode):
-sliders and keys for the positioner angles (primary: LAO/RAO, secondary: cranial/caudal),
+sliders and keys for the rotation (the detector turned from the AP toward the patient's
+left or right: the Positioner Primary Angle, shown in DICOM terms) and the tilt
+(cranial/caudal: the Secondary Angle),
 table pan, collimation, magnification and mAs; a live 256² preview layer re-rendered
 while turning — coalesced, so at most one render runs and the newest position wins, with
 its latency shown; a 128² draft while the controls keep moving, 256² when they rest —;
@@ -10,8 +12,8 @@ layer (the attempt's acquisition, written to ``attempts/<trainee>/<case>-shots/`
 the case belongs to a teaching set); the shot counter, budget and estimated DAP; "Check
 views" lists the per-view items of :func:`flannot.sim.view_score.score_views`.
 
-Keys (with the dock focused): ←/→ primary, ↑/↓ secondary (Shift: 5°), Return shoots.
-Alt-drag on the preview turns the C-arm too.
+Keys (with the dock focused): ←/→ move the detector toward that side of the screen, ↑/↓
+tilt cranial/caudal (Shift: 5°), Return shoots. Alt-drag on the preview does the same.
 """
 
 from __future__ import annotations
@@ -80,7 +82,8 @@ class CArmDock(SessionDock):
 
         self.title = QLabel("No CT-backed case: open one (a case folder with sim.json).")
         self.title.setWordWrap(True)
-        self.primary, self.secondary = _slider(-180, 180, 180), _slider(-45, 45, 0)
+        # the rotation slider is centred on the AP (primary ±180 prone, 0 supine)
+        self.primary, self.secondary = _slider(-100, 100, 0), _slider(-45, 45, 0)
         self.pan_head, self.pan_left = _slider(-150, 150, 0), _slider(-150, 150, 0)
         self.collimation = _slider(20, 100, 100)
         self.zoom = QComboBox()
@@ -96,7 +99,7 @@ class CArmDock(SessionDock):
         self.feedback.setMinimumHeight(160)
 
         form = QFormLayout()
-        form.addRow("LAO / RAO", self.primary)
+        form.addRow("detector → pt's left (°)", self.primary)
         form.addRow("cranial / caudal", self.secondary)
         form.addRow("table → head (mm)", self.pan_head)
         form.addRow("table → left (mm)", self.pan_left)
@@ -172,7 +175,7 @@ class CArmDock(SessionDock):
     # ------------------------------------------------------------------ controls
     def _sync_controls(self) -> None:
         st, self._syncing = self.training.state, True
-        self.primary.setValue(round(st.primary_deg))
+        self.primary.setValue(round(self.training.rotation_left_deg))
         self.secondary.setValue(round(st.secondary_deg))
         self.pan_head.setValue(round(st.pan_head_mm))
         self.pan_left.setValue(round(st.pan_left_mm))
@@ -185,7 +188,9 @@ class CArmDock(SessionDock):
         if self.training is None or self._syncing:
             return
         tr = self.training
-        tr.set_angles(self.primary.value(), self.secondary.value())
+        tr.set_angles(tr.state.primary_deg, self.secondary.value())
+        if round(tr.rotation_left_deg) != self.primary.value():  # keep sub-degree turns
+            tr.set_rotation_left(self.primary.value())
         st = tr.state
         st.pan_head_mm, st.pan_left_mm = float(self.pan_head.value()), float(self.pan_left.value())
         tr.set_collimation(self.collimation.value() / 100.0)
@@ -200,16 +205,21 @@ class CArmDock(SessionDock):
     def keyPressEvent(self, event: Any) -> None:
         if self.training is not None and event.key() in KEYS:
             big = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-            dp, ds = KEYS[event.key()]
-            self.turn(dp * (BIG_STEP if big else STEP), ds * (BIG_STEP if big else STEP))
+            dx, ds = KEYS[event.key()]
+            self.turn(dx * (BIG_STEP if big else STEP), ds * (BIG_STEP if big else STEP))
         elif self.training is not None and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.shoot()
         else:
             super().keyPressEvent(event)
 
-    def turn(self, d_primary: float, d_secondary: float) -> None:
-        """Turn the C-arm by these angles (keys, mouse drag)."""
-        self.training.rotate(d_primary, d_secondary)
+    def turn(self, screen_right: float, cranial: float) -> None:
+        """Move the detector ``screen_right`` degrees toward the screen's right and tilt it
+        ``cranial`` degrees (keys, mouse drag). The prone AP shows the patient's right on
+        the screen's right, the supine AP the left (``docs/carm.md``, image axes)."""
+        tr = self.training
+        left = -screen_right if tr.task.position == "prone" else screen_right
+        tr.set_rotation_left(tr.rotation_left_deg + left)
+        tr.rotate(0.0, cranial)
         self._sync_controls()
         self._controls_changed()
 

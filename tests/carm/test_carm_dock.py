@@ -115,3 +115,12 @@ def test_annotate_shots_opens_the_attempt(dock, tmp_path: Path) -> None:
     session = dock.session
     assert session.case_path == attempt
     assert session.image_layer.data.shape[0] == 2  # a frame per shot
+
+
+def test_shots_go_into_the_set_by_default(dock, ct_set, monkeypatch) -> None:
+    from flannot.teach.teaching_set import TeachingSet
+
+    monkeypatch.setattr("flannot.teach.attempts.default_trainee", lambda: "carol")
+    root, cid = ct_set
+    dock.open_case(TeachingSet.open(root).case_dir(cid))
+    assert dock.training.out_dir == root.resolve() / "attempts" / "carol" / f"{cid}-shots"

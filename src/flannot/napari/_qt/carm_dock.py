@@ -153,11 +153,12 @@ class CArmDock(SessionDock):
         the teaching set's ``attempts/<trainee>/<case-id>-shots/`` when there is one."""
         from flannot.teach.attempts import default_trainee
         from flannot.teach.ct_case import open_training
+        from flannot.teach.teaching_set import SET_FILE
 
         folder = Path(folder).resolve()
-        ts = self.session.teaching_set
-        if shots is None and ts is not None and folder.parent.parent == ts.root.resolve():
-            shots = ts.root / "attempts" / default_trainee() / f"{folder.name}-shots"
+        root = folder.parent.parent  # SET/cases/<case-id>: the shots go into the set
+        if shots is None and folder.parent.name == "cases" and (root / SET_FILE).is_file():
+            shots = root / "attempts" / default_trainee() / f"{folder.name}-shots"
         try:
             self.training = open_training(folder, shots, **kw)
         except FlannotError as exc:

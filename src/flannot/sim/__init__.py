@@ -34,6 +34,13 @@ _LAZY = {
     "simulate": "flannot.sim.case",
     "write_case": "flannot.sim.case",
     "run_manifest": "flannot.sim.batch",
+    "Task": "flannot.sim.training",
+    "TrainingSession": "flannot.sim.training",
+    "find_target": "flannot.sim.view_score",
+    "ideal_view": "flannot.sim.view_score",
+    "view_metrics": "flannot.sim.view_score",
+    "score_views": "flannot.sim.view_score",
+    "dose_area_product": "flannot.sim.dose",
 }
 
 __all__ = sorted(_LAZY)

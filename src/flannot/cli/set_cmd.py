@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
+
+from flannot.errors import FlannotError
 
 set_app = typer.Typer(
     name="set",
@@ -32,8 +35,23 @@ def new(
 def add(
     folder: Path = typer.Argument(..., metavar="DIR", help="Teaching-set folder."),
     dicoms: list[Path] = typer.Argument(
-        ..., metavar="DICOM...", help="DICOM files or series folders (one case each)."
+        None, metavar="DICOM...", help="DICOM files or series folders (one case each)."
     ),
+    ct: Path | None = typer.Option(
+        None, "--ct", help="A CT (NIfTI or DICOM series folder): a C-arm training case."
+    ),
+    labels: Path | None = typer.Option(
+        None, "--labels", help="With --ct: its vertebra labelmap on the same grid."
+    ),
+    label_map: str = typer.Option(
+        "totalsegmentator", "--label-map", help="With --ct: totalsegmentator, verse or a JSON."
+    ),
+    target: str | None = typer.Option(None, "--target", help="With --ct: level, e.g. L4-L5."),
+    side: str | None = typer.Option(None, "--side", help="With --ct: left or right."),
+    views: str = typer.Option(
+        "ap,clo-left", "--views", help="With --ct: the protocol's views to obtain, in order."
+    ),
+    budget: int | None = typer.Option(None, "--budget", help="With --ct: shot budget."),
     no_deidentify: bool = typer.Option(
         False, "--no-deidentify", help="Copy as is (only for data that is already anonymous)."
     ),
@@ -46,9 +64,27 @@ def add(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the per-case report as JSON."),
 ) -> None:
-    """Copy DICOM into the set as new cases, de-identified by default."""
+    """Copy DICOM into the set as new cases, de-identified by default; with --ct, add a
+    CT-backed C-arm training case (SPEC §15) instead."""
     from flannot.teach.teaching_set import TeachingSet
 
+    if ct is not None:
+        from flannot.teach.ct_case import add_ct_case
+
+        if dicoms or labels is None or target is None:
+            raise FlannotError("--ct needs --labels and --target, and no DICOM arguments")
+        task: dict[str, Any] = {
+            "target": target,
+            "side": side,
+            "views": [v.strip() for v in views.split(",") if v.strip()],
+            "shot_budget": budget,
+            "label_map": label_map,
+        }
+        cid = add_ct_case(folder, ct, labels, task, case_id=case_id)
+        typer.echo(f"added {cid} (CT-backed training case: {target}, views {views})")
+        return
+    if not dicoms:
+        raise FlannotError("give DICOM files or series folders to add (or --ct)")
     options: list[str] = []
     for opt in retain:
         options += [x for x in opt.replace(",", " ").split() if x]

@@ -239,7 +239,7 @@ def add_ct_case(
     seg = load_labels(labels, volume)
     verts = find_vertebrae(seg, volume, label_convention(task.label_map))
     find_target(verts, task.target)  # the target must be labelled
-    cid = case_id or ts._next_case_id(set(ts.case_ids))
+    cid = case_id or ts.next_case_id()
     if cid in ts.case_ids or (ts.root / "cases" / cid).exists():
         raise FlannotError(f"case {cid!r} already exists in the set", ts.root)
     cases = ts.root / "cases"

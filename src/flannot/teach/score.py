@@ -700,6 +700,18 @@ def _by_id(cases: list[Any], path: Path) -> dict[str, Any]:
     return out
 
 
+def _score_one(reference: Any, attempt: Any, tol: Mapping[str, Any]) -> CaseScore:
+    """A case's score: a CT-backed case (SPEC §15 training mode) is scored on the views
+    the trainee acquired and the annotations on those shots; any other against its
+    reference image."""
+    from flannot.teach.ct_case import is_ct_case, score_ct_case
+
+    folder, attempt_file = getattr(reference, "folder", None), getattr(attempt, "path", None)
+    if folder is not None and attempt_file is not None and is_ct_case(folder):
+        return score_ct_case(folder, attempt_file, dict(tol))
+    return score_case(reference, attempt, tol)
+
+
 def score(
     reference_path: str | os.PathLike[str],
     attempt_path: str | os.PathLike[str],
@@ -746,14 +758,14 @@ def score(
         tol.update(ts.tolerances)
     tol.update(tolerances or {})
     if ref_kind == "case" and att_kind == "case":
-        return [score_case(refs[0], atts[0], tol)]
+        return [_score_one(refs[0], atts[0], tol)]
     attempts = _by_id(atts, att_path)
     if att_kind == "case":  # one attempt against the matching case of a set
         ref_ids = {str(r.case_id): r for r in refs}
         cid = str(atts[0].case_id)
         if cid not in ref_ids:
             raise FlannotError(f"case {cid!r} is not in the reference {ref_path}", att_path)
-        return [score_case(ref_ids[cid], atts[0], tol)]
+        return [_score_one(ref_ids[cid], atts[0], tol)]
     out = []
     for ref in refs:
         cid = str(ref.case_id)
@@ -766,5 +778,5 @@ def score(
             )  # fmt: skip
             out.append(CaseScore(cid, False, [item]))
         else:
-            out.append(score_case(ref, att, tol))
+            out.append(_score_one(ref, att, tol))
     return out

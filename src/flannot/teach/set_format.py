@@ -213,6 +213,12 @@ class TeachingSet:
         return self._uid_map
 
     # ------------------------------------------------------------------ adding cases
+    def next_case_id(self, taken: set[str] | None = None) -> str:
+        """The first free ``case-NNN`` id (not in the list, ``taken`` or on disk)."""
+        from flannot.teach.case_import import _next_case_id
+
+        return _next_case_id(self, set(self.case_ids) | set(taken or ()))
+
     def add_dicom(
         self,
         paths: Iterable[str | os.PathLike[str]],

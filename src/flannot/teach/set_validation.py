@@ -25,6 +25,7 @@ def validate_set(ts: TeachingSet) -> list[Problem]:
     """
     from flannot.deid.dicom_checks import dicom_problems
     from flannot.teach.case_import import _image_files
+    from flannot.teach.ct_case import is_ct_case, validate_ct_case
 
     problems: list[Problem] = []
     setf = str(ts.file)
@@ -73,6 +74,8 @@ def validate_set(ts: TeachingSet) -> list[Problem]:
             add(f"{jp}.path", f"case {cid!r} has no {CASE_FILE}")
             continue
         problems.extend(_case_file_problems(case_file))
+        if is_ct_case(folder):  # a CT-backed case: its task, CT and labelmap too
+            problems.extend(validate_ct_case(folder))
         try:
             image = image_path(case_file, ts.root)
         except FlannotError as exc:

@@ -26,6 +26,7 @@ from flannot.io import cage
 from tests.io.dicom_factory import make_dataset, make_dicom, make_pixels
 
 ROOT = Path(__file__).resolve().parents[2]
+SRC = Path(flannot.__file__).resolve().parents[1]  # the flannot under test, in subprocesses too
 
 
 def expect_error(path: Path, match: str) -> str:
@@ -61,7 +62,7 @@ def test_gdcm_jpeg_in_bits_allocated_32_is_one_line_not_an_abort(tmp_path: Path)
     # GDCM's JPEG codec aborted the process (SIGABRT, rc 134) on this lie
     src = make_dicom(tmp_path, "src.dcm", pixels=make_pixels(), transfer_syntax=uid.JPEGLossless)
     bad = rewrite(src, tmp_path / "ba32.dcm", BitsAllocated=32)
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{ROOT}"}
     run = subprocess.run(
         [sys.executable, "-m", "flannot", "info", str(bad), "--json"],
         capture_output=True,

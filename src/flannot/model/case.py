@@ -11,13 +11,11 @@ Unknown keys at every level are kept and written back.
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import math
 import os
 import re
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -26,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from flannot.atomic import atomic_write_text
+from flannot.atomic import atomic_write_text, save_lock, sweep_temporaries
 from flannot.errors import FlannotError
 from flannot.model.annotation import Annotation, utc_now
 
@@ -304,24 +302,6 @@ def _disk_provenance(file: Path) -> str:
     return ", ".join(bits)
 
 
-#: A temporary file of an interrupted save older than this is debris, not a save in progress.
-STALE_TEMPORARY_S = 3600.0
-
-
-def _sweep_stale_temporaries(target: Path) -> None:
-    """Delete temporaries that killed saves of ``target`` left behind (``.<name>.*.tmp``)."""
-    now = time.time()
-    try:
-        for tmp in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
-            try:
-                if now - tmp.stat().st_mtime > STALE_TEMPORARY_S:
-                    tmp.unlink()
-            except OSError:
-                continue  # gone already, or not ours to delete
-    except OSError:
-        pass
-
-
 # --------------------------------------------------------------------------- ImageRef
 _IMAGE_KEYS = ("path", "sop_instance_uid", "frames", "spacing_mm", "calibration", "rows", "columns")
 
@@ -547,8 +527,12 @@ class Case:
         """The folder of :attr:`path` (image paths are relative to it)."""
         return None if self._file is None else self._file.parent
 
-    def changed_on_disk(self) -> bool:
-        """Whether the bound case file was changed (or replaced) by someone else since load/save."""
+    def changed_on_disk(self, *, strict: bool = False) -> bool:
+        """Whether the bound case file was changed (or replaced) by someone else since load/save.
+
+        ``strict`` compares the content even when time and size agree (a save
+        within the file system's timestamp granularity keeps the time); saves do.
+        """
         if self._file is None:
             return False
         try:
@@ -557,7 +541,8 @@ class Case:
             return False  # deleted: saving recreates it, nothing to lose
         if self._stamp is None:
             return True  # bound to a file that did not exist then: someone created it
-        if st.st_mtime_ns == self._stamp.mtime_ns and st.st_size == self._stamp.size:
+        same = st.st_mtime_ns == self._stamp.mtime_ns and st.st_size == self._stamp.size
+        if same and not strict:
             return False
         try:  # the time changed; only a different content counts
             return hashlib.sha256(self._file.read_bytes()).hexdigest() != self._stamp.sha256
@@ -605,21 +590,23 @@ class Case:
             p = Path(path)
             target = p / CASE_FILENAME if p.is_dir() or p.suffix.lower() != ".json" else p
         target = Path(os.path.abspath(target))
-        if not force:
-            self._refuse_overwrite(target)
-        if touch:
-            self.modified = utc_now()
-            if self.created is None:
-                self.created = self.modified
-        self._relativise_image(target.parent)
-        text = self.to_json()
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(target, text)
+            # the check and the rename happen under one lock: no writer can slip between
+            with save_lock(target):
+                if not force:
+                    self._refuse_overwrite(target)
+                if touch:
+                    self.modified = utc_now()
+                    if self.created is None:
+                        self.created = self.modified
+                self._relativise_image(target.parent)
+                text = self.to_json()
+                atomic_write_text(target, text)
+                self._bind(target, text.encode("utf-8"))
+                sweep_temporaries(target)  # under the lock every temporary is debris
         except OSError as exc:
             raise FlannotError(f"cannot save: {exc.strerror or exc}", target) from None
-        self._bind(target, text.encode("utf-8"))
-        _sweep_stale_temporaries(target)
         return target
 
     def _refuse_overwrite(self, target: Path) -> None:
@@ -632,7 +619,7 @@ class Case:
                 f"({_disk_provenance(target)}); {hint}",
                 target,
             )
-        if self.changed_on_disk():
+        if self.changed_on_disk(strict=True):
             raise ConcurrentChangeError(
                 f"changed on disk since it was loaded ({_disk_provenance(target)}); "
                 f"your changes were not written; {hint}",

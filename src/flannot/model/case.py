@@ -27,6 +27,7 @@ import numpy as np
 from flannot.atomic import atomic_write_text, save_lock, sweep_temporaries
 from flannot.errors import FlannotError
 from flannot.model.annotation import Annotation, utc_now
+from flannot.model.limits import parse_json
 
 __all__ = [
     "CASE_FILENAME",
@@ -78,10 +79,10 @@ def _set_case_files(root: Path) -> list[Path]:
     """Case files of a teaching set: its case list, else every ``cases/*/annotations.json``."""
     files: list[Path] = []
     try:
-        manifest = json.loads((root / SET_FILENAME).read_text("utf-8-sig"))
-    except (OSError, ValueError) as exc:
+        manifest = parse_json((root / SET_FILENAME).read_bytes(), root / SET_FILENAME, "set file")
+    except OSError as exc:
         raise FlannotError(
-            f"cannot read the teaching set's case list: {exc}", root / SET_FILENAME
+            f"cannot read the teaching set's case list: {exc.strerror or exc}", root / SET_FILENAME
         ) from None
     entries = manifest.get("cases") if isinstance(manifest, dict) else None
     inside = root.resolve()
@@ -156,18 +157,8 @@ def _read_bytes(file: Path) -> bytes:
 
 
 def _parse(content: bytes, file: Path | str | None) -> Any:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise FlannotError(f"not UTF-8 text (byte {exc.start}); not a case file", file) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FlannotError(
-            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", file
-        ) from None
-    except RecursionError:
-        raise FlannotError("not valid JSON: nested too deeply", file) from None
+    """Strict JSON (:func:`flannot.model.limits.parse_json`): what every command reads."""
+    return parse_json(content, file, "case file")
 
 
 def read_case_json(path: str | os.PathLike[str]) -> tuple[Path, dict[str, Any], bytes]:
@@ -662,12 +653,37 @@ class Case:
 
     @property
     def image_path(self) -> Path:
-        """Absolute path of the image (relative paths resolve against the case folder)."""
+        """Absolute path of the image (relative paths resolve against the case folder).
+
+        Raises
+        ------
+        FlannotError
+            The case lies in a teaching set and its image does not: an absolute
+            path, ``..`` or a symlink leading out of the set (SPEC §5: a set is
+            self-contained; nothing reads outside it).
+        """
         p = Path(self.image.path)
-        if p.is_absolute():
-            return p
-        base = self.folder if self.folder is not None else Path.cwd()
-        return Path(os.path.abspath(base / p))
+        if not p.is_absolute():
+            base = self.folder if self.folder is not None else Path.cwd()
+            p = Path(os.path.abspath(base / p))
+        root = self._set_root()
+        if root is not None:
+            real, inside = os.path.realpath(p), os.path.realpath(root)
+            if os.path.commonpath([real, inside]) != inside:
+                raise FlannotError(
+                    f"image.path {self.image.path!r} leads outside the teaching set {root}",
+                    self._file,
+                )
+        return p
+
+    def _set_root(self) -> Path | None:
+        """The teaching set this case file lies in (``<set>/cases/<id>/``), if any."""
+        if self.folder is None:
+            return None
+        for up in list(self.folder.parents)[:2]:
+            if (up / SET_FILENAME).is_file():
+                return up
+        return None
 
     def load_image(self) -> Any:
         """Read the image with :func:`flannot.read_dicom` (a ``FluoroImage``)."""

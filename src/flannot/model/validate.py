@@ -39,6 +39,7 @@ from flannot.model.levels import (
     level_kind,
     normalize_level,
 )
+from flannot.model.limits import limit_problems
 
 __all__ = [
     "Problem",
@@ -139,8 +140,11 @@ def _is_point_list(value: Any) -> bool:
     )
 
 
+_MAX_COUNT = 65535 * 65535  # a run cannot be longer than the largest mask
+
+
 def _is_count_list(value: Any) -> bool:
-    return type(value) is list and all(type(v) is int and v >= 0 for v in value)
+    return type(value) is list and all(type(v) is int and 0 <= v <= _MAX_COUNT for v in value)
 
 
 def _without_bulk(data: Any) -> Any:
@@ -170,7 +174,10 @@ def schema_problems(data: Any) -> list[Problem]:
     """JSON Schema violations of a parsed case file, in document order, with JSON paths."""
     from jsonschema.exceptions import best_match
 
-    problems = []
+    limits = limit_problems(data)
+    if limits and limits[0][0] == "$.annotations":  # 10⁵ annotations: report, look no further
+        return [Problem(*limits[0])]
+    problems = [Problem(path, message) for path, message in limits]
     for error in sorted(_validator().iter_errors(_without_bulk(data)), key=_path_key):
         detail = error
         if error.context:  # oneOf/anyOf: the branch that got deepest names the real culprit
@@ -247,7 +254,10 @@ def _image_checks(case: Case, image: Any) -> tuple[_ImageFacts, list[Problem]]:
         sop = None
         # read the header only when the case knows where it lives (not for in-memory cases)
         if case.folder is not None or Path(ref.path).is_absolute():
-            img_path = case.image_path
+            try:
+                img_path = case.image_path
+            except FlannotError as exc:  # leads out of the teaching set
+                return facts, [*problems, Problem("$.image.path", exc.reason)]
             if not img_path.exists():
                 problems.append(Problem("$.image.path", f"image not found: {img_path}"))
             else:

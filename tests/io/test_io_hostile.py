@@ -376,3 +376,19 @@ def test_implicit_vr_labelled_explicit(tmp_path: Path) -> None:
 
 def test_guarded_passes_results_through() -> None:
     assert cage.guarded(lambda: 42, "x.dcm", "step") == 42
+
+
+def test_cli_os_error_names_the_file_on_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    import flannot.io
+    from flannot.cli import main
+
+    def full_disk(path: object) -> None:
+        raise OSError(28, "No space left on device", "out\nput\x1b[2J.json")
+
+    monkeypatch.setattr(flannot.io, "read_dicom", full_disk)
+    assert main(["info", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "\x1b" not in err
+    assert "out\\nput\\x1b[2J.json: No space left on device" in err

@@ -392,3 +392,15 @@ def test_cli_os_error_names_the_file_on_one_line(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "\x1b" not in err
     assert "out\\nput\\x1b[2J.json: No space left on device" in err
+
+
+def test_mangled_transfer_syntax_warns_nothing(tmp_path: Path) -> None:
+    path = make_dicom(tmp_path, pixels=make_pixels(), transfer_syntax=uid.JPEG2000Lossless)
+    data = bytearray(path.read_bytes())
+    at = data.find(b"1.2.840.10008.1.2.4.90")
+    data[at + 5 : at + 7] = b"@x"  # pydicom warns "Invalid value for VR UI" on access
+    path.write_bytes(bytes(data))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        expect_error(path, "unknown transfer syntax")
+    assert [str(w.message) for w in seen] == []

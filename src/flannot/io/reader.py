@@ -100,12 +100,16 @@ def read_dicom(path: str | os.PathLike[str]) -> FluoroImage:
     """
     p = path if isinstance(path, Path) else Path(path)
     st = _stat(p)
-    if stat.S_ISDIR(st.st_mode):
-        from flannot.io.series import read_series
+    # pydicom warns about every malformed value it meets (a mangled UID …): the reason
+    # that matters reaches the user as the one-line FlannotError, nothing else is printed
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if stat.S_ISDIR(st.st_mode):
+            from flannot.io.series import read_series
 
-        return read_series(p)
-    # calibration, view and the other header facts are derived on first access
-    return FluoroImage(p, [open_file(p, st)])
+            return read_series(p)
+        # calibration, view and the other header facts are derived on first access
+        return FluoroImage(p, [open_file(p, st)])
 
 
 def _stat(path: Path) -> os.stat_result:
@@ -261,18 +265,20 @@ def open_file(path: Path, st: os.stat_result | None = None) -> FileParts:
     """
     size = _file_size(path, st)
     try:
-        with open(path, "rb", buffering=0) as raw:
-            quick = scan_native(raw, size)
-        if quick is not None:
-            element = PixelDataElement(quick.pixel_value_offset, quick.pixel_length)
-            return _native_parts(
-                path, quick.find, lambda: read_header(path)[0], element, True, _EVRLE, size
-            )
-        with open(path, "rb") as fh:
-            if is_deflated(fh):  # pydicom would inflate it whole: a bomb's way in
-                return _open_deflated(path)
-            ds, stop = _parse_header(fh, path)
-            return _open_parsed(path, fh, ds, stop, size)
+        with warnings.catch_warnings():  # malformed values: the FlannotError says what matters
+            warnings.simplefilter("ignore")
+            with open(path, "rb", buffering=0) as raw:
+                quick = scan_native(raw, size)
+            if quick is not None:
+                element = PixelDataElement(quick.pixel_value_offset, quick.pixel_length)
+                return _native_parts(
+                    path, quick.find, lambda: read_header(path)[0], element, True, _EVRLE, size
+                )
+            with open(path, "rb") as fh:
+                if is_deflated(fh):  # pydicom would inflate it whole: a bomb's way in
+                    return _open_deflated(path)
+                ds, stop = _parse_header(fh, path)
+                return _open_parsed(path, fh, ds, stop, size)
     except OSError as exc:
         raise FlannotError(f"cannot read: {exc.strerror or exc}", path) from None
 

@@ -404,3 +404,10 @@ def test_mangled_transfer_syntax_warns_nothing(tmp_path: Path) -> None:
         warnings.simplefilter("always")
         expect_error(path, "unknown transfer syntax")
     assert [str(w.message) for w in seen] == []
+
+
+def test_decoded_frame_cap_is_below_a_gigabyte(tmp_path: Path) -> None:
+    # a header may promise a frame only as large as the campaign's memory bound allows
+    path = make_dicom(tmp_path, pixels=make_pixels(), transfer_syntax=uid.JPEG2000Lossless)
+    big = rewrite(path, tmp_path / "big.dcm", Rows=20000, Columns=20000)  # 800 MB of uint16
+    expect_error(big, "exceeds the 256 MiB limit")

@@ -54,7 +54,9 @@ _EVRLE = UID(ExplicitVRLittleEndian)
 
 # sanity caps on header values (checked before anything is allocated)
 MAX_FRAMES = 100_000
-MAX_FRAME_BYTES = 1 << 30  # 1 GiB for one decoded frame
+# one decoded frame: a 16-bit RGB 6000x7000 frame is 252 MB; fluoroscopy frames are far
+# smaller. Codestream headers must agree with Rows/Columns, so no codec allocates more.
+MAX_FRAME_BYTES = 256 << 20
 # elements above this size stay on disk while the header is parsed
 DEFER_SIZE = 1 << 20
 
@@ -205,7 +207,11 @@ def _pixel_description(find: Lookup, path: Path) -> dict[str, int | str]:
     if n_frames > MAX_FRAMES:
         raise FlannotError(f"Number of Frames {n_frames} exceeds the limit of {MAX_FRAMES}", path)
     if rows * cols * spp * (bits_alloc // 8) > MAX_FRAME_BYTES:
-        raise FlannotError(f"a {rows}x{cols} frame exceeds the 1 GiB limit", path)
+        raise FlannotError(
+            f"a {rows}x{cols}x{spp} frame of {bits_alloc}-bit samples exceeds the"
+            f" {MAX_FRAME_BYTES >> 20} MiB limit",
+            path,
+        )
     if photometric == "PALETTE COLOR":
         raise FlannotError("PALETTE COLOR images are not supported", path)
     return {

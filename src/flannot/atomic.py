@@ -159,6 +159,12 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any]
         else:
             os.chmod(tmp, 0o644)
         os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.filename is not None and exc.filename != str(tmp):
+            raise
+        # a full disk mid-write: name the file the caller asked for, never our temporary
+        raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

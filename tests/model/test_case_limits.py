@@ -158,3 +158,10 @@ def test_image_outside_the_set_is_never_read(tmp_path: Path, how: str) -> None:
 def test_image_inside_the_set_is_fine(tmp_path: Path) -> None:
     file = _set_case(tmp_path / "set", "image.dcm")
     assert Case.load(file).image_path == file.parent / "image.dcm"
+
+
+def test_level_longer_than_a_dicom_lo_is_refused(tmp_path: Path) -> None:
+    # DICOM export failed on it (LO holds 64 characters)
+    data = _case_dict()
+    data["annotations"][0]["level"] = "L4-" * 30
+    _refused_everywhere(_write(tmp_path / "c", data), "too long|is longer than")

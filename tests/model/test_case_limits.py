@@ -165,3 +165,20 @@ def test_level_longer_than_a_dicom_lo_is_refused(tmp_path: Path) -> None:
     data = _case_dict()
     data["annotations"][0]["level"] = "L4-" * 30
     _refused_everywhere(_write(tmp_path / "c", data), "too long|is longer than")
+
+
+def test_set_schema_flags_a_case_path_out_of_the_set(tmp_path: Path) -> None:
+    from flannot.model.validate import set_schema_problems, validate_path
+
+    manifest = {
+        "flannot_set_version": 1,
+        "name": "s",
+        "tolerances": {"dice": "0.9"},
+        "cases": [{"case_id": "a/b", "path": "../../elsewhere"}],
+    }
+    paths = {p.path for p in set_schema_problems(manifest)}
+    assert paths == {"$.tolerances.dice", "$.cases[0].case_id", "$.cases[0].path"}
+    (tmp_path / "flannot-set.json").write_text(json.dumps(manifest))
+    (tmp_path / "cases").mkdir()
+    problems, _ = validate_path(tmp_path)
+    assert any(p.path == "$.cases[0].path" and p.severity == "error" for p in problems)

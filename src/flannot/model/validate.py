@@ -39,11 +39,13 @@ from flannot.model.levels import (
     level_kind,
     normalize_level,
 )
-from flannot.model.limits import limit_problems
+from flannot.model.limits import limit_problems, parse_json
 
 __all__ = [
     "Problem",
     "case_schema",
+    "set_schema",
+    "set_schema_problems",
     "schema_problems",
     "validate_case",
     "validate_case_file",
@@ -112,6 +114,21 @@ def case_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of the case file, shipped with the package."""
     text = resources.files("flannot.model").joinpath("schema/case.schema.json").read_text("utf-8")
     return json.loads(text)
+
+
+@functools.cache
+def set_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of ``flannot-set.json``, shipped with the package."""
+    text = resources.files("flannot.model").joinpath("schema/set.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def set_schema_problems(data: Any) -> list[Problem]:
+    """JSON Schema violations of a parsed ``flannot-set.json`` (SPEC §5), in document order."""
+    from jsonschema import Draft202012Validator
+
+    errors = Draft202012Validator(set_schema()).iter_errors(data)
+    return [Problem(e.json_path, _short(e.message)) for e in sorted(errors, key=_path_key)]
 
 
 @functools.cache
@@ -716,16 +733,18 @@ def validate_path(path: str | os.PathLike[str]) -> tuple[list[Problem], int]:
     p = Path(path)
     files = case_files(p)  # FlannotError when p is neither a case nor a set
     if p.is_dir() and (p / SET_FILENAME).is_file():
+        set_file = p / SET_FILENAME
+        manifest = parse_json(set_file.read_bytes(), set_file, "set file")
+        schema = [q.in_file(set_file) for q in set_schema_problems(manifest)]
         try:
             from flannot.teach.teaching_set import TeachingSet
         except ImportError:
             TeachingSet = None
         if TeachingSet is not None and hasattr(TeachingSet, "open"):
             problems = list(TeachingSet.open(p).validate())
-            return [q if getattr(q, "file", None) else _with_file(q, p) for q in problems], len(
-                files
-            )
-        problems: list[Problem] = []
+            found = [q if getattr(q, "file", None) else _with_file(q, p) for q in problems]
+            return schema + found, len(files)
+        problems: list[Problem] = list(schema)
         for f in files:
             try:
                 problems += validate_case_file(f)

@@ -57,6 +57,7 @@ def test_run_time_data_files_are_packaged(wheel: zipfile.ZipFile) -> None:
     for needed in (
         "flannot/napari.yaml",
         "flannot/model/schema/case.schema.json",
+        "flannot/model/schema/set.schema.json",
         "flannot/deid/table_e11.py",
         "flannot/cli/__init__.py",
     ):

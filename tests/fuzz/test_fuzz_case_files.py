@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from flannot import FlannotError
@@ -58,6 +58,9 @@ def _dump(data: Any) -> str:
     return json.dumps(data, allow_nan=True, ensure_ascii=True)
 
 
+@example(edits=[(("notes",), "\ud800")])  # passed validate, then crashed measure
+@example(edits=[(("image", "rows"), 10**40)])
+@example(edits=[(("annotations", 0, "geometry", "points", 0, 0), 2.0**63)])
 @given(edits=st.lists(st.tuples(st.sampled_from(PATHS), hostile), min_size=1, max_size=4))
 def test_loader_and_validate_agree(tmp_path_factory, edits: list[tuple[tuple, Any]]) -> None:
     data: Any = BASE
@@ -76,7 +79,7 @@ def test_loader_and_validate_agree(tmp_path_factory, edits: list[tuple[tuple, An
         loaded = False
     else:
         loaded = True
-        case.to_json()  # what loads can be written again (no surrogate, no NaN)
+        case.to_json().encode("utf-8")  # what loads can be written again (no surrogate, NaN)
     try:
         problems = validate_case_file(file)
     except FlannotError as exc:

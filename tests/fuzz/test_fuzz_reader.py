@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from pydicom import uid
 
@@ -77,6 +77,8 @@ def test_mutated_files(seeds: dict[str, bytes], tmp_path_factory, name: str) -> 
     check()
 
 
+@example(rows=32, cols=32, bits=32, spp=1, frames=2)  # GDCM aborted the process (SIGABRT)
+@example(rows=65535, cols=65535, bits=16, spp=3, frames=1)
 @given(
     rows=st.integers(0, 65535),
     cols=st.integers(0, 65535),

@@ -182,3 +182,12 @@ def test_set_schema_flags_a_case_path_out_of_the_set(tmp_path: Path) -> None:
     (tmp_path / "cases").mkdir()
     problems, _ = validate_path(tmp_path)
     assert any(p.path == "$.cases[0].path" and p.severity == "error" for p in problems)
+
+
+def test_case_file_past_the_size_cap_is_refused_before_parsing(tmp_path: Path) -> None:
+    data = _case_dict()
+    data["x_padding"] = "x" * (17 << 20)  # 17 MiB: a 2·10⁶-point polygon is 30 MB
+    file = _write(tmp_path / "c", data)
+    start = time.perf_counter()
+    _refused_everywhere(file, "more than flannot reads")
+    assert time.perf_counter() - start < 2

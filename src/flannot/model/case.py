@@ -48,8 +48,9 @@ FORMAT_VERSION = 1
 CASE_FILENAME = "annotations.json"
 #: File that makes a folder a teaching set (SPEC §5).
 SET_FILENAME = "flannot-set.json"
-#: Larger case files are refused before reading (a mask-heavy case is a few MB).
-MAX_CASE_BYTES = 512 * 1024 * 1024
+#: Larger case files are refused before reading: a case at every limit of
+#: :mod:`flannot.model.limits` (10⁴ annotations, a 10⁵-point contour) is a few MB.
+MAX_CASE_BYTES = 16 * 1024 * 1024
 
 # short id prefixes for new annotations (the examples of SPEC §3 use v1, lf1, c1)
 _ID_PREFIX = {

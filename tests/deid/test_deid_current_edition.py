@@ -124,3 +124,46 @@ def test_the_generator_reads_only_data(tmp_path: Path) -> None:
     }
     assert regen.derived_options(0x00080013, "Instance Creation Time") == "l*"
     assert regen.derived_options(0x00080018, "SOP Instance UID") == "u*"
+
+
+def test_deflate_bomb_is_refused_before_pydicom_inflates_it(tmp_path: Path) -> None:
+    import pytest
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+    from flannot import FlannotError
+    from flannot.io.deflate import check_inflated_size
+
+    ds = make_xa(0)
+    ds.add_new(0x00091010, "OB", bytes(8 << 20))  # 8 MiB of zeros, ~8 kB deflated
+    ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    path = tmp_path / "bomb.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    assert path.stat().st_size < 1 << 20
+    with pytest.raises(FlannotError, match="inflates past the 4 MiB limit"):
+        check_inflated_size(path, limit=4 << 20)
+    assert check_inflated_size(path) > 8 << 20  # within the default limit: counted, not kept
+
+
+def test_a_fifo_is_refused_not_read(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    from flannot import FlannotError
+    from flannot.deid.engine import read_dicom_file
+
+    fifo = tmp_path / "image.dcm"
+    os.mkfifo(fifo)
+    result: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            read_dicom_file(fifo)
+            result.append(None)
+        except BaseException as exc:  # the exception is the result under test
+            result.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "blocked on the FIFO"
+    assert isinstance(result[0], FlannotError) and "a FIFO" in str(result[0])

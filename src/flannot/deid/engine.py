@@ -26,6 +26,8 @@ from flannot.deid.dates import shift_value
 from flannot.deid.pixels import RedactionResult, redact
 from flannot.deid.uids import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, UidMap
 from flannot.errors import FlannotError
+from flannot.io.deflate import check_inflated_size, is_deflated
+from flannot.safe_files import open_regular
 
 # CID 7050 codes by option (values from pydicom's copy of PS3.16)
 _OPTION_CODES = {
@@ -464,12 +466,15 @@ def read_dicom_file(path: Path, stop_before_pixels: bool = False) -> Dataset | N
         When it looks like DICOM but cannot be parsed.
     """
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path, "DICOM file") as fh:  # a FIFO or device is refused, not read
             head = fh.read(132)
+            deflated = len(head) == 132 and is_deflated(fh)
     except OSError as exc:
         raise FlannotError(f"cannot read: {exc.strerror or exc}", path) from None
     if len(head) < 132 or head[128:132] != b"DICM":
         return None
+    if deflated:  # pydicom inflates the whole data set at once: bound it first
+        check_inflated_size(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

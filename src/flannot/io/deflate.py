@@ -181,6 +181,40 @@ def read_deflated(fh: io.BufferedReader, path: Path) -> DeflatedHeader:
     return DeflatedHeader(ds, inflater, tag, element.value_offset, element.length)
 
 
+def check_inflated_size(path: Path, limit: int = HEADER_LIMIT + PIXEL_LIMIT) -> int:
+    """Inflate a deflated file's data set to count its size, keeping nothing; refuse past ``limit``.
+
+    For readers that must hold the whole data set (de-identification rewrites it):
+    call before handing the file to pydicom, which inflates without a bound.
+
+    Raises
+    ------
+    FlannotError
+        The data set inflates past ``limit`` bytes, or the stream is corrupt.
+    """
+    with open(path, "rb") as fh:
+        start = _file_meta_end(fh, path)
+        fh.seek(start)
+        z = zlib.decompressobj(-zlib.MAX_WBITS)
+        total = 0
+        try:
+            while True:
+                pending = z.unconsumed_tail or fh.read(_CHUNK)
+                if not pending:
+                    total += len(z.flush())
+                    break
+                total += len(z.decompress(pending, _CHUNK))
+                if total > limit:
+                    raise FlannotError(
+                        f"the deflated data set inflates past the {limit >> 20} MiB limit", path
+                    )
+                if z.eof:
+                    break
+        except zlib.error as exc:
+            raise FlannotError(f"cannot inflate the deflated data set: {exc}", path) from None
+    return total
+
+
 def inflate_pixels(header: DeflatedHeader, needed: int, path: Path) -> bytes:
     """The first ``needed`` bytes of the Pixel Data value, inflating no further.
 

@@ -120,6 +120,9 @@ _SAFE_TEXT = frozenset(
 )
 # Patient module Type 2C attributes of an animal (PS3.3 C.7.1.1): emptied, never removed
 _TYPE_2C_PATIENT = frozenset({0x00102292, 0x00102293, 0x00102294, 0x00102297, 0x00102299})
+# a deflated data set is held whole (raw and parsed) while it is rewritten: past this
+# inflated size it is refused, keeping one file's de-identification under 1 GB of memory
+DEFLATED_LIMIT = 256 << 20
 # URL attributes that name coding schemes and codes, not places
 _CODE_URLS = frozenset({"CodingSchemeURL", "URNCodeValue"})
 # VRs replaced inside a D sequence: text, names, dates and ages (CS is kept: it carries
@@ -474,7 +477,7 @@ def read_dicom_file(path: Path, stop_before_pixels: bool = False) -> Dataset | N
     if len(head) < 132 or head[128:132] != b"DICM":
         return None
     if deflated:  # pydicom inflates the whole data set at once: bound it first
-        check_inflated_size(path)
+        check_inflated_size(path, DEFLATED_LIMIT)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

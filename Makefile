@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench system-deps clean sample
+.PHONY: install demo test lint format bench system-deps clean sample fuzz
 
 # Debian packages: Xvfb + Qt xcb libraries (napari's canvas needs an X server and OpenGL),
 # and dicom3tools (dciodvfy validates every DICOM we write). Installed only when missing and root.
@@ -49,6 +49,12 @@ test: install lint
 	else \
 	  $(BIN)/python -m pytest $(PYTEST_ARGS); \
 	fi
+
+# A longer fuzzing campaign (tests/fuzz with hypothesis's "campaign" profile):
+# FUZZ_EXAMPLES examples per property, new random seeds every run.
+FUZZ_EXAMPLES ?= 2000
+fuzz: install
+	FLANNOT_FUZZ=campaign FLANNOT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/fuzz -p no:randomly $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m pytest benchmarks --benchmark-enable -p no:randomly $(PYTEST_ARGS)

@@ -24,3 +24,22 @@ def test_write_replaces_the_file(tmp_path: Path) -> None:
     atomic_write_bytes(target, b"new")
     assert target.read_bytes() == b"new"
     assert [p.name for p in tmp_path.iterdir()] == ["a.bin"]  # no temporary left
+
+
+def test_full_disk_names_the_target_and_leaves_nothing(tmp_path: Path) -> None:
+    import errno
+
+    from flannot.atomic import atomic_write
+
+    target = tmp_path / "coco.json"
+    target.write_bytes(b"old")
+
+    def write(fh) -> None:
+        fh.write(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError) as info:
+        atomic_write(target, write)
+    assert info.value.filename == str(target) and info.value.errno == errno.ENOSPC
+    assert target.read_bytes() == b"old"  # the old file, whole
+    assert [p.name for p in tmp_path.iterdir()] == ["coco.json"]  # no partial temporary

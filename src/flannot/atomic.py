@@ -4,16 +4,111 @@ Every file flannot writes goes through here: write to a temporary file in the
 same folder, flush and fsync it, rename it over the target (atomic on POSIX and
 on Windows' same-volume ``os.replace``), then fsync the folder so the rename
 itself survives a power cut.
+
+:func:`save_lock` serialises writers of one file across processes: an
+exclusive ``flock`` on a sidecar ``.<name>.lock`` file, held while a writer
+compares the file on disk with what it loaded and replaces it. Without it two
+writers can both pass the check and the second rename silently drops the
+first one's work.
 """
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import json
 import os
+import stat
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks here; saves stay atomic, not serialised
+    fcntl = None  # type: ignore[assignment]
+
+#: how long a save waits for another process's save of the same file
+LOCK_TIMEOUT_S = 30.0
+
+
+def lock_path(target: str | os.PathLike[str]) -> Path:
+    """The sidecar lock file of ``target`` (``.<name>.lock`` in the same folder)."""
+    t = Path(target)
+    return t.with_name(f".{t.name}.lock")
+
+
+@contextlib.contextmanager
+def save_lock(target: str | os.PathLike[str], timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Hold an exclusive lock on ``target``'s sidecar lock file while the block runs.
+
+    Every flannot writer of ``target`` takes this lock around "compare what is
+    on disk, then replace it", so the comparison cannot go stale before the
+    rename. The lock file itself is left in place (removing it would race).
+
+    Raises
+    ------
+    OSError
+        The lock file is a symlink or not a regular file, or another save held
+        the lock for more than ``timeout`` seconds (``EWOULDBLOCK``, naming ``target``).
+    """
+    if fcntl is None:
+        yield
+        return
+    path = lock_path(target)
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0), 0o644)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot lock for saving: {exc.strerror}", str(target)) from exc
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(
+                0, "cannot lock for saving: the lock file is not a regular file", str(target)
+            )
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OSError(
+                        11, f"another save has held the lock for over {timeout:g} s", str(target)
+                    ) from None
+                time.sleep(0.005)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def sweep_temporaries(target: str | os.PathLike[str], older_than_s: float = 0.0) -> int:
+    """Delete temporaries that killed writes of ``target`` left (``.<name>.*.tmp``).
+
+    Call it holding :func:`save_lock` with ``older_than_s=0``: then no other
+    flannot writer of ``target`` can be mid-write, so every temporary is debris.
+    Returns how many were removed.
+    """
+    t = Path(target)
+    now, removed = time.time(), 0
+    try:
+        found = list(t.parent.glob(f".{glob.escape(t.name)}.*.tmp"))
+    except OSError:
+        return 0
+    for tmp in found:
+        try:
+            st = tmp.lstat()
+            if stat.S_ISREG(st.st_mode) and now - st.st_mtime >= older_than_s:
+                tmp.unlink()
+                removed += 1
+        except OSError:
+            continue  # gone already, or not ours to delete
+    return removed
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -64,6 +159,12 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any]
         else:
             os.chmod(tmp, 0o644)
         os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.filename is not None and exc.filename != str(tmp):
+            raise
+        # a full disk mid-write: name the file the caller asked for, never our temporary
+        raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

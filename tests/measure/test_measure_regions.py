@@ -55,11 +55,11 @@ def test_large_mask_raster_is_bounded():
 
 
 def test_huge_polygon_is_measured_without_allocating_the_world():
-    huge = [[0, 0], [0, 5e6], [5e6, 5e6], [5e6, 0]]
+    huge = [[0, 0], [0, 1.3e5], [1.3e5, 1.3e5], [1.3e5, 0]]  # case files cap |coord| at 131072
     df = measure(make_case([ann("lf", "ligamentum_flavum", "polygon", huge)], (0.2, 0.2)))
     v = values(df, "lf")
-    assert v["max_thickness"] == pytest.approx(1e6, rel=1e-3)
-    assert v["area"] == pytest.approx(1e12, rel=1e-9)
+    assert v["max_thickness"] == pytest.approx(2.6e4, rel=1e-3)
+    assert v["area"] == pytest.approx(6.76e8, rel=1e-9)
 
 
 def test_canal_and_interlaminar_as_masks():

@@ -14,7 +14,7 @@ import sys
 import click
 import typer
 
-from flannot.errors import FlannotError
+from flannot.errors import FlannotError, safe_name
 
 try:  # typer >= 0.2x raises its vendored copy of click's exceptions, not click's own
     from typer import _click as _typer_click
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # an unwritable/missing output path, a full disk: bad input
         if _state["debug"]:
             raise
-        where = f"{exc.filename}: " if exc.filename else ""
+        where = f"{safe_name(exc.filename)}: " if exc.filename else ""
         why = exc.strerror or str(exc)
         print(f"flannot: error: {where}{' '.join(why.split())}", file=sys.stderr)
         return 2

@@ -20,12 +20,14 @@ from pydicom.sr.codedict import codes
 from pydicom.uid import UID_dictionary
 
 from flannot.atomic import atomic_write_bytes
-from flannot.deid.actions import EXTENSIONS, OPTIONS, TABLE, resolve
+from flannot.deid.actions import EDITION, EXTENSIONS, OPTIONS, TABLE, resolve
 from flannot.deid.burned_in import burned_in_risk, is_flagged
 from flannot.deid.dates import shift_value
 from flannot.deid.pixels import RedactionResult, redact
 from flannot.deid.uids import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, UidMap
 from flannot.errors import FlannotError
+from flannot.io.deflate import check_inflated_size, is_deflated
+from flannot.safe_files import open_regular
 
 # CID 7050 codes by option (values from pydicom's copy of PS3.16)
 _OPTION_CODES = {
@@ -67,6 +69,60 @@ _DUMMY: dict[str, Any] = {
     "FL": 0.0,
     "FD": 0.0,
 }
+# free text beyond the table is emptied unless it is one of these: equipment, technique,
+# coding and presentation text that identifies nobody and that the image IODs flannot
+# reads need (Type 1/2: removing them would add dciodvfy errors); the patient's species
+# is Type 1C for an animal and names no one
+_FREE_TEXT_VRS = frozenset({"LO", "SH", "ST", "LT", "UT", "UC"})
+_SAFE_TEXT = frozenset(
+    {
+        "Manufacturer",
+        "ManufacturerModelName",
+        "SoftwareVersions",
+        "DetectorManufacturerName",
+        "DetectorManufacturerModelName",
+        "WindowCenterWidthExplanation",
+        "LUTExplanation",
+        "ModalityLUTType",
+        "CodeValue",
+        "LongCodeValue",
+        "CodingSchemeDesignator",
+        "CodingSchemeVersion",
+        "CodingSchemeName",
+        "CodingSchemeResponsibleOrganization",
+        "CodeMeaning",
+        "ContextGroupExtensionFlag",
+        "MappingResource",
+        "MappingResourceName",
+        "ContrastBolusRoute",
+        "TypeOfFilters",
+        "FilterType",
+        "AcquisitionDeviceProcessingCode",
+        "ConvolutionKernel",
+        "PixelSpacingCalibrationDescription",
+        "PatientSpeciesDescription",
+        "DeidentificationMethod",
+        "LossyImageCompressionMethod",
+        "FrameLabel",
+        "DimensionDescriptionLabel",
+        "FunctionalGroupPrivateCreator",
+        "PrivateCreatorReference",
+        "PositionerType",
+        "Grid",
+        "ExposureControlModeDescription",
+        "CalibrationImage",
+        "ReferencedFrameNumber",
+        "ImageType",
+        "ViewPosition",
+        "BodyPartExamined",
+        "ConversionType",
+    }
+)
+# Patient module Type 2C attributes of an animal (PS3.3 C.7.1.1): emptied, never removed
+_TYPE_2C_PATIENT = frozenset({0x00102292, 0x00102293, 0x00102294, 0x00102297, 0x00102299})
+# a deflated data set is held whole (raw and parsed) while it is rewritten: past this
+# inflated size it is refused, keeping one file's de-identification under 1 GB of memory
+DEFLATED_LIMIT = 256 << 20
 # URL attributes that name coding schemes and codes, not places
 _CODE_URLS = frozenset({"CodingSchemeURL", "URNCodeValue"})
 # VRs replaced inside a D sequence: text, names, dates and ages (CS is kept: it carries
@@ -103,6 +159,7 @@ class FileReport:
     redaction: dict[str, Any] | None = None
     method_codes: list[str] = field(default_factory=list)
     transfer_syntax_uid: str = ""
+    table_edition: str = EDITION  # the PS3.15 edition of Table E.1-1 applied
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -121,7 +178,11 @@ class DeidReport:
         return all(f.status != "failed" for f in self.files)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"options": self.options, "files": [f.to_dict() for f in self.files]}
+        return {
+            "options": self.options,
+            "table_edition": EDITION,
+            "files": [f.to_dict() for f in self.files],
+        }
 
 
 def _is_well_known_uid(value: str) -> bool:
@@ -185,6 +246,8 @@ class _Cleaner:
             row = TABLE.get(int(tag)) or EXTENSIONS.get(int(tag))
             if row is not None:
                 action = resolve(row.action(self.options), is_seq, int(tag))
+                if action == "X" and int(tag) in _TYPE_2C_PATIENT:
+                    action = "Z"  # required (empty allowed) when the patient is an animal
             elif is_seq:
                 action = "R*" if dummy else "R"
             elif dummy and elem.VR in _DUMMY_TEXT_VRS:
@@ -200,6 +263,15 @@ class _Cleaner:
                     action = "K"
                 else:
                     action = "D"
+            elif elem.VR == "TM":
+                # beyond the table (Contrast/Bolus Start Time, Frame Acquisition times in
+                # older dictionaries …): a time of day dates the procedure like a date does
+                action = "K" if self.options & {"modified-dates", "full-dates"} else "D"
+            elif elem.VR in _FREE_TEXT_VRS and (elem.keyword or "") not in _SAFE_TEXT:
+                # beyond the table: free text (View Name, Image ID, a breed, a comment the
+                # standard has not listed yet) can name anyone; emptied, so a Type 2
+                # attribute stays valid (PS3.15 E.1: "clean" needs a human)
+                action = "Z"
             elif elem.VR == "UI" and "uids" not in self.options:
                 action = "U" if self._has_instance_uid(elem) else "K"
             elif elem.VR == "AE" or (elem.VR == "UR" and elem.keyword not in _CODE_URLS):
@@ -300,7 +372,8 @@ def deidentify_dataset(
     method_codes = _method_codes(opts, redacted)
     # LO, VM 1-n: one value per method (each meaning fits LO's 64 characters)
     ds.DeidentificationMethod = [c.meaning for c in method_codes] + [
-        f"flannot {_flannot_version()}"
+        f"flannot {_flannot_version()}",
+        f"DICOM PS3.15 {EDITION} Table E.1-1",
     ]
     ds.DeidentificationMethodCodeSequence = [_code_item(c) for c in method_codes]
     if "modified-dates" in opts:
@@ -396,12 +469,15 @@ def read_dicom_file(path: Path, stop_before_pixels: bool = False) -> Dataset | N
         When it looks like DICOM but cannot be parsed.
     """
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path, "DICOM file") as fh:  # a FIFO or device is refused, not read
             head = fh.read(132)
+            deflated = len(head) == 132 and is_deflated(fh)
     except OSError as exc:
         raise FlannotError(f"cannot read: {exc.strerror or exc}", path) from None
     if len(head) < 132 or head[128:132] != b"DICM":
         return None
+    if deflated:  # pydicom inflates the whole data set at once: bound it first
+        check_inflated_size(path, DEFLATED_LIMIT)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -16,6 +16,7 @@ import secrets
 from pathlib import Path
 
 from flannot.errors import FlannotError
+from flannot.safe_files import read_regular
 
 SECRET_BYTES = 32
 
@@ -36,17 +37,17 @@ def load_secret(path: str | os.PathLike[str], create: bool = True) -> bytes:
     Raises
     ------
     FlannotError
-        When the file is not a hex secret of at least 16 bytes.
+        When the file is not a hex secret of at least 16 bytes, or not a regular
+        file (a symlink, FIFO or device is refused).
     """
     p = Path(path)
-    if not p.exists():
+    if not p.exists() and not p.is_symlink():
         if not create:
             raise FlannotError("salt file not found", p)
         return _create_secret(p)
-    try:
-        text = p.read_text(encoding="ascii", errors="replace").strip()
-    except OSError as exc:
-        raise FlannotError(f"cannot read salt file: {exc.strerror or exc}", p) from None
+    # a secret is a small regular file: never a FIFO (blocks), a device (endless) or a symlink
+    data = read_regular(p, 4096, "salt file", follow_symlinks=False)
+    text = data.decode("ascii", errors="replace").strip()
     try:
         secret = bytes.fromhex(text)
     except ValueError:

@@ -126,7 +126,37 @@ class Calibration:
 
     @classmethod
     def from_header(cls, ds: Dataset) -> Calibration:
-        """Apply the precedence table to a header (Enhanced functional groups included)."""
+        """Apply the precedence table to a header (Enhanced functional groups included).
+
+        Raises
+        ------
+        ValueError
+            A spacing, magnification or distance that overflows (``1e400``), or a
+            derived spacing outside :data:`SPACING_RANGE` (IPS / ERMF 1e-320 = inf):
+            the message names the attributes; the reader adds the file.
+        """
+        for keyword in _NUMERIC:
+            values = hdr.find(ds, keyword)
+            if values is None or isinstance(values, (str, bytes)):
+                continue
+            try:
+                floats = [float(v) for v in (values if hasattr(values, "__iter__") else [values])]
+            except (TypeError, ValueError):
+                continue  # malformed counts as absent
+            if not all(math.isfinite(v) and abs(v) <= 1e30 for v in floats):
+                raise ValueError(f"{_spaced(keyword)} {values} overflows")
+        found = cls._from_header(ds)
+        if found.spacing_mm is not None:
+            lo, hi = SPACING_RANGE
+            if not all(lo <= v <= hi for v in found.spacing_mm):
+                raise ValueError(
+                    f"pixel spacing {found.spacing_mm[0]:g}\\{found.spacing_mm[1]:g} mm from"
+                    f" {found.source} is outside {lo:g}–{hi:g} mm"
+                )
+        return found
+
+    @classmethod
+    def _from_header(cls, ds: Dataset) -> Calibration:
         ps = hdr.positive_pair(ds, "PixelSpacing")
         ips = hdr.positive_pair(ds, "ImagerPixelSpacing")
         ips_name = "Imager Pixel Spacing"
@@ -182,6 +212,25 @@ class Calibration:
         if ps is not None:
             return cls("pixel_spacing", ps, f"Pixel Spacing {_fmt(ps)}")
         return cls("uncalibrated", None, "no usable Pixel Spacing or Imager Pixel Spacing")
+
+
+#: a pixel spacing outside this (mm) is a broken header, not an image (PS3.3 §10.7.1)
+SPACING_RANGE = (1e-6, 1e6)
+_NUMERIC = (
+    "PixelSpacing",
+    "ImagerPixelSpacing",
+    "NominalScannedPixelSpacing",
+    "ObjectPixelSpacingInCenterOfBeam",
+    "EstimatedRadiographicMagnificationFactor",
+    "DistanceSourceToPatient",
+    "DistanceSourceToIsocenter",
+    "DistanceSourceToDetector",
+)
+
+
+def _spaced(keyword: str) -> str:
+    """``PixelSpacing`` → ``Pixel Spacing`` (the attribute's name as PS3.6 writes it)."""
+    return "".join(f" {c}" if c.isupper() and i else c for i, c in enumerate(keyword))
 
 
 def _same(a: tuple[float, float], b: tuple[float, float]) -> bool:

@@ -25,6 +25,8 @@ import numpy as np
 from pydicom.uid import UID
 
 from flannot.errors import FlannotError
+from flannot.io.cage import guarded
+from flannot.io.codestream import check_frame
 
 # frames kept decoded per LazyFrames: the one on screen and its neighbour
 CACHE_FRAMES = 2
@@ -110,35 +112,94 @@ class NativeSource:
     signed: bool
     planar: bool = False
     buffer: bytes | None = None
+    swap_words: bool = False
+    photometric: str = ""
 
     def __post_init__(self) -> None:
-        self._count = math.prod(self.frame_shape)  # values per frame
+        # values per frame as stored: YBR_FULL_422 keeps 2 samples a pixel (PS3.3 C.7.6.3.1.2)
+        count = math.prod(self.frame_shape)
+        if self.photometric == "YBR_FULL_422":
+            count = count // 3 * 2
+        self._count = count
 
     @property
     def frame_nbytes(self) -> int:
         return self._count * self.dtype.itemsize
 
-    def read(self, index: int) -> np.ndarray:
+    def _raw(self, index: int) -> np.ndarray:
+        """Frame ``index``'s stored values, in file order (no reshaping)."""
         count = self._count
         start = self.offset + index * self.frame_nbytes
+        if self.swap_words:
+            # 8-bit data in OW, big endian: every 16-bit word is byte-swapped (PS3.5 §8.1.1);
+            # read whole words around the frame, swap them, then cut the frame out
+            lead = (start - self.offset) % 2
+            first = start - lead
+            span = lead + self.frame_nbytes + ((lead + self.frame_nbytes) % 2)
+            words = (
+                self._bytes(first, span, index, lead + self.frame_nbytes)
+                .view(">u2")
+                .byteswap()
+                .view(np.uint8)
+            )
+            return words[lead : lead + count].copy()
+        return self._bytes(start, self.frame_nbytes, index, self.frame_nbytes).view(self.dtype)
+
+    def _bytes(self, start: int, nbytes: int, index: int, need: int) -> np.ndarray:
+        """``nbytes`` from ``start`` (zero-padded past the end); fewer than ``need`` is an error."""
         if self.buffer is not None:
-            arr = np.frombuffer(self.buffer, self.dtype, count, start).copy()
-        else:
-            # straight from the file into the frame's own array: no intermediate copy
-            arr = np.empty(count, self.dtype)
-            got = _read_into(self.path, start, memoryview(arr.view(np.uint8)))
-            if got != self.frame_nbytes:
-                raise FlannotError(
-                    f"pixel data is truncated: frame {index} has {got} of {self.frame_nbytes}"
-                    " bytes",
-                    self.path,
-                )
+            avail = max(0, min(nbytes, len(self.buffer) - start))
+            arr = np.zeros(nbytes, np.uint8)
+            arr[:avail] = np.frombuffer(self.buffer, np.uint8, avail, start)
+            return arr
+        # straight from the file into the frame's own array: no intermediate copy
+        arr = np.empty(nbytes, np.uint8)
+        got = _read_into(self.path, start, memoryview(arr))
+        arr[got:] = 0
+        if got < need:
+            raise FlannotError(
+                f"pixel data is truncated: frame {index} has {got} of {self.frame_nbytes} bytes",
+                self.path,
+            )
+        return arr
+
+    def read(self, index: int) -> np.ndarray:
+        arr = self._raw(index)
         if not self.dtype.isnative:
             arr = arr.byteswap().view(self.dtype.newbyteorder("="))
+        if self.photometric in ("YBR_FULL", "YBR_FULL_422"):
+            return self._ybr_to_rgb(arr)
         if len(self.frame_shape) == 3 and self.planar:
             rows, cols, spp = self.frame_shape
             arr = np.ascontiguousarray(arr.reshape(spp, rows, cols).transpose(1, 2, 0))
         return _fix_bits(arr.reshape(self.frame_shape), self.bits_stored, self.signed)
+
+    def _ybr_to_rgb(self, arr: np.ndarray) -> np.ndarray:
+        """Uncompressed YBR_FULL / YBR_FULL_422 → RGB by pydicom (PS3.3 C.7.6.3.1.2)."""
+        from pydicom.pixels import get_decoder
+        from pydicom.uid import ExplicitVRLittleEndian
+
+        rows, cols, _ = self.frame_shape
+        opts = {
+            "rows": rows,
+            "columns": cols,
+            "samples_per_pixel": 3,
+            "bits_allocated": self.dtype.itemsize * 8,
+            "bits_stored": self.bits_stored,
+            "pixel_representation": int(self.signed),
+            "photometric_interpretation": self.photometric,
+            "planar_configuration": int(self.planar),
+            "number_of_frames": 1,
+            "pixel_keyword": "PixelData",
+        }
+        data = np.ascontiguousarray(arr).astype(self.dtype.newbyteorder("<"), copy=False)
+        decoder = get_decoder(ExplicitVRLittleEndian)
+        out, _ = guarded(
+            lambda: decoder.as_array(data.tobytes(), index=0, as_rgb=True, **opts),
+            self.path,
+            f"cannot convert {self.photometric} to RGB",
+        )
+        return out.reshape(self.frame_shape)
 
 
 @dataclass
@@ -173,17 +234,24 @@ class EncapsulatedSource:
         from pydicom.pixels import get_decoder
 
         data = self.frame_bytes(index)
+        opts = self.decode_options
+        # the codestream must agree with the header before a codec sees it (PS3.5 §8.2)
+        check_frame(
+            self.transfer_syntax,
+            data,
+            int(opts["rows"]),
+            int(opts["columns"]),
+            int(opts["samples_per_pixel"]),
+            int(opts["bits_allocated"]),
+            self.path,
+            index,
+        )
         decoder = get_decoder(self.transfer_syntax)
-        try:
-            arr, _ = decoder.as_array(
-                encapsulate([data]), index=0, number_of_frames=1, **self.decode_options
-            )
-        except Exception as exc:  # decoders raise many types; report one line
-            raise FlannotError(
-                f"cannot decode frame {index} ({self.transfer_syntax.name}): "
-                f"{type(exc).__name__}: {exc}".splitlines()[0],
-                self.path,
-            ) from exc
+        arr, _ = guarded(
+            lambda: decoder.as_array(encapsulate([data]), index=0, number_of_frames=1, **opts),
+            self.path,
+            f"cannot decode frame {index} ({self.transfer_syntax.name})",
+        )
         if arr.shape != self.frame_shape:
             raise FlannotError(
                 f"frame {index} decoded to shape {arr.shape}, header says {self.frame_shape}",

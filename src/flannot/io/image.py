@@ -11,6 +11,7 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
+from flannot.errors import FlannotError
 from flannot.io import header as hdr
 from flannot.io.calibration import Calibration
 from flannot.io.frames import FrameSource, LazyFrames
@@ -167,7 +168,10 @@ class FluoroImage:
 
     @cached_property
     def _calibration(self) -> Calibration:
-        return Calibration.from_header(self.header)
+        try:
+            return Calibration.from_header(self.header)
+        except ValueError as exc:  # an overflowing spacing: bad input naming the attribute
+            raise FlannotError(str(exc), self.path) from None
 
     # --- calibration ------------------------------------------------------------------
     @property

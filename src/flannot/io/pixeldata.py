@@ -37,6 +37,7 @@ class PixelDataElement:
 
     value_offset: int
     length: int | None
+    vr: bytes = b""  # explicit VR only (b"OB" / b"OW"); empty when implicit
 
 
 def read_element_header(
@@ -50,6 +51,7 @@ def read_element_header(
     end = "<" if little_endian else ">"
     group, elem = struct.unpack(end + "HH", head[:4])
     tag = (group << 16) | elem
+    vr = b""
     if implicit_vr:
         (length,) = struct.unpack(end + "L", head[4:8])
         start = pos + 8
@@ -58,10 +60,12 @@ def read_element_header(
             raise FlannotError("pixel data element header is truncated", path)
         (length,) = struct.unpack(end + "L", head[8:12])
         start = pos + 12
+        vr = head[4:6]
     else:
         (length,) = struct.unpack(end + "H", head[6:8])
         start = pos + 8
-    return tag, PixelDataElement(start, None if length == UNDEFINED else length)
+        vr = head[4:6]
+    return tag, PixelDataElement(start, None if length == UNDEFINED else length, vr)
 
 
 def scan_fragments(fh: BinaryIO, start: int, size: int, path: Path) -> list[tuple[int, int]]:

@@ -16,6 +16,7 @@ LUT can produce, so values stay in range and larger means brighter.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 from pydicom.dataset import Dataset
 
+from flannot.errors import FlannotError
 from flannot.io import header as hdr
 from flannot.io.frames import PixelTransform
 
@@ -44,9 +46,26 @@ def stored_range(bits_stored: int, signed: bool) -> tuple[int, int]:
     return 0, (1 << bits_stored) - 1
 
 
-def _scalar(find: Callable[[str], Any], keyword: str, default: float) -> float:
-    values = hdr.as_floats(find(keyword))
+# |slope|, |intercept| and the rescaled range beyond this cannot be held (float32 max ~3.4e38;
+# integers beyond 2**53 lose precision): bad input, not a silent default
+MAX_RESCALED = 1e30
+
+
+def _scalar(find: Callable[[str], Any], keyword: str, default: float, path: Any = None) -> float:
+    raw = find(keyword)
+    if raw is not None and not isinstance(raw, (str, bytes)):
+        try:  # an overflowing value ("1e400" parses to inf) is bad input naming the attribute
+            values = [float(v) for v in (raw if hasattr(raw, "__iter__") else [raw])]
+        except (TypeError, ValueError):
+            values = []
+        if any(not math.isfinite(v) or abs(v) > MAX_RESCALED for v in values):
+            name = _NAMES.get(keyword, keyword)
+            raise FlannotError(f"{name} {raw} overflows (limit ±{MAX_RESCALED:g})", path)
+    values = hdr.as_floats(raw)
     return values[0] if values and len(values) == 1 else default
+
+
+_NAMES = {"RescaleSlope": "Rescale Slope", "RescaleIntercept": "Rescale Intercept"}
 
 
 def presentation(
@@ -56,6 +75,7 @@ def presentation(
     signed: bool,
     is_rgb: bool,
     dataset: Callable[[], Dataset],
+    path: Any = None,
 ) -> Presentation:
     """Build the stored→presentation transform for one file's header.
 
@@ -67,6 +87,13 @@ def presentation(
         The validated Image Pixel description.
     dataset
         Returns the pydicom header; called only for a Modality LUT Sequence.
+    path
+        The file, named when a value overflows.
+
+    Raises
+    ------
+    FlannotError
+        Rescale Slope or Intercept (or the range they give Bits Stored) overflows.
     """
     if is_rgb:
         hi = float((1 << bits_stored) - 1)
@@ -92,8 +119,14 @@ def presentation(
         )
         return Presentation(transform, invert, "lut", (lo, hi))
 
-    slope = _scalar(find, "RescaleSlope", 1.0)
-    intercept = _scalar(find, "RescaleIntercept", 0.0)
+    slope = _scalar(find, "RescaleSlope", 1.0, path)
+    intercept = _scalar(find, "RescaleIntercept", 0.0, path)
+    if max(abs(slope * s_lo + intercept), abs(slope * s_hi + intercept)) > MAX_RESCALED:
+        raise FlannotError(
+            f"Rescale Slope {slope:g} and Rescale Intercept {intercept:g} overflow the"
+            f" {bits_stored}-bit range (limit ±{MAX_RESCALED:g})",
+            path,
+        )
     return _rescale(np.dtype(stored_dtype), s_lo, s_hi, slope, intercept, invert)
 
 
@@ -105,7 +138,8 @@ def _rescale(
     if slope == 0.0:  # malformed: counts as absent
         slope = 1.0
     lo, hi = sorted((slope * s_lo + intercept, slope * s_hi + intercept))
-    if float(slope).is_integer() and float(intercept).is_integer():
+    exact = max(abs(lo), abs(hi)) < 2**53  # beyond, integers would not be exact: float32
+    if exact and float(slope).is_integer() and float(intercept).is_integer():
         dtype = np.result_type(
             stored_dtype, np.min_scalar_type(int(lo)), np.min_scalar_type(int(hi))
         )

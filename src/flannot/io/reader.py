@@ -34,6 +34,7 @@ from pydicom.uid import (
 
 from flannot.errors import FlannotError
 from flannot.io import header as hdr
+from flannot.io.deflate import inflate_pixels, is_deflated, read_deflated
 from flannot.io.frames import EncapsulatedSource, FrameSource, NativeSource
 from flannot.io.image import FileParts, FluoroImage
 from flannot.io.native_scan import scan_native
@@ -53,7 +54,9 @@ _EVRLE = UID(ExplicitVRLittleEndian)
 
 # sanity caps on header values (checked before anything is allocated)
 MAX_FRAMES = 100_000
-MAX_FRAME_BYTES = 1 << 30  # 1 GiB for one decoded frame
+# one decoded frame: a 16-bit RGB 6000x7000 frame is 252 MB; fluoroscopy frames are far
+# smaller. Codestream headers must agree with Rows/Columns, so no codec allocates more.
+MAX_FRAME_BYTES = 256 << 20
 # elements above this size stay on disk while the header is parsed
 DEFER_SIZE = 1 << 20
 
@@ -99,12 +102,16 @@ def read_dicom(path: str | os.PathLike[str]) -> FluoroImage:
     """
     p = path if isinstance(path, Path) else Path(path)
     st = _stat(p)
-    if stat.S_ISDIR(st.st_mode):
-        from flannot.io.series import read_series
+    # pydicom warns about every malformed value it meets (a mangled UID …): the reason
+    # that matters reaches the user as the one-line FlannotError, nothing else is printed
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if stat.S_ISDIR(st.st_mode):
+            from flannot.io.series import read_series
 
-        return read_series(p)
-    # calibration, view and the other header facts are derived on first access
-    return FluoroImage(p, [open_file(p, st)])
+            return read_series(p)
+        # calibration, view and the other header facts are derived on first access
+        return FluoroImage(p, [open_file(p, st)])
 
 
 def _stat(path: Path) -> os.stat_result:
@@ -166,6 +173,11 @@ def _int(find: Lookup, keyword: str, path: Path, default: int | None = None) -> 
         raise FlannotError(f"{keyword} is malformed ({value!r})", path) from None
 
 
+def _is_vr(vr: bytes) -> bool:
+    """Two upper-case letters: an explicit VR, not the length bytes of an implicit element."""
+    return len(vr) == 2 and vr.isalpha() and vr.isupper()
+
+
 def _pixel_description(find: Lookup, path: Path) -> dict[str, int | str]:
     """Validated Image Pixel module values (``find``: header look-up by keyword)."""
     rows = _int(find, "Rows", path)
@@ -195,7 +207,11 @@ def _pixel_description(find: Lookup, path: Path) -> dict[str, int | str]:
     if n_frames > MAX_FRAMES:
         raise FlannotError(f"Number of Frames {n_frames} exceeds the limit of {MAX_FRAMES}", path)
     if rows * cols * spp * (bits_alloc // 8) > MAX_FRAME_BYTES:
-        raise FlannotError(f"a {rows}x{cols} frame exceeds the 1 GiB limit", path)
+        raise FlannotError(
+            f"a {rows}x{cols}x{spp} frame of {bits_alloc}-bit samples exceeds the"
+            f" {MAX_FRAME_BYTES >> 20} MiB limit",
+            path,
+        )
     if photometric == "PALETTE COLOR":
         raise FlannotError("PALETTE COLOR images are not supported", path)
     return {
@@ -216,21 +232,29 @@ def _stored_dtype(desc: dict[str, int | str], little_endian: bool = True) -> np.
     return np.dtype(f"{'<' if little_endian else '>'}{kind}{int(desc['bits_allocated']) // 8}")
 
 
+def _samples(desc: dict[str, int | str]) -> int:
+    """Stored samples a pixel: YBR_FULL_422 keeps 2 (Y Y Cb Cr a pair, PS3.3 C.7.6.3.1.2)."""
+    if str(desc["photometric_interpretation"]) == "YBR_FULL_422":
+        return 2
+    return int(desc["samples_per_pixel"])
+
+
+def _native_length(desc: dict[str, int | str], item: int) -> int:
+    """Bytes of uncompressed pixel data the header promises (all frames)."""
+    return (
+        int(desc["rows"]) * int(desc["columns"]) * _samples(desc) * int(desc["number_of_frames"])
+    ) * item
+
+
 def _check_length(
     path: Path, desc: dict[str, int | str], item: int, declared: int, available: int
 ) -> None:
     """Native pixel data: Rows x Columns x Frames x bytes against what the file holds."""
-    expected = (
-        int(desc["rows"])
-        * int(desc["columns"])
-        * int(desc["samples_per_pixel"])
-        * int(desc["number_of_frames"])
-        * item
-    )
+    expected = _native_length(desc, item)
     if declared < expected:
         raise FlannotError(
             f"dimensions larger than the data: {desc['rows']}x{desc['columns']}x"
-            f"{desc['samples_per_pixel']} samples x {desc['number_of_frames']} frames x {item}"
+            f"{_samples(desc)} samples x {desc['number_of_frames']} frames x {item}"
             f" bytes = {expected} bytes but Pixel Data holds {declared}",
             path,
         )
@@ -247,16 +271,20 @@ def open_file(path: Path, st: os.stat_result | None = None) -> FileParts:
     """
     size = _file_size(path, st)
     try:
-        with open(path, "rb", buffering=0) as raw:
-            quick = scan_native(raw, size)
-        if quick is not None:
-            element = PixelDataElement(quick.pixel_value_offset, quick.pixel_length)
-            return _native_parts(
-                path, quick.find, lambda: read_header(path)[0], element, True, _EVRLE, size
-            )
-        with open(path, "rb") as fh:
-            ds, stop = _parse_header(fh, path)
-            return _open_parsed(path, fh, ds, stop, size)
+        with warnings.catch_warnings():  # malformed values: the FlannotError says what matters
+            warnings.simplefilter("ignore")
+            with open(path, "rb", buffering=0) as raw:
+                quick = scan_native(raw, size)
+            if quick is not None:
+                element = PixelDataElement(quick.pixel_value_offset, quick.pixel_length)
+                return _native_parts(
+                    path, quick.find, lambda: read_header(path)[0], element, True, _EVRLE, size
+                )
+            with open(path, "rb") as fh:
+                if is_deflated(fh):  # pydicom would inflate it whole: a bomb's way in
+                    return _open_deflated(path)
+                ds, stop = _parse_header(fh, path)
+                return _open_parsed(path, fh, ds, stop, size)
     except OSError as exc:
         raise FlannotError(f"cannot read: {exc.strerror or exc}", path) from None
 
@@ -273,6 +301,10 @@ def _open_parsed(path: Path, fh: BinaryIO, ds: Dataset, stop: int, size: int) ->
     if ts == DeflatedExplicitVRLittleEndian:
         return _open_deflated(path)
     found = read_element_header(fh, stop, bool(little), bool(implicit), path)
+    if found is not None and not implicit and not _is_vr(found[1].vr):
+        # labelled explicit but encoded implicit: pydicom reads it so (PS3.5 §7.1.3), and so do we
+        implicit = True
+        found = read_element_header(fh, stop, bool(little), True, path)
     if found is None or found[0] in FLOAT_PIXEL_DATA or found[0] != PIXEL_DATA:
         if found is not None and found[0] in FLOAT_PIXEL_DATA:
             raise FlannotError("float pixel data is not supported", path)
@@ -318,7 +350,9 @@ def _native_parts(
     dtype = _stored_dtype(desc, little)
     _check_length(path, desc, dtype.itemsize, element.length, size - element.value_offset)
     _check_native_photometric(desc, path)
-    source = _native_source(path, desc, dtype, element.value_offset)
+    # 8-bit samples in an OW value of a big endian file come byte-swapped in words
+    swap = not little and element.vr == b"OW" and dtype.itemsize == 1
+    source = _native_source(path, desc, dtype, element.value_offset, swap_words=swap)
     return _parts(path, find, header, source, desc, ts)
 
 
@@ -328,8 +362,10 @@ def _native_source(
     dtype: np.dtype,
     offset: int,
     buffer: bytes | None = None,
+    swap_words: bool = False,
 ) -> NativeSource:
     """Frames of uncompressed pixel data at ``offset`` in the file (or in ``buffer``)."""
+    photometric = str(desc["photometric_interpretation"])
     return NativeSource(
         path,
         offset,
@@ -340,6 +376,8 @@ def _native_source(
         bool(desc["pixel_representation"]),
         planar=bool(desc["planar_configuration"]) and int(desc["samples_per_pixel"]) == 3,
         buffer=buffer,
+        swap_words=swap_words,
+        photometric=photometric if photometric.startswith("YBR_FULL") else "",
     )
 
 
@@ -349,9 +387,20 @@ def _frame_shape(desc: dict[str, int | str]) -> tuple[int, ...]:
 
 
 def _check_native_photometric(desc: dict[str, int | str], path: Path) -> None:
+    """Uncompressed colour: RGB, or YBR_FULL / YBR_FULL_422 (converted to RGB on reading)."""
     photometric = str(desc["photometric_interpretation"])
-    if int(desc["samples_per_pixel"]) == 3 and photometric != "RGB":
+    if int(desc["samples_per_pixel"]) != 3:
+        return
+    if photometric not in ("RGB", "YBR_FULL", "YBR_FULL_422"):
         raise FlannotError(f"uncompressed {photometric} colour data is not supported", path)
+    if photometric == "YBR_FULL_422":
+        if int(desc["bits_allocated"]) != 8 or int(desc["columns"]) % 2:
+            raise FlannotError(
+                "uncompressed YBR_FULL_422 needs 8-bit samples and an even number of columns",
+                path,
+            )
+        if int(desc["planar_configuration"]):
+            raise FlannotError("uncompressed YBR_FULL_422 must be Planar Configuration 0", path)
 
 
 def _check_decoder(ts: UID, bits_stored: int, path: Path) -> None:
@@ -390,27 +439,36 @@ def _parts(
         bool(desc["pixel_representation"]),
         is_rgb,
         (lambda: header) if isinstance(header, Dataset) else header,
+        path,
     )
     name = ts.name if ts.is_transfer_syntax else str(ts)
     return FileParts(path, header, source, pres, str(ts), name)
 
 
 def _open_deflated(path: Path) -> FileParts:
-    """Deflate compresses the whole dataset: pydicom inflates it, frames then come from memory."""
+    """Deflate compresses the whole data set: inflate the header, then exactly the pixels.
+
+    Inflation is bounded (:mod:`flannot.io.deflate`): a small file that would
+    inflate to gigabytes is refused with the limit in the message.
+    """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(path, force=False)
-    except Exception as exc:
-        raise FlannotError(f"cannot inflate the deflated dataset: {exc}", path) from None
-    if "PixelData" not in ds:
-        raise FlannotError("no pixel data (not an image)", path)
-    data = ds.PixelData
-    del ds.PixelData
-    find = functools.partial(hdr.find, ds)
-    desc = _pixel_description(find, path)
-    dtype = _stored_dtype(desc)
-    _check_length(path, desc, dtype.itemsize, len(data), len(data))
+        with open(path, "rb") as fh:
+            found = read_deflated(fh, path)
+            if found.pixel_tag is None or found.pixel_tag != PIXEL_DATA:
+                if found.pixel_tag in FLOAT_PIXEL_DATA:
+                    raise FlannotError("float pixel data is not supported", path)
+                raise FlannotError("no pixel data (not an image)", path)
+            if found.length is None:
+                raise FlannotError("uncompressed Pixel Data has an undefined length", path)
+            ds = found.dataset
+            find = functools.partial(hdr.find, ds)
+            desc = _pixel_description(find, path)
+            dtype = _stored_dtype(desc)
+            needed = _native_length(desc, dtype.itemsize)
+            _check_length(path, desc, dtype.itemsize, found.length, found.length)
+            data = inflate_pixels(found, needed, path)
+    except OSError as exc:
+        raise FlannotError(f"cannot read: {exc.strerror or exc}", path) from None
     _check_native_photometric(desc, path)
-    source = _native_source(path, desc, dtype, 0, bytes(data))
+    source = _native_source(path, desc, dtype, 0, data)
     return _parts(path, find, ds, source, desc, DeflatedExplicitVRLittleEndian)

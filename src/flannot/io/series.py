@@ -12,6 +12,7 @@ all its frames in place.
 
 from __future__ import annotations
 
+import math
 import warnings
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from pydicom.dataset import Dataset
 from flannot.errors import FlannotError
 from flannot.io import header as hdr
 from flannot.io.calibration import Calibration
+from flannot.io.deflate import is_deflated, read_deflated
 from flannot.io.image import FluoroImage
 from flannot.io.reader import open_file
 from flannot.io.view import view_from_header
@@ -33,15 +35,30 @@ def _quick_header(path: Path) -> Dataset | None:
             return None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(path, stop_before_pixels=True, force=False, defer_size=1024)
+            with open(path, "rb") as fh:
+                if is_deflated(fh):  # pydicom would inflate it whole
+                    ds = read_deflated(fh, path).dataset
+                else:
+                    ds = pydicom.dcmread(fh, stop_before_pixels=True, force=False, defer_size=1024)
     except Exception:  # not DICOM or unreadable: not part of the series
         return None
     return ds if "Rows" in ds or "SharedFunctionalGroupsSequence" in ds else None
 
 
+def _overflows(raw: object) -> bool:
+    try:
+        return not all(math.isfinite(float(v)) for v in (raw if isinstance(raw, list) else [raw]))
+    except (TypeError, ValueError):
+        return False
+
+
 def _sort_key(item: tuple[Path, Dataset]) -> tuple[float, str, str]:
     path, ds = item
-    number = hdr.as_floats(hdr.find(ds, "InstanceNumber"))
+    raw = hdr.find(ds, "InstanceNumber")
+    number = hdr.as_floats(raw)
+    if raw is not None and (number is None or not all(-(2**31) <= n < 2**31 for n in number)):
+        if number is not None or _overflows(raw):  # IS holds a signed 32-bit integer (PS3.5 6.2)
+            raise FlannotError(f"Instance Number {raw} is outside the IS range", path)
     when = ""
     pairs = (("AcquisitionDate", "AcquisitionTime"), ("ContentDate", "ContentTime"))
     for date_kw, time_kw in pairs:

@@ -11,13 +11,11 @@ Unknown keys at every level are kept and written back.
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import math
 import os
 import re
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -26,9 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from flannot.atomic import atomic_write_text
+from flannot.atomic import atomic_write_text, save_lock, sweep_temporaries
 from flannot.errors import FlannotError
 from flannot.model.annotation import Annotation, utc_now
+from flannot.model.limits import parse_json
 
 __all__ = [
     "CASE_FILENAME",
@@ -49,8 +48,9 @@ FORMAT_VERSION = 1
 CASE_FILENAME = "annotations.json"
 #: File that makes a folder a teaching set (SPEC §5).
 SET_FILENAME = "flannot-set.json"
-#: Larger case files are refused before reading (a mask-heavy case is a few MB).
-MAX_CASE_BYTES = 512 * 1024 * 1024
+#: Larger case files are refused before reading: a case at every limit of
+#: :mod:`flannot.model.limits` (10⁴ annotations, a 10⁵-point contour) is a few MB.
+MAX_CASE_BYTES = 16 * 1024 * 1024
 
 
 class ConcurrentChangeError(FlannotError):
@@ -68,10 +68,10 @@ def _set_case_files(root: Path) -> list[Path]:
     """Case files of a teaching set: its case list, else every ``cases/*/annotations.json``."""
     files: list[Path] = []
     try:
-        manifest = json.loads((root / SET_FILENAME).read_text("utf-8-sig"))
-    except (OSError, ValueError) as exc:
+        manifest = parse_json((root / SET_FILENAME).read_bytes(), root / SET_FILENAME, "set file")
+    except OSError as exc:
         raise FlannotError(
-            f"cannot read the teaching set's case list: {exc}", root / SET_FILENAME
+            f"cannot read the teaching set's case list: {exc.strerror or exc}", root / SET_FILENAME
         ) from None
     entries = manifest.get("cases") if isinstance(manifest, dict) else None
     inside = root.resolve()
@@ -146,18 +146,8 @@ def _read_bytes(file: Path) -> bytes:
 
 
 def _parse(content: bytes, file: Path | str | None) -> Any:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise FlannotError(f"not UTF-8 text (byte {exc.start}); not a case file", file) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FlannotError(
-            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", file
-        ) from None
-    except RecursionError:
-        raise FlannotError("not valid JSON: nested too deeply", file) from None
+    """Strict JSON (:func:`flannot.model.limits.parse_json`): what every command reads."""
+    return parse_json(content, file, "case file")
 
 
 def read_case_json(path: str | os.PathLike[str]) -> tuple[Path, dict[str, Any], bytes]:
@@ -290,24 +280,6 @@ def _disk_provenance(file: Path) -> str:
             said += f" by {author}"
         bits.insert(0, said)
     return ", ".join(bits)
-
-
-#: A temporary file of an interrupted save older than this is debris, not a save in progress.
-STALE_TEMPORARY_S = 3600.0
-
-
-def _sweep_stale_temporaries(target: Path) -> None:
-    """Delete temporaries that killed saves of ``target`` left behind (``.<name>.*.tmp``)."""
-    now = time.time()
-    try:
-        for tmp in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
-            try:
-                if now - tmp.stat().st_mtime > STALE_TEMPORARY_S:
-                    tmp.unlink()
-            except OSError:
-                continue  # gone already, or not ours to delete
-    except OSError:
-        pass
 
 
 # --------------------------------------------------------------------------- ImageRef
@@ -583,8 +555,12 @@ class Case:
         """The folder of :attr:`path` (image paths are relative to it)."""
         return None if self._file is None else self._file.parent
 
-    def changed_on_disk(self) -> bool:
-        """Whether the bound case file was changed (or replaced) by someone else since load/save."""
+    def changed_on_disk(self, *, strict: bool = False) -> bool:
+        """Whether the bound case file was changed (or replaced) by someone else since load/save.
+
+        ``strict`` compares the content even when time and size agree (a save
+        within the file system's timestamp granularity keeps the time); saves do.
+        """
         if self._file is None:
             return False
         try:
@@ -593,7 +569,8 @@ class Case:
             return False  # deleted: saving recreates it, nothing to lose
         if self._stamp is None:
             return True  # bound to a file that did not exist then: someone created it
-        if st.st_mtime_ns == self._stamp.mtime_ns and st.st_size == self._stamp.size:
+        same = st.st_mtime_ns == self._stamp.mtime_ns and st.st_size == self._stamp.size
+        if same and not strict:
             return False
         try:  # the time changed; only a different content counts
             return hashlib.sha256(self._file.read_bytes()).hexdigest() != self._stamp.sha256
@@ -641,21 +618,23 @@ class Case:
             p = Path(path)
             target = p / CASE_FILENAME if p.is_dir() or p.suffix.lower() != ".json" else p
         target = Path(os.path.abspath(target))
-        if not force:
-            self._refuse_overwrite(target)
-        if touch:
-            self.modified = utc_now()
-            if self.created is None:
-                self.created = self.modified
-        self._relativise_image(target.parent)
-        text = self.to_json()
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(target, text)
+            # the check and the rename happen under one lock: no writer can slip between
+            with save_lock(target):
+                if not force:
+                    self._refuse_overwrite(target)
+                if touch:
+                    self.modified = utc_now()
+                    if self.created is None:
+                        self.created = self.modified
+                self._relativise_image(target.parent)
+                text = self.to_json()
+                atomic_write_text(target, text)
+                self._bind(target, text.encode("utf-8"))
+                sweep_temporaries(target)  # under the lock every temporary is debris
         except OSError as exc:
             raise FlannotError(f"cannot save: {exc.strerror or exc}", target) from None
-        self._bind(target, text.encode("utf-8"))
-        _sweep_stale_temporaries(target)
         return target
 
     def _refuse_overwrite(self, target: Path) -> None:
@@ -668,7 +647,7 @@ class Case:
                 f"({_disk_provenance(target)}); {hint}",
                 target,
             )
-        if self.changed_on_disk():
+        if self.changed_on_disk(strict=True):
             raise ConcurrentChangeError(
                 f"changed on disk since it was loaded ({_disk_provenance(target)}); "
                 f"your changes were not written; {hint}",
@@ -711,12 +690,37 @@ class Case:
 
     @property
     def image_path(self) -> Path:
-        """Absolute path of the image (relative paths resolve against the case folder)."""
+        """Absolute path of the image (relative paths resolve against the case folder).
+
+        Raises
+        ------
+        FlannotError
+            The case lies in a teaching set and its image does not: an absolute
+            path, ``..`` or a symlink leading out of the set (SPEC §5: a set is
+            self-contained; nothing reads outside it).
+        """
         p = Path(self.image.path)
-        if p.is_absolute():
-            return p
-        base = self.folder if self.folder is not None else Path.cwd()
-        return Path(os.path.abspath(base / p))
+        if not p.is_absolute():
+            base = self.folder if self.folder is not None else Path.cwd()
+            p = Path(os.path.abspath(base / p))
+        root = self._set_root()
+        if root is not None:
+            real, inside = os.path.realpath(p), os.path.realpath(root)
+            if os.path.commonpath([real, inside]) != inside:
+                raise FlannotError(
+                    f"image.path {self.image.path!r} leads outside the teaching set {root}",
+                    self._file,
+                )
+        return p
+
+    def _set_root(self) -> Path | None:
+        """The teaching set this case file lies in (``<set>/cases/<id>/``), if any."""
+        if self.folder is None:
+            return None
+        for up in list(self.folder.parents)[:2]:
+            if (up / SET_FILENAME).is_file():
+                return up
+        return None
 
     def load_image(self) -> Any:
         """Read the image with :func:`flannot.read_dicom` (a ``FluoroImage``)."""

@@ -40,10 +40,13 @@ from flannot.model.levels import (
     level_kind,
     normalize_level,
 )
+from flannot.model.limits import limit_problems, parse_json
 
 __all__ = [
     "Problem",
     "case_schema",
+    "set_schema",
+    "set_schema_problems",
     "schema_problems",
     "validate_case",
     "validate_case_file",
@@ -122,6 +125,21 @@ def case_schema() -> dict[str, Any]:
 
 
 @functools.cache
+def set_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of ``flannot-set.json``, shipped with the package."""
+    text = resources.files("flannot.model").joinpath("schema/set.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def set_schema_problems(data: Any) -> list[Problem]:
+    """JSON Schema violations of a parsed ``flannot-set.json`` (SPEC §5), in document order."""
+    from jsonschema import Draft202012Validator
+
+    errors = Draft202012Validator(set_schema()).iter_errors(data)
+    return [Problem(e.json_path, _short(e.message)) for e in sorted(errors, key=_path_key)]
+
+
+@functools.cache
 def _validator() -> Any:
     from jsonschema import Draft202012Validator
 
@@ -147,8 +165,11 @@ def _is_point_list(value: Any) -> bool:
     )
 
 
+_MAX_COUNT = 65535 * 65535  # a run cannot be longer than the largest mask
+
+
 def _is_count_list(value: Any) -> bool:
-    return type(value) is list and all(type(v) is int and v >= 0 for v in value)
+    return type(value) is list and all(type(v) is int and 0 <= v <= _MAX_COUNT for v in value)
 
 
 def _without_bulk(data: Any) -> Any:
@@ -178,7 +199,10 @@ def schema_problems(data: Any) -> list[Problem]:
     """JSON Schema violations of a parsed case file, in document order, with JSON paths."""
     from jsonschema.exceptions import best_match
 
-    problems = []
+    limits = limit_problems(data)
+    if limits:  # 10⁵ annotations, a 2·10⁶-point polygon: report, look no further
+        return [Problem(path, message) for path, message in limits]
+    problems: list[Problem] = []
     for error in sorted(_validator().iter_errors(_without_bulk(data)), key=_path_key):
         detail = error
         if error.context:  # oneOf/anyOf: the branch that got deepest names the real culprit
@@ -249,7 +273,10 @@ def _image_checks(case: Case, image: Any) -> tuple[_ImageFacts, list[Problem]]:
         sop = None
         # read the header only when the case knows where it lives (not for in-memory cases)
         if case.folder is not None or Path(ref.path).is_absolute():
-            img_path = case.image_path
+            try:
+                img_path = case.image_path
+            except FlannotError as exc:  # leads out of the teaching set
+                return facts, [*problems, Problem("$.image.path", exc.reason)]
             if not img_path.exists():
                 problems.append(Problem("$.image.path", f"image not found: {img_path}"))
             else:
@@ -757,16 +784,18 @@ def validate_path(path: str | os.PathLike[str]) -> tuple[list[Problem], int]:
     p = Path(path)
     files = case_files(p)  # FlannotError when p is neither a case nor a set
     if p.is_dir() and (p / SET_FILENAME).is_file():
+        set_file = p / SET_FILENAME
+        manifest = parse_json(set_file.read_bytes(), set_file, "set file")
+        schema = [q.in_file(set_file) for q in set_schema_problems(manifest)]
         try:
             from flannot.teach.teaching_set import TeachingSet
         except ImportError:
             TeachingSet = None
         if TeachingSet is not None and hasattr(TeachingSet, "open"):
             problems = list(TeachingSet.open(p).validate())
-            return [q if getattr(q, "file", None) else _with_file(q, p) for q in problems], len(
-                files
-            )
-        problems: list[Problem] = []
+            found = [q if getattr(q, "file", None) else _with_file(q, p) for q in problems]
+            return schema + found, len(files)
+        problems: list[Problem] = list(schema)
         for f in files:
             try:
                 problems += validate_case_file(f)

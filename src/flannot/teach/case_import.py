@@ -171,6 +171,8 @@ def _add_one(
     from flannot.deid.engine import deidentify_file
 
     cases = ts.root / "cases"
+    if cases.is_symlink():  # writing through it would put the case outside the set
+        raise FlannotError("cases/ is a symlink; a set's cases stay inside the set", cases)
     cases.mkdir(parents=True, exist_ok=True)
     # build the case in a temporary folder, then rename: never a half-written case
     tmp = fresh_dir(cases, f".{case_id}.", ".tmp")

@@ -121,7 +121,7 @@ def image_path(case_file: Path, root: Path) -> Path | None:
     try:
         data = json.loads(case_file.read_text(encoding="utf-8-sig"))
         rel = Path(str(data["image"]["path"]))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
     image = case_file.parent / rel
     base = root.resolve()

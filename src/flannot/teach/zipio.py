@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 
 from flannot.atomic import atomic_write
 from flannot.errors import FlannotError
+from flannot.safe_files import open_regular
 from flannot.teach.teaching_set import SECRET_FILE, SET_FILE, TeachingSet, fresh_dir
 
 MAX_ENTRIES = 20_000
@@ -152,13 +153,13 @@ def import_set(
     src, dest = Path(zip_path), Path(folder)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise FlannotError("target exists and is not an empty folder", dest)
+    fh = open_regular(src, "zip")  # a FIFO would block, /dev/zero read forever
     try:
-        zf = zipfile.ZipFile(src)
-    except FileNotFoundError:
-        raise FlannotError("no such file", src) from None
+        zf = zipfile.ZipFile(fh)
     except (zipfile.BadZipFile, OSError) as exc:
+        fh.close()
         raise FlannotError(f"not a zip file: {exc}", src) from None
-    with zf:
+    with fh, zf:
         try:
             plan = _plan(zf, max_entries, max_total_bytes, max_ratio)
         except FlannotError as exc:

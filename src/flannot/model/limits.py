@@ -1,0 +1,213 @@
+"""What a case file may hold: bounds every command enforces the same way.
+
+The JSON Schema (``schema/case.schema.json``) states these bounds for other
+tools; :func:`parse_json` and :func:`limit_problems` enforce them in one pass
+before any of flannot's code sees the data, so ``validate``, ``measure``,
+``score`` and ``export`` agree on what is a case file. A value past a bound is
+bad input, named with its JSON path.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from typing import Any
+
+import numpy as np
+
+from flannot.errors import FlannotError
+
+#: annotations in one case
+MAX_ANNOTATIONS = 10_000
+#: points in one geometry (a traced contour of a 4k image has a few thousand)
+MAX_POINTS = 100_000
+#: |row| and |col|: twice the largest image DICOM can describe (Rows, Columns ≤ 65535)
+MAX_COORDINATE = 131_072.0
+#: Rows, Columns, a mask's size
+MAX_DIMENSION = 65_535
+#: frames of one image (the reader's cap)
+MAX_FRAMES = 100_000
+#: digits of an integer literal (an int64 has 19)
+MAX_INT_DIGITS = 19
+#: nesting of arrays and objects (a case needs 6)
+MAX_DEPTH = 64
+#: a spacing or a length in mm
+MAX_MM = 1e6
+
+
+def _bad_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INT_DIGITS:
+        raise ValueError(f"an integer of {digits} digits (at most {MAX_INT_DIGITS})")
+    return int(text)
+
+
+def _bad_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:20]} overflows")
+    return value
+
+
+def _bad_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+# what makes the strict (slow) checks necessary, searched outside strings; a plain case
+# file matches none of them (C-speed scans: a 16 MB file takes a few tens of ms)
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_LONG_INT = re.compile(r"\d{20,}")
+_BIG_EXPONENT = re.compile(r"[eE]\+?\d{3,}")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _depth(outside_strings: str) -> int:
+    """Deepest nesting of arrays and objects in JSON text whose strings were removed."""
+    brackets = outside_strings.encode("ascii", "ignore").translate(None, _NOT_BRACKETS)
+    codes = np.frombuffer(brackets, np.uint8)
+    steps = np.where((codes == ord("[")) | (codes == ord("{")), 1, -1)
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def _lone_surrogate(data: Any) -> bool:
+    """Whether any string (or key) holds a lone UTF-16 surrogate; iterative, no recursion."""
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if not node.isascii():
+                try:
+                    node.encode("utf-8")
+                except UnicodeEncodeError:
+                    return True
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list, str)))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, (dict, list, str)))
+    return False
+
+
+def parse_json(content: bytes, file: str | os.PathLike[str] | None, what: str = "JSON") -> Any:
+    """Parse UTF-8 JSON strictly: finite numbers, bounded integers and nesting, no lone surrogates.
+
+    Parameters
+    ----------
+    content
+        The file's bytes (a UTF-8 byte order mark is accepted).
+    file
+        Named in the error.
+    what
+        What the file is, for the message (``"case file"`` …).
+
+    Raises
+    ------
+    FlannotError
+        One line naming the file: not UTF-8, not JSON (line and column), NaN or
+        Infinity, an overflowing number, an integer of more than 19 digits, nesting
+        deeper than :data:`MAX_DEPTH`, or a lone surrogate.
+    """
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FlannotError(f"not UTF-8 text (byte {exc.start}); not a {what}", file) from None
+    try:
+        outside = _STRING.sub('""', text)
+        if _depth(outside) > MAX_DEPTH:  # before parsing: the parser itself recurses
+            raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
+        if _LONG_INT.search(outside) or _BIG_EXPONENT.search(outside):
+            # strictly, with hooks that name the number (slower: only for such files)
+            data = json.loads(
+                text, parse_int=_bad_int, parse_float=_bad_float, parse_constant=_bad_constant
+            )
+        else:
+            data = json.loads(text, parse_constant=_bad_constant)
+        if _SURROGATE_ESCAPE.search(text) and _lone_surrogate(data):
+            raise ValueError("a string holds a lone UTF-16 surrogate")
+    except json.JSONDecodeError as exc:
+        raise FlannotError(
+            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", file
+        ) from None
+    except RecursionError:
+        raise FlannotError(
+            f"not valid JSON: nested more than {MAX_DEPTH} levels deep", file
+        ) from None
+    except ValueError as exc:
+        raise FlannotError(f"not a valid {what}: {exc}", file) from None
+    return data
+
+
+def _points_problem(points: Any, path: str) -> tuple[str, str] | None:
+    if not isinstance(points, list):
+        return None
+    if len(points) > MAX_POINTS:
+        return path, f"{len(points)} points; a geometry holds at most {MAX_POINTS}"
+    for j, p in enumerate(points):
+        if not isinstance(p, list):
+            continue
+        for v in p:
+            if not isinstance(v, (int, float)) or isinstance(v, bool):
+                continue
+            if not math.isfinite(v):
+                return f"{path}[{j}]", "coordinate is not a finite number"
+            if abs(v) > MAX_COORDINATE:
+                return f"{path}[{j}]", (
+                    f"coordinate {v:g} is far outside any image (|value| ≤ {MAX_COORDINATE:g})"
+                )
+    return None
+
+
+def limit_problems(data: Any) -> list[tuple[str, str]]:
+    """``(json path, message)`` for every bound of this module a parsed case breaks.
+
+    Cheap (one pass over the points in Python): run before the JSON Schema, which
+    would take minutes on 10⁵ annotations. Past :data:`MAX_ANNOTATIONS` nothing
+    else is looked at.
+    """
+    if not isinstance(data, dict):
+        return []
+    out: list[tuple[str, str]] = []
+    anns = data.get("annotations")
+    if isinstance(anns, list) and len(anns) > MAX_ANNOTATIONS:
+        return [
+            ("$.annotations", f"{len(anns)} annotations; a case holds at most {MAX_ANNOTATIONS}")
+        ]
+    image = data.get("image")
+    rows = cols = None
+    if isinstance(image, dict):
+        rows, cols = image.get("rows"), image.get("columns")
+    for i, a in enumerate(anns if isinstance(anns, list) else []):
+        g = a.get("geometry") if isinstance(a, dict) else None
+        if not isinstance(g, dict):
+            continue
+        found = _points_problem(g.get("points"), f"$.annotations[{i}].geometry.points")
+        if found is None and _is_size(rows) and _is_size(cols):
+            found = _far_outside(g.get("points"), rows, cols, f"$.annotations[{i}].geometry.points")
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def _is_size(v: Any) -> bool:
+    return type(v) is int and 0 < v <= MAX_DIMENSION
+
+
+def _far_outside(points: Any, rows: int, cols: int, path: str) -> tuple[str, str] | None:
+    """A point more than one image size beyond the image's edge (a typo or an attack)."""
+    if not isinstance(points, list):
+        return None
+    for j, p in enumerate(points):
+        if (
+            isinstance(p, list)
+            and len(p) == 2
+            and all(type(v) in (int, float) for v in p)
+            and not (-rows <= p[0] <= 2 * rows and -cols <= p[1] <= 2 * cols)
+        ):
+            return f"{path}[{j}]", (
+                f"[{p[0]:g}, {p[1]:g}] is far outside the {rows}x{cols} image"
+                " (more than one image size beyond its edge)"
+            )
+    return None

@@ -1,0 +1,160 @@
+"""Regenerate ``src/flannot/deid/table_e11.py`` from a machine-readable PS3.15 Table E.1-1.
+
+Source: the ``dicomfields_<edition>.py`` data module of the ``dicom-anonymizer``
+package (BSD-3-Clause, Kitware; it carries the Basic Profile column of the
+current edition). Only its data is read, with :mod:`ast` (its code never runs)
+and nothing of it is imported at run time: flannot ships the generated table.
+
+The option columns (Retain Longitudinal Temporal Information, Retain Patient
+Characteristics, Retain Device/Institution Identity, Retain UIDs, Clean
+Descriptors/Graphics/Structured Content) are not in that source. For rows
+already in flannot's table they are carried over; for rows new in this edition
+they are derived from the attribute's VR and name (DA/DT/TM → longitudinal
+dates, UI → retain UIDs, descriptions/comments/labels → clean descriptors) and
+marked ``*`` in the table so a reviewer can check them against the standard.
+
+Usage (maintainers, with network access to PyPI)::
+
+    pip download --no-deps dicom-anonymizer==2.1.0 -d /tmp/da
+    python tools/regen_deid_table.py /tmp/da/dicom_anonymizer-2.1.0-py3-none-any.whl 2026c
+
+The wheel (or an unpacked ``dicomfields_<edition>.py``) and the edition are
+arguments; the output is written atomically and printed as a summary.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "src" / "flannot" / "deid" / "table_e11.py"
+
+# list name in the source → Basic Profile action code of Table E.1-1
+LISTS = {
+    "D_TAGS": "D",
+    "Z_TAGS": "Z",
+    "X_TAGS": "X",
+    "U_TAGS": "U",
+    "Z_D_TAGS": "Z/D",
+    "X_Z_TAGS": "X/Z",
+    "X_D_TAGS": "X/D",
+    "X_Z_D_TAGS": "X/Z/D",
+    "X_Z_U_STAR_TAGS": "X/Z/U*",
+}
+_DESCRIPTIVE = re.compile(r"Description|Comment|Label|Note|Remarks|Reason|Text", re.I)
+
+
+def read_source(arg: str, edition: str) -> str:
+    """The text of ``dicomfields_<edition>.py`` from a wheel or a plain file."""
+    p = Path(arg)
+    if p.suffix == ".whl":
+        with zipfile.ZipFile(p) as zf:
+            name = next(n for n in zf.namelist() if n.endswith(f"dicomfields_{edition}.py"))
+            return zf.read(name).decode("utf-8")
+    return p.read_text("utf-8")
+
+
+def parse_rows(source: str) -> dict[int, tuple[str, str]]:
+    """``tag → (basic action, name)`` for every single-tag row; masks (50xx, 60xx) skipped."""
+    lines = source.splitlines()
+    rows: dict[int, tuple[str, str]] = {}
+    for node in ast.parse(source).body:
+        if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.List)):
+            continue
+        target = node.targets[0]
+        if not isinstance(target, ast.Name) or target.id not in LISTS:
+            continue
+        for element in node.value.elts:
+            value = ast.literal_eval(element)
+            if len(value) != 2:  # (group, element, mask, mask): a repeating group, by rule
+                continue
+            comment = lines[element.end_lineno - 1].split("#", 1)
+            if len(comment) != 2:
+                comment = lines[element.end_lineno].split("#", 1)
+            name = comment[1].strip()
+            tag = (value[0] << 16) | value[1]
+            if tag in rows:
+                raise ValueError(f"{tag:08X} listed twice in the source")
+            rows[tag] = (LISTS[target.id], name)
+    return rows
+
+
+def derived_options(tag: int, name: str) -> str:
+    """Option columns for a row new in this edition, from its VR and name (marked ``*``)."""
+    from pydicom.datadict import dictionary_VR
+
+    try:
+        vr = dictionary_VR(tag)
+    except KeyError:
+        vr = ""
+    opts = ""
+    if vr in ("DA", "DT", "TM"):
+        opts += "l"
+    if vr == "UI":
+        opts += "u"
+    if _DESCRIPTIVE.search(name) and vr in ("LO", "SH", "ST", "LT", "UT", "UC"):
+        opts += "c"
+    return (opts or "-") + "*"
+
+
+def render(edition: str, source_name: str, rows: dict[int, tuple[str, str]]) -> str:
+    sys.path.insert(0, str(ROOT / "src"))
+    from flannot.deid import actions
+
+    CURRENT = {**getattr(actions, "LEGACY", {}), **actions.TABLE}
+
+    new = 0
+    body = []
+    for tag, (basic, name) in sorted(rows.items(), key=lambda kv: kv[1][1].lower()):
+        known = CURRENT.get(tag)
+        if known is not None and not known.options.endswith("*"):
+            opts = known.options or "-"
+        else:
+            opts = derived_options(tag, name)
+            new += known is None
+        body.append(f"{tag >> 16:04X},{tag & 0xFFFF:04X} {basic:<6} {opts:<4} {name}")
+    dropped = sorted(set(CURRENT) - set(rows))
+    legacy = [
+        f"{t >> 16:04X},{t & 0xFFFF:04X} {CURRENT[t].basic:<6} {CURRENT[t].options or '-':<4} "
+        f"{CURRENT[t].name}"
+        for t in dropped
+    ]
+    print(f"{len(rows)} rows ({new} new, options derived), {len(dropped)} earlier rows kept")
+    return (
+        f'"""PS3.15 Table E.1-1, edition {edition}: GENERATED by tools/regen_deid_table.py.\n\n'
+        f"Do not edit by hand: rerun the tool. Basic Profile actions from {source_name}\n"
+        "(dicom-anonymizer, BSD-3-Clause); option columns carried over from flannot's\n"
+        "earlier transcription, or derived from VR and name where marked ``*``.\n"
+        "Row format: ``GGGG,EEEE  BASIC  OPTIONS  Name`` (see :mod:`flannot.deid.actions`).\n"
+        '"""\n\n'
+        "from __future__ import annotations\n\n"
+        f'#: the edition of DICOM PS3.15 the table transcribes\nEDITION = "{edition}"\n'
+        f'#: where the rows come from\nSOURCE = "{source_name}"\n\n'
+        "# fmt: off\n"
+        'ROWS = """\n' + "\n".join(body) + '\n"""\n\n'
+        "# rows of the earlier transcription not in this edition's source: still applied\n"
+        'LEGACY_ROWS = """\n' + "\n".join(legacy) + '\n"""\n'
+        "# fmt: on\n"
+    )
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 3:
+        print(__doc__)
+        return 2
+    src, edition = argv[1], argv[2]
+    rows = parse_rows(read_source(src, edition))
+    text = render(edition, f"dicomfields_{edition}.py", rows)
+    tmp = OUT.with_suffix(".tmp")
+    tmp.write_text(text, "utf-8")
+    tmp.replace(OUT)
+    print(f"wrote {OUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -37,6 +37,7 @@ LINT_PATHS := $(wildcard src tests plugins benchmarks docs/images/*.py)
 lint: install
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/mypy  # the headless core (files and settings in pyproject.toml)
 
 format: install
 	$(BIN)/ruff format $(LINT_PATHS)

@@ -168,7 +168,8 @@ def test_level_longer_than_a_dicom_lo_is_refused(tmp_path: Path) -> None:
 
 
 def test_set_schema_flags_a_case_path_out_of_the_set(tmp_path: Path) -> None:
-    from flannot.model.validate import set_schema_problems, validate_path
+    from flannot.model.validate import set_schema_problems
+    from flannot.teach.set_validation import validate_path
 
     manifest = {
         "flannot_set_version": 1,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -122,22 +121,3 @@ def test_teaching_set_folder(
     assert code == 1, err
     assert str(root / "cases" / "bad" / "annotations.json") in _files(out)
     assert str(root / "cases" / "broken" / "annotations.json") in _files(out)
-
-
-def test_teaching_set_without_the_teach_module(
-    case_dir: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    monkeypatch.setitem(sys.modules, "flannot.teach.teaching_set", None)  # import fails
-    root = _make_set(case_dir, tmp_path)
-    code, out, err = _run(capsys, root)
-    assert code == 1, err
-    files = _files(out)
-    assert files == {
-        str(root / "cases" / "bad" / "annotations.json"),
-        str(root / "cases" / "broken" / "annotations.json"),
-    }
-    assert "not valid JSON" in out and "annotated twice" in out
-    assert out.strip().splitlines()[-1].endswith("in 3 case files")

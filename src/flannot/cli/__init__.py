@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import click
 import typer
@@ -19,12 +20,12 @@ from flannot.errors import FlannotError, safe_name
 try:  # typer >= 0.2x raises its vendored copy of click's exceptions, not click's own
     from typer import _click as _typer_click
 
-    _CLICK = (click.exceptions, _typer_click.exceptions)
+    _CLICK: tuple[Any, ...] = (click.exceptions, _typer_click.exceptions)
 except ImportError:  # older typer: plain click
     _CLICK = (click.exceptions,)
 
 
-def _classes(name: str) -> tuple[type[BaseException], ...]:
+def _classes(name: str) -> tuple[Any, ...]:
     found = {getattr(m, name, None) for m in (*_CLICK, typer.exceptions)}
     return tuple(c for c in found if isinstance(c, type))
 

@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         Exit 0 when valid (warnings allowed unless --strict), 1 when problems were
         found, 2 when the input cannot be read.
         """
-        from flannot.model.validate import validate_path
+        from flannot.teach.set_validation import validate_path
 
         problems, n_files = validate_path(path)  # FlannotError → exit 2 in flannot.cli.main
         errors = [p for p in problems if p.severity == "error"]

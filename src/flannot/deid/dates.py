@@ -10,6 +10,8 @@ emptied rather than passed through.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterable
+from typing import Any, cast
 
 
 def shift_da(value: str, days: int) -> str:
@@ -50,5 +52,5 @@ def shift_value(value: object, vr: str, days: int) -> object:
     if fn is None or value is None:
         return value
     if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-        return [fn(str(v), days) for v in value]  # type: ignore[union-attr]
+        return [fn(str(v), days) for v in cast(Iterable[Any], value)]
     return fn(str(value), days)

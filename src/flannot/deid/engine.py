@@ -440,13 +440,14 @@ def _rebuild_file_meta(ds: Dataset, uid_map: UidMap, opts: frozenset[str]) -> No
     meta = FileMetaDataset()
     meta.FileMetaInformationVersion = b"\x00\x01"
     meta.MediaStorageSOPClassUID = ds.get("SOPClassUID", old.get("MediaStorageSOPClassUID"))
-    sop_uid = ds.get("SOPInstanceUID")
+    sop_uid = str(ds.get("SOPInstanceUID") or "")
     if not sop_uid:  # U applies to the meta copy as well
         media = str(old.get("MediaStorageSOPInstanceUID", ""))
         sop_uid = media if "uids" in opts else uid_map(media)
-    meta.MediaStorageSOPInstanceUID = sop_uid
+    # pydicom types these keyword attributes as UID; a str is what it stores either way
+    setattr(meta, "MediaStorageSOPInstanceUID", sop_uid)  # noqa: B010
     meta.TransferSyntaxUID = old.TransferSyntaxUID
-    meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
+    setattr(meta, "ImplementationClassUID", IMPLEMENTATION_CLASS_UID)  # noqa: B010
     meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
     ds.file_meta = meta
 

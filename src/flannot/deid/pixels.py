@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -79,7 +80,7 @@ def _plan(ds: Dataset, redactions: Iterable[Sequence[int | None]]) -> dict[int, 
         else:
             if not 0 <= int(frame) < n:
                 raise FlannotError(f"redaction frame {frame} outside 0..{n - 1}")
-            targets = [int(frame)]
+            targets = range(int(frame), int(frame) + 1)
         for f in targets:
             plan.setdefault(f, []).append((r0, c0, r1, c1))
     return plan
@@ -180,11 +181,11 @@ def _reencode_frames(ds: Dataset, plan: dict[int, list[tuple[int, int, int, int]
     encoder = get_encoder(ts)
     kwargs = _frame_kwargs(ds)
     for f, rects in plan.items():
-        arr, _meta = decoder.as_array(ds, index=f, as_rgb=False)
+        arr, _meta = cast(Any, decoder).as_array(ds, index=f, as_rgb=False)
         arr = np.array(arr)
         _blank(arr, rects, _blank_value(ds, arr.dtype))
         encoded = encoder.encode(arr, **kwargs)
-        back, _ = decoder.as_array(encapsulate([encoded]), as_rgb=False, **kwargs)
+        back, _ = cast(Any, decoder).as_array(encapsulate([encoded]), as_rgb=False, **kwargs)
         if not np.array_equal(np.asarray(back).reshape(arr.shape), arr):
             raise FlannotError(f"re-encoding frame {f} in {ts.name} was not lossless")
         frames[f] = encoded

@@ -16,6 +16,7 @@ import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filereader import read_dataset
@@ -60,7 +61,7 @@ class Inflater:
                 self.ended = True
 
 
-def _walk_meta(fh: io.BufferedReader) -> tuple[int, str | None]:
+def _walk_meta(fh: BinaryIO) -> tuple[int, str | None]:
     """Walk the group 0002 elements (explicit VR little endian, PS3.10 §7.1).
 
     Returns the offset just after them and the Transfer Syntax UID (``None``
@@ -91,7 +92,7 @@ def _walk_meta(fh: io.BufferedReader) -> tuple[int, str | None]:
     raise ValueError("the file meta information does not end")
 
 
-def is_deflated(fh: io.BufferedReader) -> bool:
+def is_deflated(fh: BinaryIO) -> bool:
     """True when the file meta names Deflated Explicit VR Little Endian (never raises).
 
     The file is left positioned at its start.

@@ -154,7 +154,7 @@ class NativeSource:
             return arr
         # straight from the file into the frame's own array: no intermediate copy
         arr = np.empty(nbytes, np.uint8)
-        got = _read_into(self.path, start, memoryview(arr))
+        got = _read_into(self.path, start, memoryview(arr.data))
         arr[got:] = 0
         if got < need:
             raise FlannotError(
@@ -195,7 +195,7 @@ class NativeSource:
         data = np.ascontiguousarray(arr).astype(self.dtype.newbyteorder("<"), copy=False)
         decoder = get_decoder(ExplicitVRLittleEndian)
         out, _ = guarded(
-            lambda: decoder.as_array(data.tobytes(), index=0, as_rgb=True, **opts),
+            lambda: _any(decoder).as_array(data.tobytes(), index=0, as_rgb=True, **opts),
             self.path,
             f"cannot convert {self.photometric} to RGB",
         )
@@ -248,7 +248,9 @@ class EncapsulatedSource:
         )
         decoder = get_decoder(self.transfer_syntax)
         arr, _ = guarded(
-            lambda: decoder.as_array(encapsulate([data]), index=0, number_of_frames=1, **opts),
+            lambda: _any(decoder).as_array(
+                encapsulate([data]), index=0, number_of_frames=1, **opts
+            ),
             self.path,
             f"cannot decode frame {index} ({self.transfer_syntax.name})",
         )
@@ -422,3 +424,9 @@ class LazyFrames:
         if self._transforms is None:
             return stored.astype(self._dtype, copy=False)
         return self._transforms[k].apply(stored).astype(self._dtype, copy=False)
+
+
+def _any(decoder: Any) -> Any:
+    """pydicom's ``Decoder.as_array`` types its keyword options as one ``DecodeOptions``
+    (not ``Unpack[DecodeOptions]``), so keyword calls are made on an untyped handle."""
+    return decoder

@@ -56,11 +56,12 @@ def decode_simple(vr: str, data: bytes, little_endian: bool = True) -> Any:
     if vr == "US" and len(data) == 2:  # the usual single value
         return (_U16_LE if little_endian else _U16_BE).unpack(data)[0]
     if vr == "US" and len(data) % 2 == 0 and data:
-        values = struct.unpack(("<" if little_endian else ">") + f"{len(data) // 2}H", data)
-        return values[0] if len(values) == 1 else list(values)
+        shorts = struct.unpack(("<" if little_endian else ">") + f"{len(data) // 2}H", data)
+        return shorts[0] if len(shorts) == 1 else list(shorts)
     if vr in _TEXT_VRS:
         try:
             parts = [p.strip(" \0") for p in data.decode("ascii").split("\\")]
+            values: Any
             if vr == "DS":
                 values = [float(p) for p in parts]
             elif vr == "IS":

@@ -61,8 +61,8 @@ def _scalar(find: Callable[[str], Any], keyword: str, default: float, path: Any 
         if any(not math.isfinite(v) or abs(v) > MAX_RESCALED for v in values):
             name = _NAMES.get(keyword, keyword)
             raise FlannotError(f"{name} {raw} overflows (limit ±{MAX_RESCALED:g})", path)
-    values = hdr.as_floats(raw)
-    return values[0] if values and len(values) == 1 else default
+    floats = hdr.as_floats(raw)
+    return floats[0] if floats and len(floats) == 1 else default
 
 
 _NAMES = {"RescaleSlope": "Rescale Slope", "RescaleIntercept": "Rescale Intercept"}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pydicom
 from pydicom.dataset import Dataset
@@ -47,7 +48,8 @@ def _quick_header(path: Path) -> Dataset | None:
 
 def _overflows(raw: object) -> bool:
     try:
-        return not all(math.isfinite(float(v)) for v in (raw if isinstance(raw, list) else [raw]))
+        values: list[Any] = raw if isinstance(raw, list) else [raw]
+        return not all(math.isfinite(float(v)) for v in values)
     except (TypeError, ValueError):
         return False
 

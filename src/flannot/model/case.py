@@ -471,7 +471,7 @@ class Case:
 
         if not isinstance(data, Mapping):
             raise FlannotError(f"a case must be a JSON object, not {type(data).__name__}", path)
-        check_version(data, path)
+        check_version(data, None if path is None else os.fspath(path))
         problems = schema_problems(data)
         if problems:
             first = problems[0]

@@ -104,6 +104,7 @@ def normalize_level(level: str) -> str:
             upper = _vertebra(m.group(1), m.group(2), level)
             lower = _vertebra(m.group(3), m.group(4), level)
         else:
+            assert short is not None
             upper = _vertebra(short.group(1), short.group(2), level)
             lower = _vertebra(short.group(1), short.group(3), level)
         if lower not in _CAUDAL_NEIGHBOURS[upper]:

@@ -185,7 +185,8 @@ def limit_problems(data: Any) -> list[tuple[str, str]]:
             continue
         found = _points_problem(g.get("points"), f"$.annotations[{i}].geometry.points")
         if found is None and _is_size(rows) and _is_size(cols):
-            found = _far_outside(g.get("points"), rows, cols, f"$.annotations[{i}].geometry.points")
+            path = f"$.annotations[{i}].geometry.points"
+            found = _far_outside(g.get("points"), int(rows or 0), int(cols or 0), path)
         if found is not None:
             out.append(found)
     return out

@@ -26,9 +26,7 @@ from flannot.errors import FlannotError
 from flannot.model import rle
 from flannot.model.annotation import Annotation
 from flannot.model.case import (
-    SET_FILENAME,
     Case,
-    case_files,
     check_version,
     read_case_json,
 )
@@ -40,7 +38,7 @@ from flannot.model.levels import (
     level_kind,
     normalize_level,
 )
-from flannot.model.limits import limit_problems, parse_json
+from flannot.model.limits import limit_problems
 
 __all__ = [
     "Problem",
@@ -50,7 +48,6 @@ __all__ = [
     "schema_problems",
     "validate_case",
     "validate_case_file",
-    "validate_path",
     "vertebra_order_problems",
 ]
 
@@ -470,7 +467,7 @@ def _attribute_checks(base: str, a: Annotation, atype: Any, proto: Any) -> list[
 
 def _level_checks(base: str, a: Annotation, want: str, proto: Any) -> list[Problem]:
     try:
-        canonical = normalize_level(a.level)
+        canonical = normalize_level(a.level or "")
     except ValueError as exc:
         return [Problem(f"{base}.level", f"unknown level: {exc}")]
     kind = level_kind(canonical)
@@ -761,54 +758,3 @@ def validate_case_file(path: str | os.PathLike[str], image: Any = None) -> list[
         case._bind(file, content)
         problems = _in_document_order(_spelling_warnings(data) + validate_case(case, image))
     return [p.in_file(file) for p in problems]
-
-
-def validate_path(path: str | os.PathLike[str]) -> tuple[list[Problem], int]:
-    """Validate a case file, a case folder or a teaching-set folder.
-
-    A teaching set (a folder with ``flannot-set.json``) is checked by
-    ``flannot.teach.teaching_set.TeachingSet.validate`` when that is available,
-    else each of its case files is validated; a case that cannot be read is then a
-    problem of the set rather than a failure.
-
-    Returns
-    -------
-    (problems, n_files)
-        All problems, and how many case files were checked.
-
-    Raises
-    ------
-    FlannotError
-        ``path`` is none of these, or (for a single case) cannot be read.
-    """
-    p = Path(path)
-    files = case_files(p)  # FlannotError when p is neither a case nor a set
-    if p.is_dir() and (p / SET_FILENAME).is_file():
-        set_file = p / SET_FILENAME
-        manifest = parse_json(set_file.read_bytes(), set_file, "set file")
-        schema = [q.in_file(set_file) for q in set_schema_problems(manifest)]
-        try:
-            from flannot.teach.teaching_set import TeachingSet
-        except ImportError:
-            TeachingSet = None
-        if TeachingSet is not None and hasattr(TeachingSet, "open"):
-            problems = list(TeachingSet.open(p).validate())
-            found = [q if getattr(q, "file", None) else _with_file(q, p) for q in problems]
-            return schema + found, len(files)
-        problems: list[Problem] = list(schema)
-        for f in files:
-            try:
-                problems += validate_case_file(f)
-            except FlannotError as exc:
-                problems.append(Problem("$", exc.reason, "error", os.fspath(f)))
-        return problems, len(files)
-    return validate_case_file(files[0]), 1
-
-
-def _with_file(problem: Any, file: Path) -> Problem:
-    return Problem(
-        str(getattr(problem, "path", "$")),
-        str(getattr(problem, "message", problem)),
-        str(getattr(problem, "severity", "error")),
-        os.fspath(file),
-    )

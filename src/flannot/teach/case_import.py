@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import pydicom
 
-from flannot.atomic import atomic_write_json
 from flannot.errors import FlannotError
 from flannot.teach.set_format import CASE_FILE, CASE_ID, now_utc
 from flannot.teach.set_validation import image_path as _image_path
@@ -335,73 +334,41 @@ def _image_record(image: Path, rel: str, src: Path) -> dict[str, Any]:
     FlannotError
         Naming ``src`` (the input) when flannot cannot read the copied image.
     """
-    try:
-        from flannot.io.reader import read_dicom
+    from flannot.io.reader import read_dicom
 
+    try:
         img = read_dicom(image)
-        spacing = img.spacing_mm
-        return {
-            "path": rel,
-            "sop_instance_uid": img.sop_instance_uid,
-            "frames": int(img.n_frames),
-            "spacing_mm": None if spacing is None else [float(spacing[0]), float(spacing[1])],
-            "calibration": img.calibration if spacing is not None else "uncalibrated",
-            "rows": int(img.rows),
-            "columns": int(img.cols),
-            "view": getattr(img, "view", "unknown") or "unknown",
-        }
-    except ImportError:  # pragma: no cover - flannot.io being written concurrently
-        pass
     except FlannotError as exc:
         # a case nobody can open is no teaching case: refuse it (the add is taken back)
         raise FlannotError(f"flannot cannot read this image: {exc.reason}", src) from None
-    files = _image_files(image)
-    first = files[0]
-    ds = pydicom.dcmread(first, stop_before_pixels=True)
-    spacing = ds.get("PixelSpacing")
+    spacing = img.spacing_mm
     return {
         "path": rel,
-        "sop_instance_uid": str(ds.get("SOPInstanceUID", "")) or None,
-        "frames": int(ds.get("NumberOfFrames", 1) or 1) if image.is_file() else len(files),
-        "spacing_mm": None if not spacing else [float(spacing[0]), float(spacing[1])],
-        "calibration": "pixel_spacing" if spacing else "uncalibrated",
-        "rows": int(ds.Rows),
-        "columns": int(ds.Columns),
-        "view": "unknown",
+        "sop_instance_uid": img.sop_instance_uid,
+        "frames": int(img.n_frames),
+        "spacing_mm": None if spacing is None else [float(spacing[0]), float(spacing[1])],
+        "calibration": img.calibration if spacing is not None else "uncalibrated",
+        "rows": int(img.rows),
+        "columns": int(img.cols),
+        "view": getattr(img, "view", "unknown") or "unknown",
     }
 
 
 def _write_case_file(folder: Path, case_id: str, protocol: str, image: dict[str, Any]) -> None:
-    """A fresh, empty reference case (the model's Case when importable)."""
-    try:
-        from flannot.model.case import Case, ImageRef
+    """A fresh, empty reference case."""
+    from flannot.model.case import Case, ImageRef
 
-        case = Case(
-            case_id=case_id,
-            image=ImageRef(
-                path=image["path"],
-                sop_instance_uid=image.get("sop_instance_uid"),
-                frames=int(image.get("frames") or 1),
-                spacing_mm=None if image.get("spacing_mm") is None else tuple(image["spacing_mm"]),
-                calibration=image.get("calibration") or "uncalibrated",
-                rows=image.get("rows"),
-                columns=image.get("columns"),
-            ),
-            protocol=protocol,
-        )
-        case.save(folder / CASE_FILE)
-    except ImportError:  # pragma: no cover - model being written concurrently
-        now = now_utc()
-        atomic_write_json(
-            folder / CASE_FILE,
-            {
-                "flannot_version": 1,
-                "case_id": case_id,
-                "protocol": protocol,
-                "image": image,
-                "annotations": [],
-                "notes": "",
-                "created": now,
-                "modified": now,
-            },
-        )
+    case = Case(
+        case_id=case_id,
+        image=ImageRef(
+            path=image["path"],
+            sop_instance_uid=image.get("sop_instance_uid"),
+            frames=int(image.get("frames") or 1),
+            spacing_mm=None if image.get("spacing_mm") is None else tuple(image["spacing_mm"]),
+            calibration=image.get("calibration") or "uncalibrated",
+            rows=image.get("rows"),
+            columns=image.get("columns"),
+        ),
+        protocol=protocol,
+    )
+    case.save(folder / CASE_FILE)

@@ -235,8 +235,8 @@ def add_ct_case(
     ts = TeachingSet.open(set_root)
     task = task if isinstance(task, Task) else Task.from_dict(task)
     task = task.check()
-    volume = load_ct(ct)
-    seg = load_labels(labels, volume)
+    volume = load_ct(Path(ct))
+    seg = load_labels(Path(labels), volume)
     verts = find_vertebrae(seg, volume, label_convention(task.label_map))
     find_target(verts, task.target)  # the target must be labelled
     cid = case_id or ts.next_case_id()
@@ -323,7 +323,7 @@ def open_training(
     n = int(detector or case.detector)
     pixel = case.detector * case.pixel_mm / n  # the same field on fewer pixels
     if shots is not None and (Path(shots) / SHOTS_FILE).is_file():
-        return TrainingSession.resume(shots, prep, case.landmarks, seed=seed)
+        return TrainingSession.resume(Path(shots), prep, case.landmarks, seed=seed)
     return TrainingSession(
         prep,
         case.landmarks,
@@ -351,7 +351,7 @@ def training_items(
     from flannot.sim.views import resolve_view
 
     case = load_ct_case(folder)
-    shot_list = read_record(shots)["shots"] if (Path(shots) / SHOTS_FILE).is_file() else []
+    shot_list = read_record(Path(shots))["shots"] if (Path(shots) / SHOTS_FILE).is_file() else []
     task = case.task
     return score_views(
         [resolve_view(v, task.protocol) for v in task.views],
@@ -454,7 +454,7 @@ def reference_on_shots(folder: str | os.PathLike[str], attempt: Any) -> Any:
     case = load_ct_case(folder)
     proto = get_protocol(case.task.protocol)
     levels = set(proto.vertebra_levels)
-    kinds = [("vertebra", None)]
+    kinds: list[tuple[str, str | None]] = [("vertebra", None)]
     if proto.find_type("spinous_process") is not None:
         kinds.append(("spinous_process", None))
     if proto.find_type("pedicle") is not None:

@@ -4,6 +4,7 @@ case file, every image (duplicates, identifiers left) and orphan case folders.""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -99,10 +100,8 @@ def validate_set(ts: TeachingSet) -> list[Problem]:
 
 
 def _case_file_problems(case_file: Path) -> list[Problem]:
-    try:
-        from flannot.model.validate import validate_case_file
-    except ImportError:  # pragma: no cover
-        return []
+    from flannot.model.validate import validate_case_file
+
     try:
         return list(validate_case_file(case_file))
     except FlannotError as exc:
@@ -128,3 +127,45 @@ def image_path(case_file: Path, root: Path) -> Path | None:
     if rel.is_absolute() or base not in image.resolve().parents:
         raise FlannotError(f"image path {str(rel)!r} leaves the set folder", case_file)
     return image
+
+
+def validate_path(path: str | os.PathLike[str]) -> tuple[list[Problem], int]:
+    """Validate a case file, a case folder or a teaching-set folder (``flannot validate``).
+
+    A teaching set (a folder with ``flannot-set.json``) is checked against its JSON
+    Schema and by :func:`validate_set` (its case list, case files, images, identifiers);
+    a case file by :func:`flannot.model.validate.validate_case_file`. A CT-backed case
+    folder also gets its task checked.
+
+    Returns
+    -------
+    (problems, n_files)
+        All problems, and how many case files were checked.
+
+    Raises
+    ------
+    FlannotError
+        ``path`` is none of these, or (for a single case) cannot be read.
+    """
+    from flannot.model.case import SET_FILENAME, case_files
+    from flannot.model.limits import parse_json
+    from flannot.model.validate import set_schema_problems, validate_case_file
+    from flannot.teach.ct_case import is_ct_case, validate_ct_case
+    from flannot.teach.set_format import TeachingSet
+
+    p = Path(path)
+    files = case_files(p)  # FlannotError when p is neither a case nor a set
+    if p.is_dir() and (p / SET_FILENAME).is_file():
+        set_file = p / SET_FILENAME
+        manifest = parse_json(set_file.read_bytes(), set_file, "set file")
+        schema = [q.in_file(set_file) for q in set_schema_problems(manifest)]
+        found = [
+            q if q.file else Problem(q.path, q.message, q.severity, os.fspath(p))
+            for q in TeachingSet.open(p).validate()
+        ]
+        return schema + found, len(files)
+    problems = validate_case_file(files[0])
+    folder = files[0].parent
+    if is_ct_case(folder):
+        problems += validate_ct_case(folder)
+    return problems, 1

@@ -8,6 +8,7 @@ coarse (about 2 mm) copy for previews, so that an interactive C-arm (the napari
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -152,8 +153,14 @@ def shot(
     """
     exp = exposure or Exposure()
     p = line_integral_image(prep, carm)
-    body = body_mask(p)
     rng = None if seed is None else np.random.default_rng(int(seed))
+    stored, window, body = _image_chain(p, carm, exp, rng)
+    return stored, {"window": window, "body_fraction": float(body.mean())}
+
+
+def _image_chain(p: Any, carm: Any, exp: Any, rng: Any) -> tuple[Any, Any, Any]:
+    """Line integrals → detected, logged and displayed pixels: ``(stored, window, body)``."""
+    body = body_mask(p)
     log_img = detect(
         p,
         rng,
@@ -164,7 +171,7 @@ def shot(
         body=body,
     )
     stored, window = display(log_img, pixel_mm=carm.pixel_mm, exposure=exp, body=body)
-    return stored, {"window": window, "body_fraction": float(body.mean())}
+    return stored, window, body
 
 
 def preview_carm(
@@ -242,15 +249,5 @@ def preview(
     step = PREVIEW_STEP_FRACTION * float(np.linalg.norm(aff[:3, :3], axis=0).min())
     p = integrate(vol, aff, carm, step, extend_mm=EXTEND_MM)
     exp = Exposure()
-    body = body_mask(p)
-    log_img = detect(
-        p,
-        None,
-        exp,
-        pixel_mm=carm.pixel_mm,
-        sid=carm.sid,
-        magnification=carm.magnification,
-        body=body,
-    )
-    stored, _ = display(log_img, pixel_mm=carm.pixel_mm, exposure=exp, body=body)
+    stored, _, _ = _image_chain(p, carm, exp, None)
     return (stored >> (exp.bits - 8)).astype(np.uint8)

@@ -591,19 +591,12 @@ class TrainingSession:
 def read_record(out_dir: str | Path) -> dict[str, Any]:
     """``shots.json`` of a shots folder, checked enough to score it (one-line errors)."""
     path = Path(out_dir) / SHOTS_FILE
-    try:
-        rec = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FlannotError(f"no {SHOTS_FILE}: not a folder of C-arm shots", Path(out_dir)) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FlannotError(f"cannot read: {exc}", path) from None
-    if not isinstance(rec, dict) or not isinstance(rec.get("shots"), list):
+    from flannot.versioned_json import read_versioned
+
+    missing = f"no {SHOTS_FILE}: not a folder of C-arm shots"
+    rec, _ = read_versioned(path, "flannot_shots_version", SHOTS_VERSION, missing, Path(out_dir))
+    if not isinstance(rec.get("shots"), list):
         raise FlannotError("must be an object with a 'shots' list", path)
-    version = rec.get("flannot_shots_version")
-    if not isinstance(version, int) or version < 1:
-        raise FlannotError("missing or bad flannot_shots_version", path)
-    if version > SHOTS_VERSION:
-        raise FlannotError(f"written by a newer flannot (version {version})", path)
     need = ("index", "primary_deg", "secondary_deg", "isocentre_lps", "sid", "sod", "rows")
     for i, s in enumerate(rec["shots"]):
         if not isinstance(s, dict) or any(k not in s for k in need):

@@ -84,20 +84,10 @@ def shots_dir(attempt_file: str | os.PathLike[str]) -> Path:
 
 
 def _read_sim(folder: Path) -> dict[str, Any]:
-    path = folder / SIM_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise FlannotError(f"not a CT-backed case (no {SIM_FILE})", folder) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FlannotError(f"cannot read: {exc}", path) from None
-    if not isinstance(data, dict):
-        raise FlannotError("must hold a JSON object", path)
-    version = data.get("flannot_sim_version")
-    if not isinstance(version, int) or version < 1:
-        raise FlannotError("missing or bad flannot_sim_version", path)
-    if version > SIM_VERSION:
-        raise FlannotError(f"written by a newer flannot (version {version})", path)
+    from flannot.versioned_json import read_versioned
+
+    missing = f"not a CT-backed case (no {SIM_FILE})"
+    data, _ = read_versioned(folder / SIM_FILE, "flannot_sim_version", SIM_VERSION, missing, folder)
     return data
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import json
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -120,25 +119,11 @@ class TeachingSet:
         p = Path(folder)
         root = p.parent if p.name == SET_FILE else p
         file = root / SET_FILE
-        try:
-            raw = file.read_bytes()
-        except FileNotFoundError:
-            raise FlannotError(f"not a teaching set (no {SET_FILE})", root) from None
-        except OSError as exc:
-            raise FlannotError(f"cannot read: {exc.strerror or exc}", file) from None
-        try:
-            data = json.loads(raw.decode("utf-8-sig"))  # a BOM, as Notepad writes, is fine
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise FlannotError(f"not valid JSON: {exc}", file) from None
-        if not isinstance(data, dict):
-            raise FlannotError("must hold a JSON object", file)
-        version = data.get("flannot_set_version")
-        if not isinstance(version, int) or version < 1:
-            raise FlannotError("missing or bad flannot_set_version", file)
-        if version > SET_VERSION:
-            raise FlannotError(
-                f"written by a newer flannot (set version {version} > {SET_VERSION})", file
-            )
+        from flannot.versioned_json import read_versioned
+
+        data, raw = read_versioned(
+            file, "flannot_set_version", SET_VERSION, f"not a teaching set (no {SET_FILE})", root
+        )
         if not isinstance(data.get("cases", []), list):
             raise FlannotError("'cases' must be a list", file)
         data.setdefault("cases", [])

@@ -22,7 +22,8 @@ def test_new_set_file(tmp_path):
     assert (data["name"], data["description"], data["protocol"]) == ("Lumbar MILD", "demo", "mild")
     assert data["tolerances"] == get_protocol("mild").tolerances
     assert data["cases"] == []
-    assert SECRET_FILE in (tmp_path / "s" / ".gitignore").read_text().split()
+    ignored = (tmp_path / "s" / ".gitignore").read_text().split()
+    assert SECRET_FILE in ignored and ".*.lock" in ignored  # save locks stay out of git
     assert ts.validate() == []
     with pytest.raises(FlannotError, match="not empty"):
         TeachingSet.new(tmp_path / "s")

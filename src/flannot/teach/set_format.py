@@ -103,7 +103,7 @@ class TeachingSet:
         ts = cls(root, data, None)
         ts.save()
         # a set is meant to be diff-able: keep its secret out of version control
-        atomic_write_text(root / ".gitignore", f"{SECRET_FILE}\n.*.tmp\n")
+        atomic_write_text(root / ".gitignore", f"{SECRET_FILE}\n.*.tmp\n.*.lock\n")
         return ts
 
     @classmethod

@@ -20,8 +20,14 @@ from flannot.errors import FlannotError
 Rect = tuple[int, int, int, int]  # r0, c0, r1, c1 (end-exclusive)
 
 
-def apply_window(frame: NDArray[Any], center: float, width: float) -> NDArray[np.uint8]:
-    """Map presentation values to 0–255 with a linear window (PS3.3 C.11.2.1.2, LINEAR).
+def apply_window(
+    frame: NDArray[Any], center: float, width: float, function: str = "LINEAR"
+) -> NDArray[np.uint8]:
+    """Map presentation values to 0–255 with a window and its VOI LUT Function.
+
+    PS3.3 C.11.2.1.2 (``LINEAR``: the window's ends at ``c - 0.5 ± (w - 1) / 2``),
+    C.11.2.1.3.2 (``LINEAR_EXACT``: ``c ± w / 2``) and C.11.2.1.3.1 (``SIGMOID``:
+    ``1 / (1 + exp(-4 (x - c) / w))``).
 
     Parameters
     ----------
@@ -29,10 +35,21 @@ def apply_window(frame: NDArray[Any], center: float, width: float) -> NDArray[np
         ``(rows, cols)`` presentation values (larger = brighter).
     center, width
         The window; ``width`` must be positive.
+    function
+        VOI LUT Function (0028,1056); anything else is ``LINEAR``.
     """
-    width = max(float(width), 1.0)
-    lo = float(center) - 0.5 - (width - 1.0) / 2.0
-    scaled = (np.asarray(frame, dtype=np.float64) - lo) / (width - 1.0 if width > 1 else 1.0)
+    x = np.asarray(frame, dtype=np.float64)
+    c = float(center)
+    if function == "SIGMOID":
+        w = max(float(width), 1e-6)
+        scaled = 1.0 / (1.0 + np.exp(-4.0 * (x - c) / w))
+    elif function == "LINEAR_EXACT":
+        w = max(float(width), 1e-6)
+        scaled = (x - (c - w / 2.0)) / w
+    else:
+        w = max(float(width), 1.0)
+        lo = c - 0.5 - (w - 1.0) / 2.0
+        scaled = (x - lo) / (w - 1.0 if w > 1 else 1.0)
     return np.clip(np.rint(scaled * 255.0), 0, 255).astype(np.uint8)
 
 
@@ -95,7 +112,8 @@ def render_frame(image: Any, index: int, rects: Sequence[Rect] = ()) -> NDArray[
         pixels = np.clip(frame, 0, 255).astype(np.uint8)
     else:
         win = image.windows[0]
-        pixels = apply_window(frame, win.center, win.width)
+        function = str(getattr(image, "voi_lut_function", "LINEAR") or "LINEAR")
+        pixels = apply_window(frame, win.center, win.width, function)
     return blank(np.ascontiguousarray(pixels), rects)
 
 

@@ -278,7 +278,20 @@ def refill_layer(layer: Any, new: Any) -> bool:
     layer.metadata.update(new.metadata)
     layer.text = new.text.model_dump()  # plain "{label}": the Measure dock adds values again
     layer.refresh_text()
+    layer.visible = new.visible
     return True
+
+
+def show_when_used(layer: Any, active: bool = False) -> None:
+    """Show an annotation layer once it holds data or is the active layer.
+
+    Empty annotation layers start hidden: napari slices and redraws every visible
+    layer on each cine step, and an empty Shapes layer costs as much as a full one
+    (vispy rebuilds its mesh shaders), which made stepping a cine 3-5x slower than
+    plain napari (issue 14). A hidden layer shows nothing either way.
+    """
+    if not layer.visible and (active or len(layer.data)):
+        layer.visible = True
 
 
 # ---------------------------------------------------------------------------- annotations
@@ -367,6 +380,7 @@ def make_layer(
             anchor="center" if family(kind) == "points" else None,
         ),
         "metadata": {"flannot_key": key, "flannot_type": type_name},
+        "visible": bool(annotations),  # see show_when_used
     }
     if family(kind) == "points":
         data = np.array([_coords(a, ndim)[0] for a in annotations], dtype=float).reshape(-1, ndim)

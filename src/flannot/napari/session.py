@@ -99,6 +99,7 @@ class Session:
         self._restored = False
         self._from_reader = False  # layers handed to napari as data tuples (reader, sample)
         viewer.layers.events.inserted.connect(self._on_layer_inserted)
+        viewer.layers.selection.events.active.connect(self._on_active_layer)
 
     # ------------------------------------------------------------------ basics
     @property
@@ -385,10 +386,24 @@ class Session:
         self.dirty = True
         self.events.annotations_changed.emit()
 
+    def _on_active_layer(self, event) -> None:
+        """An annotation layer chosen in the layer list is shown (empty ones start hidden)."""
+        from flannot.napari.layers import show_when_used
+
+        layer = event.value
+        if self._loading or self._pending:  # napari makes each added layer active
+            return
+        if layer is not None and layer in self._layers.values():
+            show_when_used(layer, active=True)
+
     def _on_layer_data(self, event) -> None:
         action = str(getattr(event, "action", "changed")).lower()
         if action.endswith("ing"):  # "adding"/"changing"/"removing": not done yet
             return
+        if not self._loading:
+            from flannot.napari.layers import show_when_used
+
+            show_when_used(event.source)
         if not self._loading and not self.undo._applying:
             from flannot.napari.layers import ensure_ids
 

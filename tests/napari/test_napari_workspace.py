@@ -162,3 +162,61 @@ def test_demo_screenshot_renders_the_workspace(sample_set, tmp_path: Path) -> No
         colours = len(np.unique(np.asarray(im.convert("L").resize((200, 160)))))
     assert width >= 1200 and height >= 800  # the whole window, docks included
     assert colours > 50  # an image was drawn, not an empty canvas
+
+
+@pytest.mark.gui
+def test_every_dock_open_fits_a_1600x1000_screen(make_napari_viewer, sample_set) -> None:
+    """SPEC §13: every flannot dock open, stacked as napari adds them from the Plugins menu,
+    and the window still fits 1600×1000 (it was 725×1701 at the least)."""
+    from qtpy.QtWidgets import QApplication
+
+    from flannot.cli.demo import SCREEN
+
+    viewer = make_napari_viewer(show=True)
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    names = [w["display_name"] for w in manifest["contributions"]["widgets"]]
+    docks = ["Annotate", "Measure", "Teaching set", "Quiz", "PACS"]
+    assert set(docks) <= set(names)
+    for name in docks:
+        viewer.window.add_plugin_dock_widget("flannot", name)
+    teach = viewer.window.add_plugin_dock_widget("flannot", "Teaching set")[1]
+    teach.open_set(sample_set, load_first=False)
+    teach.load_case("lateral")
+    window = viewer.window._qt_window
+    window.resize(*SCREEN)
+    QApplication.processEvents()
+    hint = window.minimumSizeHint()
+    assert hint.width() <= SCREEN[0] and hint.height() <= SCREEN[1], (hint.width(), hint.height())
+    assert window.width() <= SCREEN[0] and window.height() <= SCREEN[1]
+
+
+@pytest.mark.gui
+def test_workspace_layout_fits_with_every_dock(sample_set) -> None:
+    """The demo/benchmark layout (Teaching set, Quiz, PACS and the forms tabbed over
+    Annotate, the Measure table under the canvas) fits 1600×1000 and shows several rows."""
+    from qtpy.QtWidgets import QApplication
+
+    from flannot.cli.demo import ALL_DOCKS, SCREEN, open_workspace
+
+    viewer, docks = open_workspace(sample_set, "lateral", docks=ALL_DOCKS, unattended=True)
+    try:
+        QApplication.processEvents()
+        window = viewer.window._qt_window
+        assert window.width() <= SCREEN[0] and window.height() <= SCREEN[1]
+        assert set(docks) == {
+            "Teaching set",
+            "Quiz",
+            "PACS",
+            "Export teaching set",
+            "De-identify DICOM",
+            "New teaching set",
+            "Annotate",
+            "Measure",
+        }
+        table = docks["Measure"].table
+        rows_visible = table.viewport().height() / max(
+            1, table.verticalHeader().defaultSectionSize()
+        )
+        assert rows_visible >= 5, rows_visible
+    finally:
+        viewer.close()

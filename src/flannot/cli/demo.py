@@ -27,13 +27,17 @@ ALL_DOCKS = (
     ("+Quiz", "right"),
     ("+PACS", "right"),
     ("Annotate", "right"),
+    ("+Export teaching set", "right"),
+    ("+De-identify DICOM", "right"),
+    ("+New teaching set", "right"),
     ("Measure", "bottom"),
 )
 SCREEN = (1600, 1000)  # the README's and the Makefile's Xvfb screen
 XVFB_HINT = (
     f"xvfb-run -a -s '-screen 0 {SCREEN[0]}x{SCREEN[1]}x24' flannot demo --screenshot out.png"
 )
-BOTTOM_SHARE = 0.26  # of the window height for the Measure table: about six rows
+RIGHT_WIDTH = 420  # pixels for the right column
+BOTTOM_SHARE = 0.32  # of the window height for the Measure table: about six rows
 
 
 def has_display() -> bool:
@@ -203,6 +207,9 @@ def size_docks(qt_window: Any, widgets: dict[str, Any], size: tuple[int, int]) -
     (with the Quiz and PACS tabs) on top and the Annotate dock below."""
     from qtpy.QtCore import Qt
 
+    side = [widgets[n].parent() for n in ("Teaching set", "Annotate") if n in widgets]
+    if side:  # the right column wide enough for two buttons side by side and the notes
+        qt_window.resizeDocks(side[:1], [RIGHT_WIDTH], Qt.Orientation.Horizontal)
     measure = widgets.get("Measure")
     if measure is not None:
         qt_window.resizeDocks(

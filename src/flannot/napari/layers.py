@@ -43,6 +43,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from flannot.protocols import Protocol
 
 LAYER_PREFIX = "flannot: "
+LABEL_FORMAT = "{label}"
+MEASURE_METADATA = "flannot_measure"  # {id: "4.1 mm"}: the Measure dock's label values
 FEATURE_COLUMNS = (
     "id",
     "level",
@@ -282,6 +284,88 @@ def refill_layer(layer: Any, new: Any) -> bool:
     return True
 
 
+def fill_layer(
+    session: Session, layer: Any, type_name: str, kind: str, annotations: list[Annotation]
+) -> bool:
+    """Put ``annotations`` into the live ``layer`` directly (no throwaway layer).
+
+    The fast path of a case switch: building a napari layer costs tens of milliseconds,
+    and most of a protocol's layers are empty in one case and the next, when only the
+    features table and metadata change. Returns ``False`` (nothing changed) when the layer
+    cannot hold them (another family or number of dimensions).
+    """
+    ndim = layer_ndim(session.image)
+    points = family(kind) == "points"
+    if layer.ndim != ndim or points == hasattr(layer, "shape_type"):
+        return False
+    protocol = session.protocol
+    atype = protocol.find_type(type_name)
+    color = atype.color if atype is not None else "#ffff00"
+    scale, units = image_scale(session.image)
+    rows = [_features_row(type_name, a) for a in annotations]
+    if layer.selected_data:
+        layer.selected_data = set()
+    if annotations and not layer.visible:  # shown first: a hidden layer's slice is stale
+        layer.visible = True
+    if tuple(layer.scale) != tuple(scale):
+        layer.scale = scale
+    if tuple(str(u) for u in layer.units) != tuple(str(u) for u in units):
+        layer.units = units
+    ours = MEASURE_METADATA in layer.metadata  # the Measure dock's strings, one per row
+    empty_stays_empty = not annotations and not len(layer.data)
+    plain = getattr(layer.text.string, "format", None) == LABEL_FORMAT
+    if not plain and not (ours and empty_stays_empty):
+        # before the rows change: the dock's strings are one per old row; plain "{label}"
+        # until the Measure dock adds the values again
+        layer.text = _text(
+            atype,
+            color,
+            _label_offset(atype, kind, ndim, _style(session)),
+            anchor="center" if points else None,
+        )
+    if not empty_stays_empty:
+        style = _style(session)
+        if points:
+            layer.current_size = style["point_size"]
+            layer.data = np.array([_coords(a, ndim)[0] for a in annotations], dtype=float).reshape(
+                -1, ndim
+            )
+            if annotations:
+                layer.size = style["point_size"]
+                layer.face_color = color
+        else:
+            layer.current_edge_width = style["edge_width"]
+            layer.data = [(_coords(a, ndim), SHAPE_KINDS[a.geometry.kind]) for a in annotations]
+            if annotations:
+                filled = 0.18 if kind in ("polygon", "rectangle") else 0.0
+                layer.edge_width = style["edge_width"]
+                layer.edge_color = color
+                layer.face_color = _transparent(color, filled)
+        layer.features = _features_frame(rows)
+        layer.refresh_text()
+    elif len(layer.features):
+        layer.features = _features_frame(rows)
+    defaults = default_features(type_name)
+    current = layer.feature_defaults
+    if len(current) != 1 or any(
+        _clean(current[c].iloc[0]) != v for c, v in defaults.items() if c in current
+    ):
+        layer.feature_defaults = defaults
+    key = layer_key(protocol, type_name, kind)
+    layer.metadata.clear()
+    layer.metadata.update({"flannot_key": key, "flannot_type": type_name})
+    if ours and empty_stays_empty and not plain:
+        layer.metadata[MEASURE_METADATA] = {}  # no rows either way: the dock's text stays valid
+    if not annotations and layer.visible:
+        layer.visible = False  # see show_when_used
+    return True
+
+
+def _features_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(FEATURE_COLUMNS)) if rows else empty_features()
+    return frame.astype(object)
+
+
 def show_when_used(layer: Any, active: bool = False) -> None:
     """Show an annotation layer once it holds data or is the active layer.
 
@@ -335,7 +419,7 @@ def _text(
     anchor: str | None = None,
 ) -> dict[str, Any]:
     text = {
-        "string": "{label}",
+        "string": LABEL_FORMAT,
         "color": color,
         "size": 12,
         "anchor": anchor or getattr(atype, "label_anchor", None) or "upper_left",
@@ -447,11 +531,15 @@ def _features_row(type_name: str, a: Annotation) -> dict[str, Any]:
     return row
 
 
-def case_to_layers(session: Session, case: Case) -> tuple[dict[str, Any], list[Annotation]]:
+def case_to_layers(
+    session: Session, case: Case, reuse: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], list[Annotation]]:
     """Layers for ``case``'s annotations (by layer key) and the pass-through ones (masks).
 
     Every type of the protocol gets a layer (empty ones too), so the Annotate
-    dock and the user find them all in the layer list.
+    dock and the user find them all in the layer list. Layers of ``reuse`` (live
+    layers by key) are refilled in place when they can be (:func:`fill_layer`);
+    the result then holds those same objects.
     """
     protocol = session.protocol
     groups: dict[tuple[str, str], list[Annotation]] = {}
@@ -478,7 +566,11 @@ def case_to_layers(session: Session, case: Case) -> tuple[dict[str, Any], list[A
             kind = "point" if family(anns[0].geometry.kind) == "points" else anns[0].geometry.kind
         if kind is None:
             kind = primary_kind(protocol, type_name)
-        layers[key] = make_layer(session, type_name, kind, anns)
+        old = (reuse or {}).get(key)
+        if old is not None and fill_layer(session, old, type_name, kind, anns):
+            layers[key] = old
+        else:
+            layers[key] = make_layer(session, type_name, kind, anns)
     return layers, passthrough
 
 

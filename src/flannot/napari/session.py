@@ -241,7 +241,10 @@ class Session:
             self.case = case
             self.case_path = case_path
             image_layer = L.make_image_layer(image)
-            layers, passthrough = L.case_to_layers(self, case)
+            reuse = self.annotation_layers() if add_layers else None
+            # one scene-graph update for all refilled layers, not one per setter
+            with self.viewer.layers.batched_update() if reuse else _nullcontext():
+                layers, passthrough = L.case_to_layers(self, case, reuse=reuse)
             self._passthrough = passthrough
             self.undo.clear()
             if add_layers:
@@ -431,7 +434,11 @@ class Session:
         keep_image = self.image_layer is not None and self.image_layer in viewer.layers
         if keep_image and not L.refill_image_layer(self.image_layer, image_layer):
             keep_image = False
-        refilled = {k for k, new in layers.items() if k in old and L.refill_layer(old[k], new)}
+        refilled = {
+            k
+            for k, new in layers.items()
+            if k in old and (new is old[k] or L.refill_layer(old[k], new))
+        }
         stale = [layer for k, layer in old.items() if k not in refilled]
         if not keep_image and self.image_layer is not None:
             stale.append(self.image_layer)

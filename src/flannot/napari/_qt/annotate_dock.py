@@ -94,7 +94,7 @@ class AnnotateDock(SessionDock):
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
-        outer = QVBoxLayout(self)
+        outer = self.scroll_layout()
         outer.setContentsMargins(6, 6, 6, 6)
         self.header = QLabel()
         self.header.setWordWrap(True)

@@ -41,6 +41,7 @@ from flannot.napari._qt.table_model import (
     disconnect_all,
     qt_alive,
 )
+from flannot.napari.layers import MEASURE_METADATA
 
 if TYPE_CHECKING:  # pragma: no cover
     import napari
@@ -54,7 +55,6 @@ CALIBRATION_MEANING = MEANINGS  # the one table, in flannot.io.calibration
 WARN_STYLE = "color: #ff9f1c; font-weight: bold;"
 OK_STYLE = "color: #8fd18f;"
 
-MEASURE_METADATA = "flannot_measure"  # layer.metadata key: {annotation_id: "4.1 mm"}
 LABEL_FORMAT = "{label}"  # the text the napari layers are made with
 # the SPEC §4 columns, what the structure is and its value first
 _LEADING = ("type", "level", "side", "name", "value", "unit")
@@ -277,8 +277,10 @@ class MeasureDock(SessionDock):
         buttons.addWidget(self.copy_sel_btn)
         buttons.addWidget(self.copy_all_btn)
         buttons.addWidget(self.export_btn)
-        self.setMinimumWidth(480)
+        self.setMinimumWidth(420)
+        self.table.setMinimumHeight(60)  # a header and a row: the dock may be short, it scrolls
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.calibration_label)
         layout.addLayout(top)
         layout.addWidget(self.table, 1)

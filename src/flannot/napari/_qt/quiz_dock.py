@@ -30,7 +30,6 @@ from qtpy.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
 )
 
 from flannot.errors import FlannotError
@@ -126,7 +125,7 @@ class QuizDock(SessionDock):
         buttons2 = QHBoxLayout()
         buttons2.addWidget(self.check_btn)
         buttons2.addWidget(self.reference_btn)
-        layout = QVBoxLayout(self)
+        layout = self.scroll_layout()
         layout.addLayout(name_row)
         layout.addLayout(buttons1)
         layout.addWidget(self.status)

@@ -32,7 +32,6 @@ from qtpy.QtWidgets import (
     QSizePolicy,
     QTabWidget,
     QTextBrowser,
-    QVBoxLayout,
 )
 
 from flannot.deid.summary import deid_summary, report_files
@@ -146,7 +145,7 @@ class TeachingSetDock(SessionDock):
         nav.addWidget(self.position_label, 1)
         nav.addWidget(self.next_btn)
         save_row = hbox((self.dirty_label, 1), self.save_btn)
-        layout = QVBoxLayout(self)
+        layout = self.scroll_layout()
         layout.addLayout(row1)
         layout.addWidget(self.set_label)
         layout.addWidget(self.case_list, 3)

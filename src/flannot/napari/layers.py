@@ -532,14 +532,18 @@ def _features_row(type_name: str, a: Annotation) -> dict[str, Any]:
 
 
 def case_to_layers(
-    session: Session, case: Case, reuse: dict[str, Any] | None = None
+    session: Session,
+    case: Case,
+    reuse: dict[str, Any] | None = None,
+    include_empty: bool = True,
 ) -> tuple[dict[str, Any], list[Annotation]]:
     """Layers for ``case``'s annotations (by layer key) and the pass-through ones (masks).
 
     Every type of the protocol gets a layer (empty ones too), so the Annotate
     dock and the user find them all in the layer list. Layers of ``reuse`` (live
     layers by key) are refilled in place when they can be (:func:`fill_layer`);
-    the result then holds those same objects.
+    the result then holds those same objects. ``include_empty=False`` builds only
+    the layers that hold annotations (overlays).
     """
     protocol = session.protocol
     groups: dict[tuple[str, str], list[Annotation]] = {}
@@ -552,7 +556,7 @@ def case_to_layers(
         kind = "point" if fam == "points" else a.geometry.kind
         key = layer_key(protocol, a.type, kind)
         groups.setdefault((key, a.type), []).append(a)
-    for t in protocol.types:
+    for t in protocol.types if include_empty else ():
         key = layer_key(protocol, t.name, t.geometries[0])
         if family(t.geometries[0]) is not None:
             groups.setdefault((key, t.name), [])
@@ -572,6 +576,66 @@ def case_to_layers(
         else:
             layers[key] = make_layer(session, type_name, kind, anns)
     return layers, passthrough
+
+
+# ---------------------------------------------------------------------------- reference
+REFERENCE_PREFIX = "reference: "
+REFERENCE_OPACITY = 0.9
+
+
+def lighter(color: Any, amount: float = 0.5) -> np.ndarray:
+    """``color`` mixed with white: the reference's colour family, one step paler."""
+    from napari.utils.colormaps.standardize_color import transform_color
+
+    rgba = transform_color(color)[0].copy()
+    rgba[:3] = rgba[:3] + (1.0 - rgba[:3]) * amount
+    rgba[3] = 1.0
+    return rgba
+
+
+def make_reference_layers(session: Session, case: Case, skip: set[str] | None = None) -> list:
+    """Read-only overlay layers ``"reference: <type>"`` of ``case`` (types in ``skip`` left out).
+
+    Distinct from the attempt drawn over the same image: outlines only, in a paler
+    tint of the structure's colour and thinner; points as rings; labels prefixed
+    ``ref`` and set below their anchor, where the attempt's labels are not.
+    """
+    built, _masks = case_to_layers(session, case, include_empty=False)
+    style = _style(session)
+    out = []
+    for key, layer in built.items():
+        type_name = key_type(key)
+        if not len(layer.data) or type_name in (skip or set()):
+            continue
+        atype = session.protocol.find_type(type_name)
+        pale = lighter(atype.color if atype is not None else "#ffff00")
+        layer.name = f"{REFERENCE_PREFIX}{key}"
+        # not a flannot annotation layer: the session must never adopt or save it
+        layer.metadata = {"flannot_reference": True, "flannot_type": type_name}
+        if hasattr(layer, "shape_type"):
+            layer.face_color = [0.0, 0.0, 0.0, 0.0]
+            layer.edge_color = pale
+            layer.edge_width = max(1.0, 0.6 * style["edge_width"])
+        else:
+            layer.face_color = [0.0, 0.0, 0.0, 0.0]
+            layer.border_color = pale
+            layer.border_width = 0.25
+            layer.symbol = "ring"
+        text = layer.text.model_dump()
+        lead = (0.0,) * (layer.ndim - 2)
+        down = 1.6 * style["point_size"]
+        text.update(
+            string="ref {label}",
+            color=pale,
+            anchor="upper_left",
+            translation=(*lead, down, 0.0),
+        )
+        layer.text = text
+        layer.opacity = REFERENCE_OPACITY
+        layer.blending = "translucent"
+        layer.editable = False
+        out.append(layer)
+    return out
 
 
 def _clean(value: Any) -> Any:

@@ -329,3 +329,26 @@ def test_new_annotation_ids_follow_the_case_model(viewer, case_folder) -> None:
     # "note-1" is a spinal canal already in the case: the new one must not clash
     ids = [a.id for a in session.current_case().annotations]
     assert len(ids) == len(set(ids)) == 3
+
+
+def test_dock_speaks_plainly_and_forgets_the_previous_case(viewer, case_folder) -> None:
+    """Issue 14: no JSON paths in the dock; status and calibration length reset per case."""
+    viewer.open(str(case_folder("twice")), plugin="flannot")
+    dock = _dock(viewer)
+    points = _choose(dock, "vertebra", "point", level="L3")
+    dock.auto_advance.setChecked(False)
+    points.add([[10.0, 10.0]])
+    points.add([[30.0, 10.0]])  # L3 again
+    messages = dock.check_vertebra_order()
+    assert any("twice" in m for m in messages)
+    assert "$." not in " ".join(messages) and "$." not in dock.order_warning.text()
+    first_id = points.features["id"][0]
+    assert f"annotation {first_id}" in " ".join(messages)
+
+    dock.status.setText("Calibrated: 0.3 mm/pixel (user).")
+    dock.calib_length.setValue(25.0)
+    dock.note.setText("typed for the first case")
+    viewer.open(str(case_folder("next")), plugin="flannot")
+    assert dock.status.text() == ""
+    assert dock.calib_length.value() == 10.0
+    assert dock.note.text() == ""

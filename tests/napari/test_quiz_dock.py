@@ -221,3 +221,17 @@ def test_reference_has_its_own_style_and_goes_side_by_side(quiz) -> None:
     dock.reference_btn.click()  # hide: back to one view, no image copy left
     assert not viewer.grid.enabled
     assert "reference: image" not in [lay.name for lay in viewer.layers]
+
+
+def test_a_quiz_outside_a_set_starts_without_a_dialog(quiz, monkeypatch) -> None:
+    """Issue 14: starting a quiz outside a set popped up a modal save dialog."""
+    from qtpy.QtWidgets import QFileDialog
+
+    dock, session, ref_file = quiz
+    session.teaching_set = None
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: asked.append(a))
+    assert dock.start_quiz()
+    assert not asked
+    assert session.case_path == ref_file.parent / "attempts" / "alice" / "case-a.json"
+    assert "attempts" in dock.status.text()

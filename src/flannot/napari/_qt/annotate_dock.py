@@ -11,6 +11,7 @@ autosave and a shortcut cheat sheet.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ _MODES = {
     "rectangle": "add_rectangle",
 }
 _DEFAULT_LEVEL = {"vertebra": "L1", "interspace": "L4-L5"}
+CALIBRATION_DEFAULT_MM = 10.0  # the calibration length a new case starts with
 #: the transitional sixth lumbar vertebra: auto-advance skips it (L5 → S1); pick it by hand
 _TRANSITIONAL = "L6"
 
@@ -157,7 +159,7 @@ class AnnotateDock(SessionDock):
         self.calib_length = QDoubleSpinBox()
         self.calib_length.setRange(0.01, 10000.0)
         self.calib_length.setDecimals(2)
-        self.calib_length.setValue(10.0)
+        self.calib_length.setValue(CALIBRATION_DEFAULT_MM)
         self.calib_length.setSuffix(" mm")
         self.calib_button = QPushButton("Calibrate")
         crow.addWidget(self.calib_line_button)
@@ -260,6 +262,10 @@ class AnnotateDock(SessionDock):
         self.instrument.addItems(["", *proto.instruments])
         self.instrument.blockSignals(False)
         self._connect_layers()
+        # per-case state: a message or a length typed for the previous case is not this one's
+        self.status.setText("")
+        self.note.clear()
+        self.calib_length.setValue(CALIBRATION_DEFAULT_MM)
         self._on_structure_changed(activate=False)
         self._update_header()
         self._update_calibration()
@@ -468,7 +474,7 @@ class AnnotateDock(SessionDock):
             except Exception as exc:  # feedback must never break annotating
                 problems = []
                 messages = [f"level check unavailable: {exc}"]
-            messages += [p.message for p in problems]
+            messages += [plain_words(p.message, self.session.current_case()) for p in problems]
         self.order_warning.setText("⚠ " + "<br>⚠ ".join(messages) if messages else "")
         self.order_warning.setVisible(bool(messages))
         return messages
@@ -632,6 +638,21 @@ class AnnotateDock(SessionDock):
         self.redo_button.setEnabled(self.session.undo.can_redo)
         for layer in self.session.annotation_layers().values():
             self._watch(layer)
+
+
+_JSON_PATH = re.compile(r"\$\.annotations\[(\d+)\](?:\.[\w.\[\]]+)?")
+
+
+def plain_words(message: str, case: Any) -> str:
+    """A validation message without JSON paths: ``$.annotations[2]`` becomes the
+    annotation's id (``"v3"``); ``flannot validate`` keeps the paths."""
+    annotations = list(getattr(case, "annotations", []) or [])
+
+    def name(match: re.Match[str]) -> str:
+        i = int(match.group(1))
+        return f"annotation {annotations[i].id}" if i < len(annotations) else "another annotation"
+
+    return _JSON_PATH.sub(name, message)
 
 
 def _ask_conflict_dialog(message: str) -> str:

@@ -23,7 +23,6 @@ from qtpy.QtGui import QBrush, QColor, QFont
 from qtpy.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -206,7 +205,8 @@ class QuizDock(SessionDock):
         ----------
         attempt_path
             Where the attempt is saved. Default: ``attempts/<trainee>/<case-id>.json`` of
-            the session's teaching set, else asked for. An existing attempt is resumed.
+            the session's teaching set, else ``attempts/<trainee>/<case-id>.json`` beside the
+            case file (or the working folder). An existing attempt is resumed.
 
         Returns
         -------
@@ -279,14 +279,9 @@ class QuizDock(SessionDock):
         ts = self.session.teaching_set
         if ts is not None:
             return attempt_path_in_set(ts.root, trainee, reference.case_id)
+        # outside a set: beside the case, no dialog (the status line says where it went)
         start = (ref_path.parent if ref_path is not None else Path.cwd()) / "attempts" / trainee
-        chosen, _ = QFileDialog.getSaveFileName(
-            self,
-            "Save your attempt as",
-            str(start / f"{reference.case_id}.json"),
-            "flannot case (*.json)",
-        )
-        return Path(chosen) if chosen else None
+        return start / f"{reference.case_id}.json"
 
     # ------------------------------------------------------------------ check
     def check(self) -> CaseScore | None:

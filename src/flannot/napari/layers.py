@@ -25,6 +25,7 @@ Layout
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -100,9 +101,34 @@ def layer_name(key: str) -> str:
     return f"{LAYER_PREFIX}{key}"
 
 
-def label_for(type_name: str, row: dict[str, Any]) -> str:
-    """Text drawn next to an annotation, e.g. ``"L4-L5 left portal"`` or ``"10.0 mm"``."""
-    parts = [str(_clean(row.get(k)) or "") for k in ("level", "side", "instrument")]
+def structure_name(atype: Any) -> str:
+    """The structure's name in a canvas label, from the protocol's ``title`` and ``short``.
+
+    An abbreviation the title spells out wins (``"... (VILL)"`` → ``VILL``); a two-word
+    title with a two-letter short id reads as the initials clinicians use (``LF``,
+    ``SC``); a one-letter short id (the vertebra, the cannula) gets no name, its level or
+    instrument says what it is; otherwise the title without a trailing "line".
+    """
+    if atype is None:
+        return ""
+    title = str(getattr(atype, "title", "") or "")
+    short = str(getattr(atype, "short", "") or "")
+    spelled = re.search(r"\(([A-Z]{2,6})\)", title)
+    if spelled:
+        return spelled.group(1)
+    if len(short) == 1:
+        return ""
+    if len(short) == 2 and len(title.split()) == 2:
+        return short.upper()
+    return title.removesuffix(" line") if " " in title else title
+
+
+def label_for(type_name: str, row: dict[str, Any], name: str = "") -> str:
+    """Text drawn next to an annotation, e.g. ``"LF L4-L5 left"`` or ``"10 mm (calibration)"``.
+
+    ``name`` is the structure's :func:`structure_name`.
+    """
+    parts = [name] + [str(_clean(row.get(k)) or "") for k in ("level", "side", "instrument")]
     text = " ".join(p.replace("_", " ") for p in parts if p)
     length = _clean(row.get("length_mm"))
     if length not in (None, ""):  # only a calibration line carries a known length
@@ -302,7 +328,8 @@ def fill_layer(
     atype = protocol.find_type(type_name)
     color = atype.color if atype is not None else "#ffff00"
     scale, units = image_scale(session.image)
-    rows = [_features_row(type_name, a) for a in annotations]
+    name = structure_name(protocol.find_type(type_name))
+    rows = [_features_row(type_name, a, name) for a in annotations]
     if layer.selected_data:
         layer.selected_data = set()
     if annotations and not layer.visible:  # shown first: a hidden layer's slice is stale
@@ -353,7 +380,9 @@ def fill_layer(
         layer.feature_defaults = defaults
     key = layer_key(protocol, type_name, kind)
     layer.metadata.clear()
-    layer.metadata.update({"flannot_key": key, "flannot_type": type_name})
+    layer.metadata.update(
+        {"flannot_key": key, "flannot_type": type_name, "flannot_structure": name}
+    )
     if ours and empty_stays_empty and not plain:
         layer.metadata[MEASURE_METADATA] = {}  # no rows either way: the dock's text stays valid
     if not annotations and layer.visible:
@@ -447,7 +476,8 @@ def make_layer(
     ndim = layer_ndim(session.image)
     scale, units = image_scale(session.image) if session.image is not None else (None, None)
     style = _style(session)
-    rows = [_features_row(type_name, a) for a in annotations]
+    name = structure_name(protocol.find_type(type_name))
+    rows = [_features_row(type_name, a, name) for a in annotations]
     features = pd.DataFrame(rows, columns=list(FEATURE_COLUMNS)) if rows else empty_features()
     features = features.astype(object)
     common = {
@@ -463,7 +493,7 @@ def make_layer(
             _label_offset(atype, kind, ndim, style),
             anchor="center" if family(kind) == "points" else None,
         ),
-        "metadata": {"flannot_key": key, "flannot_type": type_name},
+        "metadata": {"flannot_key": key, "flannot_type": type_name, "flannot_structure": name},
         "visible": bool(annotations),  # see show_when_used
     }
     if family(kind) == "points":
@@ -513,7 +543,7 @@ def _coords(a: Annotation, ndim: int) -> np.ndarray:
     return pts
 
 
-def _features_row(type_name: str, a: Annotation) -> dict[str, Any]:
+def _features_row(type_name: str, a: Annotation, name: str = "") -> dict[str, Any]:
     row = {
         "id": a.id,
         "level": a.level,
@@ -527,7 +557,7 @@ def _features_row(type_name: str, a: Annotation) -> dict[str, Any]:
         "extra": json.dumps(a.extra) if a.extra else "",
         "geometry_extra": json.dumps(a.geometry.extra) if a.geometry.extra else "",
     }
-    row["label"] = label_for(type_name, row)
+    row["label"] = label_for(type_name, row, name)
     return row
 
 
@@ -829,7 +859,8 @@ def ensure_ids(session: Session, layer: Any) -> bool:
 
 def _set_features(layer: Any, type_name: str, features: pd.DataFrame) -> None:
     features = features.astype(object)
-    features["label"] = [label_for(type_name, r) for r in features.to_dict("records")]
+    name = layer.metadata.get("flannot_structure", "")
+    features["label"] = [label_for(type_name, r, name) for r in features.to_dict("records")]
     defaults = layer.feature_defaults.iloc[0].to_dict() if len(layer.feature_defaults) else None
     layer.features = features
     if defaults is not None:  # setting features resets the defaults new shapes get

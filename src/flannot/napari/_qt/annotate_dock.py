@@ -345,7 +345,8 @@ class AnnotateDock(SessionDock):
             return
         defaults = L.default_features(self.type_name)
         defaults.update(self.attributes())
-        defaults["label"] = L.label_for(self.type_name, defaults)
+        name = L.structure_name(self.protocol.find_type(self.type_name))
+        defaults["label"] = L.label_for(self.type_name, defaults, name)
         layer.feature_defaults = defaults
 
     # ------------------------------------------------------------------ levels, sides

@@ -187,14 +187,19 @@ def image_metadata(image: FluoroImage) -> dict[str, Any]:
 
 
 def _frame_data(image: FluoroImage) -> Any:
-    """A 2-D frame for single-frame images, else a lazy dask array (one chunk per frame)."""
+    """A 2-D frame for single-frame images, else a lazy dask array (one chunk per frame)
+    and the :class:`~flannot.napari.cine.ReadAhead` under it."""
     frames = image.frames
     if image.n_frames == 1:
         return np.asarray(frames[0])
     import dask.array as da
 
+    from flannot.napari.cine import ReadAhead
+
     chunks = (1, *tuple(frames.shape[1:]))
-    return da.from_array(frames, chunks=chunks, asarray=True, fancy=False, lock=False)
+    reader = ReadAhead(frames)  # decodes ahead while the cine plays (napari/cine.py)
+    data = da.from_array(reader, chunks=chunks, asarray=True, fancy=False, lock=False)
+    return data, reader
 
 
 def contrast_limits(image: FluoroImage, first_frame: np.ndarray | None = None) -> list[float]:
@@ -215,6 +220,9 @@ def make_image_layer(image: FluoroImage) -> Any:
     from napari.layers import Image
 
     data = _frame_data(image)
+    reader = None
+    if isinstance(data, tuple):
+        data, reader = data
     scale, units = image_scale(image)
     kwargs: dict[str, Any] = {}
     if image.is_rgb:
@@ -229,7 +237,7 @@ def make_image_layer(image: FluoroImage) -> Any:
         scale=scale,
         units=units,
         axis_labels=axis_labels(layer_ndim(image)),
-        metadata=image_metadata(image),
+        metadata={**image_metadata(image), "flannot_frames": reader},
         **kwargs,
     )
 

@@ -31,6 +31,7 @@ from qtpy.QtWidgets import (
     QMessageBox,
     QPushButton,
     QVBoxLayout,
+    QWidget,
 )
 
 from flannot.errors import FlannotError
@@ -77,7 +78,12 @@ class AnnotateDock(SessionDock):
         self.ask_conflict: Callable[[str], str] | None = None
         self.ask_save_path: Callable[[], str | Path | None] | None = None
         self._connected: list[Any] = []
+        from flannot.napari.cine import CinePlayer
+
+        self.player = CinePlayer(napari_viewer, self.session, on_change=self._show_playing)
         self._build()
+        self.play_button.clicked.connect(lambda *_: self.player.toggle())
+        self.loop_box.toggled.connect(lambda on: setattr(self.player, "loop", bool(on)))
         self.session.events.case_changed.connect(self._on_case_changed)
         self.session.events.dirty_changed.connect(self._update_header)
         self.session.events.calibration_changed.connect(self._update_calibration)
@@ -147,6 +153,20 @@ class AnnotateDock(SessionDock):
         note_row.addWidget(self.note)
         note_row.addWidget(self.note_button)
         outer.addLayout(note_row)
+
+        # cine playback (shown for a cine only): play/pause at the file's frame rate, loop
+        self.play_button = QPushButton("▶ Play")
+        self.play_button.setToolTip("Play the cine at its recorded frame rate (Frame Time)")
+        self.loop_box = QCheckBox("loop")
+        self.loop_box.setChecked(True)
+        self.rate_label = QLabel("")
+        self.cine_row = QWidget()
+        cine = QHBoxLayout(self.cine_row)
+        cine.setContentsMargins(0, 0, 0, 0)
+        cine.addWidget(self.play_button)
+        cine.addWidget(self.rate_label, 1)
+        cine.addWidget(self.loop_box)
+        outer.addWidget(self.cine_row)
 
         calib = QGroupBox("Calibration")
         cl = QVBoxLayout(calib)
@@ -262,6 +282,11 @@ class AnnotateDock(SessionDock):
         self.instrument.addItems(["", *proto.instruments])
         self.instrument.blockSignals(False)
         self._connect_layers()
+        self.player.pause()
+        image = self.session.image
+        self.cine_row.setVisible(image is not None and image.n_frames > 1)
+        if image is not None and image.n_frames > 1:
+            self.rate_label.setText(f"{self.player.fps:.3g} fps, {image.n_frames} frames")
         # per-case state: a message or a length typed for the previous case is not this one's
         self.status.setText("")
         self.note.clear()
@@ -633,6 +658,9 @@ class AnnotateDock(SessionDock):
                 f"({image.calibration})<br><small>{image.calibration_note}</small>"
             )
         self.calibration_label.setText(text)
+
+    def _show_playing(self, playing: bool) -> None:
+        self.play_button.setText("⏸ Pause" if playing else "▶ Play")
 
     def _update_undo_buttons(self, *_args: Any) -> None:
         self.undo_button.setEnabled(self.session.undo.can_undo)

@@ -220,3 +220,17 @@ def test_workspace_layout_fits_with_every_dock(sample_set) -> None:
         assert rows_visible >= 5, rows_visible
     finally:
         viewer.close()
+
+
+@pytest.mark.gui
+def test_scale_bar_is_on_in_mm_for_a_calibrated_case(viewer, sample_set) -> None:
+    from flannot.napari.session import get_session
+
+    session = get_session(viewer)
+    session.ask_restore = lambda _p: None
+    session.load_case(sample_set / "cases" / "lateral")
+    assert viewer.scale_bar.visible
+    assert str(session.image_layer.units[-1]) in ("mm", "millimeter")
+    viewer.scale_bar.visible = False  # the user's choice stays
+    session.load_case(sample_set / "cases" / "ap")
+    assert not viewer.scale_bar.visible

@@ -98,6 +98,7 @@ class Session:
         self._pending: set[str] = set()  # layer keys a reader returned, not yet inserted
         self._restored = False
         self._from_reader = False  # layers handed to napari as data tuples (reader, sample)
+        self._scale_bar_shown = False
         viewer.layers.events.inserted.connect(self._on_layer_inserted)
         viewer.layers.selection.events.active.connect(self._on_active_layer)
 
@@ -273,6 +274,11 @@ class Session:
             if QCoreApplication.instance() is not None:  # a GUI: protect edits from now on
                 self.start_autosave()
         viewer = self.viewer
+        if not self._scale_bar_shown:  # once: a user who hides it keeps it hidden
+            self._scale_bar_shown = True
+            # the layers' units are mm when calibrated: the bar reads "10 mm", else pixels
+            viewer.scale_bar.visible = True
+            viewer.scale_bar.box = True
         self._select_image()
         if self._pending_select_later():
             from qtpy.QtCore import QTimer

@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     image_layer = get_session(viewer).image_layer
     plain = plain_viewer(image_layer.data, image_layer.contrast_limits)
     step = step_ratio(viewer, plain, args.steps)
-    plain.close()
+    plain.window._qt_window.hide()  # closed at the end: closing a second GL viewer early crashed
     ok_step = step["ratio_median"] <= TARGET_STEP_RATIO
     print(
         "cine step: flannot min {flannot_min_ms:.0f} / median {flannot_median_ms:.0f} ms, "
@@ -172,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"quiz {name}: min {min(times):.2f} / median {statistics.median(times):.2f} s"
                 f" — target ≤ {TARGET_QUIZ_S} s: {'ok' if ok else 'MISSED'}"
             )
+    plain.close()
     viewer.close()
     return 0 if (fits and ok_step and ok_switch and ok_quiz) else 1
 

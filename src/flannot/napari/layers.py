@@ -613,6 +613,17 @@ def case_to_layers(
             layers[key] = old
         else:
             layers[key] = make_layer(session, type_name, kind, anns)
+    # a second-family layer ("vertebra (shapes)") the new case does not use: kept, emptied
+    # and hidden rather than removed, so the next case that uses it need not build it again
+    for key, old in (reuse or {}).items():
+        if key in layers:
+            continue
+        type_name = key_type(key)
+        atype = protocol.find_type(type_name)
+        wanted = "points" if key.endswith("(points)") else "shapes"
+        kinds = [g for g in (atype.geometries if atype else ()) if family(g) == wanted]
+        if kinds and fill_layer(session, old, type_name, kinds[0], []):
+            layers[key] = old
     return layers, passthrough
 
 

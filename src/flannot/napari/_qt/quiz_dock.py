@@ -414,6 +414,7 @@ class QuizDock(SessionDock):
         image = self.session.image_layer
         if self.side_by_side.isChecked() and self.reference_layers and image is not None:
             self._image_copy = side_by_side(self.viewer, image, self.reference_layers)
+            self.viewer.layers.selection.active = image  # not the copy: no edits by accident
 
     def hide_reference(self) -> None:
         """Remove the reference overlay layers."""

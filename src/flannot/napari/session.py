@@ -243,9 +243,7 @@ class Session:
             self.case_path = case_path
             image_layer = L.make_image_layer(image)
             reuse = self.annotation_layers() if add_layers else None
-            # one scene-graph update for all refilled layers, not one per setter
-            with self.viewer.layers.batched_update() if reuse else _nullcontext():
-                layers, passthrough = L.case_to_layers(self, case, reuse=reuse)
+            layers, passthrough = L.case_to_layers(self, case, reuse=reuse)
             self._passthrough = passthrough
             self.undo.clear()
             if add_layers:

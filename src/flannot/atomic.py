@@ -5,6 +5,11 @@ same folder, flush and fsync it, rename it over the target (atomic on POSIX and
 on Windows' same-volume ``os.replace``), then fsync the folder so the rename
 itself survives a power cut.
 
+:func:`write_tree` does the same for a whole export: every file is written into
+a hidden staging folder inside the output folder first and only moved into place
+once all of them were written, so a full disk leaves the old export (or nothing),
+never a partial file or half a new export.
+
 :func:`save_lock` serialises writers of one file across processes: an
 exclusive ``flock`` on a sidecar ``.<name>.lock`` file, held while a writer
 compares the file on disk with what it loaded and replaces it. Without it two
@@ -18,11 +23,12 @@ import contextlib
 import glob
 import json
 import os
+import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 try:
@@ -185,3 +191,120 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "
 def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> Path:
     """Atomically write ``obj`` as pretty, key-order-preserving UTF-8 JSON with a final newline."""
     return atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+
+
+#: prefix of the hidden staging folder :func:`write_tree` writes into
+STAGING_PREFIX = ".flannot-staging-"
+#: a staging folder older than this is debris of a killed export: the next export removes it
+STALE_STAGING_S = 3600.0
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to a new file ``path`` and fsync it (each write of :func:`write_tree`)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _relative(rel: str) -> PurePosixPath:
+    """``rel`` as a path inside the output folder; ``ValueError`` for anything that leaves it."""
+    p = PurePosixPath(str(rel).replace("\\", "/"))
+    if not p.parts or p.is_absolute() or any(part in ("", ".", "..") for part in p.parts):
+        raise ValueError(f"export file name {rel!r} is not a path inside the output folder")
+    if "\x00" in str(rel):
+        raise ValueError(f"export file name {rel!r} contains a NUL")
+    return p
+
+
+def _sweep_staging(out: Path) -> None:
+    now = time.time()
+    try:
+        found = list(out.glob(f"{STAGING_PREFIX}*"))
+    except OSError:
+        return
+    for folder in found:
+        try:
+            st = folder.lstat()
+            if stat.S_ISDIR(st.st_mode) and now - st.st_mtime >= STALE_STAGING_S:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def write_tree(out: str | os.PathLike[str], files: Iterable[tuple[str, bytes]]) -> list[str]:
+    """Write ``files`` (relative path, bytes) under ``out`` through a staging folder.
+
+    Every file is first written (and fsynced) into a hidden ``.flannot-staging-*``
+    folder inside ``out`` — the same file system, so the moves are renames — and
+    only when all of them are written is each one renamed into place. A failure
+    while writing (a full disk, a quota) removes the staging folder and leaves
+    ``out`` as it was; the error names the file the caller asked for, never the
+    staging copy.
+
+    Parameters
+    ----------
+    out
+        The output folder (created with its parents).
+    files
+        ``(relative POSIX path, content)`` pairs, in the order to write them; a
+        later pair with the same path replaces an earlier one.
+
+    Returns
+    -------
+    list of str
+        The relative paths written, in order (without repeats).
+
+    Raises
+    ------
+    OSError
+        Writing or moving failed; ``filename`` is the target file inside ``out``.
+    ValueError
+        A relative path is absolute, empty or climbs out of ``out`` (``..``).
+    """
+    root = Path(out)
+    items: dict[PurePosixPath, bytes] = {}
+    names: dict[PurePosixPath, str] = {}
+    for rel, data in files:
+        p = _relative(rel)
+        items.pop(p, None)
+        items[p] = data
+        names[p] = str(rel)
+    root.mkdir(parents=True, exist_ok=True)
+    _sweep_staging(root)
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc), str(root)) from exc
+    try:
+        for p, data in items.items():
+            target = root.joinpath(*p.parts)
+            staged = stage.joinpath(*p.parts)
+            try:
+                staged.parent.mkdir(parents=True, exist_ok=True)
+                _write_file(staged, data)
+            except OSError as exc:  # name the file the caller asked for
+                raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
+        for folder in {stage.joinpath(*p.parts).parent for p in items}:
+            _fsync_dir(folder)
+        moved_into: set[Path] = set()
+        for p in items:
+            target = root.joinpath(*p.parts)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if target.is_dir() and not target.is_symlink():
+                    raise IsADirectoryError(21, "is a folder, not a file", str(target))
+                if target.exists():  # keep the permissions the user gave the old file
+                    with contextlib.suppress(OSError):
+                        os.chmod(stage.joinpath(*p.parts), target.stat().st_mode & 0o7777)
+                os.replace(stage.joinpath(*p.parts), target)
+            except OSError as exc:
+                raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
+            moved_into.add(target.parent)
+        for folder in moved_into:
+            _fsync_dir(folder)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return [names[p] for p in items]

@@ -65,3 +65,31 @@ def test_progress_bar_on_a_terminal(sample_set: Path, tmp_path: Path, monkeypatc
     assert main(["export", str(sample_set), "--format", "csv", "--out", str(out)]) == 0
     text = term.getvalue()
     assert "export csv" in text and "6/6" in text and "100%" in text
+
+
+def test_full_disk_exits_2_naming_the_file_and_leaves_no_partial_file(
+    sample_set: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    import flannot.atomic as atomic
+    from tests.export.export_helpers import small_set
+
+    src = small_set(sample_set, tmp_path / "set", ["ap", "lateral"])
+    real, calls = atomic._write_file, []
+
+    def write(path: Path, data: bytes) -> None:
+        calls.append(path)
+        if path.name == "annotations.json":  # the last file: every image was written already
+            path.write_bytes(data[:10])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(atomic, "_write_file", write)
+    out = tmp_path / "o"
+    code = main(["export", str(src), "--format", "coco", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert err == f"flannot: error: {out / 'annotations.json'}: No space left on device\n"
+    assert len(calls) > 1  # images were staged before the JSON failed
+    assert [p.name for p in out.iterdir()] == []  # no partial file, no image, no staging

@@ -280,3 +280,104 @@ def test_a_series_folder_case_gets_an_sr_referencing_each_frames_instance(
     tool = shutil.which("dciodvfy")
     run = subprocess.run([tool, str(sr_path)], capture_output=True, text=True, check=False)
     assert [ln for ln in (run.stdout + run.stderr).splitlines() if ln.startswith("Error")] == []
+
+
+# -- hostile but valid case files: every value written is legal DICOM ------------------
+def _dciodvfy_errors(path: Path) -> list[str]:
+    tool = shutil.which("dciodvfy")
+    assert tool, "dciodvfy (dicom3tools) must be installed: tools/system-deps.sh"
+    run = subprocess.run([tool, str(path)], capture_output=True, text=True, check=False)
+    return [ln for ln in (run.stdout + run.stderr).splitlines() if ln.startswith("Error")]
+
+
+def _mutated_export(sample_set: Path, tmp_path: Path, mutate) -> tuple[Path, dict]:
+    from flannot.export import export_set
+
+    root = small_set(sample_set, tmp_path / "set", ["clo-left"])
+    case_file = root / "cases" / "clo-left" / "annotations.json"
+    data = json.loads(case_file.read_text("utf-8"))
+    mutate(data)
+    case_file.write_text(json.dumps(data), "utf-8")
+    export_set(root, "dicom", tmp_path / "out")
+    return tmp_path / "out" / "dicom" / "clo-left", data
+
+
+@pytest.mark.parametrize(
+    "level",
+    [
+        "L4-L5 " + "é" * 58,  # 64 characters (the case-file limit), non-ASCII
+        "L4\\L5\\" + "\\" * 40,  # backslashes: the DICOM value delimiter
+        "L4\x1b[31m\tL5\r\n",  # control characters (an escape sequence, a tab, a newline)
+    ],
+    ids=["64-characters", "backslashes", "control-characters"],
+)
+def test_levels_any_case_file_allows_give_legal_seg_and_sr(
+    sample_set: Path, tmp_path: Path, level: str
+) -> None:
+    def mutate(data: dict) -> None:
+        for a in data["annotations"]:
+            if a.get("side"):
+                a["level"] = level
+                a["side"] = "left\\" + "s" * 59  # 64 characters with a backslash
+                a["part"] = "p" * 64
+
+    out, _ = _mutated_export(sample_set, tmp_path, mutate)
+    for name in ("seg.dcm", "sr.dcm"):
+        assert _dciodvfy_errors(out / name) == [], name
+    seg = pydicom.dcmread(out / "seg.dcm")
+    labels = [str(s.SegmentLabel) for s in seg.SegmentSequence]
+    assert labels and all(
+        len(lab) <= 64 and "\\" not in lab and lab.isprintable() for lab in labels
+    )
+    assert all(lab.endswith("...") for lab in labels)  # cut where a reader sees it
+    assert seg.SegmentSequence[0].SegmentLabel.startswith("ligamentum_flavum L4")
+
+
+def test_a_full_mask_exports_to_seg_and_sr(sample_set: Path, tmp_path: Path) -> None:
+    # a mask annotation covering the whole image (an RLE of one run): the SR used to
+    # stop with highdicom's "referenced_region or referenced_segment" error
+    def mutate(data: dict) -> None:
+        rows, cols = data["image"]["rows"], data["image"]["columns"]
+        lf = next(a for a in data["annotations"] if a["type"] == "ligamentum_flavum")
+        lf["geometry"] = {
+            "kind": "mask",
+            "mask": {"size": [rows, cols], "counts": [0, rows * cols]},
+        }
+        lf["level"], lf["side"] = "L2-L3", "right"  # its own segment
+
+    out, data = _mutated_export(sample_set, tmp_path, mutate)
+    for name in ("seg.dcm", "sr.dcm"):
+        assert _dciodvfy_errors(out / name) == [], name
+    seg = hd.seg.segread(out / "seg.dcm")
+    numbers = {seg.get_segment_description(n).segment_label: n for n in seg.segment_numbers}
+    full = numbers["ligamentum_flavum L2-L3 right"]
+    pixels = seg.get_pixels_by_source_instance(
+        source_sop_instance_uids=[seg.get_source_image_uids()[0][2]],
+        segment_numbers=[full],
+        combine_segments=False,
+    )[0]
+    assert pixels.shape[:2] == (data["image"]["rows"], data["image"]["columns"])
+    assert pixels.all()  # every pixel
+    sr = hd.sr.srread(out / "sr.dcm")
+    lf_id = next(a["id"] for a in data["annotations"] if a.get("level") == "L2-L3")
+    (group,) = [
+        g for g in sr.content.get_image_measurement_groups() if g.tracking_identifier == lf_id
+    ]
+    area = [m for m in group.get_measurements() if m.name.value == "42798000"]  # SCT Area
+    spacing = data["image"]["spacing_mm"]
+    rows, cols = data["image"]["rows"], data["image"]["columns"]
+    assert area and area[0].value == pytest.approx(rows * cols * spacing[0] * spacing[1], rel=1e-3)
+    (source,) = group.source_images
+    assert source.referenced_sop_instance_uid == seg.get_source_image_uids()[0][2]
+
+
+def test_sr_code_meanings_past_64_characters_are_cut_legally() -> None:
+    from flannot.export.dicom_seg import lo_text
+    from flannot.export.dicom_sr import _code
+
+    long = "disc_height " + "L4-" + "é" * 80
+    concept = _code("disc_height", long)  # highdicom refuses a meaning over 64 characters
+    assert len(concept.meaning) == 64 and concept.meaning.endswith("...")
+    assert _code("a\\b").value == "a/b"
+    assert lo_text("x" * 16, 16) == "x" * 16 and lo_text("x" * 17, 16) == "x" * 13 + "..."
+    assert lo_text("a\tb\x00c\x9b") == "a b c"

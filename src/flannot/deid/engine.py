@@ -27,6 +27,7 @@ from flannot.deid.pixels import RedactionResult, redact
 from flannot.deid.uids import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, UidMap
 from flannot.errors import FlannotError
 from flannot.io.deflate import check_inflated_size, is_deflated
+from flannot.io.items import check_raw_items, item_budget
 from flannot.safe_files import open_regular
 
 # CID 7050 codes by option (values from pydicom's copy of PS3.16)
@@ -482,9 +483,14 @@ def read_dicom_file(path: Path, stop_before_pixels: bool = False) -> Dataset | N
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return pydicom.dcmread(path, stop_before_pixels=stop_before_pixels)
+            with item_budget(path):  # undefined-length sequences are parsed right here
+                ds = pydicom.dcmread(path, stop_before_pixels=stop_before_pixels)
+    except FlannotError:
+        raise
     except (InvalidDicomError, Exception) as exc:  # pydicom raises many types
         raise FlannotError(f"unreadable DICOM: {type(exc).__name__}: {exc}", path) from None
+    check_raw_items(ds, path)  # the others on first access: refuse before that
+    return ds
 
 
 def deidentify_file(
@@ -504,7 +510,7 @@ def deidentify_file(
         # names: there is nothing to de-identify in it, only to rebuild
         return FileReport(str(inp), None, "skipped", reason="DICOMDIR (media index) not copied")
     try:
-        with warnings.catch_warnings():  # pydicom's value warnings: the report says enough
+        with warnings.catch_warnings(), item_budget(inp):  # value warnings: the report says it
             warnings.simplefilter("ignore")
             report = deidentify_dataset(ds, options=options, uid_map=uid_map, redactions=redactions)
             data = dataset_bytes(ds)

@@ -6,7 +6,10 @@
 Each case is one task (:mod:`flannot.export.jobs`) run serially, on local Dask worker
 processes (``workers``) or on a Dask cluster (``scheduler``); the tasks return records
 and file bytes and this module writes everything (atomically) in case order, so the
-output is the same bytes however it was computed. ``dicom`` writes a DICOM SEG and SR
+output is the same bytes however it was computed. Files are written into a hidden
+staging folder inside the output folder and moved into place once all of them are
+written (:func:`flannot.atomic.write_tree`): a full disk names the file and leaves no
+partial file. ``dicom`` writes a DICOM SEG and SR
 per case (:mod:`flannot.export.dicom_files`).
 """
 
@@ -17,7 +20,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from flannot.atomic import atomic_write_bytes
+from flannot.atomic import write_tree
 from flannot.errors import FlannotError
 from flannot.export.registry import CaseInput, Exporter, available_exporters, get_exporter
 from flannot.export.runner import Progress, run_tasks
@@ -129,20 +132,14 @@ def export_set(
         workers=workers,
         progress=progress,
     )
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[str] = []
-
-    def write(rel: str, data: bytes) -> None:
-        target = out / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(target, data)
-        written.append(rel)
-
+    files: list[tuple[str, bytes]] = []
     for part in parts:
-        for rel, data in part.pop("files").items():
-            write(rel, data)
-    for rel, data in exporter.assemble(ts, parts, options).items():
-        write(rel, data)
+        files.extend(part.pop("files").items())
+    files.extend(exporter.assemble(ts, parts, options).items())
+    try:  # staged in a hidden folder, moved into place once every file is written
+        written = write_tree(out, files)
+    except ValueError as exc:  # a plugin's file name that leaves the output folder
+        raise FlannotError(str(exc), out) from None
     return {"format": exporter.name, "out": str(out), "cases": len(case_ids), "files": written}
 
 

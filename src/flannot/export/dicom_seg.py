@@ -54,6 +54,26 @@ def seg_types(protocol: Any) -> tuple[str, ...]:
 
 MANUFACTURER = "flannot"
 
+#: LO/SH/UT may not hold control characters (PS3.5 6.1.3: only ESC, for code extensions)
+#: and a backslash separates values: both become a space / a slash in what flannot writes
+_ILLEGAL_IN_TEXT = {c: " " for c in (*range(0x20), *range(0x7F, 0xA0))}
+_ILLEGAL_IN_TEXT[ord("\\")] = "/"
+
+
+def lo_text(text: str, limit: int = 64) -> str:
+    """``text`` as one legal LO (or SH, ``limit=16``) value.
+
+    Control characters become spaces and backslashes (the value delimiter) slashes;
+    runs of spaces are collapsed; a value longer than ``limit`` characters is cut
+    and ends in ``...`` so a reader sees it was shortened (LO counts characters,
+    not bytes, so non-ASCII text keeps its meaning; the file says ISO_IR 192).
+    """
+    clean = " ".join(str(text).translate(_ILLEGAL_IN_TEXT).split())
+    if len(clean) > limit:
+        clean = clean[: limit - 3].rstrip() + "..."
+    return clean
+
+
 SegKey = tuple[str, str | None, str | None, str | None]  # type, level, side, part
 
 
@@ -103,8 +123,8 @@ def segment_masks(case: Any, shape: tuple[int, int], source: Any = None) -> dict
 
 
 def segment_label(key: SegKey) -> str:
-    """``ligamentum_flavum L4-L5 left`` (at most 64 characters, the LO limit)."""
-    return " ".join(p for p in key if p)[:64]
+    """``ligamentum_flavum L4-L5 left`` (a legal LO: at most 64 characters, see :func:`lo_text`)."""
+    return lo_text(" ".join(p for p in key if p))
 
 
 def concept(protocol: Any, type_name: str, ann: Any = None) -> Any:
@@ -114,8 +134,10 @@ def concept(protocol: Any, type_name: str, ann: Any = None) -> Any:
     t = protocol.find_type(type_name)
     code = None if t is None else (t.code_for(ann) if ann is not None else t.code)
     if code is None:
-        return hd.sr.CodedConcept(type_name[:16], SCHEME, type_name.replace("_", " ")[:64])
-    return hd.sr.CodedConcept(code.value, code.scheme, code.meaning[:64])
+        return hd.sr.CodedConcept(
+            lo_text(type_name, 16), SCHEME, lo_text(type_name.replace("_", " "))
+        )
+    return hd.sr.CodedConcept(code.value, code.scheme, lo_text(code.meaning))
 
 
 def _segment_description(src: pydicom.Dataset, number: int, key: SegKey, protocol: Any) -> Any:
@@ -224,7 +246,7 @@ def seg_bytes(case: Any, src: pydicom.Dataset, source: Any = None) -> bytes | No
         device_serial_number="0",
         content_description="flannot regions",
         content_label="FLANNOT_REGIONS",
-        series_description=f"flannot regions: {case.case_id}"[:64],
+        series_description=lo_text(f"flannot regions: {case.case_id}"),
         omit_empty_frames=False,
     )
     shared = seg.SharedFunctionalGroupsSequence[0]

@@ -3,16 +3,17 @@
 One planar ROI measurement group (TID 1410) per measured annotation: its geometry as
 SCOORD (``POINT`` for a point, ``POLYLINE`` for lines and paths, a closed ``POLYLINE``
 for regions) referencing the source image and, for a multi-frame source, the frame
-number; its SPEC §4 numbers from :func:`flannot.measure.measure_rows` as numeric
-measurements in UCUM units (``mm``, ``mm2``, ``deg``, ``%``; ``{pixels}`` /
-``{pixels2}`` only for an uncalibrated case); flags and grades as qualitative
-evaluations; and the calibration as a qualitative evaluation (and in the series
-description with the spacing). The finding type of a group is the code its protocol
-declares for the annotation's type (SNOMED CT where ``pydicom.sr.codedict`` has one);
-measurement names that have a standard concept (length, area, width, angle, height,
-distance) use it, the others the local scheme ``99FLANNOT`` (the names of
-``docs/measurements.md``). The procedure reported is SNOMED CT Fluoroscopy plus the
-protocol (``99FLANNOT``).
+number (a mask annotation, which has no SCOORD outline, is a TID 1501 measurement group
+naming its source image and frame instead); its SPEC §4 numbers from
+:func:`flannot.measure.measure_rows` as numeric measurements in UCUM units (``mm``,
+``mm2``, ``deg``, ``%``; ``{pixels}`` / ``{pixels2}`` only for an uncalibrated case);
+flags and grades as qualitative evaluations; and the calibration as a qualitative
+evaluation (and in the series description with the spacing). The finding type of a group
+is the code its protocol declares for the annotation's type (SNOMED CT where
+``pydicom.sr.codedict`` has one); measurement names that have a standard concept
+(length, area, width, angle, height, distance) use it, the others the local scheme
+``99FLANNOT`` (the names of ``docs/measurements.md``). The procedure reported is SNOMED
+CT Fluoroscopy plus the protocol (``99FLANNOT``).
 
 Deterministic like :mod:`flannot.export.dicom_seg` (UIDs from the source SOP Instance
 UID, dates from the source).
@@ -31,6 +32,7 @@ from flannot.export.dicom_seg import (
     _fix_dates_and_uids,
     concept,
     frame_count,
+    lo_text,
     to_bytes,
     uid,
 )
@@ -57,9 +59,13 @@ UNITS = {
 
 
 def _code(value: str, meaning: str | None = None) -> Any:
+    """A ``99FLANNOT`` concept; value and meaning made legal (no backslash or control
+    character; the meaning at most 64 characters, :func:`flannot.export.dicom_seg.lo_text`).
+    A value over 16 characters goes in Long Code Value (highdicom's rule)."""
     import highdicom as hd
 
-    return hd.sr.CodedConcept(str(value), SCHEME, (meaning or str(value)).replace("_", " "))
+    code = lo_text(str(value), 10**4)
+    return hd.sr.CodedConcept(code, SCHEME, lo_text((meaning or code).replace("_", " ")))
 
 
 def _name_code(name: str, meaning: str) -> Any:
@@ -111,12 +117,12 @@ def _group(
 
     graphic = _graphic(ann)
     region = None
+    shown = src
+    frames = [int(ann.frame) + 1] if frame_count(src) > 1 else None
+    if sources is not None and len(sources) > 1:  # a series: frame f is instance f
+        shown = sources[min(int(ann.frame), len(sources) - 1)]
+        frames = None
     if graphic is not None:
-        shown = src
-        frames = [int(ann.frame) + 1] if frame_count(src) > 1 else None
-        if sources is not None and len(sources) > 1:  # a series: frame f is instance f
-            shown = sources[min(int(ann.frame), len(sources) - 1)]
-            frames = None
         region = hd.sr.ImageRegion(
             graphic_type=graphic[0],
             graphic_data=graphic[1],
@@ -149,10 +155,25 @@ def _group(
                 )
             )
     evaluations.append(hd.sr.QualitativeEvaluation(_code("calibration"), _code(calibration)))
+    tracking = hd.sr.TrackingIdentifier(
+        uid=uid(src, "sr-group", case_id, str(ann.id)), identifier=lo_text(str(ann.id))
+    )
+    if region is None:  # a mask (or a degenerate shape): no SCOORD; TID 1501 names the image
+        return hd.sr.MeasurementsAndQualitativeEvaluations(
+            tracking_identifier=tracking,
+            finding_type=concept(protocol, str(ann.type), ann),
+            measurements=measurements or None,
+            qualitative_evaluations=evaluations,
+            source_images=[
+                hd.sr.SourceImageForMeasurementGroup(
+                    referenced_sop_class_uid=shown.SOPClassUID,
+                    referenced_sop_instance_uid=shown.SOPInstanceUID,
+                    referenced_frame_numbers=frames,
+                )
+            ],
+        )
     return hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
-        tracking_identifier=hd.sr.TrackingIdentifier(
-            uid=uid(src, "sr-group", case_id, str(ann.id)), identifier=str(ann.id)[:64]
-        ),
+        tracking_identifier=tracking,
         referenced_region=region,
         finding_type=concept(protocol, str(ann.type), ann),
         measurements=measurements or None,
@@ -211,7 +232,7 @@ def sr_bytes(
         observation_context=hd.sr.ObservationContext(observer_device_context=observer),
         procedure_reported=[
             codes.SCT.Fluoroscopy,
-            _code(protocol.name.upper()[:16], protocol.title[:64]),
+            _code(lo_text(protocol.name.upper(), 16), protocol.title),
         ],
         imaging_measurements=groups,
     )
@@ -226,7 +247,7 @@ def sr_bytes(
         instance_number=1,
         manufacturer=MANUFACTURER,
         is_complete=True,
-        series_description=f"flannot measurements ({cal})"[:64],
+        series_description=lo_text(f"flannot measurements ({cal})"),
     )
     _fix_dates_and_uids(sr, src, "sr")
     return to_bytes(sr)

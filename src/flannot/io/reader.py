@@ -37,6 +37,7 @@ from flannot.io import header as hdr
 from flannot.io.deflate import inflate_pixels, is_deflated, read_deflated
 from flannot.io.frames import EncapsulatedSource, FrameSource, NativeSource
 from flannot.io.image import FileParts, FluoroImage
+from flannot.io.items import check_raw_items, item_budget
 from flannot.io.native_scan import scan_native
 from flannot.io.pixeldata import (
     FLOAT_PIXEL_DATA,
@@ -150,8 +151,14 @@ def _parse_header(fh: BinaryIO, path: Path) -> tuple[Dataset, int]:
         fh.seek(0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(fh, defer_size=DEFER_SIZE, stop_before_pixels=True, force=False)
+            with item_budget(path):  # undefined-length sequences are parsed right here
+                ds = pydicom.dcmread(
+                    fh, defer_size=DEFER_SIZE, stop_before_pixels=True, force=False
+                )
+        check_raw_items(ds, path, fh=fh)  # the others are parsed on first access
         return ds, fh.tell()
+    except FlannotError:
+        raise
     except InvalidDicomError:
         raise FlannotError("not a DICOM file (no 'DICM' marker after the preamble)", path) from None
     except OSError as exc:

@@ -153,13 +153,9 @@ def _path_key(error: Any) -> tuple[Any, ...]:
 
 
 def _is_point_list(value: Any) -> bool:
-    return type(value) is list and all(
-        type(p) is list
-        and len(p) == 2
-        and type(p[0]) in (int, float)
-        and type(p[1]) in (int, float)
-        for p in value
-    )
+    from flannot.model.limits import point_array
+
+    return point_array(value) is not None
 
 
 _MAX_COUNT = 65535 * 65535  # a run cannot be longer than the largest mask
@@ -751,6 +747,18 @@ def validate_case_file(path: str | os.PathLike[str], image: Any = None) -> list[
         column given), or written by a newer flannot.
     """
     file, data, content = read_case_json(path)
+    return validate_case_data(file, data, content, image)
+
+
+def validate_case_data(file: Path, data: Any, content: bytes, image: Any = None) -> list[Problem]:
+    """:func:`validate_case_file` of a case file already read with
+    :func:`flannot.model.case.read_case_json` (``file``, ``data``, ``content``).
+
+    Raises
+    ------
+    FlannotError
+        Written by a newer flannot.
+    """
     check_version(data, file)
     problems = schema_problems(data)
     if not problems:

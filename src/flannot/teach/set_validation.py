@@ -3,10 +3,9 @@ case file, every image (duplicates, identifiers left) and orphan case folders.""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flannot.errors import FlannotError
 from flannot.model.validate import Problem
@@ -74,11 +73,14 @@ def validate_set(ts: TeachingSet) -> list[Problem]:
         if not case_file.is_file():
             add(f"{jp}.path", f"case {cid!r} has no {CASE_FILE}")
             continue
-        problems.extend(_case_file_problems(case_file))
+        found, data = _case_file_problems(case_file)
+        problems.extend(found)
         if is_ct_case(folder):  # a CT-backed case: its task, CT and labelmap too
             problems.extend(validate_ct_case(folder))
+        if data is None:  # unreadable: its problem says why, there is no image to check
+            continue
         try:
-            image = image_path(case_file, ts.root)
+            image = image_path(case_file, ts.root, data)
         except FlannotError as exc:
             add("$.image.path", exc.reason, file=str(case_file))
             continue
@@ -99,17 +101,24 @@ def validate_set(ts: TeachingSet) -> list[Problem]:
     return problems
 
 
-def _case_file_problems(case_file: Path) -> list[Problem]:
-    from flannot.model.validate import validate_case_file
+def _case_file_problems(case_file: Path) -> tuple[list[Problem], Any]:
+    """The case file's problems and its parsed JSON (``None`` when it cannot be read):
+    read once, with the case-file bounds (size, depth, numbers), for both uses."""
+    from flannot.model.case import read_case_json
+    from flannot.model.validate import validate_case_data
 
     try:
-        return list(validate_case_file(case_file))
+        file, data, content = read_case_json(case_file)
+        return list(validate_case_data(file, data, content)), data
     except FlannotError as exc:
-        return [Problem("$", exc.reason, "error", str(case_file))]
+        return [Problem("$", exc.reason, "error", str(case_file))], None
 
 
-def image_path(case_file: Path, root: Path) -> Path | None:
+def image_path(case_file: Path, root: Path, data: Any = None) -> Path | None:
     """The image a case file names; ``None`` when unreadable.
+
+    ``data`` is the case file's parsed JSON when the caller has it; else the file
+    is read with the case-file bounds (a 40 MB file is not parsed just for this).
 
     Raises
     ------
@@ -117,10 +126,16 @@ def image_path(case_file: Path, root: Path) -> Path | None:
         When the path leaves the set folder ``root`` (a shared set must not make
         flannot read, or redact in place, files elsewhere on the disk).
     """
+    if data is None:
+        from flannot.model.case import read_case_json
+
+        try:
+            data = read_case_json(case_file)[1]
+        except FlannotError:
+            return None
     try:
-        data = json.loads(case_file.read_text(encoding="utf-8-sig"))
         rel = Path(str(data["image"]["path"]))
-    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+    except (KeyError, TypeError, ValueError):
         return None
     image = case_file.parent / rel
     base = root.resolve()

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from pydicom import uid
-from pydicom.pixels.decoders.base import Decoder
 
 import flannot
 from flannot.io import frames as frames_mod
+from flannot.io.decoders import DecoderChain
 from tests.io.dicom_factory import make_dicom, make_pixels
 
 KEYS = [
@@ -112,12 +112,12 @@ def test_encapsulated_decodes_only_one_frame(
     path = make_dicom(tmp_path, pixels=pixels, transfer_syntax=uid.RLELossless)
     decoded: list[int] = []
     fragment_bytes: list[int] = []
-    real_as_array = Decoder.as_array
+    real_decode = DecoderChain.decode
     real_frame_bytes = frames_mod.EncapsulatedSource.frame_bytes
 
-    def counting_as_array(self: Decoder, src: bytes, **kwargs: object) -> tuple:
-        out = real_as_array(self, src, **kwargs)
-        decoded.append(out[0].shape[0] if out[0].ndim == 3 else 1)
+    def counting_decode(self: DecoderChain, data: bytes) -> np.ndarray:
+        out = real_decode(self, data)
+        decoded.append(1)
         return out
 
     def counting_frame_bytes(self: frames_mod.EncapsulatedSource, index: int) -> bytes:
@@ -125,7 +125,7 @@ def test_encapsulated_decodes_only_one_frame(
         fragment_bytes.append(len(data))
         return data
 
-    monkeypatch.setattr(Decoder, "as_array", counting_as_array)
+    monkeypatch.setattr(DecoderChain, "decode", counting_decode)
     monkeypatch.setattr(frames_mod.EncapsulatedSource, "frame_bytes", counting_frame_bytes)
     img = flannot.read_dicom(path)
     assert decoded == [] and fragment_bytes == []

@@ -27,6 +27,8 @@ from pydicom.uid import UID
 from flannot.errors import FlannotError
 from flannot.io.cage import guarded
 from flannot.io.codestream import check_frame
+from flannot.io.decoders import DecoderChain
+from flannot.io.pixeldata import FragmentIndex, _pread
 
 # frames kept decoded per LazyFrames: the one on screen and its neighbour
 CACHE_FRAMES = 2
@@ -206,8 +208,9 @@ class NativeSource:
 class EncapsulatedSource:
     """Compressed frames: read one frame's fragments and decode only those.
 
-    ``fragments[i]`` lists the ``(file offset, length)`` of frame ``i``'s fragments.
-    ``decode_options`` are the Image Pixel values pydicom's decoder needs.
+    ``index`` finds each frame's fragments (from the offset table, or lazily);
+    ``decode_options`` are the Image Pixel values the decoders need. The frame's
+    bytes go to the fastest decoder available (:mod:`flannot.io.decoders`).
     """
 
     path: Path
@@ -215,24 +218,50 @@ class EncapsulatedSource:
     frame_shape: tuple[int, ...]
     dtype: np.dtype
     transfer_syntax: UID
-    fragments: list[list[tuple[int, int]]]
+    index: FragmentIndex
     decode_options: dict[str, Any]
 
+    def __post_init__(self) -> None:
+        self._chain: DecoderChain | None = None
+
+    @property
+    def decoders(self) -> DecoderChain:
+        """The decoder chain for this file, fastest first."""
+        if self._chain is None:
+            self._chain = DecoderChain(str(self.transfer_syntax), self.decode_options)
+        return self._chain
+
+    @property
+    def decoder(self) -> str:
+        """The decoder tried first, e.g. ``"pyjpegls (direct)"`` or ``"pydicom/gdcm"``."""
+        return self.decoders.name
+
     def frame_bytes(self, index: int) -> bytes:
-        parts = []
-        with open(self.path, "rb") as fh:
-            for offset, length in self.fragments[index]:
-                fh.seek(offset)
-                data = fh.read(length)
+        """Frame ``index``'s codestream: its fragments read straight from the file."""
+        fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            fragments = self.index.fragments(index, fd)
+            if len(fragments) == 1:  # the usual case: one read, no join
+                offset, length = fragments[0]
+                data = _pread(fd, length, offset)
                 if len(data) != length:
                     raise FlannotError(f"pixel data is truncated in frame {index}", self.path)
-                parts.append(data)
-        return b"".join(parts)
+                return data
+            buf = bytearray(sum(length for _, length in fragments))
+            view = memoryview(buf)
+            at = 0
+            for offset, length in fragments:
+                got = _preadinto(fd, view[at : at + length], offset)
+                if got != length:
+                    raise FlannotError(f"pixel data is truncated in frame {index}", self.path)
+                at += length
+            return bytes(buf)
+        except OSError as exc:
+            raise FlannotError(f"cannot read: {exc.strerror or exc}", self.path) from None
+        finally:
+            os.close(fd)
 
     def read(self, index: int) -> np.ndarray:
-        from pydicom.encaps import encapsulate
-        from pydicom.pixels import get_decoder
-
         data = self.frame_bytes(index)
         opts = self.decode_options
         # the codestream must agree with the header before a codec sees it (PS3.5 §8.2)
@@ -246,11 +275,9 @@ class EncapsulatedSource:
             self.path,
             index,
         )
-        decoder = get_decoder(self.transfer_syntax)
-        arr, _ = guarded(
-            lambda: _any(decoder).as_array(
-                encapsulate([data]), index=0, number_of_frames=1, **opts
-            ),
+        chain = self.decoders
+        arr = guarded(
+            lambda: chain.decode(data),
             self.path,
             f"cannot decode frame {index} ({self.transfer_syntax.name})",
         )
@@ -260,6 +287,21 @@ class EncapsulatedSource:
                 self.path,
             )
         return arr.astype(self.dtype, copy=False)
+
+
+def _preadinto(fd: int, out: memoryview, offset: int) -> int:
+    got = 0
+    while got < len(out):
+        if hasattr(os, "preadv"):
+            n = os.preadv(fd, [out[got:]], offset + got)
+        else:  # Windows
+            chunk = _pread(fd, len(out) - got, offset + got)
+            n = len(chunk)
+            out[got : got + n] = chunk
+        if n == 0:
+            break
+        got += n
+    return got
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,7 @@ def _j2k(opts: Options) -> DecodeFn:
     def decode(data: bytes | bytearray | memoryview) -> np.ndarray:
         src = bytes(data)
         params = get_j2k_parameters(src)
-        precision = int(params.get("precision", opts["bits_stored"]))
+        precision = int(params.get("precision") or opts["bits_stored"])
         buf = openjpeg.decode_pixel_data(src, version=2)
         arr = _from_decoded(buf, precision, opts, max_item=4)
         if bool(params.get("is_signed", signed)) != signed:

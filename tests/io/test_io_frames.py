@@ -134,3 +134,56 @@ def test_encapsulated_decodes_only_one_frame(
     assert len(fragment_bytes) == 1 and fragment_bytes[0] < path.stat().st_size / 40
     img.frames[25]  # cached: no second decode
     assert decoded == [1]
+
+
+def test_iter_frames_reads_ahead_once_per_frame(tmp_path: Path) -> None:
+    pixels = make_pixels(frames=30, rows=16, cols=16)
+    path = make_dicom(tmp_path, pixels=pixels, transfer_syntax=uid.RLELossless)
+    frames = flannot.read_dicom(path).raw_frames
+    seen = []
+    for i, frame in enumerate(frames.iter_frames(read_ahead=4)):
+        np.testing.assert_array_equal(frame, pixels[i])
+        assert not frame.flags.writeable
+        assert len(frames._ahead) <= 4  # bounded read-ahead
+        seen.append(i)
+    assert seen == list(range(30))
+    assert frames.decode_count == 30  # each frame decoded once, ahead or not
+    frames.close()
+
+
+def test_prefetch_then_frame_does_not_decode_again(tmp_path: Path) -> None:
+    pixels = make_pixels(frames=12, rows=16, cols=16)
+    path = make_dicom(tmp_path, pixels=pixels, transfer_syntax=uid.RLELossless)
+    frames = flannot.read_dicom(path).raw_frames
+    frames.prefetch([3, 4, 5])
+    for future in list(frames._ahead.values()):
+        future.result()
+    assert frames.decode_count == 3
+    np.testing.assert_array_equal(frames[4], pixels[4])
+    assert frames.decode_count == 3
+    frames.prefetch(range(12))  # more than the limit: only the first read_ahead_limit
+    assert len(frames._ahead) <= frames.read_ahead_limit
+    np.testing.assert_array_equal(np.stack(list(frames.iter_frames(2, 12, 3))), pixels[2:12:3])
+    frames.close()
+
+
+def test_read_ahead_errors_surface_when_the_frame_is_used(tmp_path: Path) -> None:
+    path = make_dicom(tmp_path, pixels=make_pixels(frames=4), transfer_syntax=uid.RLELossless)
+    frames = flannot.read_dicom(path).raw_frames
+    data = bytearray(path.read_bytes())
+    data[-300:-8] = b"\x00" * 292  # the last frame's RLE data
+    path.write_bytes(bytes(data))
+    frames.prefetch([3])
+    np.testing.assert_array_equal(frames[0], make_pixels(frames=4)[0])
+    with pytest.raises(flannot.FlannotError, match="frame 3"):
+        frames[3]
+
+
+def test_read_ahead_is_capped_for_big_frames() -> None:
+    from flannot.io.frames import READ_AHEAD_BYTES, LazyFrames, NativeSource
+
+    big = NativeSource(Path("x"), 0, 50, (4096, 4096), np.dtype("<u2"), 16, False)
+    frames = LazyFrames([big])
+    assert frames.read_ahead_limit == READ_AHEAD_BYTES // (4096 * 4096 * 2)
+    small = NativeSource(Path("x"), 0, 50, (16, 16), np.dtype("<u2"), 16, False)
+    assert LazyFrames([small]).read_ahead_limit == frames_mod.READ_AHEAD_FRAMES

@@ -24,10 +24,10 @@ install: system-deps $(STAMP)
 demo: install
 	@if [ -z "$$DISPLAY" ] && ! [ "$$(uname)" = Darwin ]; then \
 	  echo "No display found. To see the workspace, run under a virtual X server:"; \
-	  echo "    xvfb-run -a -s '-screen 0 1600x1300x24' $(BIN)/flannot demo --screenshot demo.png"; \
+	  echo "    xvfb-run -a -s '-screen 0 1600x1000x24' $(BIN)/flannot demo --screenshot demo.png"; \
 	  echo "or, on a machine with a screen, run 'make demo' there."; \
 	  echo "Rendering a screenshot to demo.png now with xvfb-run ..."; \
-	  xvfb-run -a -s "-screen 0 1600x1300x24" $(BIN)/flannot demo --screenshot demo.png; \
+	  xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/flannot demo --screenshot demo.png; \
 	else \
 	  $(BIN)/flannot demo; \
 	fi

@@ -1,11 +1,12 @@
-"""Render ``quiz_dock.png``: the Quiz dock after Check on the sample ``lateral`` case.
+"""Render ``quiz_dock.png`` and ``quiz_side_by_side.png``: the Quiz dock after Check.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/images/make_quiz_screenshot.py
 
 A trainee ("alice") marks the vertebral bodies L1–L5 of the synthetic lateral phantom but
 counts from the wrong end (every body named one level too low, S1 left out) and outlines
 the L4-L5 canal a little off; Check lists the errors and overlays the reference
-(``reference: …`` layers, semi-transparent). The sample set is copied to a temporary folder,
+(``reference: …`` layers: paler outlines, "ref" labels); then "Side by side" shows attempt
+and reference in two views with one camera. The sample set is copied to a temporary folder,
 so the attempt file and the autosave never touch ``sample_dicoms/``.
 """
 
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 OUT = Path(__file__).resolve().parent / "quiz_dock.png"
+SIDE = OUT.with_name("quiz_side_by_side.png")
 
 # [row, col] of the lateral phantom's L1 … L5 bodies (512 × 512); the trainee's labels
 BODIES = ([61, 255], [137, 248], [213, 245], [289, 243], [362, 242])
@@ -36,6 +38,9 @@ def main() -> int:
     from flannot.napari.layers import default_features
     from flannot.napari.session import get_session
     from flannot.teach.teaching_set import TeachingSet
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from make_workspace_screenshots import shrink
 
     with tempfile.TemporaryDirectory() as tmp:
         os.chdir(tmp)
@@ -64,6 +69,14 @@ def main() -> int:
             QApplication.processEvents()
         viewer.screenshot(str(OUT), canvas_only=False)
         print(f"wrote {OUT}")
+        dock.side_by_side.setChecked(True)
+        viewer.reset_view()
+        for _ in range(5):
+            QApplication.processEvents()
+        viewer.screenshot(str(SIDE), canvas_only=False)
+        print(f"wrote {SIDE}")
+        for png in (OUT, SIDE):
+            shrink(png)
         dock.end_quiz()
         viewer.close()
         os.chdir(Path(__file__).resolve().parent)

@@ -1,12 +1,13 @@
 """Render the README's napari pictures (run under Xvfb) and say what each one shows.
 
-    xvfb-run -a -s "-screen 0 1600x1300x24" .venv/bin/python \
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python \
         docs/images/make_workspace_screenshots.py [SET_DIR]
 
 Writes, next to this script:
 
 ``workspace.png``
-    The whole workspace on the contralateral-oblique sample case ``clo-left``: its own
+    The whole workspace with every dock open (Quiz, PACS and the forms in tabs) on a
+    1600×1000 screen, on the contralateral-oblique sample case ``clo-left``: its own
     reference annotations (ligamentum flavum and epidural contrast line at L3-L4 and L4-L5,
     the redaction box) plus, drawn with the Annotate dock for illustration, vertebra
     centres L1–L5 (the level advances after each click) and a portal to L4-L5.
@@ -36,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from flannot.cli.demo import run_demo
+from flannot.cli.demo import ALL_DOCKS, run_demo
 
 OUT = Path(__file__).resolve().parent
 
@@ -51,7 +52,8 @@ CAPTIONS = """\
 Made by `docs/images/make_workspace_screenshots.py` from the synthetic sample teaching set
 (`sample_dicoms/`, no patient data).
 
-- **workspace.png** — the whole workspace (Annotate and Teaching set docks on the right,
+- **workspace.png** — the whole workspace with every dock open on a 1600×1000 screen
+  (Teaching set with Quiz and PACS in tabs, Annotate with the three forms in tabs, the
   Measure table at the bottom) on the contralateral-oblique case `clo-left`. The
   ligamentum flavum and epidural contrast line (L3-L4, L4-L5, left) and the redaction
   box are the case's **reference annotations**. The vertebra centres L1–L5 and the
@@ -62,11 +64,25 @@ Made by `docs/images/make_workspace_screenshots.py` from the synthetic sample te
 - **measure_dock.png** — the Measure dock on frame 18 of the `cine` case, "Current frame
   only": ligamentum flavum thickness and the portal tip's distance to the contrast line,
   from the case's reference annotations; the header states the calibration.
+- **quiz_dock.png**, **quiz_side_by_side.png** — made by `make_quiz_screenshot.py`: the
+  Quiz dock after Check, the reference overlaid (paler outlines, "ref" labels), then side
+  by side with the attempt in two views sharing one camera.
 - **teach_dock.png** — the Teaching set dock on the `lateral` case (reference vertebra
   corners, spinal canal, calibration sphere line) after "Add DICOM…" added a copy of a
   sample image with patient identifiers put back: the summary lists what
   de-identification removed and warns about burned-in text.
 """
+
+
+def shrink(png: Path, limit: int = 400_000) -> Path:
+    """Re-save ``png`` with a 256-colour palette when it is over ``limit`` bytes (README)."""
+    from PIL import Image
+
+    if png.stat().st_size > limit:
+        with Image.open(png) as im:
+            small = im.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT)
+        small.save(png, optimize=True)
+    return png
 
 
 def _illustrate(viewer, docks) -> None:
@@ -138,7 +154,13 @@ def main(set_dir: str | None = None) -> int:
         os.chdir(tmp)  # the docks show paths relative to here: the same on every run
         work = Path(tmp) / "MILD-sample-set"
         shutil.copytree(source, work)
-        run_demo(OUT / "workspace.png", set_dir=work, case_id="clo-left", prepare=_illustrate)
+        run_demo(
+            OUT / "workspace.png",
+            set_dir=work,
+            case_id="clo-left",
+            prepare=_illustrate,
+            docks=ALL_DOCKS,
+        )
         run_demo(OUT / "annotate_cine.png", set_dir=work, case_id="cine", prepare=_cine(16))
         run_demo(
             OUT / "measure_dock.png",
@@ -157,6 +179,8 @@ def main(set_dir: str | None = None) -> int:
             docks=(("Teaching set", "right"),),
         )
         os.chdir(OUT)
+    for name in ("workspace", "annotate_cine", "measure_dock", "teach_dock"):
+        shrink(OUT / f"{name}.png")
     (OUT / "CAPTIONS.md").write_text(CAPTIONS, encoding="utf-8")
     print(f"wrote {OUT / 'CAPTIONS.md'}")
     return 0

@@ -468,12 +468,21 @@ def test_frame_filter_follows_the_cine_frame(make_napari_viewer, qtbot, tmp_path
     assert dock.frame_only.isChecked()
     viewer.dims.set_current_step(0, 0)
     assert dock.current_frame() == 0
-    assert set(dock.dataframe["annotation_id"]) == {"lf1", "sc1"}
-    viewer.dims.set_current_step(0, 2)  # scrubbing re-filters without a click
+    qtbot.waitUntil(lambda: set(dock.dataframe["annotation_id"]) == {"lf1", "sc1"}, timeout=2000)
+    viewer.dims.set_current_step(0, 2)  # scrubbing re-filters without a click (throttled)
     assert dock.current_frame() == 2
-    assert set(dock.dataframe["annotation_id"]) == {"c1"}
+    qtbot.waitUntil(lambda: set(dock.dataframe["annotation_id"]) == {"c1"}, timeout=2000)
     viewer.dims.set_current_step(0, 1)
-    assert len(dock.dataframe) == 0
+    qtbot.waitUntil(lambda: len(dock.dataframe) == 0, timeout=2000)
+    assert "No values in frame 1" in dock.status_label.text()
+    # a playing cine: many steps, few table updates
+    calls = []
+    dock.model.modelReset.connect(lambda: calls.append(1))
+    for _ in range(5):
+        for frame in (0, 1, 2):
+            viewer.dims.set_current_step(0, frame)
+    qtbot.waitUntil(lambda: set(dock.dataframe["annotation_id"]) == {"c1"}, timeout=2000)
+    assert len(calls) <= 2
     dock.frame_only.setChecked(False)
     assert len(dock.dataframe) == len(full)
 
@@ -536,3 +545,23 @@ def test_header_shows_the_calibration_line_even_without_rows(
     annotate._update_calibration()
     assert "user" in annotate.calibration_label.text()
     assert "0.5 × 0.5 mm/pixel" in annotate.calibration_label.text()
+
+
+def test_an_empty_table_says_what_to_draw(make_napari_viewer, qtbot, case_folder) -> None:
+    """Issue 14: vertebra centre points measured nothing and the table said nothing."""
+    from flannot.napari._qt.measure_dock import empty_table_hint
+    from flannot.napari.session import get_session
+
+    viewer = make_napari_viewer()
+    session = get_session(viewer)
+    session.ask_restore = lambda path: False
+    session.load_case(case_folder("empty"))
+    dock = MeasureDock(viewer)
+    qtbot.addWidget(dock)
+    assert "Nothing measured yet" in dock.status_label.text()
+    layer = session.annotation_layer("vertebra", "point")
+    layer.add([[10.0, 10.0]])
+    dock.refresh()
+    assert dock.full_dataframe.empty
+    assert "4 corners" in dock.status_label.text() and "heights" in dock.status_label.text()
+    assert "Open a case" in empty_table_hint(None)

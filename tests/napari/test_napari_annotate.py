@@ -329,3 +329,55 @@ def test_new_annotation_ids_follow_the_case_model(viewer, case_folder) -> None:
     # "note-1" is a spinal canal already in the case: the new one must not clash
     ids = [a.id for a in session.current_case().annotations]
     assert len(ids) == len(set(ids)) == 3
+
+
+def test_dock_speaks_plainly_and_forgets_the_previous_case(viewer, case_folder) -> None:
+    """Issue 14: no JSON paths in the dock; status and calibration length reset per case."""
+    viewer.open(str(case_folder("twice")), plugin="flannot")
+    dock = _dock(viewer)
+    points = _choose(dock, "vertebra", "point", level="L3")
+    dock.auto_advance.setChecked(False)
+    points.add([[10.0, 10.0]])
+    points.add([[30.0, 10.0]])  # L3 again
+    messages = dock.check_vertebra_order()
+    assert any("twice" in m for m in messages)
+    assert "$." not in " ".join(messages) and "$." not in dock.order_warning.text()
+    first_id = points.features["id"][0]
+    assert f"annotation {first_id}" in " ".join(messages)
+
+    dock.status.setText("Calibrated: 0.3 mm/pixel (user).")
+    dock.calib_length.setValue(25.0)
+    dock.note.setText("typed for the first case")
+    viewer.open(str(case_folder("next")), plugin="flannot")
+    assert dock.status.text() == ""
+    assert dock.calib_length.value() == 10.0
+    assert dock.note.text() == ""
+
+
+def test_cine_plays_at_its_frame_rate_and_reads_ahead(make_napari_viewer, case_folder, qtbot):
+    """Issue 14: a cine player (play/pause, Frame Time, loop) with bounded read-ahead."""
+    from flannot.napari.cine import CAPACITY, ReadAhead
+    from flannot.napari.session import get_session
+
+    viewer = make_napari_viewer()
+    viewer.open(str(case_folder("cine", frames=6)), plugin="flannot")
+    dock = _dock(viewer)
+    session = get_session(viewer)
+    assert dock.cine_row.isVisibleTo(dock)
+    assert dock.player.fps == pytest.approx(1000 / 66.7, rel=1e-3)  # the file's Frame Time
+    reader = session.image_layer.metadata["flannot_frames"]
+    assert isinstance(reader, ReadAhead)
+
+    dock.play_button.click()
+    assert dock.player.playing and "Pause" in dock.play_button.text()
+    qtbot.waitUntil(lambda: viewer.dims.current_step[0] >= 3, timeout=5000)
+    assert len(reader.cached()) <= CAPACITY  # bounded, however long it plays
+    assert reader.ahead > 0
+    qtbot.waitUntil(lambda: viewer.dims.current_step[0] == 0, timeout=5000)  # looped
+    dock.play_button.click()
+    assert not dock.player.playing and reader.ahead == 0
+
+    dock.loop_box.setChecked(False)
+    viewer.dims.set_current_step(0, 5)
+    dock.player.step()  # at the last frame without loop: stops there
+    assert viewer.dims.current_step[0] == 5 and not dock.player.playing

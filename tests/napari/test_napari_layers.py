@@ -95,9 +95,9 @@ def test_layers_hold_the_case_and_give_it_back_exactly(opened) -> None:
     assert type(layers["vertebra (shapes)"]).__name__ == "Shapes"
     lf = layers["ligamentum_flavum"]
     assert lf.features["side"].tolist() == ["left"]  # the mask is kept aside, not drawn
-    assert lf.features["label"].tolist() == ["L4-L5 left"]
+    assert lf.features["label"].tolist() == ["LF L4-L5 left"]  # the structure named
     assert layers["calibration"].features["label"].tolist() == ["25 mm (calibration)"]
-    assert list(lf.text.values) == ["L4-L5 left"]
+    assert list(lf.text.values) == ["LF L4-L5 left"]
     np.testing.assert_allclose(lf.scale, session.image_layer.scale)
     # an annotation type the protocol does not know still gets a layer, and comes back
     assert "x_custom" in layers
@@ -145,3 +145,22 @@ def test_undo_stack_is_bounded() -> None:
     assert not stack.record(layer)  # nothing changed since the last snapshot
     assert sum(stack.undo() for _ in range(10)) == 3
     assert len(layer.data) == 2  # the two oldest edits fell off the history
+
+
+def test_labels_name_the_structure() -> None:
+    """Issue 14: the LF and the contrast line both read "L3-L4 right"."""
+    from flannot.napari.layers import label_for, structure_name
+    from flannot.protocols import get_protocol
+
+    mild = get_protocol("mild")
+    names = {t.name: structure_name(t) for t in mild.types}
+    assert names["ligamentum_flavum"] == "LF"
+    assert names["spinal_canal"] == "SC"
+    assert names["ventral_interlaminar_line"] == "VILL"
+    assert names["epidural_contrast"] == "Epidural contrast"
+    assert names["vertebra"] == ""  # "L3" says it all
+    row = {"level": "L3-L4", "side": "right"}
+    lf = label_for("ligamentum_flavum", row, names["ligamentum_flavum"])
+    contrast = label_for("epidural_contrast", row, names["epidural_contrast"])
+    assert lf == "LF L3-L4 right" and contrast == "Epidural contrast L3-L4 right"
+    assert label_for("calibration", {"length_mm": 25.0}) == "25 mm (calibration)"

@@ -10,6 +10,9 @@ import json
 
 import numpy as np
 import pytest
+from qtpy.QtCore import Qt
+
+from flannot.napari.viewer_api import grid_of
 
 pytestmark = pytest.mark.gui
 
@@ -128,6 +131,10 @@ def test_check_lists_level_error_and_passes_the_right_outline(quiz) -> None:
     )
     assert "too low" in table.item(0, 1).text()
     assert "3 of" in dock.summary.text() and "Not passed" in dock.summary.text()
+    # every item in full: the table is as tall as its (wrapped) rows, no inner scrolling
+    rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
+    assert table.height() >= rows + table.horizontalHeader().height()
+    assert table.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
 
 
 def test_check_overlays_the_reference_read_only(quiz) -> None:
@@ -185,3 +192,48 @@ def test_end_quiz_restores_the_reference(quiz) -> None:
     # opening another case (e.g. from the Teaching set dock) ends the quiz
     session.load_case(ref_file)
     assert not dock.active and dock.start_btn.isEnabled()
+
+
+def test_reference_has_its_own_style_and_goes_side_by_side(quiz) -> None:
+    """Issue 14: the reference is not the attempt's colours at 55 %: outlines only in a
+    paler tint, its own labels ("ref …") below the anchor; side by side in a 1×2 grid."""
+    import numpy as np
+
+    dock, session, _ref = quiz
+    dock.start_quiz()
+    _draw(session, "vertebra", "point", VERTEBRAE["L4"], level="L4")
+    _draw(session, "ligamentum_flavum", "polygon", LF_POINTS, level="L4-L5", side="left")
+    dock.check()
+    attempt = session.annotation_layer("ligamentum_flavum", create=False)
+    (ref,) = [lay for lay in dock.reference_layers if lay.name.endswith("ligamentum_flavum")]
+    assert np.allclose(ref.face_color[:, 3], 0)  # outline only
+    assert not np.allclose(ref.edge_color[0], attempt.edge_color[0])
+    assert ref.edge_color[0][:3].mean() > attempt.edge_color[0][:3].mean()  # paler
+    assert ref.text.string.format.startswith("ref ")
+    assert tuple(ref.text.translation) != tuple(attempt.text.translation)
+
+    viewer = dock.viewer
+    dock.side_by_side.setChecked(True)
+    assert grid_of(viewer).enabled and tuple(grid_of(viewer).shape) == (1, 2)
+    layers = list(viewer.layers)
+    positions = {lay.name: grid_of(viewer).position(i, layers) for i, lay in enumerate(layers)}
+    assert positions[session.image_layer.name] == (0, 0)
+    assert positions["reference: image"] == (0, 1)
+    assert positions[ref.name] == (0, 1) and positions[attempt.name] == (0, 0)
+    dock.reference_btn.click()  # hide: back to one view, no image copy left
+    assert not grid_of(viewer).enabled
+    assert "reference: image" not in [lay.name for lay in viewer.layers]
+
+
+def test_a_quiz_outside_a_set_starts_without_a_dialog(quiz, monkeypatch) -> None:
+    """Issue 14: starting a quiz outside a set popped up a modal save dialog."""
+    from qtpy.QtWidgets import QFileDialog
+
+    dock, session, ref_file = quiz
+    session.teaching_set = None
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: asked.append(a))
+    assert dock.start_quiz()
+    assert not asked
+    assert session.case_path == ref_file.parent / "attempts" / "alice" / "case-a.json"
+    assert "attempts" in dock.status.text()

@@ -73,6 +73,7 @@ def test_constructs_without_a_set_then_creates_one(dock, tmp_path) -> None:
     assert dock.session.teaching_set is dock.teaching_set
     assert "Spine &lt;i&gt;101&lt;/i&gt;" in dock.set_label.text()
     assert "0 cases" in dock.set_label.text()
+    assert not dock.status_label.isVisibleTo(dock)  # "No teaching set: …" is stale now
     assert not dock.new_set(tmp_path / "new-set")  # not empty any more: refused, said why
     assert "not empty" in dock.status_label.text()
 
@@ -373,3 +374,32 @@ def test_recovery_files_never_go_into_a_set_zip(sample_set, tmp_path) -> None:
     names = zipfile.ZipFile(out).namelist()
     assert "cases/lateral/annotations.json" in names
     assert not [n for n in names if n.endswith(".recovery") or "/." in n]
+
+
+def test_set_and_case_titles_are_edited_in_the_dock_and_the_cli(dock, sample_set, capsys) -> None:
+    """Issue 14: a case added in the GUI was stuck with the title "case-001"."""
+    from flannot.cli import main
+
+    dock.open_set(sample_set)
+    dock.load_case("lateral")
+    assert dock.case_title_edit.isEnabled()
+    assert dock.case_title_edit.text() == "Lateral lumbar spine T12–S1, calibration sphere"
+    dock.case_title_edit.setText("Lateral, sphere for calibration")
+    dock.case_title_edit.editingFinished.emit()
+    dock.set_title_edit.setText("Spine course 2026")
+    dock.set_title_edit.editingFinished.emit()
+    data = json.loads((sample_set / "flannot-set.json").read_text())
+    assert data["name"] == "Spine course 2026"
+    titles = {c["case_id"]: c["title"] for c in data["cases"]}
+    assert titles["lateral"] == "Lateral, sphere for calibration"
+    assert "Spine course 2026" in dock.set_label.text()
+    row = dock.case_ids().index("lateral")
+    assert dock.case_list.item(row).text().startswith("Lateral, sphere for calibration")
+
+    assert main(["set", "title", str(sample_set), "--case", "ap", "AP view"]) == 0
+    assert main(["set", "title", str(sample_set), "Renamed"]) == 0
+    data = json.loads((sample_set / "flannot-set.json").read_text())
+    assert data["name"] == "Renamed"
+    assert {c["case_id"]: c["title"] for c in data["cases"]}["ap"] == "AP view"
+    assert main(["set", "title", str(sample_set), "--case", "nope", "X"]) == 2
+    assert "nope" in capsys.readouterr().err

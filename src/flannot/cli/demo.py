@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -18,10 +19,25 @@ from flannot.errors import FlannotError
 
 __all__ = ["has_display", "register", "run_demo"]
 
-#: (plugin widget display name, where napari puts it)
-DOCKS = (("Annotate", "right"), ("Teaching set", "right"), ("Measure", "bottom"))
-XVFB_HINT = "xvfb-run -a flannot demo --screenshot out.png"
-BOTTOM_SHARE = 0.3  # of the window height for the Measure table: about eight rows
+#: (plugin widget display name, where napari puts it); docks of one area after the first
+#: are tabbed with the previous one when the name starts with "+" (see :func:`arrange_docks`)
+DOCKS = (("Teaching set", "right"), ("Annotate", "right"), ("Measure", "bottom"))
+ALL_DOCKS = (
+    ("Teaching set", "right"),
+    ("+Quiz", "right"),
+    ("+PACS", "right"),
+    ("Annotate", "right"),
+    ("+Export teaching set", "right"),
+    ("+De-identify DICOM", "right"),
+    ("+New teaching set", "right"),
+    ("Measure", "bottom"),
+)
+SCREEN = (1600, 1000)  # the README's and the Makefile's Xvfb screen
+XVFB_HINT = (
+    f"xvfb-run -a -s '-screen 0 {SCREEN[0]}x{SCREEN[1]}x24' flannot demo --screenshot out.png"
+)
+RIGHT_WIDTH = 420  # pixels for the right column
+BOTTOM_SHARE = 0.32  # of the window height for the Measure table: about six rows
 
 
 def has_display() -> bool:
@@ -33,11 +49,110 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def open_workspace(
+    set_dir: Path | None = None,
+    case_id: str | None = None,
+    docks: tuple[tuple[str, str], ...] = DOCKS,
+    size: tuple[int, int] = SCREEN,
+    unattended: bool = False,
+) -> tuple[Any, dict[str, Any]]:
+    """A napari viewer with the flannot docks and a case of a teaching set open.
+
+    Parameters
+    ----------
+    set_dir
+        Teaching set to open (default: the sample set).
+    case_id
+        Case of the set to open (default: its first).
+    docks
+        ``(dock name, "right" | "bottom")``; a name starting with ``"+"`` is tabbed
+        with the dock before it.
+    size
+        Window size in pixels.
+    unattended
+        No dialogs and no recovery files (screenshots, benchmarks).
+
+    Returns
+    -------
+    tuple
+        The viewer and the dock widgets by name.
+    """
+    import napari
+    from qtpy.QtWidgets import QApplication
+
+    from flannot.napari._reader import classify
+    from flannot.napari._sample_data import sample_set_dir
+    from flannot.napari.session import get_session
+    from flannot.teach.teaching_set import TeachingSet
+
+    folder = Path(set_dir) if set_dir is not None else sample_set_dir()
+    if classify(folder) != "set":
+        raise FlannotError("not a flannot teaching set (no flannot-set.json)", folder)
+    ids = [str(entry["case_id"]) for entry in TeachingSet.open(folder).cases]
+    if case_id is not None and case_id not in ids:  # fail before any window opens
+        raise FlannotError(f"no case {case_id!r} in the set (cases: {', '.join(ids)})", folder)
+    viewer = napari.Viewer(title="flannot — MILD teaching workspace", show=True)
+    qt_window = viewer.window._qt_window
+    qt_window.resize(*size)
+    session = get_session(viewer)
+    if unattended:
+        session.ask_restore = lambda _path: None
+    widgets = arrange_docks(viewer, docks)
+    QApplication.processEvents()  # lay the window out before sizing the docks
+    size_docks(qt_window, widgets, size)
+    teach = widgets.get("Teaching set")
+    if teach is not None:
+        teach.open_set(folder, load_first=False)
+        teach.load_case(case_id or ids[0])
+    else:
+        from flannot.napari._reader import open_teaching_set
+
+        for data, meta, kind in open_teaching_set(folder, session, case_id=case_id):
+            viewer._add_layer_from_data(data, meta, kind)
+    if unattended and session._autosave is not None:
+        session._autosave.stop()
+    return viewer, widgets
+
+
+def arrange_docks(viewer: Any, docks: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """Add the flannot docks: side docks stacked or tabbed, the Measure table under the
+    canvas only (the side columns run the full height)."""
+    from qtpy.QtCore import Qt
+
+    qt_window = viewer.window._qt_window
+    qt_window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+    qt_window.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+    areas = {
+        "right": Qt.DockWidgetArea.RightDockWidgetArea,
+        "bottom": Qt.DockWidgetArea.BottomDockWidgetArea,
+    }
+    widgets: dict[str, Any] = {}
+    previous: dict[str, Any] = {}
+    for entry, area in docks:
+        name = entry.lstrip("+")
+        try:
+            dock_widget, widget = viewer.window.add_plugin_dock_widget("flannot", name)
+        except Exception as exc:  # a dock that fails must not take the demo down
+            print(f"flannot: warning: the {name} dock is unavailable: {exc}", file=sys.stderr)
+            continue
+        widgets[name] = widget
+        qt_window.addDockWidget(areas[area], dock_widget)
+        if entry.startswith("+") and area in previous:
+            qt_window.tabifyDockWidget(previous[area], dock_widget)
+        else:
+            previous[area] = dock_widget
+    for entry, _area in docks:  # the first dock of each tab group in front
+        name = entry.lstrip("+")
+        if not entry.startswith("+") and name in widgets:
+            widgets[name].parent().raise_()
+    return widgets
+
+
 def run_demo(
     screenshot: Path | None = None,
     set_dir: Path | None = None,
     case_id: str | None = None,
-    size: tuple[int, int] = (1600, 1300),
+    size: tuple[int, int] = SCREEN,
     prepare=None,
     docks: tuple[tuple[str, str], ...] = DOCKS,
 ) -> int:
@@ -64,48 +179,11 @@ def run_demo(
         Exit status.
     """
     import napari
-    from qtpy.QtCore import Qt
     from qtpy.QtWidgets import QApplication
 
-    from flannot.napari._reader import classify, open_teaching_set
-    from flannot.napari._sample_data import sample_set_dir
-    from flannot.napari.session import get_session
-    from flannot.teach.teaching_set import TeachingSet
-
-    folder = Path(set_dir) if set_dir is not None else sample_set_dir()
-    if classify(folder) != "set":
-        raise FlannotError("not a flannot teaching set (no flannot-set.json)", folder)
-    ids = [str(entry["case_id"]) for entry in TeachingSet.open(folder).cases]
-    if case_id is not None and case_id not in ids:  # fail before any window opens
-        raise FlannotError(f"no case {case_id!r} in the set (cases: {', '.join(ids)})", folder)
-    viewer = napari.Viewer(title="flannot — MILD teaching workspace", show=True)
-    qt_window = viewer.window._qt_window
-    qt_window.resize(*size)
-    widgets = {}
-    bottom: list = []
-    # the side docks run the full height; the Measure table sits under the canvas only
-    qt_window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-    qt_window.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-    for name, area in docks:
-        try:
-            _, widget = viewer.window.add_plugin_dock_widget("flannot", name, tabify=False)
-        except Exception as exc:  # a dock that fails must not take the demo down
-            print(f"flannot: warning: the {name} dock is unavailable: {exc}", file=sys.stderr)
-            continue
-        widgets[name] = widget
-        if area == "bottom":  # the Measure table wants width, not height
-            dock_widget = widget.parent()
-            qt_window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock_widget)
-            bottom.append(dock_widget)
-    QApplication.processEvents()  # lay the window out before sizing the docks
-    _size_docks(qt_window, widgets, bottom, size)
-    session = get_session(viewer)
-    if screenshot is not None:  # unattended: no dialogs, no recovery files from illustrations
-        session.ask_restore = lambda _path: None
-        if session._autosave is not None:
-            session._autosave.stop()
-    for data, meta, kind in open_teaching_set(folder, session, case_id=case_id):
-        viewer._add_layer_from_data(data, meta, kind)
+    viewer, widgets = open_workspace(
+        set_dir, case_id, docks=docks, size=size, unattended=screenshot is not None
+    )
     if prepare is not None:
         prepare(viewer, widgets)
     if screenshot is None:
@@ -113,7 +191,7 @@ def run_demo(
         return 0
     for _ in range(3):  # let Qt lay the docks out and vispy draw
         QApplication.processEvents()
-    _size_docks(qt_window, widgets, bottom, size)
+    size_docks(viewer.window._qt_window, widgets, size)
     for _ in range(3):
         QApplication.processEvents()
     screenshot = Path(screenshot)
@@ -124,20 +202,24 @@ def run_demo(
     return 0
 
 
-def _size_docks(qt_window, widgets: dict, bottom: list, size: tuple[int, int]) -> None:
-    """The Measure table about eight rows high; the Annotate dock its full height (the
-    shortcut sheet uncut), the Teaching set dock the rest of the right column."""
+def size_docks(qt_window: Any, widgets: dict[str, Any], size: tuple[int, int]) -> None:
+    """The Measure table about six rows high; the right column shared between the set
+    (with the Quiz and PACS tabs) on top and the Annotate dock below."""
     from qtpy.QtCore import Qt
 
-    if bottom:
-        qt_window.resizeDocks(bottom, [int(size[1] * BOTTOM_SHARE)], Qt.Orientation.Vertical)
+    side = [widgets[n].parent() for n in ("Teaching set", "Annotate") if n in widgets]
+    if side:  # the right column wide enough for two buttons side by side and the notes
+        qt_window.resizeDocks(side[:1], [RIGHT_WIDTH], Qt.Orientation.Horizontal)
+    measure = widgets.get("Measure")
+    if measure is not None:
+        qt_window.resizeDocks(
+            [measure.parent()], [int(size[1] * BOTTOM_SHARE)], Qt.Orientation.Vertical
+        )
     annotate, teach = widgets.get("Annotate"), widgets.get("Teaching set")
     if annotate is not None and teach is not None:
-        wanted = annotate.sizeHint().height() + 70  # + the dock's title bar
+        top = int(size[1] * 0.42)
         qt_window.resizeDocks(
-            [annotate.parent(), teach.parent()],
-            [wanted, max(200, size[1] - wanted)],
-            Qt.Orientation.Vertical,
+            [teach.parent(), annotate.parent()], [top, size[1] - top], Qt.Orientation.Vertical
         )
 
 

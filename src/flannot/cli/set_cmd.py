@@ -1,4 +1,4 @@
-"""``flannot set new|add|import|export`` — teaching sets (SPEC §5, §8)."""
+"""``flannot set new|title|add|import|export`` — teaching sets (SPEC §5, §8)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,24 @@ def new(
 
     ts = TeachingSet.new(folder, name, description=description, protocol=protocol)
     typer.echo(f"created teaching set {ts.name!r} in {ts.root}")
+
+
+@set_app.command("title")
+def title(
+    folder: Path = typer.Argument(..., metavar="DIR", help="Teaching-set folder."),
+    text: str = typer.Argument(..., metavar="TEXT", help="The new title."),
+    case: str | None = typer.Option(
+        None, "--case", help="Case id to rename (default: the set itself)."
+    ),
+) -> None:
+    """Rename a teaching set, or one of its cases with --case."""
+    from flannot.teach.teaching_set import TeachingSet
+
+    ts = TeachingSet.open(folder)
+    ts.set_title(text, case)
+    ts.save()
+    what = f"case {case!r}" if case is not None else "the set"
+    typer.echo(f"{what} is now titled {text.strip()!r}")
 
 
 @set_app.command("add")

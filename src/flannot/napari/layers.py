@@ -25,6 +25,7 @@ Layout
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,6 +44,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from flannot.protocols import Protocol
 
 LAYER_PREFIX = "flannot: "
+LABEL_FORMAT = "{label}"
+MEASURE_METADATA = "flannot_measure"  # {id: "4.1 mm"}: the Measure dock's label values
 FEATURE_COLUMNS = (
     "id",
     "level",
@@ -98,9 +101,34 @@ def layer_name(key: str) -> str:
     return f"{LAYER_PREFIX}{key}"
 
 
-def label_for(type_name: str, row: dict[str, Any]) -> str:
-    """Text drawn next to an annotation, e.g. ``"L4-L5 left portal"`` or ``"10.0 mm"``."""
-    parts = [str(_clean(row.get(k)) or "") for k in ("level", "side", "instrument")]
+def structure_name(atype: Any) -> str:
+    """The structure's name in a canvas label, from the protocol's ``title`` and ``short``.
+
+    An abbreviation the title spells out wins (``"... (VILL)"`` → ``VILL``); a two-word
+    title with a two-letter short id reads as the initials clinicians use (``LF``,
+    ``SC``); a one-letter short id (the vertebra, the cannula) gets no name, its level or
+    instrument says what it is; otherwise the title without a trailing "line".
+    """
+    if atype is None:
+        return ""
+    title = str(getattr(atype, "title", "") or "")
+    short = str(getattr(atype, "short", "") or "")
+    spelled = re.search(r"\(([A-Z]{2,6})\)", title)
+    if spelled:
+        return spelled.group(1)
+    if len(short) == 1:
+        return ""
+    if len(short) == 2 and len(title.split()) == 2:
+        return short.upper()
+    return title.removesuffix(" line") if " " in title else title
+
+
+def label_for(type_name: str, row: dict[str, Any], name: str = "") -> str:
+    """Text drawn next to an annotation, e.g. ``"LF L4-L5 left"`` or ``"10 mm (calibration)"``.
+
+    ``name`` is the structure's :func:`structure_name`.
+    """
+    parts = [name] + [str(_clean(row.get(k)) or "") for k in ("level", "side", "instrument")]
     text = " ".join(p.replace("_", " ") for p in parts if p)
     length = _clean(row.get("length_mm"))
     if length not in (None, ""):  # only a calibration line carries a known length
@@ -159,14 +187,19 @@ def image_metadata(image: FluoroImage) -> dict[str, Any]:
 
 
 def _frame_data(image: FluoroImage) -> Any:
-    """A 2-D frame for single-frame images, else a lazy dask array (one chunk per frame)."""
+    """A 2-D frame for single-frame images, else a lazy dask array (one chunk per frame)
+    and the :class:`~flannot.napari.cine.ReadAhead` under it."""
     frames = image.frames
     if image.n_frames == 1:
         return np.asarray(frames[0])
     import dask.array as da
 
+    from flannot.napari.cine import ReadAhead
+
     chunks = (1, *tuple(frames.shape[1:]))
-    return da.from_array(frames, chunks=chunks, asarray=True, fancy=False, lock=False)
+    reader = ReadAhead(frames)  # decodes ahead while the cine plays (napari/cine.py)
+    data = da.from_array(reader, chunks=chunks, asarray=True, fancy=False, lock=False)
+    return data, reader
 
 
 def contrast_limits(image: FluoroImage, first_frame: np.ndarray | None = None) -> list[float]:
@@ -187,6 +220,9 @@ def make_image_layer(image: FluoroImage) -> Any:
     from napari.layers import Image
 
     data = _frame_data(image)
+    reader = None
+    if isinstance(data, tuple):
+        data, reader = data
     scale, units = image_scale(image)
     kwargs: dict[str, Any] = {}
     if image.is_rgb:
@@ -201,7 +237,7 @@ def make_image_layer(image: FluoroImage) -> Any:
         scale=scale,
         units=units,
         axis_labels=axis_labels(layer_ndim(image)),
-        metadata=image_metadata(image),
+        metadata={**image_metadata(image), "flannot_frames": reader},
         **kwargs,
     )
 
@@ -278,7 +314,105 @@ def refill_layer(layer: Any, new: Any) -> bool:
     layer.metadata.update(new.metadata)
     layer.text = new.text.model_dump()  # plain "{label}": the Measure dock adds values again
     layer.refresh_text()
+    layer.visible = new.visible
     return True
+
+
+def fill_layer(
+    session: Session, layer: Any, type_name: str, kind: str, annotations: list[Annotation]
+) -> bool:
+    """Put ``annotations`` into the live ``layer`` directly (no throwaway layer).
+
+    The fast path of a case switch: building a napari layer costs tens of milliseconds,
+    and most of a protocol's layers are empty in one case and the next, when only the
+    features table and metadata change. Returns ``False`` (nothing changed) when the layer
+    cannot hold them (another family or number of dimensions).
+    """
+    ndim = layer_ndim(session.image)
+    points = family(kind) == "points"
+    if layer.ndim != ndim or points == hasattr(layer, "shape_type"):
+        return False
+    protocol = session.protocol
+    atype = protocol.find_type(type_name)
+    color = atype.color if atype is not None else "#ffff00"
+    scale, units = image_scale(session.image)
+    name = structure_name(protocol.find_type(type_name))
+    rows = [_features_row(type_name, a, name) for a in annotations]
+    if layer.selected_data:
+        layer.selected_data = set()
+    if annotations and not layer.visible:  # shown first: a hidden layer's slice is stale
+        layer.visible = True
+    if tuple(layer.scale) != tuple(scale):
+        layer.scale = scale
+    if tuple(str(u) for u in layer.units) != tuple(str(u) for u in units):
+        layer.units = units
+    ours = MEASURE_METADATA in layer.metadata  # the Measure dock's strings, one per row
+    empty_stays_empty = not annotations and not len(layer.data)
+    plain = getattr(layer.text.string, "format", None) == LABEL_FORMAT
+    if not plain and not (ours and empty_stays_empty):
+        # before the rows change: the dock's strings are one per old row; plain "{label}"
+        # until the Measure dock adds the values again
+        layer.text = _text(
+            atype,
+            color,
+            _label_offset(atype, kind, ndim, _style(session)),
+            anchor="center" if points else None,
+        )
+    if not empty_stays_empty:
+        style = _style(session)
+        if points:
+            layer.current_size = style["point_size"]
+            layer.data = np.array([_coords(a, ndim)[0] for a in annotations], dtype=float).reshape(
+                -1, ndim
+            )
+            if annotations:
+                layer.size = style["point_size"]
+                layer.face_color = color
+        else:
+            layer.current_edge_width = style["edge_width"]
+            layer.data = [(_coords(a, ndim), SHAPE_KINDS[a.geometry.kind]) for a in annotations]
+            if annotations:
+                filled = 0.18 if kind in ("polygon", "rectangle") else 0.0
+                layer.edge_width = style["edge_width"]
+                layer.edge_color = color
+                layer.face_color = _transparent(color, filled)
+        layer.features = _features_frame(rows)
+        layer.refresh_text()
+    elif len(layer.features):
+        layer.features = _features_frame(rows)
+    defaults = default_features(type_name)
+    current = layer.feature_defaults
+    if len(current) != 1 or any(
+        _clean(current[c].iloc[0]) != v for c, v in defaults.items() if c in current
+    ):
+        layer.feature_defaults = defaults
+    key = layer_key(protocol, type_name, kind)
+    layer.metadata.clear()
+    layer.metadata.update(
+        {"flannot_key": key, "flannot_type": type_name, "flannot_structure": name}
+    )
+    if ours and empty_stays_empty and not plain:
+        layer.metadata[MEASURE_METADATA] = {}  # no rows either way: the dock's text stays valid
+    if not annotations and layer.visible:
+        layer.visible = False  # see show_when_used
+    return True
+
+
+def _features_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(FEATURE_COLUMNS)) if rows else empty_features()
+    return frame.astype(object)
+
+
+def show_when_used(layer: Any, active: bool = False) -> None:
+    """Show an annotation layer once it holds data or is the active layer.
+
+    Empty annotation layers start hidden: napari slices and redraws every visible
+    layer on each cine step, and an empty Shapes layer costs as much as a full one
+    (vispy rebuilds its mesh shaders), which made stepping a cine 3-5x slower than
+    plain napari (issue 14). A hidden layer shows nothing either way.
+    """
+    if not layer.visible and (active or len(layer.data)):
+        layer.visible = True
 
 
 # ---------------------------------------------------------------------------- annotations
@@ -322,7 +456,7 @@ def _text(
     anchor: str | None = None,
 ) -> dict[str, Any]:
     text = {
-        "string": "{label}",
+        "string": LABEL_FORMAT,
         "color": color,
         "size": 12,
         "anchor": anchor or getattr(atype, "label_anchor", None) or "upper_left",
@@ -350,7 +484,8 @@ def make_layer(
     ndim = layer_ndim(session.image)
     scale, units = image_scale(session.image) if session.image is not None else (None, None)
     style = _style(session)
-    rows = [_features_row(type_name, a) for a in annotations]
+    name = structure_name(protocol.find_type(type_name))
+    rows = [_features_row(type_name, a, name) for a in annotations]
     features = pd.DataFrame(rows, columns=list(FEATURE_COLUMNS)) if rows else empty_features()
     features = features.astype(object)
     common = {
@@ -366,7 +501,8 @@ def make_layer(
             _label_offset(atype, kind, ndim, style),
             anchor="center" if family(kind) == "points" else None,
         ),
-        "metadata": {"flannot_key": key, "flannot_type": type_name},
+        "metadata": {"flannot_key": key, "flannot_type": type_name, "flannot_structure": name},
+        "visible": bool(annotations),  # see show_when_used
     }
     if family(kind) == "points":
         data = np.array([_coords(a, ndim)[0] for a in annotations], dtype=float).reshape(-1, ndim)
@@ -415,7 +551,7 @@ def _coords(a: Annotation, ndim: int) -> np.ndarray:
     return pts
 
 
-def _features_row(type_name: str, a: Annotation) -> dict[str, Any]:
+def _features_row(type_name: str, a: Annotation, name: str = "") -> dict[str, Any]:
     row = {
         "id": a.id,
         "level": a.level,
@@ -429,15 +565,23 @@ def _features_row(type_name: str, a: Annotation) -> dict[str, Any]:
         "extra": json.dumps(a.extra) if a.extra else "",
         "geometry_extra": json.dumps(a.geometry.extra) if a.geometry.extra else "",
     }
-    row["label"] = label_for(type_name, row)
+    row["label"] = label_for(type_name, row, name)
     return row
 
 
-def case_to_layers(session: Session, case: Case) -> tuple[dict[str, Any], list[Annotation]]:
+def case_to_layers(
+    session: Session,
+    case: Case,
+    reuse: dict[str, Any] | None = None,
+    include_empty: bool = True,
+) -> tuple[dict[str, Any], list[Annotation]]:
     """Layers for ``case``'s annotations (by layer key) and the pass-through ones (masks).
 
     Every type of the protocol gets a layer (empty ones too), so the Annotate
-    dock and the user find them all in the layer list.
+    dock and the user find them all in the layer list. Layers of ``reuse`` (live
+    layers by key) are refilled in place when they can be (:func:`fill_layer`);
+    the result then holds those same objects. ``include_empty=False`` builds only
+    the layers that hold annotations (overlays).
     """
     protocol = session.protocol
     groups: dict[tuple[str, str], list[Annotation]] = {}
@@ -450,7 +594,7 @@ def case_to_layers(session: Session, case: Case) -> tuple[dict[str, Any], list[A
         kind = "point" if fam == "points" else a.geometry.kind
         key = layer_key(protocol, a.type, kind)
         groups.setdefault((key, a.type), []).append(a)
-    for t in protocol.types:
+    for t in protocol.types if include_empty else ():
         key = layer_key(protocol, t.name, t.geometries[0])
         if family(t.geometries[0]) is not None:
             groups.setdefault((key, t.name), [])
@@ -464,8 +608,83 @@ def case_to_layers(session: Session, case: Case) -> tuple[dict[str, Any], list[A
             kind = "point" if family(anns[0].geometry.kind) == "points" else anns[0].geometry.kind
         if kind is None:
             kind = primary_kind(protocol, type_name)
-        layers[key] = make_layer(session, type_name, kind, anns)
+        old = (reuse or {}).get(key)
+        if old is not None and fill_layer(session, old, type_name, kind, anns):
+            layers[key] = old
+        else:
+            layers[key] = make_layer(session, type_name, kind, anns)
+    # a second-family layer ("vertebra (shapes)") the new case does not use: kept, emptied
+    # and hidden rather than removed, so the next case that uses it need not build it again
+    for key, old in (reuse or {}).items():
+        if key in layers:
+            continue
+        type_name = key_type(key)
+        atype = protocol.find_type(type_name)
+        wanted = "points" if key.endswith("(points)") else "shapes"
+        kinds = [g for g in (atype.geometries if atype else ()) if family(g) == wanted]
+        if kinds and fill_layer(session, old, type_name, kinds[0], []):
+            layers[key] = old
     return layers, passthrough
+
+
+# ---------------------------------------------------------------------------- reference
+REFERENCE_PREFIX = "reference: "
+REFERENCE_OPACITY = 0.9
+
+
+def lighter(color: Any, amount: float = 0.5) -> np.ndarray:
+    """``color`` mixed with white: the reference's colour family, one step paler."""
+    from napari.utils.colormaps.standardize_color import transform_color
+
+    rgba = transform_color(color)[0].copy()
+    rgba[:3] = rgba[:3] + (1.0 - rgba[:3]) * amount
+    rgba[3] = 1.0
+    return rgba
+
+
+def make_reference_layers(session: Session, case: Case, skip: set[str] | None = None) -> list:
+    """Read-only overlay layers ``"reference: <type>"`` of ``case`` (types in ``skip`` left out).
+
+    Distinct from the attempt drawn over the same image: outlines only, in a paler
+    tint of the structure's colour and thinner; points as rings; labels prefixed
+    ``ref`` and set below their anchor, where the attempt's labels are not.
+    """
+    built, _masks = case_to_layers(session, case, include_empty=False)
+    style = _style(session)
+    out = []
+    for key, layer in built.items():
+        type_name = key_type(key)
+        if not len(layer.data) or type_name in (skip or set()):
+            continue
+        atype = session.protocol.find_type(type_name)
+        pale = lighter(atype.color if atype is not None else "#ffff00")
+        layer.name = f"{REFERENCE_PREFIX}{key}"
+        # not a flannot annotation layer: the session must never adopt or save it
+        layer.metadata = {"flannot_reference": True, "flannot_type": type_name}
+        if hasattr(layer, "shape_type"):
+            layer.face_color = [0.0, 0.0, 0.0, 0.0]
+            layer.edge_color = pale
+            layer.edge_width = max(1.0, 0.6 * style["edge_width"])
+        else:
+            layer.face_color = [0.0, 0.0, 0.0, 0.0]
+            layer.border_color = pale
+            layer.border_width = 0.25
+            layer.symbol = "ring"
+        text = layer.text.model_dump()
+        lead = (0.0,) * (layer.ndim - 2)
+        down = 1.6 * style["point_size"]
+        text.update(
+            string="ref {label}",
+            color=pale,
+            anchor="upper_left",
+            translation=(*lead, down, 0.0),
+        )
+        layer.text = text
+        layer.opacity = REFERENCE_OPACITY
+        layer.blending = "translucent"
+        layer.editable = False
+        out.append(layer)
+    return out
 
 
 def _clean(value: Any) -> Any:
@@ -659,7 +878,8 @@ def ensure_ids(session: Session, layer: Any) -> bool:
 
 def _set_features(layer: Any, type_name: str, features: pd.DataFrame) -> None:
     features = features.astype(object)
-    features["label"] = [label_for(type_name, r) for r in features.to_dict("records")]
+    name = layer.metadata.get("flannot_structure", "")
+    features["label"] = [label_for(type_name, r, name) for r in features.to_dict("records")]
     defaults = layer.feature_defaults.iloc[0].to_dict() if len(layer.feature_defaults) else None
     layer.features = features
     if defaults is not None:  # setting features resets the defaults new shapes get

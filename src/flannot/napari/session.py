@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from psygnal import Signal, SignalGroup
 
 from flannot.errors import FlannotError
+from flannot.napari.viewer_api import scale_bar_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import napari
@@ -98,7 +99,9 @@ class Session:
         self._pending: set[str] = set()  # layer keys a reader returned, not yet inserted
         self._restored = False
         self._from_reader = False  # layers handed to napari as data tuples (reader, sample)
+        self._scale_bar_shown = False
         viewer.layers.events.inserted.connect(self._on_layer_inserted)
+        viewer.layers.selection.events.active.connect(self._on_active_layer)
 
     # ------------------------------------------------------------------ basics
     @property
@@ -240,7 +243,8 @@ class Session:
             self.case = case
             self.case_path = case_path
             image_layer = L.make_image_layer(image)
-            layers, passthrough = L.case_to_layers(self, case)
+            reuse = self.annotation_layers() if add_layers else None
+            layers, passthrough = L.case_to_layers(self, case, reuse=reuse)
             self._passthrough = passthrough
             self.undo.clear()
             if add_layers:
@@ -269,6 +273,12 @@ class Session:
             if QCoreApplication.instance() is not None:  # a GUI: protect edits from now on
                 self.start_autosave()
         viewer = self.viewer
+        if not self._scale_bar_shown:  # once: a user who hides it keeps it hidden
+            self._scale_bar_shown = True
+            # the layers' units are mm when calibrated: the bar reads "10 mm", else pixels
+            bar = scale_bar_of(viewer)
+            bar.visible = True
+            bar.box = True
         self._select_image()
         if self._pending_select_later():
             from qtpy.QtCore import QTimer
@@ -385,10 +395,24 @@ class Session:
         self.dirty = True
         self.events.annotations_changed.emit()
 
+    def _on_active_layer(self, event) -> None:
+        """An annotation layer chosen in the layer list is shown (empty ones start hidden)."""
+        from flannot.napari.layers import show_when_used
+
+        layer = event.value
+        if self._loading or self._pending:  # napari makes each added layer active
+            return
+        if layer is not None and layer in self._layers.values():
+            show_when_used(layer, active=True)
+
     def _on_layer_data(self, event) -> None:
         action = str(getattr(event, "action", "changed")).lower()
         if action.endswith("ing"):  # "adding"/"changing"/"removing": not done yet
             return
+        if not self._loading:
+            from flannot.napari.layers import show_when_used
+
+            show_when_used(event.source)
         if not self._loading and not self.undo._applying:
             from flannot.napari.layers import ensure_ids
 
@@ -416,7 +440,11 @@ class Session:
         keep_image = self.image_layer is not None and self.image_layer in viewer.layers
         if keep_image and not L.refill_image_layer(self.image_layer, image_layer):
             keep_image = False
-        refilled = {k for k, new in layers.items() if k in old and L.refill_layer(old[k], new)}
+        refilled = {
+            k
+            for k, new in layers.items()
+            if k in old and (new is old[k] or L.refill_layer(old[k], new))
+        }
         stale = [layer for k, layer in old.items() if k not in refilled]
         if not keep_image and self.image_layer is not None:
             stale.append(self.image_layer)

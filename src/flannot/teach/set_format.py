@@ -249,6 +249,16 @@ class TeachingSet:
 
         return apply_redactions(self)
 
+    def set_title(self, title: str, case_id: str | None = None) -> None:
+        """Rename the set (``case_id=None``) or one of its cases; :meth:`save` writes it."""
+        title = str(title).strip()
+        if not title:
+            raise FlannotError("a title cannot be empty", self.file)
+        if case_id is None:
+            self.data["name"] = title
+        else:
+            self.entry(case_id)["title"] = title
+
     # ------------------------------------------------------------------ saving
     def save(self, force: bool = False) -> Path:
         """Write ``flannot-set.json`` atomically.

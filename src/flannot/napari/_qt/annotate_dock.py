@@ -11,6 +11,7 @@ autosave and a shortcut cheat sheet.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from qtpy.QtWidgets import (
     QMessageBox,
     QPushButton,
     QVBoxLayout,
+    QWidget,
 )
 
 from flannot.errors import FlannotError
@@ -49,6 +51,7 @@ _MODES = {
     "rectangle": "add_rectangle",
 }
 _DEFAULT_LEVEL = {"vertebra": "L1", "interspace": "L4-L5"}
+CALIBRATION_DEFAULT_MM = 10.0  # the calibration length a new case starts with
 #: the transitional sixth lumbar vertebra: auto-advance skips it (L5 → S1); pick it by hand
 _TRANSITIONAL = "L6"
 
@@ -75,7 +78,12 @@ class AnnotateDock(SessionDock):
         self.ask_conflict: Callable[[str], str] | None = None
         self.ask_save_path: Callable[[], str | Path | None] | None = None
         self._connected: list[Any] = []
+        from flannot.napari.cine import CinePlayer
+
+        self.player = CinePlayer(napari_viewer, self.session, on_change=self._show_playing)
         self._build()
+        self.play_button.clicked.connect(lambda *_: self.player.toggle())
+        self.loop_box.toggled.connect(lambda on: setattr(self.player, "loop", bool(on)))
         self.session.events.case_changed.connect(self._on_case_changed)
         self.session.events.dirty_changed.connect(self._update_header)
         self.session.events.calibration_changed.connect(self._update_calibration)
@@ -94,7 +102,7 @@ class AnnotateDock(SessionDock):
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
-        outer = QVBoxLayout(self)
+        outer = self.scroll_layout()
         outer.setContentsMargins(6, 6, 6, 6)
         self.header = QLabel()
         self.header.setWordWrap(True)
@@ -146,6 +154,20 @@ class AnnotateDock(SessionDock):
         note_row.addWidget(self.note_button)
         outer.addLayout(note_row)
 
+        # cine playback (shown for a cine only): play/pause at the file's frame rate, loop
+        self.play_button = QPushButton("▶ Play")
+        self.play_button.setToolTip("Play the cine at its recorded frame rate (Frame Time)")
+        self.loop_box = QCheckBox("loop")
+        self.loop_box.setChecked(True)
+        self.rate_label = QLabel("")
+        self.cine_row = QWidget()
+        cine = QHBoxLayout(self.cine_row)
+        cine.setContentsMargins(0, 0, 0, 0)
+        cine.addWidget(self.play_button)
+        cine.addWidget(self.rate_label, 1)
+        cine.addWidget(self.loop_box)
+        outer.addWidget(self.cine_row)
+
         calib = QGroupBox("Calibration")
         cl = QVBoxLayout(calib)
         self.calibration_label = QLabel()
@@ -157,7 +179,7 @@ class AnnotateDock(SessionDock):
         self.calib_length = QDoubleSpinBox()
         self.calib_length.setRange(0.01, 10000.0)
         self.calib_length.setDecimals(2)
-        self.calib_length.setValue(10.0)
+        self.calib_length.setValue(CALIBRATION_DEFAULT_MM)
         self.calib_length.setSuffix(" mm")
         self.calib_button = QPushButton("Calibrate")
         crow.addWidget(self.calib_line_button)
@@ -260,6 +282,15 @@ class AnnotateDock(SessionDock):
         self.instrument.addItems(["", *proto.instruments])
         self.instrument.blockSignals(False)
         self._connect_layers()
+        self.player.pause()
+        image = self.session.image
+        self.cine_row.setVisible(image is not None and image.n_frames > 1)
+        if image is not None and image.n_frames > 1:
+            self.rate_label.setText(f"{self.player.fps:.3g} fps, {image.n_frames} frames")
+        # per-case state: a message or a length typed for the previous case is not this one's
+        self.status.setText("")
+        self.note.clear()
+        self.calib_length.setValue(CALIBRATION_DEFAULT_MM)
         self._on_structure_changed(activate=False)
         self._update_header()
         self._update_calibration()
@@ -339,7 +370,8 @@ class AnnotateDock(SessionDock):
             return
         defaults = L.default_features(self.type_name)
         defaults.update(self.attributes())
-        defaults["label"] = L.label_for(self.type_name, defaults)
+        name = L.structure_name(self.protocol.find_type(self.type_name))
+        defaults["label"] = L.label_for(self.type_name, defaults, name)
         layer.feature_defaults = defaults
 
     # ------------------------------------------------------------------ levels, sides
@@ -468,7 +500,7 @@ class AnnotateDock(SessionDock):
             except Exception as exc:  # feedback must never break annotating
                 problems = []
                 messages = [f"level check unavailable: {exc}"]
-            messages += [p.message for p in problems]
+            messages += [plain_words(p.message, self.session.current_case()) for p in problems]
         self.order_warning.setText("⚠ " + "<br>⚠ ".join(messages) if messages else "")
         self.order_warning.setVisible(bool(messages))
         return messages
@@ -627,11 +659,29 @@ class AnnotateDock(SessionDock):
             )
         self.calibration_label.setText(text)
 
+    def _show_playing(self, playing: bool) -> None:
+        self.play_button.setText("⏸ Pause" if playing else "▶ Play")
+
     def _update_undo_buttons(self, *_args: Any) -> None:
         self.undo_button.setEnabled(self.session.undo.can_undo)
         self.redo_button.setEnabled(self.session.undo.can_redo)
         for layer in self.session.annotation_layers().values():
             self._watch(layer)
+
+
+_JSON_PATH = re.compile(r"\$\.annotations\[(\d+)\](?:\.[\w.\[\]]+)?")
+
+
+def plain_words(message: str, case: Any) -> str:
+    """A validation message without JSON paths: ``$.annotations[2]`` becomes the
+    annotation's id (``"v3"``); ``flannot validate`` keeps the paths."""
+    annotations = list(getattr(case, "annotations", []) or [])
+
+    def name(match: re.Match[str]) -> str:
+        i = int(match.group(1))
+        return f"annotation {annotations[i].id}" if i < len(annotations) else "another annotation"
+
+    return _JSON_PATH.sub(name, message)
 
 
 def _ask_conflict_dialog(message: str) -> str:

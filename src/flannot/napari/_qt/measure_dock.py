@@ -41,6 +41,7 @@ from flannot.napari._qt.table_model import (
     disconnect_all,
     qt_alive,
 )
+from flannot.napari.layers import MEASURE_METADATA
 
 if TYPE_CHECKING:  # pragma: no cover
     import napari
@@ -54,7 +55,7 @@ CALIBRATION_MEANING = MEANINGS  # the one table, in flannot.io.calibration
 WARN_STYLE = "color: #ff9f1c; font-weight: bold;"
 OK_STYLE = "color: #8fd18f;"
 
-MEASURE_METADATA = "flannot_measure"  # layer.metadata key: {annotation_id: "4.1 mm"}
+STEP_THROTTLE_MS = 150  # the Measure table follows a playing cine at most ~7 times a second
 LABEL_FORMAT = "{label}"  # the text the napari layers are made with
 # the SPEC §4 columns, what the structure is and its value first
 _LEADING = ("type", "level", "side", "name", "value", "unit")
@@ -123,6 +124,24 @@ def label_measures(df: pd.DataFrame, protocol: Any = None) -> dict[str, str]:
         if key not in best or k < best[key][0]:
             best[key] = (k, _label_value(str(name), v, str(unit)))
     return {key: text for key, (_, text) in best.items()}
+
+
+def empty_table_hint(case: Any) -> str:
+    """Why the table is empty, and what to draw to fill it (issue 14)."""
+    if case is None:
+        return "Open a case to measure it."
+    annotations = list(getattr(case, "annotations", []) or [])
+    if not annotations:
+        return "Nothing measured yet: draw structures with the Annotate dock."
+    if any(a.type == "vertebra" and a.geometry.kind == "point" for a in annotations):
+        return (
+            "Vertebra centre points have no measurements: draw 4 corners "
+            "(Draw as: polygon) to measure heights."
+        )
+    return (
+        "These annotations have no measurements: widths and thicknesses need outlines, "
+        "distances a cannula line."
+    )
 
 
 def _label_value(name: str, value: float, unit: str) -> str:
@@ -277,8 +296,10 @@ class MeasureDock(SessionDock):
         buttons.addWidget(self.copy_sel_btn)
         buttons.addWidget(self.copy_all_btn)
         buttons.addWidget(self.export_btn)
-        self.setMinimumWidth(480)
+        self.setMinimumWidth(420)
+        self.table.setMinimumHeight(60)  # a header and a row: the dock may be short, it scrolls
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.calibration_label)
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
@@ -289,6 +310,10 @@ class MeasureDock(SessionDock):
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self.refresh)
+        self._step_timer = QTimer(self)
+        self._step_timer.setSingleShot(True)
+        self._step_timer.setInterval(STEP_THROTTLE_MS)
+        self._step_timer.timeout.connect(self._apply_filter)
 
         events = self.session.events
         connect_while_alive(
@@ -389,8 +414,9 @@ class MeasureDock(SessionDock):
         self.schedule_refresh()
 
     def _on_step(self, event: Any = None) -> None:
-        if qt_alive(self) and self.frame_only.isChecked():
-            self._apply_filter()
+        # throttled: a playing or scrubbed cine refilters a few times a second, not per frame
+        if qt_alive(self) and self.frame_only.isChecked() and not self._step_timer.isActive():
+            self._step_timer.start()
 
     def schedule_refresh(self, *args: Any) -> None:
         """(Re)start the debounce timer: many edits in a row give one recomputation."""
@@ -477,9 +503,25 @@ class MeasureDock(SessionDock):
         self._arrange_columns()
         n, total = len(self.model.dataframe), len(self._full)
         if not self.status_label.text().startswith(("Could not", "Cannot", "Copied", "Wrote")):
-            self.status_label.setText(
-                "" if not total else f"{n} values" if n == total else f"{n} of {total} values"
-            )
+            if not total:
+                text = empty_table_hint(self._edited_case())
+            elif not n:
+                text = (
+                    f"No values in frame {self.current_frame()} "
+                    f"({total} in the case: untick 'Current frame only')"
+                )
+            else:
+                text = f"{n} values" if n == total else f"{n} of {total} values"
+            self.status_label.setText(text)
+
+    def _edited_case(self) -> Any:
+        """The case as the layers show it now, or ``None``."""
+        if getattr(self.session, "case", None) is None:
+            return None
+        try:
+            return self.session.current_case()
+        except Exception:  # a hint must never break the table
+            return self.session.case
 
     def _arrange_columns(self) -> None:
         """Screen order reads like the labels ("ligamentum_flavum L4-L5 left max_thickness

@@ -24,7 +24,6 @@ from qtpy.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
 )
 
 from flannot.napari._qt.session_dock import SessionDock, button, hbox
@@ -94,7 +93,7 @@ class PacsDock(SessionDock):
         form.addRow("Study date", self.date_edit)
         form.addRow("Modality", self.modality_box)
         actions = hbox(self.pull_btn, self.push_btn)
-        layout = QVBoxLayout(self)
+        layout = self.scroll_layout()
         layout.addLayout(form)
         layout.addWidget(self.search_btn)
         layout.addWidget(self.table, 1)

@@ -26,7 +26,7 @@ from qtpy.QtCore import Qt, QTimer
 from qtpy.QtGui import QBrush, QColor, QFont
 from qtpy.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
+    QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -34,13 +34,13 @@ from qtpy.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
 )
 
 from flannot.errors import FlannotError
 from flannot.napari._qt.rubric_panel import RubricPanel
 from flannot.napari._qt.session_dock import SessionDock, button
 from flannot.napari._qt.table_model import connect_while_alive
+from flannot.napari.layers import REFERENCE_OPACITY, REFERENCE_PREFIX  # noqa: F401
 from flannot.protocols import Role
 from flannot.teach.attempts import (
     attempt_path_in_set,
@@ -61,12 +61,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from flannot.model.case import Case
     from flannot.teach.score import CaseScore, ScoreItem
 
-REFERENCE_PREFIX = "reference: "
-REFERENCE_OPACITY = 0.55
 # not part of the answer (not scored): de-identification boxes and calibration lines
 PASS_COLOR = "#2ca02c"
 FAIL_COLOR = "#d62728"
-SAFETY_COLOR = "#ff4fd8"  # a crossed contrast line: not just wrong, dangerous
+SAFETY_COLOR = "#ff3b30"  # a crossed contrast line: not just wrong, dangerous (bold, on top)
+SAFETY_BACKGROUND = "#4a0d0d"
 ITEM_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -95,6 +94,13 @@ class QuizDock(SessionDock):
         self.reference_btn = QPushButton("Show reference")
         self.reference_btn.setToolTip("Overlay the reference annotations (read-only)")
         self.reference_btn.clicked.connect(self.toggle_reference)
+        self.side_by_side = QCheckBox("Side by side")
+        self.side_by_side.setToolTip(
+            "Reference and attempt in two views with one camera (napari grid mode), "
+            "instead of the reference drawn over the attempt"
+        )
+        self.side_by_side.toggled.connect(self._arrange_reference)
+        self._image_copy: Any = None
         self.end_btn = button(
             "End quiz", "Save your attempt and reopen the reference case", self.end_quiz
         )
@@ -119,8 +125,11 @@ class QuizDock(SessionDock):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.table.itemSelectionChanged.connect(self._on_row_selected)
-        # whole messages, wrapped: re-fit the row heights when the dock's width changes
-        header.sectionResized.connect(lambda *_: self.table.resizeRowsToContents())
+        # whole messages, wrapped, and every row shown: the table is as tall as its rows
+        # (the dock scrolls), re-fitted when the dock's width changes
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
+        header.sectionResized.connect(lambda *_: self._fit_table())
         self.setMinimumWidth(340)
 
         name_row = QHBoxLayout()
@@ -132,15 +141,17 @@ class QuizDock(SessionDock):
         buttons2 = QHBoxLayout()
         buttons2.addWidget(self.check_btn)
         buttons2.addWidget(self.reference_btn)
-        layout = QVBoxLayout(self)
+        buttons2.addWidget(self.side_by_side)
+        layout = self.scroll_layout()
         layout.addLayout(name_row)
         layout.addLayout(buttons1)
         layout.addWidget(self.status)
         layout.addLayout(buttons2)
         layout.addWidget(self.summary)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table)
         self.rubric = RubricPanel(self.save_assessment)
         layout.addWidget(self.rubric)
+        layout.addStretch(1)
 
         self._items: list[ScoreItem] = []
         connect_while_alive(
@@ -170,7 +181,15 @@ class QuizDock(SessionDock):
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
-        QTimer.singleShot(0, self.table.resizeRowsToContents)  # after the columns re-fit
+        QTimer.singleShot(0, self._fit_table)  # after the columns re-fit
+
+    def _fit_table(self) -> None:
+        """Rows as tall as their wrapped text, the table as tall as its rows."""
+        table = self.table
+        table.resizeRowsToContents()
+        rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
+        chrome = table.horizontalHeader().height() + 2 * table.frameWidth()
+        table.setFixedHeight(chrome + max(rows, table.verticalHeader().defaultSectionSize()))
 
     def _say(self, text: str) -> None:
         self.status.setText(text)
@@ -196,7 +215,8 @@ class QuizDock(SessionDock):
         ----------
         attempt_path
             Where the attempt is saved. Default: ``attempts/<trainee>/<case-id>.json`` of
-            the session's teaching set, else asked for. An existing attempt is resumed.
+            the session's teaching set, else ``attempts/<trainee>/<case-id>.json`` beside the
+            case file (or the working folder). An existing attempt is resumed.
 
         Returns
         -------
@@ -271,14 +291,9 @@ class QuizDock(SessionDock):
         ts = self.session.teaching_set
         if ts is not None:
             return attempt_path_in_set(ts.root, trainee, reference.case_id)
+        # outside a set: beside the case, no dialog (the status line says where it went)
         start = (ref_path.parent if ref_path is not None else Path.cwd()) / "attempts" / trainee
-        chosen, _ = QFileDialog.getSaveFileName(
-            self,
-            "Save your attempt as",
-            str(start / f"{reference.case_id}.json"),
-            "flannot case (*.json)",
-        )
-        return Path(chosen) if chosen else None
+        return start / f"{reference.case_id}.json"
 
     # ------------------------------------------------------------------ check
     def check(self) -> CaseScore | None:
@@ -383,12 +398,13 @@ class QuizDock(SessionDock):
                         f = cell.font()
                         f.setBold(True)
                         cell.setFont(f)
+                        cell.setBackground(QBrush(QColor(SAFETY_BACKGROUND)))
                 table.setItem(row, 0, mark)
                 table.setItem(row, 1, msg)
                 table.setItem(row, 2, value)
             self._items = items
-            table.resizeRowsToContents()
-            QTimer.singleShot(0, table.resizeRowsToContents)  # once the columns have their width
+            self._fit_table()
+            QTimer.singleShot(0, self._fit_table)  # once the columns have their width
         finally:
             table.blockSignals(False)
 
@@ -427,34 +443,41 @@ class QuizDock(SessionDock):
         if self.reference is None:
             return []
         session = self.session
-        built, _masks = L.case_to_layers(session, self.reference)
-        added = []
         protocol = session.protocol
         skip = {
             *protocol.names_with_role(Role.REDACTION),
             *protocol.names_with_role(Role.CALIBRATION),
         }
-        for key, layer in built.items():
-            if len(layer.data) == 0 or L.key_type(key) in skip:
-                continue
-            layer.name = f"{REFERENCE_PREFIX}{key}"
-            # not a flannot annotation layer: the session must never adopt or save it
-            layer.metadata = {"flannot_reference": True, "flannot_type": L.key_type(key)}
-            layer.opacity = REFERENCE_OPACITY
-            layer.blending = "translucent"
-            layer.editable = False
+        added = []
+        for layer in L.make_reference_layers(session, self.reference, skip):
             # napari re-enables editing on some view changes: keep the answer key read-only
             layer.events.editable.connect(lambda _e, lay=layer: _keep_read_only(lay))
             self.viewer.add_layer(layer)
             added.append(layer)
         self.reference_layers = added
+        self._arrange_reference()
         if session.image_layer is not None and session.image_layer in self.viewer.layers:
             self.viewer.layers.selection.active = session.image_layer  # no edits by accident
         self._update_buttons()
         return added
 
+    def _arrange_reference(self, *_args: Any) -> None:
+        """Overlaid, or side by side when the box is ticked (and there is an overlay)."""
+        from flannot.napari.compare import side_by_side, stacked
+
+        stacked(self.viewer, self._image_copy)
+        self._image_copy = None
+        image = self.session.image_layer
+        if self.side_by_side.isChecked() and self.reference_layers and image is not None:
+            self._image_copy = side_by_side(self.viewer, image, self.reference_layers)
+            self.viewer.layers.selection.active = image  # not the copy: no edits by accident
+
     def hide_reference(self) -> None:
         """Remove the reference overlay layers."""
+        from flannot.napari.compare import stacked
+
+        stacked(self.viewer, self._image_copy)
+        self._image_copy = None
         layers = self.viewer.layers
         for layer in self.reference_layers:
             if layer in layers:

@@ -22,8 +22,10 @@ from qtpy.QtCore import QSize, Qt, QTimer
 from qtpy.QtGui import QColor, QIcon, QImage, QPixmap
 from qtpy.QtWidgets import (
     QFileDialog,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
@@ -32,7 +34,6 @@ from qtpy.QtWidgets import (
     QSizePolicy,
     QTabWidget,
     QTextBrowser,
-    QVBoxLayout,
 )
 
 from flannot.deid.summary import deid_summary, report_files
@@ -109,6 +110,16 @@ class TeachingSetDock(SessionDock):
         self.position_label = QLabel("")
         self.position_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
+        # --- titles: the set's name and the open case's title, edited in place
+        self.set_title_edit = QLineEdit()
+        self.set_title_edit.setPlaceholderText("name of the teaching set")
+        self.set_title_edit.editingFinished.connect(
+            lambda: self.set_title(self.set_title_edit.text())
+        )
+        self.case_title_edit = QLineEdit()
+        self.case_title_edit.setPlaceholderText("title of the open case")
+        self.case_title_edit.editingFinished.connect(self._on_case_title_edited)
+
         # --- notes
         self.notes_edit = QPlainTextEdit()
         self.notes_edit.setPlaceholderText("Teaching notes for this case (Markdown)")
@@ -150,11 +161,15 @@ class TeachingSetDock(SessionDock):
         )
         self.course_view: Any = None
         save_row = hbox((self.dirty_label, 1), self.course_btn, self.save_btn)
-        layout = QVBoxLayout(self)
+        layout = self.scroll_layout()
         layout.addLayout(row1)
         layout.addWidget(self.set_label)
         layout.addWidget(self.case_list, 3)
         layout.addLayout(nav)
+        titles = QFormLayout()
+        titles.addRow("Set title", self.set_title_edit)
+        titles.addRow("Case title", self.case_title_edit)
+        layout.addLayout(titles)
         layout.addWidget(self.notes_tabs, 2)
         layout.addLayout(save_row)
         layout.addWidget(self.status_label)
@@ -221,7 +236,42 @@ class TeachingSetDock(SessionDock):
 
     def _set_teaching_set(self, ts: Any) -> None:
         self.teaching_set = ts
+        self.status_label.setVisible(False)  # "No teaching set: open or create…" is stale now
         self._populate()
+
+    def set_title(self, text: str, case_id: str | None = None) -> bool:
+        """Rename the set (``case_id=None``) or one of its cases, and save the set file."""
+        ts = self.teaching_set
+        if ts is None or not hasattr(ts, "set_title"):
+            return False
+        current = ts.name if case_id is None else str(_get(self._entry(case_id), "title") or "")
+        if text.strip() == current:
+            return False
+        try:
+            ts.set_title(text, case_id)
+            ts.save()
+        except FlannotError as exc:
+            self._error("Cannot rename", str(exc))
+            self._show_titles()
+            return False
+        self._populate()
+        return True
+
+    def _on_case_title_edited(self) -> None:
+        case = self.session.case
+        if case is not None and case.case_id in self.case_ids():
+            self.set_title(self.case_title_edit.text(), case.case_id)
+
+    def _show_titles(self) -> None:
+        """The title fields show the set's name and the open case's title."""
+        ts = self.teaching_set
+        case = self.session.case
+        in_set = ts is not None and case is not None and case.case_id in self.case_ids()
+        self.set_title_edit.setText("" if ts is None else str(ts.name))
+        self.set_title_edit.setEnabled(ts is not None)
+        entry = self._entry(case.case_id) if in_set else None
+        self.case_title_edit.setText(str(_get(entry, "title") or "") if entry is not None else "")
+        self.case_title_edit.setEnabled(in_set)
 
     def _set_root(self) -> Path | None:
         ts = self.teaching_set
@@ -260,6 +310,7 @@ class TeachingSetDock(SessionDock):
             self.case_list.clear()
             if ts is None:
                 self.set_label.setText("No teaching set open")
+                self._show_titles()
                 return
             name = getattr(ts, "name", None) or (self._set_root() or Path("set")).name
             desc = getattr(ts, "description", "") or ""
@@ -285,6 +336,7 @@ class TeachingSetDock(SessionDock):
                 self.case_list.addItem(item)
         finally:
             self._syncing = False
+        self._show_titles()
         self._thumb_queue = self.case_ids()
         self._thumb_timer.start()
         self._select_current_case()
@@ -422,6 +474,8 @@ class TeachingSetDock(SessionDock):
             self.notes_edit.blockSignals(False)
         self.notes_edit.setEnabled(case is not None)
         self.save_btn.setEnabled(case is not None)
+        self.status_label.setVisible(False)  # a message about the previous case
+        self._show_titles()
         self._render_notes()
 
     # ------------------------------------------------------------------ notes & saving

@@ -526,6 +526,12 @@ class LazyFrames:
                 self.prefetch(order[j + 1 : j + 1 + ahead])
             yield arr
 
+    def held(self) -> list[int]:
+        """Indices of the decoded frames held now: cached, or decoded ahead."""
+        with self._lock:
+            ahead = [i for i, f in self._ahead.items() if f.done() and not f.cancelled()]
+            return [*self._cache, *ahead]
+
     def close(self) -> None:
         """Stop the read-ahead thread and drop frames decoded ahead."""
         with self._lock:

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from pydicom import uid
-from pydicom.pixels.decoders.base import Decoder
 
 import flannot
 from flannot.io import frames as frames_mod
+from flannot.io.decoders import DecoderChain
 from tests.io.dicom_factory import make_dicom, make_pixels
 
 KEYS = [
@@ -112,12 +112,12 @@ def test_encapsulated_decodes_only_one_frame(
     path = make_dicom(tmp_path, pixels=pixels, transfer_syntax=uid.RLELossless)
     decoded: list[int] = []
     fragment_bytes: list[int] = []
-    real_as_array = Decoder.as_array
+    real_decode = DecoderChain.decode
     real_frame_bytes = frames_mod.EncapsulatedSource.frame_bytes
 
-    def counting_as_array(self: Decoder, src: bytes, **kwargs: object) -> tuple:
-        out = real_as_array(self, src, **kwargs)
-        decoded.append(out[0].shape[0] if out[0].ndim == 3 else 1)
+    def counting_decode(self: DecoderChain, data: bytes) -> np.ndarray:
+        out = real_decode(self, data)
+        decoded.append(1)
         return out
 
     def counting_frame_bytes(self: frames_mod.EncapsulatedSource, index: int) -> bytes:
@@ -125,7 +125,7 @@ def test_encapsulated_decodes_only_one_frame(
         fragment_bytes.append(len(data))
         return data
 
-    monkeypatch.setattr(Decoder, "as_array", counting_as_array)
+    monkeypatch.setattr(DecoderChain, "decode", counting_decode)
     monkeypatch.setattr(frames_mod.EncapsulatedSource, "frame_bytes", counting_frame_bytes)
     img = flannot.read_dicom(path)
     assert decoded == [] and fragment_bytes == []
@@ -134,3 +134,56 @@ def test_encapsulated_decodes_only_one_frame(
     assert len(fragment_bytes) == 1 and fragment_bytes[0] < path.stat().st_size / 40
     img.frames[25]  # cached: no second decode
     assert decoded == [1]
+
+
+def test_iter_frames_reads_ahead_once_per_frame(tmp_path: Path) -> None:
+    pixels = make_pixels(frames=30, rows=16, cols=16)
+    path = make_dicom(tmp_path, pixels=pixels, transfer_syntax=uid.RLELossless)
+    frames = flannot.read_dicom(path).raw_frames
+    seen = []
+    for i, frame in enumerate(frames.iter_frames(read_ahead=4)):
+        np.testing.assert_array_equal(frame, pixels[i])
+        assert not frame.flags.writeable
+        assert len(frames._ahead) <= 4  # bounded read-ahead
+        seen.append(i)
+    assert seen == list(range(30))
+    assert frames.decode_count == 30  # each frame decoded once, ahead or not
+    frames.close()
+
+
+def test_prefetch_then_frame_does_not_decode_again(tmp_path: Path) -> None:
+    pixels = make_pixels(frames=12, rows=16, cols=16)
+    path = make_dicom(tmp_path, pixels=pixels, transfer_syntax=uid.RLELossless)
+    frames = flannot.read_dicom(path).raw_frames
+    frames.prefetch([3, 4, 5])
+    for future in list(frames._ahead.values()):
+        future.result()
+    assert frames.decode_count == 3
+    np.testing.assert_array_equal(frames[4], pixels[4])
+    assert frames.decode_count == 3
+    frames.prefetch(range(12))  # more than the limit: only the first read_ahead_limit
+    assert len(frames._ahead) <= frames.read_ahead_limit
+    np.testing.assert_array_equal(np.stack(list(frames.iter_frames(2, 12, 3))), pixels[2:12:3])
+    frames.close()
+
+
+def test_read_ahead_errors_surface_when_the_frame_is_used(tmp_path: Path) -> None:
+    path = make_dicom(tmp_path, pixels=make_pixels(frames=4), transfer_syntax=uid.RLELossless)
+    frames = flannot.read_dicom(path).raw_frames
+    data = bytearray(path.read_bytes())
+    data[-300:-8] = b"\x00" * 292  # the last frame's RLE data
+    path.write_bytes(bytes(data))
+    frames.prefetch([3])
+    np.testing.assert_array_equal(frames[0], make_pixels(frames=4)[0])
+    with pytest.raises(flannot.FlannotError, match="frame 3"):
+        frames[3]
+
+
+def test_read_ahead_is_capped_for_big_frames() -> None:
+    from flannot.io.frames import READ_AHEAD_BYTES, LazyFrames, NativeSource
+
+    big = NativeSource(Path("x"), 0, 50, (4096, 4096), np.dtype("<u2"), 16, False)
+    frames = LazyFrames([big])
+    assert frames.read_ahead_limit == READ_AHEAD_BYTES // (4096 * 4096 * 2)
+    small = NativeSource(Path("x"), 0, 50, (16, 16), np.dtype("<u2"), 16, False)
+    assert LazyFrames([small]).read_ahead_limit == frames_mod.READ_AHEAD_FRAMES

@@ -139,7 +139,8 @@ def test_native_panic_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         os.write(2, b"thread '<unnamed>' panicked at src/lib.rs:1:\nindex out of bounds\n")
         raise PanicException("index out of bounds: the len is 3 but the index is 4")
 
-    monkeypatch.setattr(Decoder, "as_array", panic)
+    monkeypatch.setattr(Decoder, "as_array", panic)  # every decoder of the chain panics
+    monkeypatch.setattr("rle.rle.decode_frame", panic)
     msg = expect_error(_rle_file(tmp_path), "PanicException: index out of bounds")
     assert "the codec said: thread '<unnamed>' panicked" in msg
 
@@ -153,6 +154,7 @@ def test_keyboard_interrupt_is_not_swallowed(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(Decoder, "as_array", interrupt)
+    monkeypatch.setattr("rle.rle.decode_frame", interrupt)
     img = flannot.read_dicom(_rle_file(tmp_path))
     with pytest.raises(KeyboardInterrupt):
         img.frames[0]
@@ -162,20 +164,28 @@ def test_codec_chatter_on_stderr_is_captured(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture
 ) -> None:
     # OpenJPEG, GDCM and Rust print on the C stderr, past Python's sys.stderr
+    import rle.rle
     from pydicom.pixels.decoders.base import Decoder
 
     real = Decoder.as_array
+    real_rle = rle.rle.decode_frame
+    said: list[int] = []
 
     def chatty(self: Decoder, *args: object, **kwargs: object) -> object:
-        os.write(2, b"Failed to decode tile 1/1\n[WARNING] Must downscale data\n")
+        said.append(os.write(2, b"Failed to decode tile 1/1\n[WARNING] Must downscale data\n"))
         return real(self, *args, **kwargs)
 
+    def chatty_rle(*args: object) -> object:
+        said.append(os.write(2, b"Failed to decode tile 1/1\n[WARNING] Must downscale data\n"))
+        return real_rle(*args)
+
     monkeypatch.setattr(Decoder, "as_array", chatty)
+    monkeypatch.setattr(rle.rle, "decode_frame", chatty_rle)
     path = _rle_file(tmp_path)
     capfd.readouterr()
     np.asarray(flannot.read_dicom(path).frames)
     out, err = capfd.readouterr()
-    assert out == "" and err == ""
+    assert said and out == "" and err == ""
     os.write(2, b"after\n")  # and stderr works again afterwards
     assert capfd.readouterr().err == "after\n"
 

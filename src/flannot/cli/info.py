@@ -36,6 +36,7 @@ def format_info(info: dict[str, Any]) -> str:
             + (" (inverted for display)" if info["inverted"] else ""),
         ),
         ("transfer syntax", f"{info['transfer_syntax_name']} ({info['transfer_syntax_uid']})"),
+        ("decoder", info["decoder"]),
         ("pixel type", f"{info['dtype']} (stored {info['stored_dtype']})"),
     ]
     for i, w in enumerate(info["windows"]):

@@ -37,6 +37,7 @@ _lock = threading.Lock()
 _depth = 0
 _saved_fd: int | None = None
 _sink: int | None = None
+_sink_pid = 0
 
 
 class _Captured:
@@ -48,30 +49,33 @@ class _Captured:
 
 
 def _open_sink() -> bool:
-    global _saved_fd, _sink
+    global _saved_fd, _sink, _sink_pid
     try:
         sys.stderr.flush()
     except Exception:  # a closed or odd sys.stderr: nothing to flush
         pass
     try:
-        fd, name = tempfile.mkstemp(prefix="flannot-stderr-")
-        os.unlink(name)
+        if _sink is None or _sink_pid != os.getpid():
+            # one private file a process (not shared with a forked parent), emptied at each use
+            fd, name = tempfile.mkstemp(prefix="flannot-stderr-")
+            os.unlink(name)
+            _sink, _sink_pid = fd, os.getpid()
+        else:
+            os.ftruncate(_sink, 0)
         saved = os.dup(2)
     except OSError:
         return False
-    os.dup2(fd, 2)
-    _saved_fd, _sink = saved, fd
+    os.dup2(_sink, 2)
+    _saved_fd = saved
     return True
 
 
 def _close_sink() -> None:
-    global _saved_fd, _sink
+    global _saved_fd
     if _saved_fd is not None:
         os.dup2(_saved_fd, 2)
         os.close(_saved_fd)
-    if _sink is not None:
-        os.close(_sink)
-    _saved_fd = _sink = None
+    _saved_fd = None
 
 
 def _read_sink(start: int) -> str:

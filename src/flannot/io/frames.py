@@ -16,7 +16,8 @@ import math
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,9 +28,14 @@ from pydicom.uid import UID
 from flannot.errors import FlannotError
 from flannot.io.cage import guarded
 from flannot.io.codestream import check_frame
+from flannot.io.decoders import DecoderChain
+from flannot.io.pixeldata import FragmentIndex, _pread
 
 # frames kept decoded per LazyFrames: the one on screen and its neighbour
 CACHE_FRAMES = 2
+# read-ahead: frames decoded ahead of the reader (cine playback, iter_frames), and a byte cap
+READ_AHEAD_FRAMES = 8
+READ_AHEAD_BYTES = 256 << 20
 
 
 class FrameSource(Protocol):
@@ -206,8 +212,9 @@ class NativeSource:
 class EncapsulatedSource:
     """Compressed frames: read one frame's fragments and decode only those.
 
-    ``fragments[i]`` lists the ``(file offset, length)`` of frame ``i``'s fragments.
-    ``decode_options`` are the Image Pixel values pydicom's decoder needs.
+    ``index`` finds each frame's fragments (from the offset table, or lazily);
+    ``decode_options`` are the Image Pixel values the decoders need. The frame's
+    bytes go to the fastest decoder available (:mod:`flannot.io.decoders`).
     """
 
     path: Path
@@ -215,24 +222,50 @@ class EncapsulatedSource:
     frame_shape: tuple[int, ...]
     dtype: np.dtype
     transfer_syntax: UID
-    fragments: list[list[tuple[int, int]]]
+    index: FragmentIndex
     decode_options: dict[str, Any]
 
+    def __post_init__(self) -> None:
+        self._chain: DecoderChain | None = None
+
+    @property
+    def decoders(self) -> DecoderChain:
+        """The decoder chain for this file, fastest first."""
+        if self._chain is None:
+            self._chain = DecoderChain(str(self.transfer_syntax), self.decode_options)
+        return self._chain
+
+    @property
+    def decoder(self) -> str:
+        """The decoder tried first, e.g. ``"pyjpegls (direct)"`` or ``"pydicom/gdcm"``."""
+        return self.decoders.name
+
     def frame_bytes(self, index: int) -> bytes:
-        parts = []
-        with open(self.path, "rb") as fh:
-            for offset, length in self.fragments[index]:
-                fh.seek(offset)
-                data = fh.read(length)
+        """Frame ``index``'s codestream: its fragments read straight from the file."""
+        fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            fragments = self.index.fragments(index, fd)
+            if len(fragments) == 1:  # the usual case: one read, no join
+                offset, length = fragments[0]
+                data = _pread(fd, length, offset)
                 if len(data) != length:
                     raise FlannotError(f"pixel data is truncated in frame {index}", self.path)
-                parts.append(data)
-        return b"".join(parts)
+                return data
+            buf = bytearray(sum(length for _, length in fragments))
+            view = memoryview(buf)
+            at = 0
+            for offset, length in fragments:
+                got = _preadinto(fd, view[at : at + length], offset)
+                if got != length:
+                    raise FlannotError(f"pixel data is truncated in frame {index}", self.path)
+                at += length
+            return bytes(buf)
+        except OSError as exc:
+            raise FlannotError(f"cannot read: {exc.strerror or exc}", self.path) from None
+        finally:
+            os.close(fd)
 
     def read(self, index: int) -> np.ndarray:
-        from pydicom.encaps import encapsulate
-        from pydicom.pixels import get_decoder
-
         data = self.frame_bytes(index)
         opts = self.decode_options
         # the codestream must agree with the header before a codec sees it (PS3.5 §8.2)
@@ -246,11 +279,9 @@ class EncapsulatedSource:
             self.path,
             index,
         )
-        decoder = get_decoder(self.transfer_syntax)
-        arr, _ = guarded(
-            lambda: _any(decoder).as_array(
-                encapsulate([data]), index=0, number_of_frames=1, **opts
-            ),
+        chain = self.decoders
+        arr = guarded(
+            lambda: chain.decode(data),
             self.path,
             f"cannot decode frame {index} ({self.transfer_syntax.name})",
         )
@@ -260,6 +291,21 @@ class EncapsulatedSource:
                 self.path,
             )
         return arr.astype(self.dtype, copy=False)
+
+
+def _preadinto(fd: int, out: memoryview, offset: int) -> int:
+    got = 0
+    while got < len(out):
+        if hasattr(os, "preadv"):
+            n = os.preadv(fd, [out[got:]], offset + got)
+        else:  # Windows
+            chunk = _pread(fd, len(out) - got, offset + got)
+            n = len(chunk)
+            out[got : got + n] = chunk
+        if n == 0:
+            break
+        got += n
+    return got
 
 
 @dataclass(frozen=True)
@@ -334,6 +380,9 @@ class LazyFrames:
             self._dtype = np.result_type(*[s.dtype for s in self._sources])
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        # read-ahead: frames being (or already) decoded by a background thread
+        self._ahead: OrderedDict[int, Future[np.ndarray]] = OrderedDict()
+        self._pool: ThreadPoolExecutor | None = None
         #: number of frames decoded so far (tests and benchmarks check laziness with it)
         self.decode_count = 0
 
@@ -365,8 +414,7 @@ class LazyFrames:
         return f"LazyFrames(shape={self.shape}, dtype={self.dtype})"
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        for i in range(len(self)):
-            yield self.frame(i)
+        return self.iter_frames()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         out = np.empty(self.shape, self._dtype)
@@ -409,12 +457,94 @@ class LazyFrames:
             if arr is not None:
                 self._cache.move_to_end(index)
                 return arr
-        arr = self._decode(index)
-        arr.flags.writeable = False
+            pending = self._ahead.pop(index, None)
+        if pending is not None:
+            arr = pending.result()  # decoded ahead (or being decoded): errors surface here
+        else:
+            arr = self._decode(index)
+            arr.flags.writeable = False
         with self._lock:
             self._cache[index] = arr
             while len(self._cache) > CACHE_FRAMES:
                 self._cache.popitem(last=False)
+        return arr
+
+    # --- read-ahead ---------------------------------------------------------------------
+    @property
+    def read_ahead_limit(self) -> int:
+        """How many frames may be decoded ahead: ``READ_AHEAD_FRAMES``, fewer for big frames."""
+        frame_bytes = max(1, math.prod(self._frame_shape) * self._dtype.itemsize)
+        return max(1, min(READ_AHEAD_FRAMES, READ_AHEAD_BYTES // frame_bytes))
+
+    def prefetch(self, indices: Iterable[int]) -> None:
+        """Decode these frames in a background thread, ahead of their use.
+
+        At most :attr:`read_ahead_limit` frames are held ahead; asking for more
+        drops the oldest requests. Frames already cached are skipped. ``frame(i)``
+        (and indexing) returns a prefetched frame without decoding it again, or
+        waits for it when it is being decoded. Errors surface when the frame is used.
+        """
+        n = len(self)
+        limit = self.read_ahead_limit
+        wanted = [int(i) % n for i in indices if -n <= int(i) < n][:limit]
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="flannot-read-ahead")
+            for i in wanted:
+                if i in self._cache or i in self._ahead:
+                    continue
+                self._ahead[i] = self._pool.submit(self._decode_frozen, i)
+            # over the limit: drop the oldest requests that are not wanted now
+            keep = set(wanted)
+            stale = [i for i in self._ahead if i not in keep]
+            while len(self._ahead) > limit and stale:
+                self._ahead.pop(stale.pop(0)).cancel()
+
+    def iter_frames(
+        self, start: int = 0, stop: int | None = None, step: int = 1, read_ahead: int | None = None
+    ) -> Iterator[np.ndarray]:
+        """Frames ``start, start + step, …`` (before ``stop``), decoded ahead of the reader.
+
+        Parameters
+        ----------
+        start, stop, step
+            As ``range``; ``stop`` defaults to the number of frames.
+        read_ahead
+            Frames decoded ahead in a background thread (default
+            :attr:`read_ahead_limit`; 0: none). Memory stays bounded.
+
+        Yields
+        ------
+        numpy.ndarray
+            Each frame, read-only, as ``frame(i)`` returns it.
+        """
+        order = range(start, len(self) if stop is None else stop, step)
+        ahead = self.read_ahead_limit if read_ahead is None else min(read_ahead, 64)
+        for j, i in enumerate(order):
+            arr = self.frame(i)
+            if ahead > 0:
+                self.prefetch(order[j + 1 : j + 1 + ahead])
+            yield arr
+
+    def held(self) -> list[int]:
+        """Indices of the decoded frames held now: cached, or decoded ahead."""
+        with self._lock:
+            ahead = [i for i, f in self._ahead.items() if f.done() and not f.cancelled()]
+            return [*self._cache, *ahead]
+
+    def close(self) -> None:
+        """Stop the read-ahead thread and drop frames decoded ahead."""
+        with self._lock:
+            for pending in self._ahead.values():
+                pending.cancel()
+            self._ahead.clear()
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _decode_frozen(self, index: int) -> np.ndarray:
+        arr = self._decode(index)
+        arr.flags.writeable = False
         return arr
 
     def _decode(self, index: int) -> np.ndarray:

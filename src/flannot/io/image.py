@@ -101,6 +101,17 @@ class FluoroImage:
         self.transfer_syntax_name = first.transfer_syntax_name
         self._windows: list[Window] | None = None
 
+    @property
+    def decoder(self) -> str:
+        """What decodes the pixels: ``"numpy"`` (uncompressed), else the first decoder tried
+        for the transfer syntax, e.g. ``"pyjpegls (direct)"`` or ``"pydicom/gdcm"``."""
+        names = []
+        for part in self._parts:
+            name = getattr(part.source, "decoder", "numpy")
+            if name not in names:
+                names.append(name)
+        return ", ".join(names)
+
     @cached_property
     def raw_frames(self) -> LazyFrames:
         """Stored values (no modality LUT, no inversion), decoded lazily like ``frames``."""
@@ -259,6 +270,7 @@ class FluoroImage:
             "stored_dtype": str(self.raw_frames.dtype),
             "transfer_syntax_uid": self.transfer_syntax_uid,
             "transfer_syntax_name": self.transfer_syntax_name,
+            "decoder": self.decoder,
             "windows": [w.to_dict() for w in self.windows],
             "voi_lut_function": self.voi_lut_function,
             "frame_time_ms": self.frame_time_ms,

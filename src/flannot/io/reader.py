@@ -30,6 +30,7 @@ from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
     ExplicitVRLittleEndian,
     JPEGExtended12Bit,
+    RLELossless,
 )
 
 from flannot.errors import FlannotError
@@ -43,15 +44,15 @@ from flannot.io.pixeldata import (
     FLOAT_PIXEL_DATA,
     PIXEL_DATA,
     PixelDataElement,
-    group_frames,
+    index_fragments,
     read_element_header,
-    scan_fragments,
 )
 from flannot.io.presentation import presentation
 
 # a header look-up by keyword, answering as header.find does
 Lookup = Callable[[str], Any]
 _EVRLE = UID(ExplicitVRLittleEndian)
+_RLE = UID(RLELossless)
 
 # sanity caps on header values (checked before anything is allocated)
 MAX_FRAMES = 100_000
@@ -327,15 +328,15 @@ def _open_parsed(path: Path, fh: BinaryIO, ds: Dataset, stop: int, size: int) ->
     if element.length is not None:
         raise FlannotError(f"compressed Pixel Data ({ts.name}) is not encapsulated", path)
     _check_decoder(ts, int(desc["bits_stored"]), path)
-    items = scan_fragments(fh, element.value_offset, size, path)
-    frames = group_frames(fh, items, int(desc["number_of_frames"]), ds, path)
+    n_frames = int(desc["number_of_frames"])
+    index = index_fragments(fh, element.value_offset, size, n_frames, ds, path, ts == _RLE)
     source = EncapsulatedSource(
         path,
         int(desc["number_of_frames"]),
         _frame_shape(desc),
         _stored_dtype(desc).newbyteorder("="),
         ts,
-        frames,
+        index,
         {k: v for k, v in desc.items() if k != "number_of_frames"},
     )
     return _parts(path, find, ds, source, desc, ts)

@@ -20,15 +20,16 @@ import os
 import sys
 import types
 from types import SimpleNamespace
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from flannot.errors import FlannotError
 from flannot.measure import registry
 from flannot.measure.context import Context, norm_level
 from flannot.measure.rows import COLUMNS, Row, RowMaker, to_csv, to_frame, to_json, to_records
 from flannot.measure.units import Units, resolve_units
+
+if TYPE_CHECKING:  # pandas is imported when measure() builds its DataFrame
+    import pandas as pd
 
 __all__ = [
     "COLUMNS",
@@ -116,7 +117,7 @@ def measure_rows(case: Any, image: Any = None) -> list[Row]:
     return rows
 
 
-def measure(case: Any, image: Any = None) -> pd.DataFrame:
+def measure(case: Any, image: Any = None) -> pd.DataFrame:  # noqa: F821
     """Measure every annotation of a case (SPEC §4).
 
     Parameters
@@ -157,7 +158,7 @@ class _CallableModule(types.ModuleType):
     ``flannot.measure(case)`` works whatever was imported first.
     """
 
-    def __call__(self, case: Any, image: Any = None) -> pd.DataFrame:
+    def __call__(self, case: Any, image: Any = None) -> pd.DataFrame:  # noqa: F821
         return measure(case, image)
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported only when a DataFrame is asked for
+    import pandas as pd
 
 COLUMNS = (
     "case_id",
@@ -67,6 +70,8 @@ class RowMaker:
 
 def to_frame(rows: Iterable[Row]) -> pd.DataFrame:
     """Rows → DataFrame with exactly the SPEC §4 columns (``value`` is an object column)."""
+    import pandas as pd
+
     get = attrgetter(*COLUMNS)
     records = [get(r) for r in rows]
     df = pd.DataFrame.from_records(records, columns=list(COLUMNS))
@@ -79,7 +84,7 @@ def _plain(value: Any) -> Any:
     """A JSON-safe Python value: numpy scalars unwrapped, NaN/inf/None/NA → ``None``."""
     if isinstance(value, np.generic):
         value = value.item()
-    if value is None or value is pd.NA:
+    if value is None or type(value).__name__ == "NAType":  # pandas.NA
         return None
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -109,4 +114,35 @@ def to_csv(df: pd.DataFrame) -> str:
     ]
     buf = io.StringIO()
     out.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()
+
+
+def rows_to_records(rows: Iterable[Row]) -> list[dict[str, Any]]:
+    """Rows → the records :func:`to_records` gives for their DataFrame (no pandas)."""
+    get = attrgetter(*COLUMNS)
+    return [
+        {c: _plain(v) for c, v in zip(COLUMNS, get(r), strict=True)} for r in rows
+    ]
+
+
+def rows_to_json(rows: Iterable[Row], indent: int | None = 2) -> str:
+    """The text :func:`to_json` gives for the rows' DataFrame, without pandas."""
+    return json.dumps(rows_to_records(rows), indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+def rows_to_csv(rows: Iterable[Row]) -> str:
+    """The text :func:`to_csv` gives for the rows' DataFrame, without pandas."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    get = attrgetter(*COLUMNS)
+    for r in rows:
+        cells = []
+        for c, v in zip(COLUMNS, get(r), strict=True):
+            if c == "value" and isinstance(v, (bool, np.bool_)):
+                cells.append("true" if v else "false")
+                continue
+            v = _plain(v)
+            cells.append("" if v is None else str(int(v)) if c == "frame" else str(v))
+        writer.writerow(cells)
     return buf.getvalue()

@@ -10,23 +10,26 @@ looping or stopping at the last frame.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
+from flannot.io.frames import CACHE_FRAMES
+
 DEFAULT_FPS = 15.0
 READ_AHEAD = 3  # frames decoded ahead while playing
-CAPACITY = 4  # frames kept: the one on screen and those read ahead
+CAPACITY = CACHE_FRAMES + READ_AHEAD  # kept: the one on screen, the last one, those read ahead
 
 __all__ = ["CinePlayer", "ReadAhead", "frame_interval_ms"]
 
 
 class ReadAhead:
     """A numpy-like ``(n, rows, cols)`` view of ``frames`` that can decode ahead.
+
+    The decoding ahead is the core's (:meth:`flannot.io.frames.LazyFrames.prefetch`:
+    one background thread, a bounded number of frames); this wrapper only says
+    which frames come next while the cine plays.
 
     Parameters
     ----------
@@ -40,10 +43,6 @@ class ReadAhead:
         self.frames = frames
         self.capacity = max(1, int(capacity))
         self.ahead = 0  # frames to decode ahead of each one asked for; the player sets it
-        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
-        self._queued: set[int] = set()
 
     shape = property(lambda self: tuple(self.frames.shape))
     dtype = property(lambda self: self.frames.dtype)
@@ -67,52 +66,25 @@ class ReadAhead:
         return self.frames[key]
 
     def frame(self, index: int) -> np.ndarray:
-        """Frame ``index``, from the cache when it was read ahead; schedules the next ones."""
-        index %= len(self)
-        with self._lock:
-            arr = self._cache.get(index)
-            if arr is not None:
-                self._cache.move_to_end(index)
-        if arr is None:
-            arr = self._keep(index, self.frames.frame(index))
-        for k in range(1, self.ahead + 1):
-            self._schedule((index + k) % len(self))
-        return arr
+        """Frame ``index`` (decoded ahead when it was asked for); reads the next ones ahead."""
+        n = len(self)
+        index %= n
+        arr = self.frames.frame(index)
+        ahead = min(self.ahead, self.capacity - CACHE_FRAMES)
+        if ahead > 0 and hasattr(self.frames, "prefetch"):
+            self.frames.prefetch([(index + k) % n for k in range(1, ahead + 1)])
+        return np.asarray(arr)
 
     def cached(self) -> list[int]:
-        """Indices of the decoded frames held now (tests)."""
-        with self._lock:
-            return list(self._cache)
-
-    def _keep(self, index: int, arr: np.ndarray) -> np.ndarray:
-        with self._lock:
-            self._cache[index] = arr
-            self._cache.move_to_end(index)
-            while len(self._cache) > self.capacity:
-                self._cache.popitem(last=False)
-        return arr
-
-    def _schedule(self, index: int) -> None:
-        with self._lock:
-            if index in self._cache or index in self._queued:
-                return
-            self._queued.add(index)
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(1, thread_name_prefix="flannot-readahead")
-        self._pool.submit(self._decode_ahead, index)
-
-    def _decode_ahead(self, index: int) -> None:
-        try:
-            self._keep(index, self.frames.frame(index))
-        finally:
-            with self._lock:
-                self._queued.discard(index)
+        """Indices of the decoded frames held now, on screen or ahead (tests)."""
+        held = getattr(self.frames, "held", None)
+        return list(held()) if held is not None else []
 
     def close(self) -> None:
         """Stop the read-ahead thread."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        close = getattr(self.frames, "close", None)
+        if close is not None:
+            close()
 
 
 def frame_interval_ms(image: Any) -> float:

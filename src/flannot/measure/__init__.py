@@ -117,7 +117,7 @@ def measure_rows(case: Any, image: Any = None) -> list[Row]:
     return rows
 
 
-def measure(case: Any, image: Any = None) -> pd.DataFrame:  # noqa: F821
+def measure(case: Any, image: Any = None) -> pd.DataFrame:
     """Measure every annotation of a case (SPEC §4).
 
     Parameters
@@ -158,7 +158,7 @@ class _CallableModule(types.ModuleType):
     ``flannot.measure(case)`` works whatever was imported first.
     """
 
-    def __call__(self, case: Any, image: Any = None) -> pd.DataFrame:  # noqa: F821
+    def __call__(self, case: Any, image: Any = None) -> pd.DataFrame:
         return measure(case, image)
 
 

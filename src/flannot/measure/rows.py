@@ -120,9 +120,7 @@ def to_csv(df: pd.DataFrame) -> str:
 def rows_to_records(rows: Iterable[Row]) -> list[dict[str, Any]]:
     """Rows → the records :func:`to_records` gives for their DataFrame (no pandas)."""
     get = attrgetter(*COLUMNS)
-    return [
-        {c: _plain(v) for c, v in zip(COLUMNS, get(r), strict=True)} for r in rows
-    ]
+    return [{c: _plain(v) for c, v in zip(COLUMNS, get(r), strict=True)} for r in rows]
 
 
 def rows_to_json(rows: Iterable[Row], indent: int | None = 2) -> str:

@@ -10,10 +10,38 @@ CSV_FILE = "measurements.csv"
 
 
 def case_part(case: Any) -> pd.DataFrame:
-    """The measurement rows of one case (:func:`flannot.measure.measure`)."""
-    from flannot.measure import measure
+    """The measurement rows of one case (:func:`flannot.measure.measure`), then its decision.
 
-    return measure(case)
+    A case that records a decision gets a case-level row (``annotation_id`` and
+    ``type`` empty): ``name`` ``proceed``, a JSON boolean, and when it is "do not
+    proceed" with a reason, ``decision_reason`` with the protocol's reason key.
+    """
+    from flannot.measure import measure
+    from flannot.measure.rows import Row, to_frame
+
+    df = measure(case)
+    decision = getattr(case, "decision", None)
+    if decision is None:
+        return df
+    cal = str(getattr(case.image, "calibration", "") or "")
+    rows = [Row(str(case.case_id), 0, "", "", None, None, "proceed", decision.proceed, "", cal)]
+    if decision.reason is not None:
+        rows.append(
+            Row(
+                str(case.case_id),
+                0,
+                "",
+                "",
+                None,
+                None,
+                "decision_reason",
+                decision.reason,
+                "",
+                cal,
+            )
+        )
+    extra = to_frame(rows)
+    return pd.concat([df, extra], ignore_index=True) if len(df) else extra
 
 
 def assemble(parts: list[pd.DataFrame]) -> str:

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench system-deps clean sample fuzz
+.PHONY: install demo test lint format bench system-deps clean sample sample-ct fuzz
 
 # Debian packages: Xvfb + Qt xcb libraries (napari's canvas needs an X server and OpenGL),
 # and dicom3tools (dciodvfy validates every DICOM we write). Installed only when missing and root.
@@ -62,6 +62,13 @@ bench: install
 
 sample: install
 	$(BIN)/flannot sample sample_dicoms
+
+# The CT-derived cases (real anatomy): fetches the TotalSegmentator 2.18.0 example CT once
+# from PyPI into the test cache (checksum-verified, tests/sim/reference_ct.py), then renders
+# ct-totalseg-l4-{ap,lateral,clo-left} through the virtual C-arm into sample_dicoms_ct/.
+sample-ct: install
+	PYTHONPATH=. $(BIN)/python -c "from tests.sim.reference_ct import fetch; fetch()"
+	$(BIN)/flannot sample sample_dicoms_ct --with-ct --no-phantom
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist

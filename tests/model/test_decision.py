@@ -9,7 +9,7 @@ from jsonschema import Draft202012Validator
 
 from flannot.errors import FlannotError
 from flannot.model.case import Case
-from flannot.model.decision import Decision, decision_from_truth
+from flannot.model.decision import Decision, decision_from_truth, with_truth_decision
 from flannot.model.fastcheck import is_valid
 from flannot.model.validate import case_schema, validate_case
 from flannot.protocols import get_protocol
@@ -104,3 +104,12 @@ def test_words_use_the_protocols_label():
         "do not proceed: no laminar shelf at the target level"
     )
     assert Decision(False).words(mild) == "do not proceed"
+
+
+def test_with_truth_decision_puts_the_phantoms_answer_in_the_case_file():
+    data = _data()
+    truth = {"decision": {"proceed": False, "reason": "spondylolisthesis_grade2"}}
+    assert with_truth_decision(data, truth) is data
+    assert data["decision"] == {"proceed": False, "reason": "spondylolisthesis_grade2", "note": ""}
+    assert Case.from_dict(data).decision == Decision(False, "spondylolisthesis_grade2")
+    assert "decision" not in with_truth_decision(_data(), {})

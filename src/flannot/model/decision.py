@@ -20,7 +20,13 @@ from typing import Any
 
 from flannot.errors import FlannotError
 
-__all__ = ["Decision", "decision_choices", "decision_from_truth", "decision_problems"]
+__all__ = [
+    "Decision",
+    "decision_choices",
+    "decision_from_truth",
+    "decision_problems",
+    "with_truth_decision",
+]
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,19 @@ def decision_from_truth(truth: Mapping[str, Any]) -> Decision | None:
     if data is None:
         return None
     return Decision.from_dict(data, "truth.json")
+
+
+def with_truth_decision(case_data: dict[str, Any], truth: Mapping[str, Any]) -> dict[str, Any]:
+    """``case_data`` (an ``annotations.json`` object) with the decision ``truth`` declares.
+
+    The one call a sample generator needs: the reference answer key then carries the
+    phantom's decision (``"decision"`` after ``"notes"``); without one in ``truth`` the
+    case data is returned unchanged. Returns the same (mutated) dict.
+    """
+    decision = decision_from_truth(truth)
+    if decision is not None:
+        case_data["decision"] = decision.to_dict()
+    return case_data
 
 
 def decision_problems(decision: Decision | None, protocol: Any) -> list[tuple[str, str, str]]:

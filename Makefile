@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[test]"
+	@# the Qt binding is PySide6 (LGPL); drop the PyQt6 (GPL) an older flannot installed
+	@if $(BIN)/python -m pip show -q PyQt6 >/dev/null 2>&1; then \
+	  $(BIN)/python -m pip uninstall -q -y PyQt6 PyQt6-Qt6 PyQt6-sip; fi
 	@for p in plugins/*/; do [ -f "$$p/pyproject.toml" ] && $(BIN)/python -m pip install -q -e "$$p" || true; done
 	@touch $(STAMP)
 
@@ -32,7 +35,7 @@ demo: install
 	  $(BIN)/flannot demo; \
 	fi
 
-LINT_PATHS := $(wildcard src tests plugins benchmarks docs/images/*.py)
+LINT_PATHS := $(wildcard conftest.py src tests plugins benchmarks docs/images/*.py)
 
 lint: install
 	$(BIN)/ruff check $(LINT_PATHS)

@@ -15,7 +15,7 @@ system-deps:
 $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q -e ".[test,bench]"
 	@for p in plugins/*/; do [ -f "$$p/pyproject.toml" ] && $(BIN)/python -m pip install -q -e "$$p" || true; done
 	@touch $(STAMP)
 

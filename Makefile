@@ -15,7 +15,7 @@ system-deps:
 $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q -e ".[test,bench]"
 	@# the Qt binding is PySide6 (LGPL); drop the PyQt6 (GPL) an older flannot installed
 	@if $(BIN)/python -m pip show -q PyQt6 >/dev/null 2>&1; then \
 	  $(BIN)/python -m pip uninstall -q -y PyQt6 PyQt6-Qt6 PyQt6-sip; fi

@@ -1,50 +1,83 @@
-"""SPEC §13: COCO export of the sample set x 50 cases, 2 local workers vs 1 (target >= 1.7x).
+"""SPEC §13: parallel export, 2 local workers vs 1, every format (target >= 1.7x).
 
-The six sample cases (five single frames and a 24-frame cine) are copied round-robin
-into a temporary set of 50 cases with new case ids, then exported to COCO serially
-and with ``--workers 2`` (Dask's local process scheduler); the two outputs must be the
-same bytes. Run with pytest-benchmark
-(``python -m pytest benchmarks/bench_export.py --benchmark-enable``) or as a plain
-script printing both times and the speed-up: ``python benchmarks/bench_export.py``.
+A set of 50 cases (the six sample cases round-robin: five single frames and a
+24-frame cine; CSV uses 200 cases, its cases being cheap) is exported with 1 and 2
+workers, alternately, ``ROUNDS`` times. Reported per format:
+
+- **wall**: the 1-worker time over the 2-worker time (min and median);
+- **CPU**: the 1-worker CPU time over the 2-worker critical path (the parent's CPU
+  time plus the busiest worker's): the speed-up two free cores give, which the
+  machine's other load does not change;
+- the speed-up of a pure-Python loop on two processes measured in between (what
+  the shared machine allowed at that moment), and the load average;
+- that the 1- and 2-worker trees are the same bytes.
+
+Run with ``make bench`` (pytest: the results go to ``benchmarks/results/export-*.json``
+for ``benchmarks/report_table.py``) or as a script: ``python benchmarks/bench_export.py
+[formats] [rounds]``.
 """
 
 from __future__ import annotations
 
-import json
+import os
+import resource
 import shutil
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
+from ratios import loadavg, ratio, record
+from sets import big_set
 
-from flannot.export import export_set
+from flannot.export import export_set, runner
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_dicoms"
-N_CASES = 50
+FORMATS = ("csv", "coco", "html", "dicom")
+CASES = {"csv": 200, "coco": 50, "html": 50, "dicom": 50, "masks": 50}
+ROUNDS = 3
 TARGET_SPEEDUP = 1.7
+N_CASES = 50  # kept for scripts that import it
+
+_CPU_LOG: list[str] = []  # the folder workers log their CPU time to (set per run)
 
 
-def build_set(dst: Path, n_cases: int = N_CASES) -> Path:
-    """A teaching set of ``n_cases`` copies of the sample cases (ids ``<case>-NN``)."""
-    listing = json.loads((SAMPLE / "flannot-set.json").read_text("utf-8"))
-    sources = listing["cases"]
-    (dst / "cases").mkdir(parents=True)
-    entries = []
-    for i in range(n_cases):
-        src = sources[i % len(sources)]
-        cid = f"{src['case_id']}-{i:02d}"
-        folder = dst / "cases" / cid
-        shutil.copytree(SAMPLE / src["path"], folder)
-        case_file = folder / "annotations.json"
-        data = json.loads(case_file.read_text("utf-8"))
-        data["case_id"] = cid
-        case_file.write_text(json.dumps(data), "utf-8")
-        entries.append({**src, "case_id": cid, "path": f"cases/{cid}"})
-    listing["cases"] = entries
-    (dst / "flannot-set.json").write_text(json.dumps(listing, indent=2), "utf-8")
-    return dst
+def _timed_chunk(fn: Callable[..., Any], chunk: Sequence[tuple[Any, ...]]) -> list[Any]:
+    """runner._run_chunk that also logs this worker's CPU time so far (pid -> seconds)."""
+    out = _ORIGINAL_RUN_CHUNK(fn, chunk)
+    with open(os.path.join(_CPU_LOG[0], str(os.getpid())), "w") as fh:
+        fh.write(repr(time.process_time()))
+    return out
+
+
+_ORIGINAL_RUN_CHUNK = runner._run_chunk
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run_once(fmt: str, workers: int, set_dir: Path, out: Path) -> dict[str, float]:
+    """One export: wall seconds, the parent's CPU seconds, the busiest worker's and all workers'."""
+    shutil.rmtree(out, ignore_errors=True)
+    log = Path(tempfile.mkdtemp(prefix="cpu-", dir=out.parent))
+    _CPU_LOG[:] = [str(log)]
+    runner._run_chunk = _timed_chunk  # type: ignore[assignment]
+    try:
+        c0, k0, t0 = time.process_time(), _children_cpu(), time.perf_counter()
+        export_set(set_dir, fmt, out, workers=workers)
+        wall = time.perf_counter() - t0
+        parent, children = time.process_time() - c0, _children_cpu() - k0
+    finally:
+        runner._run_chunk = _ORIGINAL_RUN_CHUNK  # type: ignore[assignment]
+    per_worker = [float(p.read_text()) for p in log.iterdir()]
+    shutil.rmtree(log, ignore_errors=True)
+    busiest = max(per_worker) if per_worker else 0.0
+    return {"wall": wall, "parent": parent, "busiest": busiest, "workers": children}
 
 
 def _spin(n: int) -> int:
@@ -54,7 +87,7 @@ def _spin(n: int) -> int:
     return s
 
 
-def machine_ceiling(n: int = 5_000_000) -> float:
+def machine_ceiling(n: int = 3_000_000) -> float:
     """Speed-up of a pure-Python loop on 2 processes: what the shared machine allows now."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
@@ -73,45 +106,81 @@ def _tree(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
-def measure(workers: int, set_dir: Path, out: Path) -> float:
-    """Seconds for one COCO export of ``set_dir`` with ``workers``."""
-    shutil.rmtree(out, ignore_errors=True)
-    t0 = time.perf_counter()
-    export_set(set_dir, "coco", out, workers=workers)
-    return time.perf_counter() - t0
-
-
-@pytest.fixture(scope="module")
-def big_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_set(tmp_path_factory.mktemp("bench") / "set")
-
-
-@pytest.mark.parametrize("workers", [1, 2])
-def test_export_coco_50_cases(benchmark, big_set: Path, tmp_path: Path, workers: int) -> None:
-    out = tmp_path / "out"
-    result = benchmark.pedantic(
-        export_set, args=(big_set, "coco", out), kwargs={"workers": workers}, rounds=1
+def compare(fmt: str, root: Path, rounds: int = ROUNDS) -> dict[str, Any]:
+    """1 vs 2 workers on ``CASES[fmt]`` cases, interleaved; the figures as a result row."""
+    set_dir = root / f"set{CASES[fmt]}"
+    if not set_dir.exists():
+        big_set(set_dir, CASES[fmt])
+    export_set(set_dir, fmt, root / "warm", workers=1)  # imports, page cache
+    shutil.rmtree(root / "warm")
+    one: list[dict[str, float]] = []
+    two: list[dict[str, float]] = []
+    ceilings, loads = [], []
+    for _ in range(rounds):
+        loads.append(loadavg())
+        one.append(run_once(fmt, 1, set_dir, root / "one"))
+        two.append(run_once(fmt, 2, set_dir, root / "two"))
+        ceilings.append(machine_ceiling())
+    same = _tree(root / "one") == _tree(root / "two")
+    wall1, wall2 = [r["wall"] for r in one], [r["wall"] for r in two]
+    cpu1 = [r["parent"] for r in one]
+    path2 = [r["parent"] + r["busiest"] for r in two]
+    wall = ratio(wall1, wall2)
+    cpu = statistics.median(cpu1) / statistics.median(path2)
+    overhead = statistics.median([r["parent"] + r["workers"] for r in two]) / statistics.median(
+        cpu1
     )
-    assert result["cases"] == N_CASES
+    return {
+        "what": f"`export --format {fmt}` of {CASES[fmt]} cases, 2 workers vs 1",
+        "figure": f"{cpu:.2f}× CPU critical path; wall {wall['min']:.2f}× (min), "
+        f"{wall['median']:.2f}× (median) with a 2-process ceiling of "
+        f"{statistics.median(ceilings):.2f}×",
+        "target": f"≥ {TARGET_SPEEDUP}×",
+        "ok": bool(same and cpu >= TARGET_SPEEDUP),
+        "same_bytes": same,
+        "cpu_ratio": cpu,
+        "wall_ratio": wall,
+        "ceiling": {"min": min(ceilings), "median": statistics.median(ceilings)},
+        "cpu_total_ratio": overhead,
+        "wall_1": {"min": min(wall1), "median": statistics.median(wall1)},
+        "wall_2": {"min": min(wall2), "median": statistics.median(wall2)},
+        "load": max(loads),
+    }
 
 
-def main() -> int:
+def report(fmt: str, row: dict[str, Any]) -> str:
+    w1, w2 = row["wall_1"], row["wall_2"]
+    return (
+        f"{fmt:6s} {CASES[fmt]:3d} cases: 1 worker {w1['min']:.2f}/{w1['median']:.2f} s, "
+        f"2 workers {w2['min']:.2f}/{w2['median']:.2f} s (min/median); wall "
+        f"{row['wall_ratio']['min']:.2f}x/{row['wall_ratio']['median']:.2f}x, CPU critical "
+        f"path {row['cpu_ratio']:.2f}x, CPU total 2w/1w {row['cpu_total_ratio']:.2f}; "
+        f"ceiling {row['ceiling']['median']:.2f}x; load {row['load']:.2f}; "
+        f"same bytes {row['same_bytes']}"
+    )
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_two_workers_vs_one(fmt: str, tmp_path: Path) -> None:
+    row = compare(fmt, tmp_path, rounds=ROUNDS)
+    record(f"export-{fmt}", row)
+    print(report(fmt, row))
+    assert row["same_bytes"]
+    assert row["cpu_ratio"] >= TARGET_SPEEDUP, report(fmt, row)
+
+
+def main(argv: list[str]) -> int:
+    fmts = argv[0].split(",") if argv else list(FORMATS)
+    rounds = int(argv[1]) if len(argv) > 1 else ROUNDS
+    ok = True
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        set_dir = build_set(root / "set")
-        one = measure(1, set_dir, root / "one")
-        two = measure(2, set_dir, root / "two")
-        same = _tree(root / "one") == _tree(root / "two")
-        n_png = sum(1 for _ in (root / "one").rglob("*.png"))
-    speedup = one / two
-    ceiling = machine_ceiling()
-    print(f"COCO export, {N_CASES} cases ({n_png} PNG frames)")
-    print(f"  1 worker : {one:6.2f} s")
-    print(f"  2 workers: {two:6.2f} s")
-    print(f"  speed-up : {speedup:.2f}x (target >= {TARGET_SPEEDUP}x); same bytes: {same}")
-    print(f"  (a pure-Python loop on 2 processes gets {ceiling:.2f}x on this machine right now)")
-    return 0 if same else 1
+        for fmt in fmts:
+            row = compare(fmt, Path(tmp), rounds)
+            record(f"export-{fmt}", row)
+            print(report(fmt, row), flush=True)
+            ok &= row["same_bytes"]
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -234,6 +234,143 @@ def _sweep_staging(out: Path) -> None:
             continue
 
 
+def stage_files(
+    folder: str | os.PathLike[str],
+    files: Iterable[tuple[str, bytes]],
+    out: str | os.PathLike[str],
+) -> list[str]:
+    """Write ``files`` under the staging ``folder`` (each fsynced, then its folders).
+
+    This is one worker's share of a :class:`StagingTree`: it may run in any process
+    that sees the output folder's file system; nothing is moved into place here.
+
+    Parameters
+    ----------
+    folder
+        A folder inside a :class:`StagingTree` (:meth:`StagingTree.folder`), created here.
+    files
+        ``(relative POSIX path, content)`` pairs; a later pair with the same path
+        replaces an earlier one.
+    out
+        The output folder: errors name the target file in it, never the staged copy.
+
+    Returns
+    -------
+    list of str
+        The relative paths staged, in order of their last occurrence.
+
+    Raises
+    ------
+    OSError
+        Writing failed (``filename`` is the target file inside ``out``).
+    ValueError
+        A relative path is absolute, empty or climbs out of the folder (``..``).
+    """
+    stage, root = Path(folder), Path(out)
+    items: dict[PurePosixPath, bytes] = {}
+    names: dict[PurePosixPath, str] = {}
+    for rel, data in files:
+        p = _relative(rel)
+        items.pop(p, None)
+        items[p] = data
+        names[p] = str(rel)
+    folders: set[Path] = set()
+    for p, data in items.items():
+        staged = stage.joinpath(*p.parts)
+        try:
+            if staged.parent not in folders:
+                staged.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(staged.parent)
+            _write_file(staged, data)
+        except OSError as exc:  # name the file the caller asked for
+            target = root.joinpath(*p.parts)
+            raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
+    for f in folders:
+        _fsync_dir(f)
+    return [names[p] for p in items]
+
+
+class StagingTree:
+    """A hidden staging folder inside an output folder; files moved into place together.
+
+    Files are staged by :meth:`write` here or by :func:`stage_files` in worker
+    processes (each into its own :meth:`folder`), recorded in order with
+    :meth:`add`, and :meth:`commit` renames every one into ``out`` (a later file
+    with the same relative path replaces an earlier one). Leaving the ``with``
+    block removes the staging folder, so a failure leaves ``out`` as it was.
+
+    Parameters
+    ----------
+    out
+        The output folder (created with its parents; stale staging folders of
+        killed exports are removed).
+    """
+
+    def __init__(self, out: str | os.PathLike[str]) -> None:
+        self.out = Path(out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        _sweep_staging(self.out)
+        try:
+            self.path = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.out))
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror or str(exc), str(self.out)) from exc
+        self._items: dict[PurePosixPath, tuple[str, Path]] = {}
+
+    def __enter__(self) -> StagingTree:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()
+
+    def folder(self, key: str) -> str:
+        """The staging sub-folder called ``key`` (one per task, so tasks never collide)."""
+        if not key or "/" in key or key in (".", ".."):
+            raise ValueError(f"bad staging folder name {key!r}")
+        return str(self.path / key)
+
+    def add(self, names: Iterable[str], folder: str | os.PathLike[str]) -> None:
+        """Record files already staged in ``folder`` (:func:`stage_files`), in order."""
+        for rel in names:
+            p = _relative(rel)
+            self._items.pop(p, None)
+            self._items[p] = (str(rel), Path(folder).joinpath(*p.parts))
+
+    def write(self, files: Iterable[tuple[str, bytes]], key: str) -> None:
+        """Stage ``files`` into the sub-folder ``key`` now and record them."""
+        folder = self.folder(key)
+        self.add(stage_files(folder, files, self.out), folder)
+
+    def commit(self) -> list[str]:
+        """Move every recorded file into place (then fsync the folders moved into).
+
+        Returns the relative paths, in order; ``OSError`` names the target file.
+        """
+        moved_into: set[Path] = set()
+        made: set[Path] = set()
+        for p, (_, staged) in self._items.items():
+            target = self.out.joinpath(*p.parts)
+            try:
+                if target.parent not in made:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    made.add(target.parent)
+                if target.is_dir() and not target.is_symlink():
+                    raise IsADirectoryError(21, "is a folder, not a file", str(target))
+                if target.exists():  # keep the permissions the user gave the old file
+                    with contextlib.suppress(OSError):
+                        os.chmod(staged, target.stat().st_mode & 0o7777)
+                os.replace(staged, target)
+            except OSError as exc:
+                raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
+            moved_into.add(target.parent)
+        for folder in moved_into:
+            _fsync_dir(folder)
+        return [name for name, _ in self._items.values()]
+
+    def discard(self) -> None:
+        """Remove the staging folder (and whatever is still in it)."""
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
 def write_tree(out: str | os.PathLike[str], files: Iterable[tuple[str, bytes]]) -> list[str]:
     """Write ``files`` (relative path, bytes) under ``out`` through a staging folder.
 
@@ -242,7 +379,7 @@ def write_tree(out: str | os.PathLike[str], files: Iterable[tuple[str, bytes]]) 
     only when all of them are written is each one renamed into place. A failure
     while writing (a full disk, a quota) removes the staging folder and leaves
     ``out`` as it was; the error names the file the caller asked for, never the
-    staging copy.
+    staging copy. (:class:`StagingTree` does the same with files staged by workers.)
 
     Parameters
     ----------
@@ -264,47 +401,9 @@ def write_tree(out: str | os.PathLike[str], files: Iterable[tuple[str, bytes]]) 
     ValueError
         A relative path is absolute, empty or climbs out of ``out`` (``..``).
     """
-    root = Path(out)
-    items: dict[PurePosixPath, bytes] = {}
-    names: dict[PurePosixPath, str] = {}
-    for rel, data in files:
-        p = _relative(rel)
-        items.pop(p, None)
-        items[p] = data
-        names[p] = str(rel)
-    root.mkdir(parents=True, exist_ok=True)
-    _sweep_staging(root)
-    try:
-        stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
-    except OSError as exc:
-        raise OSError(exc.errno, exc.strerror or str(exc), str(root)) from exc
-    try:
-        for p, data in items.items():
-            target = root.joinpath(*p.parts)
-            staged = stage.joinpath(*p.parts)
-            try:
-                staged.parent.mkdir(parents=True, exist_ok=True)
-                _write_file(staged, data)
-            except OSError as exc:  # name the file the caller asked for
-                raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
-        for folder in {stage.joinpath(*p.parts).parent for p in items}:
-            _fsync_dir(folder)
-        moved_into: set[Path] = set()
-        for p in items:
-            target = root.joinpath(*p.parts)
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if target.is_dir() and not target.is_symlink():
-                    raise IsADirectoryError(21, "is a folder, not a file", str(target))
-                if target.exists():  # keep the permissions the user gave the old file
-                    with contextlib.suppress(OSError):
-                        os.chmod(stage.joinpath(*p.parts), target.stat().st_mode & 0o7777)
-                os.replace(stage.joinpath(*p.parts), target)
-            except OSError as exc:
-                raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
-            moved_into.add(target.parent)
-        for folder in moved_into:
-            _fsync_dir(folder)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-    return [names[p] for p in items]
+    files = list(files)
+    for rel, _ in files:  # refused before anything is created
+        _relative(rel)
+    with StagingTree(out) as tree:
+        tree.write(files, "all")
+        return tree.commit()

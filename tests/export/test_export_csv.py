@@ -34,3 +34,15 @@ def test_csv_holds_every_case_in_set_order(exports, sample_set: Path) -> None:
     # every mm value carries its calibration, never an empty one
     assert (df.loc[df["unit"].isin(["mm", "mm2"]), "calibration"] != "uncalibrated").all()
     assert (df["calibration"] != "").all()
+
+
+def test_csv_is_the_same_text_as_the_pandas_table_of_every_case(exports, sample_set) -> None:
+    # the export writes rows without pandas: it must be the text measure()'s DataFrames give
+    from flannot.measure.rows import to_csv
+
+    order = [
+        c["case_id"] for c in json.loads((sample_set / "flannot-set.json").read_text())["cases"]
+    ]
+    frames = [flannot.measure(sample_set / "cases" / cid) for cid in order]
+    expected = to_csv(pd.concat([f for f in frames if len(f)], ignore_index=True))
+    assert (exports("csv") / "measurements.csv").read_text("utf-8") == expected

@@ -36,15 +36,53 @@ def test_two_local_workers_write_the_same_bytes(three_cases: Path, tmp_path: Pat
     assert seen[-1] == (3, 3) and [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
-def test_dask_cluster_writes_the_same_bytes(three_cases: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["csv", "coco", "html", "dicom", "masks"])
+def test_every_format_same_bytes_with_1_and_2_workers_and_chunks(
+    three_cases: Path, tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flannot.export import runner
+
+    export_set(three_cases, fmt, tmp_path / "one", workers=1)
+    export_set(three_cases, fmt, tmp_path / "two", workers=2)
+    monkeypatch.setattr(runner, "chunk_size", lambda total, workers: 2)  # chunks of 2 and 1
+    export_set(three_cases, fmt, tmp_path / "chunks", workers=2)
+    one = _tree(tmp_path / "one")
+    assert one and one == _tree(tmp_path / "two") == _tree(tmp_path / "chunks")
+    assert not any(".flannot-staging-" in name for name in one)
+
+
+def test_a_worker_writes_its_files_and_returns_only_records(three_cases: Path, tmp_path: Path):
+    from flannot.atomic import StagingTree
+    from flannot.export.jobs import case_job
+
+    with StagingTree(tmp_path / "out") as tree:
+        part = case_job("coco", str(three_cases), "ap", {}, tree.folder("c0"), str(tree.out))
+        assert "files" not in part and part["staged"] == ["images/ap/frame-0000.png"]
+        staged = Path(tree.folder("c0")) / "images" / "ap" / "frame-0000.png"
+        assert staged.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert not (tmp_path / "out" / "images").exists()  # nothing in place before commit
+        tree.add(part["staged"], tree.folder("c0"))
+        assert tree.commit() == ["images/ap/frame-0000.png"]
+    assert (tmp_path / "out" / "images" / "ap" / "frame-0000.png").is_file()
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["images"]  # staging removed
+
+
+def test_chunk_size_gives_each_worker_about_four_chunks() -> None:
+    from flannot.export.runner import chunk_size
+
+    assert chunk_size(50, 2) == 7 and chunk_size(3, 2) == 1 and chunk_size(200, 2) == 25
+
+
+@pytest.mark.parametrize("fmt", ["masks", "coco", "dicom"])
+def test_dask_cluster_writes_the_same_bytes(three_cases: Path, tmp_path: Path, fmt: str) -> None:
     import distributed
 
-    export_set(three_cases, "masks", tmp_path / "local")
+    export_set(three_cases, fmt, tmp_path / "local", workers=2)
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
     ) as cluster:
         result = export_set(
-            three_cases, "masks", tmp_path / "cluster", scheduler=cluster.scheduler_address
+            three_cases, fmt, tmp_path / "cluster", scheduler=cluster.scheduler_address
         )
     assert result["cases"] == 3
     assert _tree(tmp_path / "local") == _tree(tmp_path / "cluster")

@@ -3,24 +3,26 @@
 >>> from flannot.export import export_set
 >>> export_set("sample_dicoms", "coco", "out/coco", workers=2)  # doctest: +SKIP
 
-Each case is one task (:mod:`flannot.export.jobs`) run serially, on local Dask worker
-processes (``workers``) or on a Dask cluster (``scheduler``); the tasks return records
-and file bytes and this module writes everything (atomically) in case order, so the
-output is the same bytes however it was computed. Files are written into a hidden
-staging folder inside the output folder and moved into place once all of them are
-written (:func:`flannot.atomic.write_tree`): a full disk names the file and leaves no
-partial file. ``dicom`` writes a DICOM SEG and SR
+Each case is one task (:mod:`flannot.export.jobs`) run serially, on a pool of local
+worker processes (``workers``, chunks of cases) or on a Dask cluster (``scheduler``).
+Every file goes into a hidden staging folder inside the output folder and is moved into
+place, in case order, once all of them are written (:class:`flannot.atomic.StagingTree`):
+a full disk names the file and leaves no partial file. Local tasks render and write
+their own files into the staging folder (in the worker, in parallel) and return only
+their records; a cluster's tasks return the file bytes. Either way the output is the
+same bytes. ``dicom`` writes a DICOM SEG and SR
 per case (:mod:`flannot.export.dicom_files`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
 from typing import Any
 
-from flannot.atomic import write_tree
+from flannot.atomic import StagingTree
 from flannot.errors import FlannotError
 from flannot.export.registry import CaseInput, Exporter, available_exporters, get_exporter
 from flannot.export.runner import Progress, run_tasks
@@ -125,21 +127,44 @@ def export_set(
         raise FlannotError("exists and is not a folder", out)
     options = exporter.prepare(ts, case_ids)
     root = str(ts.root.resolve())
-    parts = run_tasks(
-        _job(),
-        [(exporter.name, root, cid, options) for cid in case_ids],
-        scheduler=scheduler,
-        workers=workers,
-        progress=progress,
-    )
-    files: list[tuple[str, bytes]] = []
-    for part in parts:
-        files.extend(part.pop("files").items())
-    files.extend(exporter.assemble(ts, parts, options).items())
-    try:  # staged in a hidden folder, moved into place once every file is written
-        written = write_tree(out, files)
-    except ValueError as exc:  # a plugin's file name that leaves the output folder
-        raise FlannotError(str(exc), out) from None
+    existed = out.exists()
+    try:
+        with StagingTree(out) as tree:
+            # local tasks (serial or worker processes) write their files into the staging
+            # folder themselves; a remote cluster's tasks return the bytes instead
+            local = scheduler is None
+            parts = run_tasks(
+                _job(),
+                [
+                    (
+                        exporter.name,
+                        root,
+                        cid,
+                        options,
+                        tree.folder(f"c{i:06d}") if local else None,
+                        str(out),
+                    )
+                    for i, cid in enumerate(case_ids)
+                ],
+                scheduler=scheduler,
+                workers=workers,
+                progress=progress,
+            )
+            for i, part in enumerate(parts):
+                key = f"c{i:06d}"
+                if "staged" in part:
+                    tree.add(part.pop("staged"), tree.folder(key))
+                else:
+                    tree.write(part.pop("files", {}).items(), key)
+            tree.write(exporter.assemble(ts, parts, options).items(), "set")
+            written = tree.commit()
+    except BaseException as exc:
+        if not existed:  # a failed export leaves no new empty folder behind
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        if isinstance(exc, ValueError):  # a plugin's file name that leaves the output folder
+            raise FlannotError(str(exc), out) from None
+        raise
     return {"format": exporter.name, "out": str(out), "cases": len(case_ids), "files": written}
 
 

@@ -171,6 +171,8 @@ def _svg(case: Any, frame: int, shape: tuple[int, int], href: str, colours: dict
 
 
 def _table(df: Any) -> str:
+    """The measurement table: measurement rows (:class:`flannot.measure.rows.Row`) or
+    a :func:`flannot.measure.measure` DataFrame."""
     if df is None or len(df) == 0:
         return "<p>No measurable annotations.</p>\n"
     head = "".join(
@@ -178,7 +180,7 @@ def _table(df: Any) -> str:
         for h in ("frame", "annotation", "type", "level", "side", "name", "value", "unit")
     )
     rows = []
-    for r in df.itertuples(index=False):
+    for r in df.itertuples(index=False) if hasattr(df, "itertuples") else df:
         v = r.value
         if isinstance(v, bool):
             value = "yes" if v else "no"

@@ -28,16 +28,37 @@ def case_info(ts: Any, case_id: str, case: Any, image: Any = None) -> dict[str, 
     }
 
 
-def case_job(fmt: str, set_root: str, case_id: str, options: dict[str, Any]) -> dict[str, Any]:
+def case_job(
+    fmt: str,
+    set_root: str,
+    case_id: str,
+    options: dict[str, Any],
+    stage: str | None = None,
+    out: str | None = None,
+) -> dict[str, Any]:
     """Export one case of the set at ``set_root`` with the exporter called ``fmt``.
 
-    Returns the exporter's ``case_part`` result (records plus ``files``: relative
-    path -> bytes); nothing is written here.
+    Returns the exporter's ``case_part`` result: its records plus ``files``
+    (relative path -> bytes). With ``stage`` (a :class:`flannot.atomic.StagingTree`
+    folder on a file system this process sees) the files are written there instead,
+    fsynced, and ``staged`` lists their relative paths: only records travel back to
+    the caller, and the writing runs in the worker. ``out`` (the output folder)
+    names the file in an error.
     """
     from flannot.export.registry import CaseInput, get_exporter
     from flannot.teach.teaching_set import TeachingSet
 
     ts = TeachingSet.open(set_root)
     part = get_exporter(fmt).case_part(CaseInput(ts, case_id), options)
-    part.setdefault("files", {})
+    files = part.pop("files", None) or {}
+    if stage is None:
+        part["files"] = files
+        return part
+    from flannot.atomic import stage_files
+    from flannot.errors import FlannotError
+
+    try:
+        part["staged"] = stage_files(stage, files.items(), out or stage)
+    except ValueError as exc:  # a plugin's file name that leaves the output folder
+        raise FlannotError(str(exc), out) from None
     return part

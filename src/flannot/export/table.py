@@ -1,54 +1,41 @@
-"""CSV export: the SPEC §4 measurement table of every case of a set, in one file."""
+"""CSV export: the SPEC §4 measurement table of every case of a set, in one file.
+
+The rows travel as :class:`flannot.measure.rows.Row` objects and the CSV is written
+without pandas (:func:`flannot.measure.rows.rows_to_csv`: the same text as the
+DataFrame's), so a worker neither imports pandas nor pickles a DataFrame.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
 CSV_FILE = "measurements.csv"
 
 
-def case_part(case: Any) -> pd.DataFrame:
-    """The measurement rows of one case (:func:`flannot.measure.measure`), then its decision.
+def case_part(case: Any) -> list[Any]:
+    """The measurement rows of one case (:func:`flannot.measure.measure_rows`), then its decision.
 
     A case that records a decision gets a case-level row (``annotation_id`` and
     ``type`` empty): ``name`` ``proceed``, a JSON boolean, and when it is "do not
     proceed" with a reason, ``decision_reason`` with the protocol's reason key.
     """
-    from flannot.measure import measure
-    from flannot.measure.rows import Row, to_frame
+    from flannot.measure import measure_rows
+    from flannot.measure.rows import Row
 
-    df = measure(case)
+    rows = list(measure_rows(case))
     decision = getattr(case, "decision", None)
     if decision is None:
-        return df
+        return rows
     cal = str(getattr(case.image, "calibration", "") or "")
-    rows = [Row(str(case.case_id), 0, "", "", None, None, "proceed", decision.proceed, "", cal)]
+    cid = str(case.case_id)
+    rows.append(Row(cid, 0, "", "", None, None, "proceed", decision.proceed, "", cal))
     if decision.reason is not None:
-        rows.append(
-            Row(
-                str(case.case_id),
-                0,
-                "",
-                "",
-                None,
-                None,
-                "decision_reason",
-                decision.reason,
-                "",
-                cal,
-            )
-        )
-    extra = to_frame(rows)
-    return pd.concat([df, extra], ignore_index=True) if len(df) else extra
+        rows.append(Row(cid, 0, "", "", None, None, "decision_reason", decision.reason, "", cal))
+    return rows
 
 
-def assemble(parts: list[pd.DataFrame]) -> str:
-    """CSV text (header row, cases in set order) of the per-case tables."""
-    from flannot.measure import COLUMNS
-    from flannot.measure.rows import to_csv, to_frame
+def assemble(parts: list[list[Any]]) -> str:
+    """CSV text (header row, cases in set order) of the per-case rows."""
+    from flannot.measure.rows import rows_to_csv
 
-    frames = [p for p in parts if len(p)]
-    df = pd.concat(frames, ignore_index=True) if frames else to_frame([])
-    return to_csv(df[list(COLUMNS)])
+    return rows_to_csv(row for rows in parts for row in rows)

@@ -32,11 +32,13 @@ class DecisionPanel(QWidget):
         row.addWidget(QLabel("Decision:"))
         row.addWidget(self.combo, 1)
         self.combo.currentIndexChanged.connect(self._on_chosen)
+        # bound methods, not lambdas: psygnal holds them weakly, so the session never keeps
+        # the panel's Python wrapper alive until its own ``destroyed`` (a crash in sip)
         connect_while_alive(
             self,
             [
-                (session.events.case_changed, lambda *_: self.refresh()),
-                (session.events.annotations_changed, lambda *_: self.refresh()),
+                (session.events.case_changed, self.refresh),
+                (session.events.annotations_changed, self.refresh),
             ],
         )
         self.refresh()

@@ -77,7 +77,9 @@ def decision_items(protocol: Any, reference: Any, attempt: Any) -> list[Any]:
         return [_item("decision", True, True, "proceed: right, this case can proceed")]
     reason = protocol.decision_reason(ref.reason) if ref.reason else None
     why = reason.label if reason is not None else "see the case notes"
-    action = f" ({reason.action})" if reason is not None and reason.action else ""
+    action = ""
+    if reason is not None and reason.action:
+        action = " — " + reason.action.removeprefix("do not proceed: ")
     if proceeds:
         did = "placed a working instrument" if how == "instrument" else "decided to proceed"
         return [

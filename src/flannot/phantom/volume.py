@@ -536,6 +536,25 @@ class Anatomy:
         half = np.array([lam.half[0] * 0.95, t / 2, half_h])
         return local_shape(v, centre, lam.axes, half, 6.0, 6.0)
 
+    def spinous_shape(self, level: str) -> Shape:
+        """The spinous process: a blade from the laminae's junction, sloping caudally."""
+        v = self.verts[level]
+        plate = self.laminae[(level, "left")]
+        base_y = plate.centre[1] + plate.axes[1, 0] * plate.half[0]
+        sl = (40 if level != "S1" else 18) * v.k
+        centre = [0, base_y + sl / 2 - 3, LAMINA_Z * v.h - 3]
+        return local_shape(v, centre, _rx(-12), [2.6 * v.k, sl / 2, 9 * v.k], 2.5, 3.0)
+
+    def spinous_tip(self, level: str) -> Array:
+        """LPS of the spinous process's dorsal tip."""
+        sh = self.spinous_shape(level)
+        return np.asarray(sh.centre + sh.axes[:, 1] * sh.half[1], float)
+
+    def pedicle_centre(self, level: str, side: str) -> Array:
+        """LPS of the pedicle's centre (the AP view's 'eye')."""
+        v = self.verts[level]
+        return v.world([SIDES[side] * v.px, v.b + (PEDICLE_Y / 2 - 2) * v.k, 0.2 * v.h])
+
     def dura_centre(self, v: Vertebra) -> Array:
         """Local centre of the thecal sac in ``v``."""
         return np.array([0.0, v.b + 8.0 * v.k, 0.0])
@@ -709,8 +728,8 @@ def _paint_vertebra(pt: Painter, an: Anatomy, v: Vertebra) -> None:
         pt.paint(
             local_shape(
                 v,
-                [s * v.px, v.b + (PEDICLE_Y / 2 - 2) * k, 0.2 * v.h],
-                _rx(90) @ _ry(0),
+                v.local(an.pedicle_centre(lvl, side)),
+                _rx(90),
                 [pw / 2, 7.5 * k, (PEDICLE_Y / 2 + 4) * k],
                 2.0,
                 6.0,
@@ -727,22 +746,7 @@ def _paint_vertebra(pt: Painter, an: Anatomy, v: Vertebra) -> None:
         else:
             pt.paint(lam, f"{lvl} lamina {side}", HU_CORTEX, **bone)
     # spinous process from the laminae's meeting point
-    plate = an.laminae[(lvl, "left")]
-    base_y = plate.centre[1] + plate.axes[1, 0] * plate.half[0]
-    sl = (40 if lvl != "S1" else 18) * k
-    pt.paint(
-        local_shape(
-            v,
-            [0, base_y + sl / 2 - 3, LAMINA_Z * v.h - 3],
-            _rx(12),
-            [2.6 * k, sl / 2, 9 * k],
-            2.5,
-            3.0,
-        ),
-        f"{lvl} spinous process",
-        HU_CORTEX,
-        **bone,
-    )
+    pt.paint(an.spinous_shape(lvl), f"{lvl} spinous process", HU_CORTEX, **bone)
     # the body: cortex, endplates and trabecular bone
     pt.paint(
         local_shape(v, [0, 0, 0], eye, [v.a, v.b, v.h], 2.3, 10.0),

@@ -24,9 +24,10 @@ def register(app: typer.Typer) -> None:
         cine) with reference annotations and truth.json; the same seed gives the same
         bytes."""
         from flannot.phantom import CASES, write_sample_set
+        from flannot.phantom.course import V2_CASES
 
         write_sample_set(out, seed=seed)
-        print(f"wrote {len(CASES)} cases to {out}")
+        print(f"wrote {len(CASES) + len(V2_CASES)} cases to {out}")
         if previews is not None:
             from flannot.phantom.preview import write_previews
 

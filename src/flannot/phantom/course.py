@@ -381,17 +381,6 @@ def generate_course_case(
                         f"{params.target} {side} ligamentum flavum on the axial CT",
                     )
                 )
-        if sl.canal:
-            annotations.append(
-                _planning_ann(
-                    "sc-ct",
-                    "spinal_canal",
-                    sl.canal,
-                    params.target,
-                    None,
-                    f"{params.target}: canal (sac, epidural space and ligament) on the axial CT",
-                )
-            )
         planning_truth = {
             "pixel_mm": PIXEL_MM,
             "origin_lps": _pt(sl.origin),
@@ -412,6 +401,7 @@ def generate_course_case(
         "view": case.view,
     }
     proceed, reason = case.decision
+    rows = _truth_rows(scene, case, planning_truth, annotations)
     truth = {
         "case_id": case.case_id,
         "phantom_version": 2,
@@ -426,6 +416,7 @@ def generate_course_case(
         "landmarks_lps": _landmarks(scene),
         "planning": planning_truth,
         "portal": portal or None,
+        "measurements": rows,
         "author": AUTHOR,
     }
     files["annotations.json"] = _json(case_json)
@@ -433,6 +424,65 @@ def generate_course_case(
     top = (1 << 12) - 1
     display = np.clip(np.rint(stack.astype(np.float64) * 255.0 / top), 0, 255).astype(np.uint8)
     return CourseFiles(case, files, case_json, truth, display)
+
+
+def _row(ann: dict[str, Any], name: str, value: Any, unit: str) -> dict[str, Any]:
+    return {
+        "annotation_id": ann["id"],
+        "frame": ann.get("frame", 0),
+        "type": ann["type"],
+        "level": ann.get("level"),
+        "side": ann.get("side"),
+        "name": name,
+        "value": value,
+        "unit": unit,
+    }
+
+
+def _truth_rows(
+    scene: Scene, case: CourseCase, planning: dict[str, Any] | None, anns: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Measurement truth known from the model independently of the answer-key drawing:
+    body heights and the slip (lateral), the docked tip (cine), the LF on the CT slice."""
+    by_id = {a["id"]: a for a in anns}
+    params = scene.params
+    rows: list[dict[str, Any]] = []
+    up, lo = params.target.split("-")
+    if case.view == "lateral":
+        for lvl in (up, lo):
+            ann = by_id.get(f"v-{lvl}")
+            if ann is not None:
+                h = 2 * scene.vert(lvl).h
+                rows.append(_row(ann, "anterior_height", _r(h, 3), "mm"))
+                rows.append(_row(ann, "posterior_height", _r(h, 3), "mm"))
+        ann = by_id.get(f"v-{up}")
+        if ann is not None:
+            row = _row(ann, "slip_percent", _r(slip_percent(scene, up, lo), 3), "%")
+            row["level"] = params.target  # a between-neighbours measure: the interspace
+            rows.append(row)
+    if case.cine:
+        last = max(a["frame"] for a in anns)
+        ann = next(a for a in anns if a["type"] == "cannula" and a["frame"] == last)
+        rows.append(_row(ann, "tip_to_lamina", 0.0, "mm"))
+        rows.append(_row(ann, "tip_in_lf", False, ""))
+    if planning is not None:
+        for side, t in planning["lf_axial_thickness_mm"].items():
+            ann = by_id.get(f"lf-ct-{side}")
+            if ann is not None:
+                rows.append(_row(ann, "max_thickness", t, "mm"))
+                rows.append(_row(ann, "hypertrophic", bool(t >= 2.5), ""))
+    return rows
+
+
+def slip_percent(scene: Scene, up: str, lo: str) -> float:
+    """Forward slip of ``up`` on ``lo`` (% of ``lo``'s superior endplate), from the 3D
+    corners in ``lo``'s sagittal frame: the posterior-inferior corner of ``up`` against
+    the posterior-superior corner of ``lo``, along ``lo``'s endplate."""
+    v, w = scene.vert(up), scene.vert(lo)
+    cu, cl = v.corners(), w.corners()
+    endplate = cl[1] - cl[0]  # superior-anterior -> superior-posterior
+    length = float(np.linalg.norm(endplate))
+    return float((cl[1] - cu[2]) @ endplate / length / length * 100.0)
 
 
 def _planning_ann(

@@ -5,8 +5,7 @@ the middle of the target-side ligamentum flavum. Its pixels are the phantom's CT
 numbers resampled (trilinear) at 0.5 mm; the reference outlines of the
 ligamentum flavum halves are traced on the analytic model itself (the plates the
 volume was painted from), so their inscribed thickness is exact — where the MIST
-2.5 mm criterion applies (an axial CT/MR slice, never a projection). The canal
-outline is traced on the resampled labels.
+2.5 mm criterion applies (an axial CT/MR slice, never a projection).
 """
 
 from __future__ import annotations
@@ -43,7 +42,6 @@ class PlanningSlice:
     row_dir: Array  # LPS direction of increasing column (DICOM "row direction")
     col_dir: Array  # LPS direction of increasing row
     lf: dict[str, list[list[float]]]
-    canal: list[list[float]]
     lf_axial_mm: dict[str, float]
 
 
@@ -74,7 +72,6 @@ def make_slice(scene: Any) -> PlanningSlice:
     idx = pts @ inv[:3, :3].T + inv[:3, 3]
     coords = np.moveaxis(idx, -1, 0)
     hu = ndimage.map_coordinates(scene.vol.hu, coords, order=1, mode="nearest")
-    labels = ndimage.map_coordinates(scene.vol.labels, coords, order=0, mode="nearest")
     outlines: dict[str, list[list[float]]] = {}
     thickness: dict[str, float] = {}
     for side in SIDES:
@@ -84,28 +81,12 @@ def make_slice(scene: Any) -> PlanningSlice:
         level = shape.level(pts[..., 0], pts[..., 1], pts[..., 2])
         outlines[side] = _trace(np.asarray(level, float), 1.0, inside_low=True)
         thickness[side] = _inscribed_diameter(shape, origin, left, post)
-    canal_ids = scene.vol.ids(
-        "dura",
-        "epidural fat",
-        "epidural contrast",
-        *(f"ligamentum flavum {p.target} {s}" for s in SIDES),
-    )
-    canal_mask = np.isin(labels, canal_ids)
-    lab, n = ndimage.label(canal_mask)
-    canal: list[list[float]] = []
-    if n:
-        centre_rc = (SIZE - 1) / 2
-        pick = lab[int(centre_rc), int(centre_rc)] or int(
-            np.argmax(ndimage.sum(canal_mask, lab, range(1, n + 1))) + 1
-        )
-        canal = _trace((lab == pick).astype(float), 0.5, inside_low=False)
     return PlanningSlice(
         np.clip(np.rint(hu), -1024, 3071).astype(np.int16),
         origin,
         left,
         post,
         outlines,
-        canal,
         thickness,
     )
 

@@ -29,8 +29,9 @@ Array = NDArray[Any]
 
 # CT numbers (HU); docs/phantom.md gives the sources
 HU_CORTEX = 1400.0
-HU_TRABECULAR = 230.0
-HU_POSTERIOR_CORE = 600.0  # the thin posterior elements: mostly cortical bone
+HU_TRABECULAR = 130.0  # elderly (MILD) patients: osteopenic cancellous bone
+HU_BODY_CORTEX = 1000.0  # the thin shell of the body
+HU_POSTERIOR_CORE = 900.0  # the thin posterior elements: mostly cortical bone
 HU_DISC = 85.0
 HU_SOFT = 40.0
 HU_MUSCLE = 55.0
@@ -149,7 +150,11 @@ class PatientParams:
             "lordosis_deg": round(self.lordosis_deg, 2),
             "sacral_slope_deg": round(self.sacral_slope_deg, 2),
             "size": round(self.size, 4),
-            "lf_mm": {f"{k[0]} {k[1]}": round(v, 2) for k, v in sorted(self.lf_mm.items())},
+            "lf_mm": {
+                f"{k[0]} {k[1]}": round(v, 2)
+                for k, v in sorted(self.lf_mm.items())
+                if k[0] in self.interspaces
+            },
             "lamina_angle_deg": round(self.lamina_angle_deg, 2),
             "rotation_deg": round(self.rotation_deg, 2),
             "scoliosis_deg": round(self.scoliosis_deg, 2),
@@ -172,10 +177,12 @@ def draw_patient(seed: int, **overrides: Any) -> PatientParams:
     u = rng.random(8)
     transitional = "l6" if u[0] < 1 / 6 else ("sacralised_l5" if u[0] < 1 / 3 else "none")
     base = PatientParams(seed=int(seed), transitional=transitional)
-    lv = base.levels
+    # every interspace any transitional anatomy can have, so an override keeps them all
+    lv = replace(base, transitional="l6").levels
+    pairs = [*zip(lv[:-1], lv[1:], strict=True), ("L5", "S1")]
     lf: dict[tuple[str, str], float] = {}
-    for a, b in zip(lv[:-1], lv[1:], strict=True):
-        caudal = lv.index(b) / (len(lv) - 1)  # thicker LF low in the lumbar spine
+    for a, b in pairs:
+        caudal = min(lv.index(b), 6) / 6  # thicker LF low in the lumbar spine
         for side in ("left", "right"):
             lf[(f"{a}-{b}", side)] = float(np.clip(rng.normal(2.2 + 2.0 * caudal, 0.7), 1.5, 6.0))
     params = replace(
@@ -292,7 +299,7 @@ def lamina(v: Vertebra, side: str, angle_deg: float) -> Lamina:
     tilt = _rot_about(along, -s * SHINGLE_DEG)
     axes = tilt @ np.stack([along, normal, [0.0, 0.0, 1.0]], axis=1)
     centre = start + along * (length / 2 - 1.5)
-    half = np.array([length / 2, v.lamina_t / 2, 0.43 * v.size.height * v.k])
+    half = np.array([length / 2, v.lamina_t / 2, 0.38 * v.size.height * v.k])
     return Lamina(centre, axes, half)
 
 
@@ -686,7 +693,7 @@ def _paint_vertebra(pt: Painter, an: Anatomy, v: Vertebra) -> None:
     eye = np.eye(3)
     k = v.k
     lvl = v.level
-    bone: dict[str, Any] = {"inner": (1.3, HU_POSTERIOR_CORE), "texture": 60.0}
+    bone: dict[str, Any] = {"inner": (1.8, HU_POSTERIOR_CORE), "texture": 60.0}
     up_t, _ = p.target.split("-")
     for side, s in SIDES.items():
         # transverse process (the scottie dog's nose); at T12 short, with a rib
@@ -697,9 +704,9 @@ def _paint_vertebra(pt: Painter, an: Anatomy, v: Vertebra) -> None:
             pt.paint(
                 local_shape(
                     v,
-                    [s * (v.px + tl / 2 + 2), v.b + 4 * k, 0.15 * v.h],
+                    [s * (v.px + tl / 2 + 2), v.b + 6 * k, 0.15 * v.h],
                     _rz(s * 8),
-                    [tl / 2 + 4, 4.5 * k, 4.0 * k],
+                    [tl / 2 + 4, 3.2 * k, 4.0 * k],
                     2.5,
                     2.5,
                 ),
@@ -708,17 +715,17 @@ def _paint_vertebra(pt: Painter, an: Anatomy, v: Vertebra) -> None:
                 **bone,
             )
         # superior articular process (the ear) and inferior articular process (front leg)
-        sap_c = [s * (v.px + 2.5 * k), v.b + (PEDICLE_Y + 3) * k, v.h + 1.0 * k]
+        sap_c = [s * (v.px + 2.5 * k), v.b + (PEDICLE_Y + 3) * k, v.h + 3.0 * k]
         pt.paint(
-            local_shape(v, sap_c, _rz(s * 20), [4.6 * k, 6.0 * k, 8.5 * k], 2.4, 2.4),
+            local_shape(v, sap_c, _rz(s * 20), [3.6 * k, 5.0 * k, 9.0 * k], 2.4, 2.4),
             f"{lvl} superior articular process {side}",
             HU_CORTEX,
             **bone,
         )
         if lvl != "S1":
-            iap_c = [s * (v.px - 5.5 * k), v.b + (PEDICLE_Y + 9) * k, -v.h - 6.0 * k]
+            iap_c = [s * (v.px - 5.5 * k), v.b + (PEDICLE_Y + 9) * k, -v.h - 7.0 * k]
             pt.paint(
-                local_shape(v, iap_c, _rz(s * 20), [3.8 * k, 5.5 * k, 8.5 * k], 2.4, 2.4),
+                local_shape(v, iap_c, _rz(s * 20), [3.4 * k, 4.5 * k, 9.0 * k], 2.4, 2.4),
                 f"{lvl} inferior articular process {side}",
                 HU_CORTEX,
                 **bone,
@@ -746,12 +753,14 @@ def _paint_vertebra(pt: Painter, an: Anatomy, v: Vertebra) -> None:
         else:
             pt.paint(lam, f"{lvl} lamina {side}", HU_CORTEX, **bone)
     # spinous process from the laminae's meeting point
-    pt.paint(an.spinous_shape(lvl), f"{lvl} spinous process", HU_CORTEX, **bone)
+    pt.paint(
+        an.spinous_shape(lvl), f"{lvl} spinous process", HU_CORTEX, inner=(1.5, 350.0), texture=60.0
+    )
     # the body: cortex, endplates and trabecular bone
     pt.paint(
         local_shape(v, [0, 0, 0], eye, [v.a, v.b, v.h], 2.3, 10.0),
         f"{lvl} body",
-        HU_CORTEX,
+        HU_BODY_CORTEX,
         inner=(1.2, HU_TRABECULAR),
         texture=70.0,
     )

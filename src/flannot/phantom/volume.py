@@ -28,10 +28,10 @@ from scipy import ndimage
 Array = NDArray[Any]
 
 # CT numbers (HU); docs/phantom.md gives the sources
-HU_CORTEX = 1400.0
+HU_CORTEX = 1600.0
 HU_TRABECULAR = 130.0  # elderly (MILD) patients: osteopenic cancellous bone
 HU_BODY_CORTEX = 1000.0  # the thin shell of the body
-HU_POSTERIOR_CORE = 900.0  # the thin posterior elements: mostly cortical bone
+HU_POSTERIOR_CORE = 350.0  # cancellous core of the posterior elements
 HU_DISC = 85.0
 HU_SOFT = 40.0
 HU_MUSCLE = 55.0
@@ -286,6 +286,8 @@ class Lamina:
 SHINGLE_DEG = 15.0  # laminae overlap like roof tiles: the lower edge is more dorsal
 LAMINA_Z = -0.35  # lamina centre height as a fraction of the body half-height
 PEDICLE_Y = 6.0  # lamina starts this far behind the posterior body wall
+#: pedicle axis to the sagittal plane, anterior end medial (Zindrick et al. 1987), degrees
+PEDICLE_CONVERGENCE = {"T12": 8.0, "L1": 12.0, "L2": 12.0, "L3": 15.0, "L4": 18.0, "L5": 25.0}
 
 
 def lamina(v: Vertebra, side: str, angle_deg: float) -> Lamina:
@@ -736,14 +738,14 @@ def _paint_vertebra(pt: Painter, an: Anatomy, v: Vertebra) -> None:
             local_shape(
                 v,
                 v.local(an.pedicle_centre(lvl, side)),
-                _rx(90),
+                _rz(-s * PEDICLE_CONVERGENCE.get(lvl, 15.0)) @ _rx(90),
                 [pw / 2, 7.5 * k, (PEDICLE_Y / 2 + 4) * k],
                 2.0,
                 6.0,
             ),
             f"{lvl} pedicle {side}",
             HU_CORTEX,
-            inner=(1.4, HU_TRABECULAR),
+            inner=(2.0, HU_TRABECULAR),
             texture=60.0,
         )
         # lamina; a previous laminotomy leaves scar where the shelf was

@@ -48,9 +48,10 @@ def register(app: typer.Typer) -> None:
             reference_ct(ct_cache)
         if phantom:
             from flannot.phantom import CASES, write_sample_set
+            from flannot.phantom.course import V2_CASES
 
             write_sample_set(out, seed=seed)
-            print(f"wrote {len(CASES)} cases to {out}")
+            print(f"wrote {len(CASES) + len(V2_CASES)} cases to {out}")
         if with_ct:
             from flannot.sim.sample_ct import write_ct_cases
 

@@ -155,6 +155,19 @@ def test_views_of_one_patient_show_the_same_anatomy(v2_cases: dict) -> None:
     for lvl in common:
         x = _triangulate([(pa, centres[lvl]), (pl, corners[lvl])])
         assert np.linalg.norm(x - truth[lvl]["centre"]) < 1.5, lvl
+    # the contralateral oblique too: its centres meet the AP's in the same 3D points
+    clo = v2_cases["p1-clo-left"]
+    pc = np.asarray(clo["annotations"]["image"]["projection"])
+    oblique = {
+        a["level"]: np.asarray(a["geometry"]["points"][0])
+        for a in clo["annotations"]["annotations"]
+        if a["type"] == "vertebra"
+    }
+    both = sorted(set(centres) & set(oblique))
+    assert len(both) >= 4
+    for lvl in both:
+        x = _triangulate([(pa, centres[lvl]), (pc, oblique[lvl])])
+        assert np.linalg.norm(x - truth[lvl]["centre"]) < 1.5, lvl
     # the lateral image agrees: body centres are brighter than the discs between them
     for case in (lat,):
         img = pydicom.dcmread(case["dir"] / "image.dcm").pixel_array.astype(float)

@@ -86,6 +86,8 @@ def write_previews(out_dir: str | os.PathLike[str], seed: int = 0) -> list[Path]
 
     scenes: dict[str, Any] = {}
     for v2 in V2_CASES:
+        if v2.patient not in scenes:
+            scenes.clear()  # one patient's volume in memory at a time
         made = generate_course_case(v2, seed, scenes)
         frame = made.display.shape[0] - 1
         gray = made.display[frame]

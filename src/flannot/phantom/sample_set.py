@@ -89,6 +89,8 @@ def write_sample_set(out_dir: str | os.PathLike[str], seed: int = 0) -> Path:
         write_case(generate_case(c, seed), out / "cases" / c.case_id)
     scenes: dict = {}
     for v2 in V2_CASES:
+        if v2.patient not in scenes:
+            scenes.clear()  # cases are grouped by patient: keep one volume in memory
         folder = out / "cases" / v2.case_id
         folder.mkdir(parents=True, exist_ok=True)
         for name, data in generate_course_case(v2, seed, scenes).files.items():

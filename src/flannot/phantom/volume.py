@@ -31,6 +31,7 @@ Array = NDArray[Any]
 HU_CORTEX = 1600.0
 HU_TRABECULAR = 130.0  # elderly (MILD) patients: osteopenic cancellous bone
 HU_BODY_CORTEX = 1000.0  # the thin shell of the body
+HU_SACRUM_CORTEX = 850.0  # the sacrum's thin cortex
 HU_POSTERIOR_CORE = 350.0  # cancellous core of the posterior elements
 HU_DISC = 85.0
 HU_SOFT = 40.0
@@ -578,7 +579,7 @@ def make_anatomy(p: PatientParams) -> Anatomy:
     spin = max(float(v.world([0, v.b + 45 * v.k, 0])[1]) for v in verts.values())
     fat = 45.0 if p.habitus == "obese" else 15.0
     half = (190.0, 150.0) if p.habitus == "obese" else (155.0, 112.0)
-    skin = spin + fat + 18.0
+    skin = spin + fat + 25.0
     return Anatomy(p, verts, laminae, skin - half[1], half, fat)
 
 
@@ -598,9 +599,10 @@ def _paint_soft(pt: Painter, an: Anatomy, rng: np.random.Generator) -> None:
     a, b = an.torso_half
     f = an.fat_mm
     x, y, _ = g.coords((slice(0, 1), slice(0, g.shape[1]), slice(0, g.shape[2])))
-    yy = (y[0] - an.torso_centre_y) / b
-    outer = (x[0] / a) ** 2 + yy**2 <= 1.0
-    inner = (x[0] / (a - f)) ** 2 + ((y[0] - an.torso_centre_y) / (b - f)) ** 2 <= 1.0
+    # a superellipse (exponent 3): the back and flanks are broader than an ellipse's
+    dy = np.abs(y[0] - an.torso_centre_y)
+    outer = np.abs(x[0] / a) ** 3 + (dy / b) ** 3 <= 1.0
+    inner = np.abs(x[0] / (a - f)) ** 3 + (dy / (b - f)) ** 3 <= 1.0
     for mask, name, hu in ((outer, "subcutaneous fat", HU_FAT), (inner, "soft tissue", HU_SOFT)):
         pt.hu[:, mask] = hu
         pt.labels[:, mask] = pt.label(name)
@@ -756,7 +758,7 @@ def _paint_vertebra(pt: Painter, an: Anatomy, v: Vertebra) -> None:
             pt.paint(lam, f"{lvl} lamina {side}", HU_CORTEX, **bone)
     # spinous process from the laminae's meeting point
     pt.paint(
-        an.spinous_shape(lvl), f"{lvl} spinous process", HU_CORTEX, inner=(1.5, 350.0), texture=60.0
+        an.spinous_shape(lvl), f"{lvl} spinous process", 1100.0, inner=(1.5, 300.0), texture=60.0
     )
     # the body: cortex, endplates and trabecular bone
     pt.paint(
@@ -810,7 +812,7 @@ def _paint_sacrum_pelvis(pt: Painter, an: Anatomy) -> None:
                 v, [0, 4 * (i + 1) * k, zc * k], np.eye(3), [w / 2 * k, d / 2 * k, 15 * k], 2.6, 3.0
             ),
             "sacrum",
-            HU_CORTEX,
+            HU_SACRUM_CORTEX,
             inner=(2.0, HU_TRABECULAR),
             texture=60.0,
             keep=("S1 body",),
@@ -822,7 +824,7 @@ def _paint_sacrum_pelvis(pt: Painter, an: Anatomy) -> None:
                 v, [s * 36 * k, 4 * k, -2 * k], _rz(s * 10), [22 * k, 15 * k, 14 * k], 2.5, 3.0
             ),
             "sacrum",
-            HU_CORTEX,
+            HU_SACRUM_CORTEX,
             inner=(2.0, HU_TRABECULAR),
             texture=60.0,
         )

@@ -107,7 +107,7 @@ def open_set_times(teach: Any, folder: Path, copies: list[Path]) -> list[float]:
     out = []
     for copy in copies:
         teach.open_set(folder, load_first=False)
-        teach.load_case("cine")  # another case than the copy's first: a real switch too
+        teach.load_case("lateral")  # another case than the copy's first: a real switch too
         _settle()
         out.append(_timed(lambda c=copy: teach.open_set(c)))
     return out
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         times = open_set_times(teach, folder, copies)
         ok_open = statistics.median(times) <= TARGET_OPEN_S
         print(
-            f"open a set (workspace up, cine shown): min {min(times):.2f} / median "
+            f"open a set (workspace up, lateral shown): min {min(times):.2f} / median "
             f"{statistics.median(times):.2f} s — target ≤ {TARGET_OPEN_S} s: "
             f"{'ok' if ok_open else 'MISSED'}"
         )

@@ -12,6 +12,8 @@ What is timed (each a wall-clock time until Qt has processed the paint):
   target is a median ratio ≤ 1.5.
 * **switch case** — from one 512² case of the sample set to another (≤ 0.5 s),
   and to/from the cine (≤ 1 s), through the Teaching set dock.
+* **open a set** — with the workspace up, "Open set…" on a copy of the sample set, until
+  its first case is painted (≤ 1 s; thumbnails come after the paint).
 * **quiz** — Start and Check in the Quiz dock (≤ 0.5 s each).
 * **window** — the main window's size with every dock open must fit 1600×1000.
 
@@ -32,6 +34,7 @@ TARGET_STEP_RATIO = 1.5
 TARGET_SWITCH_S = 0.5
 TARGET_SWITCH_CINE_S = 1.0
 TARGET_QUIZ_S = 0.5
+TARGET_OPEN_S = 1.0
 SCREEN = (1600, 1000)
 
 
@@ -99,6 +102,17 @@ def switch_times(teach: Any, pairs: list[tuple[str, str]], rounds: int) -> dict[
     return out
 
 
+def open_set_times(teach: Any, folder: Path, copies: list[Path]) -> list[float]:
+    """Seconds to open each copy of the set (its first case painted), from ``folder``'s."""
+    out = []
+    for copy in copies:
+        teach.open_set(folder, load_first=False)
+        teach.load_case("lateral")  # another case than the copy's first: a real switch too
+        _settle()
+        out.append(_timed(lambda c=copy: teach.open_set(c)))
+    return out
+
+
 def quiz_times(quiz: Any, teach: Any, case_id: str, folder: Path, rounds: int) -> dict[str, list]:
     """Seconds for Start and Check (and End) of a quiz on ``case_id``."""
     out: dict[str, list[float]] = {"start": [], "check": []}
@@ -162,6 +176,20 @@ def main(argv: list[str] | None = None) -> int:
             f" — target ≤ {target} s: {'ok' if ok else 'MISSED'}"
         )
 
+    ok_open = True
+    with tempfile.TemporaryDirectory() as tmp:
+        import shutil
+
+        copies = [shutil.copytree(folder, Path(tmp) / f"set-{r}") for r in range(args.rounds)]
+        times = open_set_times(teach, folder, copies)
+        ok_open = statistics.median(times) <= TARGET_OPEN_S
+        print(
+            f"open a set (workspace up, lateral shown): min {min(times):.2f} / median "
+            f"{statistics.median(times):.2f} s — target ≤ {TARGET_OPEN_S} s: "
+            f"{'ok' if ok_open else 'MISSED'}"
+        )
+        teach.open_set(folder, load_first=False)
+
     ok_quiz = True
     with tempfile.TemporaryDirectory() as tmp:
         quiz = docks["Quiz"]
@@ -174,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
             )
     plain.close()
     viewer.close()
-    return 0 if (fits and ok_step and ok_switch and ok_quiz) else 1
+    print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
+    return 0 if (fits and ok_step and ok_switch and ok_open and ok_quiz) else 1
 
 
 if __name__ == "__main__":

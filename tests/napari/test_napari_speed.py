@@ -5,6 +5,7 @@ The times themselves are measured in ``benchmarks/bench_gui.py``.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 
 
 @pytest.fixture(scope="module")
-def sample_set(tmp_path_factory) -> Path:
+def sample_source(tmp_path_factory) -> Path:
     """The phantom's sample teaching set (the repository's, else written once)."""
     from flannot.phantom import sample_set_path, write_sample_set
 
@@ -20,6 +21,22 @@ def sample_set(tmp_path_factory) -> Path:
     if found is not None:
         return Path(found)
     return write_sample_set(tmp_path_factory.mktemp("sample") / "set", seed=0)
+
+
+@pytest.fixture
+def sample_set(sample_source, tmp_path) -> Path:
+    """A copy: edits and their autosave recovery files never touch the repository's set."""
+    return Path(shutil.copytree(sample_source, tmp_path / "set"))
+
+
+@pytest.fixture
+def viewer(make_napari_viewer):
+    """A viewer whose session never asks about recovery files (no modal dialog)."""
+    from flannot.napari.session import get_session
+
+    viewer = make_napari_viewer()
+    get_session(viewer).ask_restore = lambda _path: None
+    return viewer
 
 
 def test_mesh_colour_transform_is_built_once_for_rgba_colours() -> None:
@@ -79,3 +96,57 @@ def test_switching_to_and_from_the_cine_keeps_the_image_layer(viewer, sample_set
     assert session.image_layer is image and image.ndim == (3 if other == "cine" else 2)
     assert session.annotation_layers()["ligamentum_flavum"] is lf
     assert viewer.dims.ndim == image.ndim
+
+
+def _applied_offsets(session) -> dict:
+    out = {}
+    for key, layer in session.annotation_layers().items():
+        t = np.broadcast_to(np.asarray(layer.text.translation, dtype=float), (layer.ndim,))
+        out[key] = (float(t[-2]), float(t[-1]))
+    return out
+
+
+def test_labels_of_a_frame_do_not_overlap_on_the_sample_cases(viewer, sample_set) -> None:
+    from qtpy.QtWidgets import QApplication
+
+    from flannot.model.label_layout import collisions, placed_boxes
+    from flannot.napari import layers as L
+    from flannot.napari.session import get_session
+
+    session = get_session(viewer)
+    viewer.window._qt_window.resize(1600, 1000)
+    viewer.window._qt_window.show()
+    moved_somewhere = False
+    for case in sorted(p.name for p in (sample_set / "cases").iterdir() if p.is_dir()):
+        session.load_case(sample_set / "cases" / case)
+        QApplication.processEvents()
+        labels, preferred, _, char_px, line_px = L.label_layout_input(session)
+        assert labels, case
+        shown = placed_boxes(labels, _applied_offsets(session), char_px, line_px)
+        assert collisions(shown) == 0, case  # as the layers show them now
+        if collisions(placed_boxes(labels, preferred, char_px, line_px)):
+            moved_somewhere = True  # the protocol's offsets alone would collide here
+    assert moved_somewhere
+
+
+def test_labels_move_apart_when_an_edit_makes_them_collide(viewer, sample_set) -> None:
+    from flannot.model.label_layout import collisions, placed_boxes
+    from flannot.napari import layers as L
+    from flannot.napari.session import get_session
+
+    session = get_session(viewer)
+    session.load_case(sample_set / "cases" / "clo-left")
+    lf = session.annotation_layers()["ligamentum_flavum"]
+    canal = session.annotation_layer("spinal_canal")
+    assert not len(canal.data)
+    # a canal outline drawn right over the first LF: the same anchor and offset, so with the
+    # protocol's offsets alone the two labels lie on top of each other
+    canal.add_polygons([lf.data[0].copy()])
+    L.set_attributes(session, canal, [0], level="L3-L4")
+    session.arrange_labels()
+    labels, preferred, _, char_px, line_px = L.label_layout_input(session)
+    assert {lab.group for lab in labels} >= {"spinal_canal", "ligamentum_flavum"}
+    assert collisions(placed_boxes(labels, preferred, char_px, line_px)) >= 1
+    assert collisions(placed_boxes(labels, _applied_offsets(session), char_px, line_px)) == 0
+    # the protocol lists the canal first: it keeps its place, the LF labels move
+    assert _applied_offsets(session)["spinal_canal"] == preferred["spinal_canal"]

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from psygnal import Signal, SignalGroup
 
 from flannot.errors import FlannotError
-from flannot.napari.viewer_api import dims_update_once, scale_bar_of
+from flannot.napari.viewer_api import camera_of, dims_update_once, scale_bar_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import napari
@@ -40,6 +40,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from flannot.teach.teaching_set import TeachingSet
 
 __all__ = ["Session", "SessionEvents", "get_session"]
+
+LABELS_DEBOUNCE_MS = 150  # labels re-arranged once zooming or editing pauses this long
 
 
 class SessionEvents(SignalGroup):
@@ -104,6 +106,10 @@ class Session:
         # after napari's own handler (which makes the layer's visual): cached mesh shaders
         viewer.layers.events.inserted.connect(self._cache_shaders, position="last")
         viewer.layers.selection.events.active.connect(self._on_active_layer)
+        self._labels_timer: Any = None
+        # labels are laid out for a zoom (text keeps its size on screen) and for the shapes
+        self.events.annotations_changed.connect(self.schedule_labels)
+        camera_of(viewer).events.zoom.connect(self.schedule_labels)
 
     # ------------------------------------------------------------------ basics
     @property
@@ -302,6 +308,7 @@ class Session:
             # after this insert event: select the image again once it is done
             QTimer.singleShot(0, self._select_image)
         viewer.reset_view()
+        self.arrange_labels()
         self.events.case_changed.emit()
         self.events.calibration_changed.emit()
 
@@ -396,6 +403,28 @@ class Session:
         if hasattr(layer, "refresh"):
             layer.refresh()
 
+    # ------------------------------------------------------------------ labels
+    def arrange_labels(self) -> None:
+        """Place the canvas labels so that none collide (:func:`layers.arrange_labels`)."""
+        from flannot.napari.layers import arrange_labels
+
+        if self._viewer_ref() is not None and not self._pending:
+            arrange_labels(self)
+
+    def schedule_labels(self, *args: Any) -> None:
+        """Arrange the labels once edits or zooming pause (a Qt timer; at once without Qt)."""
+        from qtpy.QtCore import QCoreApplication, QTimer
+
+        if QCoreApplication.instance() is None:
+            self.arrange_labels()
+            return
+        if self._labels_timer is None:
+            self._labels_timer = QTimer()
+            self._labels_timer.setSingleShot(True)
+            self._labels_timer.setInterval(LABELS_DEBOUNCE_MS)
+            self._labels_timer.timeout.connect(self.arrange_labels)
+        self._labels_timer.start()
+
     # ------------------------------------------------------------------ calibration
     def set_user_calibration(self, spacing_mm: tuple[float, float]) -> None:
         """Calibrate the image from a line of known length (``user`` calibration)."""
@@ -484,12 +513,16 @@ class Session:
                     self.undo.track(self._layers[key])
                 else:
                     self._adopt_layer(key, layer)
-        # the layer list in the protocol's order (the image at the bottom)
+        # the layer list in the protocol's order (the image at the bottom); each move
+        # redraws the scene in napari, so none when ours are in order already (other
+        # layers, e.g. a quiz's, may sit between them)
         order = [self.image_layer, *(self._layers[k] for k in layers)]
-        for target, layer in enumerate(order):
-            index = viewer.layers.index(layer)
-            if index != target:
-                viewer.layers.move(index, target)
+        ours = set(map(id, order))
+        if [layer for layer in viewer.layers if id(layer) in ours] != order:
+            for target, layer in enumerate(order):
+                index = viewer.layers.index(layer)
+                if index != target:
+                    viewer.layers.move(index, target)
 
     def _drop_layer(self, layer: Any) -> None:
         """Stop following ``layer`` and take it out of the viewer."""

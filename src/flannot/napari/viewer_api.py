@@ -12,6 +12,16 @@ from contextlib import contextmanager
 from typing import Any
 
 
+def unwrapped(viewer: Any) -> Any:
+    """The viewer itself, not napari's ``PublicOnlyProxy`` of it.
+
+    napari hands plugin docks a proxy that warns on private attribute access (and will
+    refuse it from 0.10); the two internals flannot relies on (:func:`dims_update_once`,
+    :func:`layer_visual`) are reached on the viewer itself, here and nowhere else.
+    """
+    return getattr(viewer, "__wrapped__", viewer)
+
+
 def grid_of(viewer: Any) -> Any:
     """The viewer's grid model (``viewer.canvas.grid`` from napari 0.9)."""
     canvas = getattr(viewer, "canvas", None)
@@ -44,7 +54,7 @@ def dims_update_once(viewer: Any, layers: Iterable[Any]) -> Iterator[None]:
     slice while data change, and a held slice is stale (an index out of range).
     """
     layers = [layer for layer in layers if layer is not None]
-    hook = getattr(viewer, "_on_layers_change", None)
+    hook = getattr(unwrapped(viewer), "_on_layers_change", None)
     detached: list[tuple[Any, Any]] = []
     if hook is not None:
         for layer in layers:
@@ -74,10 +84,17 @@ def layer_visual(viewer: Any, layer: Any) -> Any:
     private access of flannot to napari's Qt side is here; headless viewers (no window)
     have no visuals and get ``None``.
     """
-    window = getattr(viewer, "window", None)
+    window = getattr(unwrapped(viewer), "window", None)
     qt_viewer = getattr(window, "_qt_viewer", None) if window is not None else None
     visuals = getattr(qt_viewer, "layer_to_visual", None)
     if visuals is None:
         canvas = getattr(qt_viewer, "canvas", None)
         visuals = getattr(canvas, "layer_to_visual", None)
     return visuals.get(layer) if visuals is not None else None
+
+
+def camera_of(viewer: Any) -> Any:
+    """The viewer's camera (``viewer.scene.camera`` from napari 0.9, else ``viewer.camera``)."""
+    scene = getattr(viewer, "scene", None)
+    camera = getattr(scene, "camera", None)
+    return camera if camera is not None else viewer.camera

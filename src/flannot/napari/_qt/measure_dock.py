@@ -221,6 +221,8 @@ def update_measure_labels(session: Any, df: pd.DataFrame) -> int:
         if hasattr(layer, "refresh_text"):
             layer.refresh_text()
         changed += 1
+    if changed and hasattr(session, "arrange_labels"):
+        session.arrange_labels()  # longer labels ("... 3.1 mm"): place them again
     return changed
 
 

@@ -1,0 +1,95 @@
+"""Canvas label placement, headless (flannot.model.label_layout)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from flannot.model.label_layout import (
+    Label,
+    arrange,
+    candidate_offsets,
+    collisions,
+    label_box,
+    placed_boxes,
+)
+
+CHAR, LINE = 2.0, 4.0  # image pixels per character / per line
+
+
+def test_box_follows_napari_alignment() -> None:
+    lab = Label("g", "abcde", row=100.0, col=50.0, anchor="upper_left")
+    assert label_box(lab, (0.0, 0.0), CHAR, LINE) == (96.0, 50.0, 100.0, 60.0)  # above, rightwards
+    lab = Label("g", "abcde", row=100.0, col=50.0, anchor="lower_right")
+    assert label_box(lab, (0.0, 0.0), CHAR, LINE) == (100.0, 40.0, 104.0, 50.0)  # below, leftwards
+    lab = Label("g", "ab", row=10.0, col=10.0, anchor="center")
+    assert label_box(lab, (1.0, -3.0), CHAR, LINE) == (9.0, 5.0, 13.0, 9.0)
+
+
+def test_preferred_offset_kept_when_nothing_collides() -> None:
+    labels = [
+        Label("lf", "LF L3-L4 left", 100, 100),
+        Label("ec", "EC L3-L4 left", 200, 100),
+    ]
+    pref = {"lf": (0.0, 8.0), "ec": (0.0, -8.0)}
+    assert arrange(labels, pref, CHAR, LINE) == pref
+
+
+def test_colliding_groups_are_moved_apart_and_the_first_keeps_its_place() -> None:
+    # two labels on the same anchor: the second group has to move
+    labels = [Label("lf", "LF L3-L4 left", 100, 100), Label("ec", "EC L3-L4 left", 101, 102)]
+    pref = {"lf": (0.0, 0.0), "ec": (0.0, 0.0)}
+    before = placed_boxes(labels, pref, CHAR, LINE)
+    assert collisions(before) == 1
+    chosen = arrange(labels, pref, CHAR, LINE)
+    assert chosen["lf"] == (0.0, 0.0)
+    assert chosen["ec"] != (0.0, 0.0)
+    assert collisions(placed_boxes(labels, chosen, CHAR, LINE)) == 0
+
+
+def test_labels_of_other_frames_do_not_collide() -> None:
+    labels = [Label("lf", "LF", 100, 100, frame=0), Label("ec", "EC", 100, 100, frame=1)]
+    pref = {"lf": (0.0, 0.0), "ec": (0.0, 0.0)}
+    assert collisions(placed_boxes(labels, pref, CHAR, LINE)) == 0
+    assert arrange(labels, pref, CHAR, LINE) == pref
+
+
+def test_obstacles_are_avoided_on_their_frame() -> None:
+    labels = [Label("v", "L1", 10, 10, anchor="center")]
+    redaction = (0.0, 0.0, 20.0, 20.0)
+    chosen = arrange(labels, {"v": (0.0, 0.0)}, CHAR, LINE, obstacles=[(None, redaction)])
+    box = label_box(labels[0], chosen["v"], CHAR, LINE)
+    assert collisions([(0, box), (0, redaction)]) == 0  # clear of the box
+    assert collisions([(0, label_box(labels[0], (0.0, 0.0), CHAR, LINE)), (0, redaction)]) == 1
+    # an obstacle of another frame does not move it
+    assert arrange(labels, {"v": (0.0, 0.0)}, CHAR, LINE, obstacles=[(3, redaction)]) == {
+        "v": (0.0, 0.0)
+    }
+
+
+def test_groups_move_together() -> None:
+    labels = [
+        Label("lf", "LF L3-L4", 100, 100),
+        Label("lf", "LF L4-L5", 200, 100),
+        Label("ec", "EC", 200, 100),
+    ]
+    pref = {"lf": (0.0, 0.0), "ec": (0.0, 0.0)}
+    chosen = arrange(labels, pref, CHAR, LINE)
+    assert set(chosen) == {"lf", "ec"}
+    assert collisions(placed_boxes(labels, chosen, CHAR, LINE)) == 0
+
+
+def test_candidates_start_at_the_preferred_offset_nearest_first() -> None:
+    cands = candidate_offsets((0.0, 5.0), CHAR, LINE)
+    assert cands[0] == (0.0, 5.0)
+    dist = [abs(r) + abs(c - 5.0) for r, c in cands]
+    assert dist == sorted(dist) and len(set(cands)) == len(cands)
+
+
+def test_layout_module_is_headless() -> None:
+    code = (
+        "import sys, flannot.model.label_layout; "
+        "print(sorted(m for m in ('napari', 'qtpy', 'vispy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -103,6 +103,21 @@ def test_add_refusals(tmp_path, dicoms):
     assert sorted(p.name for p in (tmp_path / "s" / "cases").iterdir()) == ["c"]
 
 
+def test_add_of_an_unreadable_spacing_names_the_input_not_the_staging_copy(tmp_path, capsys):
+    # campaign (issue 16): the lazily read spacing failed outside the reader's guard and the
+    # error named cases/.case-001.<random>.tmp/image.dcm, a folder already removed
+    ds = make_xa(0)
+    ds.ImagerPixelSpacing = [1e-7, 1e-7]
+    src = write(ds, tmp_path / "src" / "tiny-spacing.dcm")
+    main(["set", "new", str(tmp_path / "s")])
+    capsys.readouterr()
+    assert main(["set", "add", str(tmp_path / "s"), str(src)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"flannot: error: {src}: ") and err.count("\n") == 1, err
+    assert "Imager Pixel Spacing" in err and ".tmp" not in err
+    assert list((tmp_path / "s" / "cases").iterdir()) == []  # the add was taken back
+
+
 def test_save_refuses_a_set_changed_on_disk(tmp_path):
     ts = TeachingSet.new(tmp_path / "s", "T")
     other = TeachingSet.open(tmp_path / "s")

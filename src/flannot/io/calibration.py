@@ -117,11 +117,13 @@ class Calibration:
 
     @classmethod
     def user(cls, spacing_mm: float | tuple[float, float], source: str = "") -> Calibration:
-        """A user calibration; ``spacing_mm`` is one value or ``(row_mm, col_mm)``, > 0."""
+        """A user calibration; ``spacing_mm`` is one value or ``(row_mm, col_mm)``, within
+        :data:`SPACING_RANGE` (what a case file may record)."""
         pair = (spacing_mm, spacing_mm) if isinstance(spacing_mm, (int, float)) else spacing_mm
         row, col = (float(v) for v in pair)
-        if not (math.isfinite(row) and math.isfinite(col) and row > 0 and col > 0):
-            raise ValueError(f"spacing must be finite and > 0, got {spacing_mm!r}")
+        lo, hi = SPACING_RANGE
+        if not (lo <= row <= hi and lo <= col <= hi):  # NaN fails both
+            raise ValueError(f"spacing must be {lo:g}–{hi:g} mm, got {spacing_mm!r}")
         return cls("user", (row, col), source or "calibration line drawn by the user")
 
     @classmethod

@@ -336,22 +336,23 @@ def _image_record(image: Path, rel: str, src: Path) -> dict[str, Any]:
     """
     from flannot.io.reader import read_dicom
 
-    try:
+    try:  # the image's facts are read lazily: each may refuse the header
         img = read_dicom(image)
+        spacing = img.spacing_mm
+        return {
+            "path": rel,
+            "sop_instance_uid": img.sop_instance_uid,
+            "frames": int(img.n_frames),
+            "spacing_mm": None if spacing is None else [float(spacing[0]), float(spacing[1])],
+            "calibration": img.calibration if spacing is not None else "uncalibrated",
+            "rows": int(img.rows),
+            "columns": int(img.cols),
+            "view": getattr(img, "view", "unknown") or "unknown",
+        }
     except FlannotError as exc:
-        # a case nobody can open is no teaching case: refuse it (the add is taken back)
+        # a case nobody can open is no teaching case: refuse it (the add is taken back),
+        # naming the input, not the staging copy that is gone by the time it is printed
         raise FlannotError(f"flannot cannot read this image: {exc.reason}", src) from None
-    spacing = img.spacing_mm
-    return {
-        "path": rel,
-        "sop_instance_uid": img.sop_instance_uid,
-        "frames": int(img.n_frames),
-        "spacing_mm": None if spacing is None else [float(spacing[0]), float(spacing[1])],
-        "calibration": img.calibration if spacing is not None else "uncalibrated",
-        "rows": int(img.rows),
-        "columns": int(img.cols),
-        "view": getattr(img, "view", "unknown") or "unknown",
-    }
 
 
 def _write_case_file(folder: Path, case_id: str, protocol: str, image: dict[str, Any]) -> None:

@@ -28,7 +28,7 @@ from flannot.deid.uids import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_N
 from flannot.errors import FlannotError
 from flannot.io.deflate import check_inflated_size, is_deflated
 from flannot.io.items import check_raw_items, item_budget
-from flannot.safe_files import open_regular
+from flannot.safe_files import make_dirs, open_regular, walk_files
 
 # CID 7050 codes by option (values from pydicom's copy of PS3.16)
 _OPTION_CODES = {
@@ -523,7 +523,7 @@ def deidentify_file(
     except Exception as exc:  # a malformed data set pydicom cannot rewrite
         raise FlannotError(f"cannot de-identify: {type(exc).__name__}: {exc}", inp) from None
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(out.parent)  # a folder input may be nested any depth
         atomic_write_bytes(out, data)
     except OSError as exc:
         raise FlannotError(f"cannot write: {exc.strerror or exc}", out) from None
@@ -593,7 +593,7 @@ def deidentify(
     if dst.exists() and not dst.is_dir():
         raise FlannotError("output must be a folder for a folder input", dst)
     reports: list[FileReport] = []
-    paths = sorted(p for p in src.rglob("*") if p.is_file() and not p.is_symlink())
+    paths = walk_files(src)  # no recursion: any depth of folders; no symlink followed
     for i, path in enumerate(paths, 1):
         rel = path.relative_to(src)
         try:

@@ -30,7 +30,7 @@ from pathlib import Path, PurePosixPath
 
 from flannot.atomic import atomic_write
 from flannot.errors import FlannotError
-from flannot.safe_files import open_regular
+from flannot.safe_files import open_regular, walk_files
 from flannot.teach.teaching_set import SECRET_FILE, SET_FILE, TeachingSet, fresh_dir
 
 MAX_ENTRIES = 20_000
@@ -66,10 +66,8 @@ def export_set(
     if root == target.resolve().parent or root in target.resolve().parents:
         raise FlannotError("the zip must be written outside the set folder", target)
     files = []
-    for p in sorted(root.rglob("*")):
+    for p in walk_files(root):  # regular files, no symlink followed, any depth
         rel = p.relative_to(root)
-        if p.is_symlink() or not p.is_file():
-            continue
         if rel.name == SECRET_FILE or any(part.startswith(".") for part in rel.parts):
             continue
         if rel.name.endswith(".recovery"):  # napari autosave (flannot.model.recovery): unsaved

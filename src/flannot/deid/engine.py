@@ -460,6 +460,16 @@ def dataset_bytes(ds: Dataset) -> bytes:
     return buf.getvalue()
 
 
+def _reason(exc: BaseException) -> str:
+    """``Type: message`` of a library exception, without the traceback pydicom embeds in
+    some messages ("With tag … got exception: … Traceback (most recent call last): …")."""
+    text = str(exc).split("Traceback (most recent call last)")[0].strip()
+    text = " ".join(text.split())
+    if len(text) > 300:
+        text = text[:297] + "..."
+    return f"{type(exc).__name__}: {text}"
+
+
 def read_dicom_file(path: Path, stop_before_pixels: bool = False) -> Dataset | None:
     """Read a DICOM file; ``None`` when it is not DICOM (no ``DICM`` marker).
 
@@ -488,7 +498,7 @@ def read_dicom_file(path: Path, stop_before_pixels: bool = False) -> Dataset | N
     except FlannotError:
         raise
     except (InvalidDicomError, Exception) as exc:  # pydicom raises many types
-        raise FlannotError(f"unreadable DICOM: {type(exc).__name__}: {exc}", path) from None
+        raise FlannotError(f"unreadable DICOM: {_reason(exc)}", path) from None
     check_raw_items(ds, path)  # the others on first access: refuse before that
     return ds
 
@@ -521,7 +531,7 @@ def deidentify_file(
     except FlannotError as exc:
         raise FlannotError(exc.reason, exc.path or inp) from None
     except Exception as exc:  # a malformed data set pydicom cannot rewrite
-        raise FlannotError(f"cannot de-identify: {type(exc).__name__}: {exc}", inp) from None
+        raise FlannotError(f"cannot de-identify: {_reason(exc)}", inp) from None
     try:
         make_dirs(out.parent)  # a folder input may be nested any depth
         atomic_write_bytes(out, data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -221,11 +222,15 @@ def _provenance(
 ) -> dict[str, Any]:
     from flannot import __version__
     from flannot.deid.burned_in import burned_in_risk
+    from flannot.deid.engine import read_dicom_file
 
     risks = []
     for s, _ in targets:  # the input's risk, read before anything was changed
-        try:
-            risks.append(burned_in_risk(pydicom.dcmread(s, stop_before_pixels=True)))
+        try:  # the guarded reader (bounded inflation and items), its values quietly
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ds = read_dicom_file(s, stop_before_pixels=True)
+                risks.append("unknown" if ds is None else burned_in_risk(ds))
         except Exception:
             risks.append("unknown")
     order = {"yes": 2, "unknown": 1, "no": 0}
@@ -279,7 +284,10 @@ def _case_inputs(src: Path) -> tuple[list[Path], list[str], str]:
             raise FlannotError("not a DICOM file (no DICM marker)", src)
         if "Rows" not in ds:
             raise FlannotError("DICOM file holds no image", src)
-        return [src], [str(ds.get("SOPInstanceUID", "") or "")], "image.dcm"
+        with warnings.catch_warnings():  # a malformed UI: de-identification reports it
+            warnings.simplefilter("ignore")
+            sop = str(ds.get("SOPInstanceUID", "") or "")
+        return [src], [sop], "image.dcm"
     from flannot.io.series import series_headers
 
     # the one folder rule (io.series): images of one series, in cine order

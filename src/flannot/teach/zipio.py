@@ -36,6 +36,7 @@ from flannot.teach.teaching_set import SECRET_FILE, SET_FILE, TeachingSet, fresh
 MAX_ENTRIES = 20_000
 MAX_TOTAL_BYTES = 8 * 1024**3  # 8 GiB
 MAX_RATIO = 100.0
+MAX_DEPTH = 32  # folders in an entry's path (a set needs 4: cases/ID/series/file)
 _RATIO_FLOOR = 1 << 20  # small files (JSON) may compress better than MAX_RATIO
 _CHUNK = 1 << 20
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -121,6 +122,11 @@ def _check_name(name: str) -> PurePosixPath:
     parts = PurePosixPath(name).parts
     if any(part == ".." for part in parts):
         raise FlannotError(f"zip entry {name!r} leaves the target folder ('..')")
+    if len(parts) > MAX_DEPTH + 1:
+        short = name if len(name) <= 80 else f"{name[:60]}…{name[-15:]}"
+        raise FlannotError(
+            f"zip entry {short!r} is nested {len(parts) - 1} folders deep (at most {MAX_DEPTH})"
+        )
     return PurePosixPath(*[p for p in parts if p not in ("", ".")])
 
 

@@ -31,6 +31,7 @@ from pydicom.dataset import Dataset
 
 from flannot.enums import StrEnum
 from flannot.io import header as hdr
+from flannot.model.limits import SPACING_RANGE  # outside it a header is broken, not an image
 
 
 class CalibrationKind(StrEnum):
@@ -216,8 +217,6 @@ class Calibration:
         return cls("uncalibrated", None, "no usable Pixel Spacing or Imager Pixel Spacing")
 
 
-#: a pixel spacing outside this (mm) is a broken header, not an image (PS3.3 §10.7.1)
-SPACING_RANGE = (1e-6, 1e6)
 _NUMERIC = (
     "PixelSpacing",
     "ImagerPixelSpacing",

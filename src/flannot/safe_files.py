@@ -80,3 +80,51 @@ def read_regular(
     if len(data) > limit:
         raise FlannotError(f"the {what} is larger than {limit} bytes", Path(path))
     return data
+
+
+def walk_files(root: str | os.PathLike[str], *, symlinks: bool = False) -> list[Path]:
+    """The regular files under ``root``, sorted, found without recursion.
+
+    ``Path.rglob`` and ``os.walk`` recurse once per folder level (before Python 3.12):
+    a tree 1,000 folders deep raised ``RecursionError``. Folders are never entered
+    through a symlink; a symlink to a file is listed only with ``symlinks=True``.
+
+    Raises
+    ------
+    FlannotError
+        A folder that cannot be listed (e.g. a path past the system's length limit),
+        named.
+    """
+    found: list[Path] = []
+    stack = [os.fspath(root)]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError as exc:
+            raise FlannotError(f"cannot list the folder: {exc.strerror or exc}", folder) from None
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                elif entry.is_file(follow_symlinks=symlinks):
+                    found.append(Path(entry.path))
+            except OSError:  # vanished or unreadable meanwhile: not a file to take
+                continue
+    return sorted(found)
+
+
+def make_dirs(path: str | os.PathLike[str]) -> None:
+    """``mkdir -p`` without recursion (``Path.mkdir(parents=True)`` recurses per level)."""
+    missing: list[Path] = []
+    p = Path(path)
+    while not p.is_dir() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            if not folder.is_dir():
+                raise

@@ -326,3 +326,18 @@ def test_invalid_ui_in_the_file_meta_prints_nothing_on_top(tmp_path, capsys, bro
         assert code == 2 and err.count("\n") == 1 and "out.dcm: " in err, err
     else:
         assert code == 0 and err == "", err
+
+
+def test_compressed_syntax_over_native_pixels_is_one_short_line(tmp_path, capsys):
+    # campaign (issue 16): pydicom's message for this embeds a whole traceback
+    # ("… got exception: … Traceback (most recent call last): File …"), which we printed
+    src = tmp_path / "lie.dcm"
+    make_xa(8).save_as(src, enforce_file_format=True)
+    data = src.read_bytes()
+    native = b"1.2.840.10008.1.2.1\x00"  # Explicit VR Little Endian in the meta
+    assert native in data
+    src.write_bytes(data.replace(native, b"1.2.840.10008.1.2.5\x00", 1))  # RLE Lossless
+    code = main(["deidentify", str(src), str(tmp_path / "out.dcm")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and f"{src}: " in err, err
+    assert "Traceback" not in err and "File " not in err and len(err) < 500, err

@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -150,3 +151,37 @@ def test_an_image_that_aborted_gdcm_is_one_line_serial_and_in_workers(
     assert run.stderr.count("\n") == 1 and "BrokenProcessPool" not in run.stderr
     assert run.stderr.startswith(f"flannot: error: {image}: ") and "Bits Allocated 32" in run.stderr
     assert not out.exists()  # nothing half-written
+
+
+@pytest.mark.parametrize(
+    ("value", "match"),
+    [("NaN", "NaN is not a JSON number"), ("1e300", "far outside"), ("-1e300", "far outside")],
+)
+def test_non_finite_or_huge_coordinates_are_one_line_everywhere(
+    tmp_path: Path, capsys, value: str, match: str
+) -> None:
+    # issue 16: NaN coordinates broke the COCO JSON (NaN is not JSON); +-1e300 printed
+    # 9 lines of numpy RuntimeWarnings on top of the output of measure and score
+    s = small_set(SAMPLE, tmp_path / "set", ["lateral-stenotic"])
+    case = s / "cases" / "lateral-stenotic" / "annotations.json"
+    text = case.read_text("utf-8")
+    at = text.index('"points"')
+    first = text.index("[", text.index("[", at) + 1) + 1  # the first point's row
+    end = text.index(",", first)
+    case.write_text(text[:first] + value + text[end:], "utf-8")
+    for args in (
+        ["validate", str(s)],
+        ["measure", str(s)],
+        ["score", str(s), str(s)],
+        ["export", str(s), "-f", "coco", "-o", str(tmp_path / "coco")],
+    ):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            code = main(args)
+        captured = capsys.readouterr()
+        assert [str(w.message) for w in seen] == [], args
+        if args[0] == "validate":
+            assert code == 1 and match in captured.out, captured.out
+        else:
+            assert code == 2 and captured.err.count("\n") == 1 and match in captured.err, args
+    assert not (tmp_path / "coco").exists()

@@ -175,6 +175,10 @@ def test_user_calibration_overrides_header(tmp_path: Path) -> None:
     assert img.calibration == "fiducial"  # the original is unchanged
     with pytest.raises(ValueError):
         img.with_user_calibration(0.0)
+    # what a case file may record (its schema): a spacing the reader would refuse is refused
+    for bad in (1e-300, 1e-7, 2.0**63, float("nan"), (0.2, 1e7)):
+        with pytest.raises(ValueError, match="1e-06"):
+            img.with_user_calibration(bad)
 
 
 def test_enhanced_xa_shared_functional_groups(tmp_path: Path) -> None:

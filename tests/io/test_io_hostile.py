@@ -367,6 +367,16 @@ def test_uncompressed_ybr_reads_as_rgb(tmp_path: Path, photometric: str) -> None
     np.testing.assert_array_equal(np.asarray(img.frames)[0], expected)
 
 
+@pytest.mark.parametrize("photometric", ["YBR_FULL", "YBR_FULL_422", "RGB"])
+def test_colour_photometric_with_one_sample_is_one_line(tmp_path: Path, photometric: str) -> None:
+    # campaign (issue 16): YBR_FULL with Samples per Pixel 1 was "internal error:
+    # ValueError: not enough values to unpack" in `flannot info`
+    ds = make_dataset(make_pixels(rows=8, cols=6), photometric=photometric)
+    path = tmp_path / "lie.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    expect_error(path, f"{photometric} needs Samples per Pixel 3, not 1")
+
+
 def test_implicit_vr_labelled_explicit(tmp_path: Path) -> None:
     pixels = make_pixels(rows=8, cols=6)
     ds = make_dataset(pixels)

@@ -103,6 +103,15 @@ def test_degenerate_calibration_lines_are_ignored():
     assert set(df.calibration) == {"uncalibrated"}
 
 
+def test_calibration_lines_outside_the_spacing_range_are_ignored():
+    # a spacing no case file may record (the schema's and the reader's 1e-6..1e6 mm):
+    # napari's user calibration would refuse it when the case is opened
+    line = np.array([[0.0, 0.0], [0.0, 1e-8]])  # 1e-8 px: 1e8 mm per pixel
+    assert user_spacing(line, 1.0, None) is None
+    assert user_spacing(np.array([[0.0, 0.0], [0.0, 1e4]]), 1e-3, None) is None  # 1e-7
+    assert user_spacing(np.array([[0.0, 0.0], [0.0, 10.0]]), 1.0, None) == (0.1, 0.1)
+
+
 def test_image_spacing_wins_over_the_case_record():
     image = SimpleNamespace(spacing_mm=(0.5, 0.5), calibration="fiducial")
     case = make_case([ann("k", "cannula", "line", [[0, 0], [0, 30]])], (0.2, 0.2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from pathlib import Path
@@ -192,3 +193,25 @@ def test_case_file_past_the_size_cap_is_refused_before_parsing(tmp_path: Path) -
     start = time.perf_counter()
     _refused_everywhere(file, "more than flannot reads")
     assert time.perf_counter() - start < 2
+
+
+@pytest.mark.parametrize("spacing", [1e-300, 5e-324, 0.0, 2.0**63, 1e300])
+def test_spacing_outside_the_readers_range(tmp_path: Path, spacing: float) -> None:
+    # campaign (issue 16): spacing 1e-300 passed validate, then measure and score failed
+    # with numpy's "attempt to get argmin of an empty sequence"; 2**63 tried to allocate
+    data = _case_dict()
+    data["image"]["spacing_mm"] = [spacing, spacing]
+    _refused_everywhere(_write(tmp_path / "c", data), r"spacing_mm\[0\]")
+
+
+def test_spacing_at_the_readers_bounds_is_measured(tmp_path: Path) -> None:
+    from flannot.io.calibration import SPACING_RANGE
+    from flannot.measure import measure_rows
+
+    for spacing in SPACING_RANGE:
+        data = _case_dict()
+        data["image"]["spacing_mm"] = [spacing, spacing]
+        file = _write(tmp_path / f"c{spacing:g}", data)
+        assert not [p for p in validate_case_file(file) if "spacing" in p.path], spacing
+        rows = measure_rows(Case.load(file))  # no numpy error on an empty sample
+        assert rows and all(math.isfinite(r.value) for r in rows if r.unit == "mm"), rows

@@ -288,6 +288,20 @@ def test_calibration_line_sets_user_calibration(viewer, make_xa) -> None:
     np.testing.assert_allclose(session.image_layer.scale, [0.2, 0.2])
 
 
+def test_calibration_outside_the_spacing_range_is_refused_in_the_status(viewer, make_xa) -> None:
+    # a mistyped length: 1e9 mm over 40 px is no spacing a case file may record (the
+    # user calibration raised ValueError out of the Qt slot)
+    from flannot.napari.session import get_session
+
+    viewer.open(str(make_xa("nocal.dcm", calibration="uncalibrated")), plugin="flannot")
+    session = get_session(viewer)
+    dock = _dock(viewer)
+    dock.start_calibration().add_lines([np.array([[10.0, 10.0], [10.0, 50.0]])])
+    assert dock.calibrate(1e9) is None
+    assert "outside 1e-06–1e+06 mm" in dock.status.text()
+    assert session.image.calibration == "uncalibrated"
+
+
 def test_vertebra_auto_advance_goes_l5_to_s1_unless_l6_is_picked(
     viewer, case_folder, qtbot
 ) -> None:

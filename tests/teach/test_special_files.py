@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
+from identified import make_xa, write
 
 from flannot import FlannotError
+from flannot.cli import main
 from flannot.deid.uids import load_secret, new_secret
 from flannot.teach.teaching_set import SECRET_FILE, TeachingSet
 from flannot.teach.zipio import import_set
@@ -91,3 +95,79 @@ def test_set_add_into_a_symlinked_cases_folder_is_refused(
     with pytest.raises(FlannotError, match="symlink"):
         ts.add_dicom(list(dicoms[:1]))
     assert list(outside.iterdir()) == []
+
+
+@pytest.fixture
+def deep_tree():
+    """``make(name, levels)`` -> the deepest folder of ``ROOT/name/a/a/…/a``.
+
+    ``ROOT`` is a temporary folder outside pytest's ``tmp_path``: pytest removes old
+    ``tmp_path`` trees with ``shutil.rmtree``, which recurses per level and would fail on
+    these (in this session or any later one); this fixture removes ``ROOT`` without
+    recursion instead.
+    """
+    root = Path(tempfile.mkdtemp(prefix="flannot-deep-"))
+
+    def make(name: str, levels: int) -> Path:
+        folder = root / name
+        folder.mkdir()
+        for _ in range(levels):
+            folder = folder / "a"
+            folder.mkdir()
+        return folder
+
+    try:
+        yield make, root
+    finally:
+        folders = []
+        for base, files in _walk(root):
+            folders.append(base)
+            for name in files:
+                os.unlink(os.path.join(base, name))
+        for folder in reversed(folders):  # deepest first
+            os.rmdir(folder)
+
+
+def _walk(root: Path):
+    """``(folder, non-folder names)`` top-down without recursion; symlinks are not entered."""
+    stack = [str(root)]
+    while stack:
+        base = stack.pop()
+        dirs, files = [], []
+        with os.scandir(base) as it:
+            for e in it:
+                (dirs if e.is_dir(follow_symlinks=False) else files).append(e.name)
+        yield base, files
+        stack.extend(os.path.join(base, d) for d in dirs)
+
+
+def test_walk_files_has_no_recursion_limit(deep_tree) -> None:
+    from flannot.safe_files import walk_files
+
+    make, root = deep_tree
+    deepest = make("t", 1200)  # deeper than the interpreter's 1000 frames
+    t = root / "t"
+    (deepest / "f.txt").write_text("x")
+    (t / "top.txt").write_text("y")
+    os.symlink(t / "top.txt", t / "link.txt")
+    os.symlink(t, t / "loop")  # never entered
+    assert walk_files(t) == sorted([deepest / "f.txt", t / "top.txt"])
+    assert t / "link.txt" in walk_files(t, symlinks=True)
+
+
+def test_deidentify_and_set_export_of_deeply_nested_folders(capsys, deep_tree) -> None:
+    # campaign (issue 16): rglob and mkdir(parents=True) recurse per folder level:
+    # `flannot deidentify` of a 1,200-deep tree said "internal error: RecursionError"
+    make, tmp_path = deep_tree
+    deepest = make("in", 1200)
+    write(make_xa(0), deepest / "x.dcm")
+    assert main(["deidentify", str(tmp_path / "in"), str(tmp_path / "out")]) == 0
+    assert capsys.readouterr().err == ""
+    assert (tmp_path / "out" / deepest.relative_to(tmp_path / "in") / "x.dcm").is_file()
+
+    TeachingSet.new(tmp_path / "s", "T").save()
+    os.rename(tmp_path / "out" / "a", tmp_path / "s" / "deep")  # de-identified: may be shared
+    assert main(["set", "export", str(tmp_path / "s"), str(tmp_path / "s.zip")]) == 0
+    assert capsys.readouterr().err == ""
+    with zipfile.ZipFile(tmp_path / "s.zip") as zf:
+        assert any(n.endswith("/a/x.dcm") and n.startswith("deep/a/") for n in zf.namelist())

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 
 import pydicom
 import pytest
-from identified import IDENTIFIERS, make_xa, write
+from identified import IDENTIFIERS, XA_CLASS, make_xa, write
 
 from flannot import FlannotError
 from flannot.cli import main
@@ -101,6 +102,42 @@ def test_add_refusals(tmp_path, dicoms):
         ts.add_dicom([dicoms[1]], case_id="c")
     # nothing half-written is left in cases/
     assert sorted(p.name for p in (tmp_path / "s" / "cases").iterdir()) == ["c"]
+
+
+def test_add_of_an_unreadable_spacing_names_the_input_not_the_staging_copy(tmp_path, capsys):
+    # campaign (issue 16): the lazily read spacing failed outside the reader's guard and the
+    # error named cases/.case-001.<random>.tmp/image.dcm, a folder already removed
+    ds = make_xa(0)
+    ds.ImagerPixelSpacing = [1e-7, 1e-7]
+    src = write(ds, tmp_path / "src" / "tiny-spacing.dcm")
+    main(["set", "new", str(tmp_path / "s")])
+    capsys.readouterr()
+    assert main(["set", "add", str(tmp_path / "s"), str(src)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"flannot: error: {src}: ") and err.count("\n") == 1, err
+    assert "Imager Pixel Spacing" in err and ".tmp" not in err
+    assert list((tmp_path / "s" / "cases").iterdir()) == []  # the add was taken back
+
+
+def test_add_of_malformed_values_prints_no_warning(tmp_path, capsys):
+    # campaign (issue 16): `set add` printed pydicom's UserWarnings (an invalid UI in the
+    # data set's SOP Class UID, an unknown Specific Character Set) read by the burned-in
+    # risk check and the SOP look-up, outside any quiet block
+    ds = make_xa(0)
+    ds.SpecificCharacterSet = "-1"
+    src = write(ds, tmp_path / "src" / "odd.dcm")
+    data = src.read_bytes()
+    at = data.index(XA_CLASS.encode(), data.index(XA_CLASS.encode()) + 1)  # the data set's
+    src.write_bytes(data[:at] + b"1.2\xf9" + data[at + 4 :])
+    ts = TeachingSet.new(tmp_path / "s", "T")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        ts.add_dicom([src])
+        ts.save()
+    assert [str(w.message) for w in seen] == []
+    assert main(["set", "add", str(tmp_path / "s"), str(src)]) == 2  # the same image again
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "already in the set" in err, err
 
 
 def test_save_refuses_a_set_changed_on_disk(tmp_path):

@@ -71,8 +71,10 @@ def _symlink_entry(name: str, target: str) -> tuple[zipfile.ZipInfo, bytes]:
         (("C:/x", b"escaped"), "absolute path"),
         (("cases\\..\\..\\x", b"escaped"), "backslashes"),
         (_symlink_entry("cases/link", "/etc/passwd"), "symbolic link"),
+        # campaign (issue 16): 2,000 folders deep was "internal error: RecursionError"
+        (("a/" * 2000 + "f", b"deep"), "nested 2000 folders deep"),
     ],
-    ids=["dotdot", "nested-dotdot", "absolute", "drive", "backslash", "symlink"],
+    ids=["dotdot", "nested-dotdot", "absolute", "drive", "backslash", "symlink", "deep"],
 )
 def test_malicious_names_refused_nothing_written(tmp_path, entry, message):
     work = tmp_path / "work"

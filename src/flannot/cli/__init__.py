@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 from typing import Any
 
 import click
@@ -97,9 +98,15 @@ def main(argv: list[str] | None = None) -> int:
         args = ["--debug", *(a for a in args if a != "--debug")]
     app = _build_app()
     try:
-        result = typer.main.get_command(app).main(
-            args=args, prog_name="flannot", standalone_mode=False
-        )
+        with warnings.catch_warnings():
+            if not _state["debug"]:
+                # pydicom validates values lazily, on first access anywhere: its warnings
+                # about a malformed value never print on top of the one line (the
+                # library's own code quiets them where it reads; this is the net)
+                warnings.filterwarnings("ignore", module=r"pydicom(\.|$)")
+            result = typer.main.get_command(app).main(
+                args=args, prog_name="flannot", standalone_mode=False
+            )
     except _EXIT as exc:
         return exc.exit_code
     except _ABORT:

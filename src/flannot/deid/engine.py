@@ -28,7 +28,7 @@ from flannot.deid.uids import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_N
 from flannot.errors import FlannotError
 from flannot.io.deflate import check_inflated_size, is_deflated
 from flannot.io.items import check_raw_items, item_budget
-from flannot.safe_files import open_regular
+from flannot.safe_files import make_dirs, open_regular, walk_files
 
 # CID 7050 codes by option (values from pydicom's copy of PS3.16)
 _OPTION_CODES = {
@@ -460,6 +460,16 @@ def dataset_bytes(ds: Dataset) -> bytes:
     return buf.getvalue()
 
 
+def _reason(exc: BaseException) -> str:
+    """``Type: message`` of a library exception, without the traceback pydicom embeds in
+    some messages ("With tag … got exception: … Traceback (most recent call last): …")."""
+    text = str(exc).split("Traceback (most recent call last)")[0].strip()
+    text = " ".join(text.split())
+    if len(text) > 300:
+        text = text[:297] + "..."
+    return f"{type(exc).__name__}: {text}"
+
+
 def read_dicom_file(path: Path, stop_before_pixels: bool = False) -> Dataset | None:
     """Read a DICOM file; ``None`` when it is not DICOM (no ``DICM`` marker).
 
@@ -488,7 +498,7 @@ def read_dicom_file(path: Path, stop_before_pixels: bool = False) -> Dataset | N
     except FlannotError:
         raise
     except (InvalidDicomError, Exception) as exc:  # pydicom raises many types
-        raise FlannotError(f"unreadable DICOM: {type(exc).__name__}: {exc}", path) from None
+        raise FlannotError(f"unreadable DICOM: {_reason(exc)}", path) from None
     check_raw_items(ds, path)  # the others on first access: refuse before that
     return ds
 
@@ -521,9 +531,9 @@ def deidentify_file(
     except FlannotError as exc:
         raise FlannotError(exc.reason, exc.path or inp) from None
     except Exception as exc:  # a malformed data set pydicom cannot rewrite
-        raise FlannotError(f"cannot de-identify: {type(exc).__name__}: {exc}", inp) from None
+        raise FlannotError(f"cannot de-identify: {_reason(exc)}", inp) from None
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(out.parent)  # a folder input may be nested any depth
         atomic_write_bytes(out, data)
     except OSError as exc:
         raise FlannotError(f"cannot write: {exc.strerror or exc}", out) from None
@@ -593,7 +603,7 @@ def deidentify(
     if dst.exists() and not dst.is_dir():
         raise FlannotError("output must be a folder for a folder input", dst)
     reports: list[FileReport] = []
-    paths = sorted(p for p in src.rglob("*") if p.is_file() and not p.is_symlink())
+    paths = walk_files(src)  # no recursion: any depth of folders; no symlink followed
     for i, path in enumerate(paths, 1):
         rel = path.relative_to(src)
         try:

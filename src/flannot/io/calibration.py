@@ -31,6 +31,7 @@ from pydicom.dataset import Dataset
 
 from flannot.enums import StrEnum
 from flannot.io import header as hdr
+from flannot.model.limits import SPACING_RANGE  # outside it a header is broken, not an image
 
 
 class CalibrationKind(StrEnum):
@@ -117,11 +118,13 @@ class Calibration:
 
     @classmethod
     def user(cls, spacing_mm: float | tuple[float, float], source: str = "") -> Calibration:
-        """A user calibration; ``spacing_mm`` is one value or ``(row_mm, col_mm)``, > 0."""
+        """A user calibration; ``spacing_mm`` is one value or ``(row_mm, col_mm)``, within
+        :data:`SPACING_RANGE` (what a case file may record)."""
         pair = (spacing_mm, spacing_mm) if isinstance(spacing_mm, (int, float)) else spacing_mm
         row, col = (float(v) for v in pair)
-        if not (math.isfinite(row) and math.isfinite(col) and row > 0 and col > 0):
-            raise ValueError(f"spacing must be finite and > 0, got {spacing_mm!r}")
+        lo, hi = SPACING_RANGE
+        if not (lo <= row <= hi and lo <= col <= hi):  # NaN fails both
+            raise ValueError(f"spacing must be {lo:g}–{hi:g} mm, got {spacing_mm!r}")
         return cls("user", (row, col), source or "calibration line drawn by the user")
 
     @classmethod
@@ -214,8 +217,6 @@ class Calibration:
         return cls("uncalibrated", None, "no usable Pixel Spacing or Imager Pixel Spacing")
 
 
-#: a pixel spacing outside this (mm) is a broken header, not an image (PS3.3 §10.7.1)
-SPACING_RANGE = (1e-6, 1e6)
 _NUMERIC = (
     "PixelSpacing",
     "ImagerPixelSpacing",

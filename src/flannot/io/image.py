@@ -211,7 +211,7 @@ class FluoroImage:
         Parameters
         ----------
         spacing_mm
-            mm per pixel, one value or ``(row_mm, col_mm)``, finite and > 0.
+            mm per pixel, one value or ``(row_mm, col_mm)``, 1e-6 to 1e6 mm.
         """
         other = copy.copy(self)
         other._calibration = Calibration.user(spacing_mm)

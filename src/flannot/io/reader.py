@@ -222,6 +222,11 @@ def _pixel_description(find: Lookup, path: Path) -> dict[str, int | str]:
         )
     if photometric == "PALETTE COLOR":
         raise FlannotError("PALETTE COLOR images are not supported", path)
+    if (photometric == "RGB" or photometric.startswith("YBR")) and spp != 3:
+        # PS3.3 C.7.6.3.1.2: a colour model has three samples per pixel
+        raise FlannotError(
+            f"Photometric Interpretation {photometric} needs Samples per Pixel 3, not {spp}", path
+        )
     return {
         "rows": rows,
         "columns": cols,

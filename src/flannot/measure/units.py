@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from flannot.model.limits import SPACING_RANGE
+
 UNCALIBRATED = "uncalibrated"
 
 
@@ -65,7 +67,8 @@ def user_spacing(
     """Spacing that makes ``line_px`` measure ``length_mm``.
 
     Keeps the row/col aspect ratio of ``base`` (isotropic when there is none).
-    ``None`` for a degenerate line or a non-positive length.
+    ``None`` for a degenerate line, a non-positive length or a spacing outside
+    :data:`flannot.io.calibration.SPACING_RANGE`.
     """
     try:
         length = float(length_mm)
@@ -80,6 +83,9 @@ def user_spacing(
     if not math.isfinite(px_len) or px_len <= 1e-9:
         return None
     k = length / px_len
+    lo, hi = SPACING_RANGE  # a spacing no case file may record is no calibration
+    if not (lo <= k * aspect <= hi and lo <= k <= hi):
+        return None
     return (k * aspect, k)
 
 

@@ -36,6 +36,9 @@ MAX_INT_DIGITS = 19
 MAX_DEPTH = 64
 #: a spacing or a length in mm
 MAX_MM = 1e6
+#: a pixel spacing (mm): outside it a header is broken, a calibration line mistyped
+#: (the reader, user calibration, calibration lines and the case schema all use it)
+SPACING_RANGE = (1e-6, 1e6)
 
 
 def _bad_int(text: str) -> int:

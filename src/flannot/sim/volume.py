@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from flannot.errors import FlannotError
+from flannot.safe_files import walk_files
 
 #: RAS+ (NIfTI world) → LPS (DICOM patient)
 RAS_TO_LPS = np.diag([-1.0, -1.0, 1.0, 1.0])
@@ -119,7 +120,7 @@ def _load_dicom_series(folder: Path) -> tuple[NDArray, NDArray[np.float64]]:
     import pydicom
 
     slices = []
-    for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+    for f in walk_files(folder, symlinks=True):
         try:
             ds = pydicom.dcmread(f, stop_before_pixels=True, force=False)
         except Exception:

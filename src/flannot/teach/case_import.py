@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -221,11 +222,15 @@ def _provenance(
 ) -> dict[str, Any]:
     from flannot import __version__
     from flannot.deid.burned_in import burned_in_risk
+    from flannot.deid.engine import read_dicom_file
 
     risks = []
     for s, _ in targets:  # the input's risk, read before anything was changed
-        try:
-            risks.append(burned_in_risk(pydicom.dcmread(s, stop_before_pixels=True)))
+        try:  # the guarded reader (bounded inflation and items), its values quietly
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ds = read_dicom_file(s, stop_before_pixels=True)
+                risks.append("unknown" if ds is None else burned_in_risk(ds))
         except Exception:
             risks.append("unknown")
     order = {"yes": 2, "unknown": 1, "no": 0}
@@ -279,7 +284,10 @@ def _case_inputs(src: Path) -> tuple[list[Path], list[str], str]:
             raise FlannotError("not a DICOM file (no DICM marker)", src)
         if "Rows" not in ds:
             raise FlannotError("DICOM file holds no image", src)
-        return [src], [str(ds.get("SOPInstanceUID", "") or "")], "image.dcm"
+        with warnings.catch_warnings():  # a malformed UI: de-identification reports it
+            warnings.simplefilter("ignore")
+            sop = str(ds.get("SOPInstanceUID", "") or "")
+        return [src], [sop], "image.dcm"
     from flannot.io.series import series_headers
 
     # the one folder rule (io.series): images of one series, in cine order
@@ -336,22 +344,23 @@ def _image_record(image: Path, rel: str, src: Path) -> dict[str, Any]:
     """
     from flannot.io.reader import read_dicom
 
-    try:
+    try:  # the image's facts are read lazily: each may refuse the header
         img = read_dicom(image)
+        spacing = img.spacing_mm
+        return {
+            "path": rel,
+            "sop_instance_uid": img.sop_instance_uid,
+            "frames": int(img.n_frames),
+            "spacing_mm": None if spacing is None else [float(spacing[0]), float(spacing[1])],
+            "calibration": img.calibration if spacing is not None else "uncalibrated",
+            "rows": int(img.rows),
+            "columns": int(img.cols),
+            "view": getattr(img, "view", "unknown") or "unknown",
+        }
     except FlannotError as exc:
-        # a case nobody can open is no teaching case: refuse it (the add is taken back)
+        # a case nobody can open is no teaching case: refuse it (the add is taken back),
+        # naming the input, not the staging copy that is gone by the time it is printed
         raise FlannotError(f"flannot cannot read this image: {exc.reason}", src) from None
-    spacing = img.spacing_mm
-    return {
-        "path": rel,
-        "sop_instance_uid": img.sop_instance_uid,
-        "frames": int(img.n_frames),
-        "spacing_mm": None if spacing is None else [float(spacing[0]), float(spacing[1])],
-        "calibration": img.calibration if spacing is not None else "uncalibrated",
-        "rows": int(img.rows),
-        "columns": int(img.cols),
-        "view": getattr(img, "view", "unknown") or "unknown",
-    }
 
 
 def _write_case_file(folder: Path, case_id: str, protocol: str, image: dict[str, Any]) -> None:

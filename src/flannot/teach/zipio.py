@@ -30,12 +30,13 @@ from pathlib import Path, PurePosixPath
 
 from flannot.atomic import atomic_write
 from flannot.errors import FlannotError
-from flannot.safe_files import open_regular
+from flannot.safe_files import open_regular, walk_files
 from flannot.teach.teaching_set import SECRET_FILE, SET_FILE, TeachingSet, fresh_dir
 
 MAX_ENTRIES = 20_000
 MAX_TOTAL_BYTES = 8 * 1024**3  # 8 GiB
 MAX_RATIO = 100.0
+MAX_DEPTH = 32  # folders in an entry's path (a set needs 4: cases/ID/series/file)
 _RATIO_FLOOR = 1 << 20  # small files (JSON) may compress better than MAX_RATIO
 _CHUNK = 1 << 20
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -66,10 +67,8 @@ def export_set(
     if root == target.resolve().parent or root in target.resolve().parents:
         raise FlannotError("the zip must be written outside the set folder", target)
     files = []
-    for p in sorted(root.rglob("*")):
+    for p in walk_files(root):  # regular files, no symlink followed, any depth
         rel = p.relative_to(root)
-        if p.is_symlink() or not p.is_file():
-            continue
         if rel.name == SECRET_FILE or any(part.startswith(".") for part in rel.parts):
             continue
         if rel.name.endswith(".recovery"):  # napari autosave (flannot.model.recovery): unsaved
@@ -123,6 +122,11 @@ def _check_name(name: str) -> PurePosixPath:
     parts = PurePosixPath(name).parts
     if any(part == ".." for part in parts):
         raise FlannotError(f"zip entry {name!r} leaves the target folder ('..')")
+    if len(parts) > MAX_DEPTH + 1:
+        short = name if len(name) <= 80 else f"{name[:60]}…{name[-15:]}"
+        raise FlannotError(
+            f"zip entry {short!r} is nested {len(parts) - 1} folders deep (at most {MAX_DEPTH})"
+        )
     return PurePosixPath(*[p for p in parts if p not in ("", ".")])
 
 

@@ -550,6 +550,14 @@ class AnnotateDock(SessionDock):
             return None
         col_mm = length / px
         spacing = (col_mm * aspect, col_mm)
+        from flannot.model.limits import SPACING_RANGE
+
+        lo, hi = SPACING_RANGE
+        if not all(lo <= s <= hi for s in spacing):  # what a case file may record
+            self.status.setText(
+                f"{spacing[1]:.4g} mm/pixel is outside {lo:g}–{hi:g} mm: check the length."
+            )
+            return None
         L.set_attributes(self.session, layer, [index], length_mm=length)
         self.session.set_user_calibration(spacing)
         self.status.setText(f"Calibrated: {spacing[1]:.4g} mm/pixel (user).")

@@ -19,7 +19,7 @@ from pydicom.sequence import Sequence as DicomSequence
 from pydicom.sr.codedict import codes
 from pydicom.uid import UID_dictionary
 
-from flannot.atomic import atomic_write_bytes
+from flannot.atomic import AtomicBatch, atomic_write_bytes
 from flannot.deid.actions import EDITION, EXTENSIONS, OPTIONS, TABLE, resolve
 from flannot.deid.burned_in import burned_in_risk, is_flagged
 from flannot.deid.dates import shift_value
@@ -500,8 +500,13 @@ def deidentify_file(
     options: frozenset[str],
     uid_map: UidMap,
     redactions: Sequence[Sequence[int | None]] | None = None,
+    batch: AtomicBatch | None = None,
 ) -> FileReport:
-    """De-identify one file into ``out`` (atomic write); non-DICOM → ``skipped``."""
+    """De-identify one file into ``out`` (atomic write); non-DICOM → ``skipped``.
+
+    With ``batch`` the file is written into the :class:`flannot.atomic.AtomicBatch`
+    (in place, durably, when the batch is flushed) instead of fsynced on its own.
+    """
     ds = read_dicom_file(inp)
     if ds is None:
         return FileReport(str(inp), None, "skipped", reason="not a DICOM file")
@@ -520,7 +525,10 @@ def deidentify_file(
         raise FlannotError(f"cannot de-identify: {type(exc).__name__}: {exc}", inp) from None
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(out, data)
+        if batch is None:
+            atomic_write_bytes(out, data)
+        else:
+            batch.write_bytes(out, data)
     except OSError as exc:
         raise FlannotError(f"cannot write: {exc.strerror or exc}", out) from None
     report.input, report.output = str(inp), str(out)
@@ -590,12 +598,29 @@ def deidentify(
         raise FlannotError("output must be a folder for a folder input", dst)
     reports: list[FileReport] = []
     paths = sorted(p for p in src.rglob("*") if p.is_file() and not p.is_symlink())
-    for i, path in enumerate(paths, 1):
-        rel = path.relative_to(src)
-        try:
-            reports.append(deidentify_file(path, dst / rel, options=opts, uid_map=uid_map))
-        except FlannotError as exc:
-            reports.append(FileReport(str(path), None, "failed", reason=exc.reason))
-        if progress is not None:
-            progress(i, len(paths))
+    # atomic per file, made durable a batch at a time (one sync, one fsync a folder)
+    batch = AtomicBatch()
+    try:
+        for i, path in enumerate(paths, 1):
+            rel = path.relative_to(src)
+            try:
+                reports.append(
+                    deidentify_file(path, dst / rel, options=opts, uid_map=uid_map, batch=batch)
+                )
+            except FlannotError as exc:
+                reports.append(FileReport(str(path), None, "failed", reason=exc.reason))
+            if progress is not None:
+                progress(i, len(paths))
+        batch.flush()
+    except OSError as exc:  # the batch's sync failed: nothing unflushed was moved in
+        batch.discard()
+        raise FlannotError(f"cannot write: {exc.strerror or exc}", dst) from None
+    except BaseException:
+        batch.discard()
+        raise
+    for report in reports:  # a rename refused at a flush: that file was not written
+        refused = batch.failed.get(Path(report.output)) if report.output else None
+        if refused is not None:
+            report.status, report.output = "failed", None
+            report.reason = f"cannot write: {refused.strerror or refused}"
     return DeidReport(reports, sorted(opts))

@@ -9,14 +9,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pydicom
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.sequence import Sequence as DicomSequence
-from pydicom.sr.codedict import codes
 from pydicom.uid import UID_dictionary
 
 from flannot.atomic import AtomicBatch, atomic_write_bytes
@@ -30,18 +29,32 @@ from flannot.io.deflate import check_inflated_size, is_deflated
 from flannot.io.items import check_raw_items, item_budget
 from flannot.safe_files import open_regular
 
-# CID 7050 codes by option (values from pydicom's copy of PS3.16)
+
+class DcmCode(NamedTuple):
+    """A DCM code (the fields of :class:`pydicom.sr.coding.Code` used here)."""
+
+    value: str
+    scheme_designator: str
+    meaning: str
+
+
+# CID 7050 codes by option, as in pydicom's copy of PS3.16 (a test compares them with
+# pydicom.sr.codedict, whose import alone costs a third of a second at start-up)
 _OPTION_CODES = {
-    "patient-characteristics": codes.DCM.RetainPatientCharacteristicsOption,
-    "modified-dates": codes.DCM.RetainLongitudinalTemporalInformationModifiedDatesOption,
-    "full-dates": codes.DCM.RetainLongitudinalTemporalInformationFullDatesOption,
-    "device-identity": codes.DCM.RetainDeviceIdentityOption,
-    "institution-identity": codes.DCM.RetainInstitutionIdentityOption,
-    "uids": codes.DCM.RetainUidsOption,
+    "patient-characteristics": DcmCode("113108", "DCM", "Retain Patient Characteristics Option"),
+    "modified-dates": DcmCode(
+        "113107", "DCM", "Retain Longitudinal Temporal Information Modified Dates Option"
+    ),
+    "full-dates": DcmCode(
+        "113106", "DCM", "Retain Longitudinal Temporal Information Full Dates Option"
+    ),
+    "device-identity": DcmCode("113109", "DCM", "Retain Device Identity Option"),
+    "institution-identity": DcmCode("113112", "DCM", "Retain Institution Identity Option"),
+    "uids": DcmCode("113110", "DCM", "Retain UIDs Option"),
 }
-_BASIC_CODE = codes.DCM.BasicApplicationConfidentialityProfile
+_BASIC_CODE = DcmCode("113100", "DCM", "Basic Application Confidentiality Profile")
 _MEDIA_DIRECTORY = "1.2.840.10008.1.3.10"  # Media Storage Directory Storage (DICOMDIR)
-_CLEAN_PIXEL_CODE = codes.DCM.CleanPixelDataOption
+_CLEAN_PIXEL_CODE = DcmCode("113101", "DCM", "Clean Pixel Data Option")
 
 # dummy values (action D) by VR: valid for the VR, obviously not real
 _DUMMY: dict[str, Any] = {

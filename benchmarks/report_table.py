@@ -29,6 +29,7 @@ ORDER = [
     "export-coco",
     "export-html",
     "export-dicom",
+    "export-nnunet",
     "deid",
     "deid-start",
     "measure-200",

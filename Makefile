@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench system-deps clean sample fuzz
+.PHONY: install demo test lint format bench system-deps clean sample sample-ct fuzz
 
 # Debian packages: Xvfb + Qt xcb libraries (napari's canvas needs an X server and OpenGL),
 # and dicom3tools (dciodvfy validates every DICOM we write). Installed only when missing and root.
@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[test,bench]"
+	@# the Qt binding is PySide6 (LGPL); drop the PyQt6 (GPL) an older flannot installed
+	@if $(BIN)/python -m pip show -q PyQt6 >/dev/null 2>&1; then \
+	  $(BIN)/python -m pip uninstall -q -y PyQt6 PyQt6-Qt6 PyQt6-sip; fi
 	@for p in plugins/*/; do [ -f "$$p/pyproject.toml" ] && $(BIN)/python -m pip install -q -e "$$p" || true; done
 	@touch $(STAMP)
 
@@ -32,7 +35,7 @@ demo: install
 	  $(BIN)/flannot demo; \
 	fi
 
-LINT_PATHS := $(wildcard src tests plugins benchmarks docs/images/*.py)
+LINT_PATHS := $(wildcard conftest.py src tests plugins benchmarks docs/images/*.py)
 
 lint: install
 	$(BIN)/ruff check $(LINT_PATHS)
@@ -63,6 +66,13 @@ bench: install
 
 sample: install
 	$(BIN)/flannot sample sample_dicoms
+
+# The CT-derived cases (real anatomy): fetches the TotalSegmentator 2.18.0 example CT once
+# from PyPI into the test cache (checksum-verified, tests/sim/reference_ct.py), then renders
+# ct-totalseg-l4-{ap,lateral,clo-left} through the virtual C-arm into sample_dicoms_ct/.
+sample-ct: install
+	PYTHONPATH=. $(BIN)/python -c "from tests.sim.reference_ct import fetch; fetch()"
+	$(BIN)/flannot sample sample_dicoms_ct --with-ct --no-phantom
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist

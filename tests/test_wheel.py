@@ -72,3 +72,15 @@ def test_no_qt_binding_in_the_core_requirements(wheel: zipfile.ZipFile) -> None:
     bindings = ("pyqt", "pyside", "napari[all]", "napari[pyqt", "napari[pyside")
     assert not [r for r in core if any(b in r.lower() for b in bindings)], core
     assert any(r.startswith("hypothesis") and "extra == 'test'" in r for r in requires)
+
+
+def test_extras_bring_pyside6_not_pyqt6(wheel: zipfile.ZipFile) -> None:
+    # PyQt6 is GPL-3.0; the BSD project's extras bring PySide6 (LGPL-3.0), below 6.12
+    # (napari's GUI tests abort under PySide6 6.12.0, issue 16)
+    requires = _metadata(wheel).get_all("Requires-Dist")
+    for extra in ("all", "test"):
+        reqs = [r.lower() for r in requires if f"extra == '{extra}'" in r]
+        assert not [r for r in reqs if "pyqt" in r or "napari[all]" in r], (extra, reqs)
+        (pyside,) = [r for r in reqs if r.startswith("pyside6")]
+        assert "<6.12" in pyside and ">=6.8" in pyside, pyside
+        assert any(r.startswith("napari[") and "pyside6" in r for r in reqs), reqs

@@ -20,7 +20,8 @@ Writes, next to this script:
     sample image with patient identifiers put back (a throw-away copy of the set is used).
 ``CAPTIONS.md``
     The same, for whoever uses the pictures: which annotations are the sample case's
-    reference and which were drawn for the picture.
+    reference and which were drawn for the picture. Only this script's section (between
+    its ``begin``/``end`` markers) is rewritten; the PACS and C-arm captions stay.
 
 The sample set is copied to a temporary folder first, so drawing, adding a case and the
 autosave never touch ``sample_dicoms/``; every input is fixed, so the pictures are the
@@ -46,6 +47,8 @@ VERTEBRA_CENTRES = ([42, 240], [122, 238], [197, 236], [272, 234], [347, 232])  
 # a portal from a caudal paramedian entry, its tip just dorsal to the L4-L5 ligamentum
 PORTAL = np.array([[430.0, 470.0], [312.0, 283.0]])
 
+BEGIN = "<!-- make_workspace_screenshots.py: begin -->"
+END = "<!-- make_workspace_screenshots.py: end -->"
 CAPTIONS = """\
 # What the napari pictures show
 
@@ -72,6 +75,34 @@ Made by `docs/images/make_workspace_screenshots.py` from the synthetic sample te
   sample image with patient identifiers put back: the summary lists what
   de-identification removed and warns about burned-in text.
 """
+
+
+def update_captions(text: str, section: str = CAPTIONS) -> str:
+    """``text`` (CAPTIONS.md) with this script's section replaced by ``section``.
+
+    The section lies between the :data:`BEGIN` and :data:`END` markers; a file without
+    them (older ones) has its first heading's section replaced, up to the next caption
+    block of another script (a line starting "Made by" naming another script, or
+    another top-level heading); the rest of the file is kept as it is.
+    """
+    block = f"{BEGIN}\n{section.rstrip()}\n{END}\n"
+    if BEGIN in text and END in text.split(BEGIN, 1)[1]:
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1].lstrip("\n")
+        return head + block + ("\n" + tail if tail else "")
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, ln in enumerate(lines) if ln.startswith("# What the napari")), None)
+    if start is None:
+        return block + ("\n" + text if text.strip() else "")
+    end = len(lines)
+    for i in range(start + 1, len(lines)):
+        ln = lines[i]
+        other = ln.startswith("Made by `docs/images/") and "make_workspace_screenshots" not in ln
+        if other or ln.startswith("# "):
+            end = i
+            break
+    tail = "".join(lines[end:])
+    return "".join(lines[:start]) + block + ("\n" + tail if tail else "")
 
 
 def shrink(png: Path, limit: int = 400_000) -> Path:
@@ -181,7 +212,9 @@ def main(set_dir: str | None = None) -> int:
         os.chdir(OUT)
     for name in ("workspace", "annotate_cine", "measure_dock", "teach_dock"):
         shrink(OUT / f"{name}.png")
-    (OUT / "CAPTIONS.md").write_text(CAPTIONS, encoding="utf-8")
+    captions = OUT / "CAPTIONS.md"
+    old = captions.read_text(encoding="utf-8") if captions.exists() else ""
+    captions.write_text(update_captions(old), encoding="utf-8")
     print(f"wrote {OUT / 'CAPTIONS.md'}")
     return 0
 

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import shutil
 import subprocess
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from identified import (
     SERIES_UID,
     STUDY_UID,
     TECHNIQUE,
+    XA_CLASS,
     make_xa,
     sop_uid,
     write,
@@ -324,3 +326,27 @@ def test_a_folder_is_written_in_batches_atomic_per_file(xa_pair, tmp_path, monke
     assert len(fsyncs) == len({Path(f.output).parent for f in report.files})  # each folder once
     for f in report.files:
         assert pydicom.dcmread(f.output).SOPInstanceUID != pydicom.dcmread(f.input).SOPInstanceUID
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["ok", "failing"])
+def test_invalid_ui_in_the_file_meta_prints_nothing_on_top(tmp_path, capsys, broken):
+    # issue 16: an invalid UI value in the file meta, first read outside the quiet block,
+    # printed pydicom's UserWarning above the result (or above the one-line error)
+    src = tmp_path / "bad-ui.dcm"
+    make_xa(7).save_as(src, enforce_file_format=True)
+    data = src.read_bytes()
+    assert data.count(XA_CLASS.encode()) == 2  # the meta's comes first
+    src.write_bytes(data.replace(XA_CLASS.encode(), XA_CLASS[:-1].encode() + b"x", 1))
+    out = tmp_path / "out.dcm"
+    if broken:  # the output cannot be written: the run fails after reading
+        (tmp_path / "file").write_text("")
+        out = tmp_path / "file" / "out.dcm"
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        code = main(["deidentify", str(src), str(out)])
+    err = capsys.readouterr().err
+    assert [str(w.message) for w in seen] == []
+    if broken:
+        assert code == 2 and err.count("\n") == 1 and "out.dcm: " in err, err
+    else:
+        assert code == 0 and err == "", err

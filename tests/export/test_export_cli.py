@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pydicom
 import pytest
+from pydicom import uid
 
+import flannot
 from flannot.cli import main
+from tests.export.export_helpers import SAMPLE, small_set
+from tests.io.dicom_factory import make_dicom
 
 
 def test_csv_export_from_the_command_line(sample_set: Path, tmp_path: Path, capsys) -> None:
@@ -16,7 +24,7 @@ def test_csv_export_from_the_command_line(sample_set: Path, tmp_path: Path, caps
     assert main(["export", str(sample_set), "--format", "csv", "--out", str(out)]) == 0
     captured = capsys.readouterr()
     assert (out / "measurements.csv").read_text().startswith("case_id,frame,annotation_id")
-    assert "exported 6 case(s) as csv" in captured.out
+    assert "exported 13 case(s) as csv" in captured.out  # 6 v1 + 7 v2 cases
     assert captured.err == ""  # no progress bar when stderr is not a terminal
 
 
@@ -64,7 +72,7 @@ def test_progress_bar_on_a_terminal(sample_set: Path, tmp_path: Path, monkeypatc
     out = tmp_path / "csv"
     assert main(["export", str(sample_set), "--format", "csv", "--out", str(out)]) == 0
     text = term.getvalue()
-    assert "export csv" in text and "6/6" in text and "100%" in text
+    assert "export csv" in text and "13/13" in text and "100%" in text
 
 
 def test_full_disk_exits_2_naming_the_file_and_leaves_no_partial_file(
@@ -93,3 +101,52 @@ def test_full_disk_exits_2_naming_the_file_and_leaves_no_partial_file(
     assert err == f"flannot: error: {out / 'annotations.json'}: No space left on device\n"
     assert len(calls) > 1  # images were staged before the JSON failed
     assert not out.exists()  # no partial file, no image, no staging: not even the new folder
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_an_image_that_aborted_gdcm_is_one_line_serial_and_in_workers(
+    tmp_path: Path, workers: str
+) -> None:
+    # issue 16: GDCM's JPEG codec aborted `flannot export` (SIGABRT) on a JPEG Lossless
+    # image whose header claims Bits Allocated 32; with --workers 2 the abort became a
+    # BrokenProcessPool traceback. Its own process: an abort would take pytest down.
+    s = small_set(SAMPLE, tmp_path / "set", ["ap", "lateral"])
+    image = s / "cases" / "ap" / "image.dcm"
+    orig = pydicom.dcmread(image)
+    jpeg = make_dicom(
+        tmp_path,
+        "j.dcm",
+        pixels=orig.pixel_array[None].astype(np.uint16),
+        transfer_syntax=uid.JPEGLossless,
+    )
+    ds = pydicom.dcmread(jpeg)
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = orig.SOPInstanceUID
+    ds.ImagerPixelSpacing = orig.ImagerPixelSpacing
+    ds.BitsAllocated = 32  # the lie
+    ds.save_as(image)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": f"{Path(flannot.__file__).parents[1]}{os.pathsep}{root}"}
+    out = tmp_path / "out"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flannot",
+            "export",
+            str(s),
+            "-f",
+            "coco",
+            "-o",
+            str(out),
+            "--workers",
+            workers,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert run.returncode == 2, (run.returncode, run.stderr)
+    assert run.stderr.count("\n") == 1 and "BrokenProcessPool" not in run.stderr
+    assert run.stderr.startswith(f"flannot: error: {image}: ") and "Bits Allocated 32" in run.stderr
+    assert not out.exists()  # nothing half-written

@@ -47,7 +47,8 @@ def test_every_file_passes_dciodvfy_without_errors(out: Path) -> None:
     tool = shutil.which("dciodvfy")
     assert tool, "dciodvfy (dicom3tools) must be installed: tools/system-deps.sh"
     files = sorted(out.rglob("*.dcm"))
-    assert len(files) == 11
+    # v1: 5 SEG + 6 SR; v2 course: 6 SEG (not the cine) + 7 SR
+    assert len(files) == 11 + 13
     for f in files:
         run = subprocess.run([tool, str(f)], capture_output=True, text=True, check=False)
         report = run.stdout + run.stderr

@@ -58,7 +58,10 @@ def test_sample_set_is_there():
 @pytest.mark.parametrize("case_dir", CASE_DIRS, ids=[p.name for p in CASE_DIRS])
 def test_measure_reproduces_the_phantom_truth(case_dir):
     pairs = compare(case_dir)
-    assert pairs, "truth.json lists no measurements"
+    truth = json.loads((case_dir / "truth.json").read_text())
+    # a v2 case lists only what its 3D model fixes independently of the drawing (the
+    # AP and some obliques: none; tests/phantom/test_course.py checks their geometry)
+    assert pairs or truth.get("phantom_version") == 2, "truth.json lists no measurements"
     missing = [p["truth"] for p in pairs if p["row"] is None]
     assert not missing, f"not measured: {missing[:3]}"
     wrong = []

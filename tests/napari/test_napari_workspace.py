@@ -79,11 +79,14 @@ def test_shortcuts_do_not_clash_with_napari_and_reach_the_dock(viewer, make_xa) 
 
 
 def test_manifest_lists_every_sample_case_and_the_docks() -> None:
+    from flannot.napari._sample_data import SAMPLE_CASES
     from flannot.phantom import CASES
+    from flannot.phantom.course import V2_CASES
 
     manifest = yaml.safe_load(MANIFEST.read_text())
     contrib = manifest["contributions"]
-    assert [s["key"] for s in contrib["sample_data"]] == [c.case_id for c in CASES]
+    every = [c.case_id for c in CASES] + [c.case_id for c in V2_CASES]
+    assert [s["key"] for s in contrib["sample_data"]] == every == list(SAMPLE_CASES)
     commands = {c["id"]: c["python_name"] for c in contrib["commands"]}
     docks = {commands[w["command"]] for w in contrib["widgets"]}
     assert "flannot.napari._qt.annotate_dock:AnnotateDock" in docks

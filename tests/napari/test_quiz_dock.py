@@ -237,3 +237,35 @@ def test_a_quiz_outside_a_set_starts_without_a_dialog(quiz, monkeypatch) -> None
     assert not asked
     assert session.case_path == ref_file.parent / "attempts" / "alice" / "case-a.json"
     assert "attempts" in dock.status.text()
+
+
+def test_the_decision_drop_down_records_the_trainees_decision_and_check_scores_it(quiz) -> None:
+    from flannot.model.case import Case
+    from flannot.model.decision import Decision
+    from flannot.napari._qt.annotate_dock import AnnotateDock
+
+    dock, session, _ref = quiz
+    annotate = AnnotateDock(dock.viewer)
+    # the educator's answer: do not proceed, no laminar shelf (set in the Annotate dock)
+    labels = [annotate.decision.combo.itemText(i) for i in range(annotate.decision.combo.count())]
+    assert labels[:2] == ["not decided", "proceed"]
+    annotate.decision.combo.setCurrentIndex(
+        labels.index("do not proceed: no laminar shelf at the target level")
+    )
+    assert session.case.decision == Decision(False, "no_laminar_shelf") and session.dirty
+    dock.start_quiz()
+    # the trainee starts undecided (the reference is hidden) and chooses "proceed"
+    combo = dock.decision.combo
+    assert combo.currentText() == "not decided" and annotate.decision.combo.currentIndex() == 0
+    combo.setCurrentIndex(1)
+    result = dock.check()
+    assert result is not None and not result.passed
+    first = dock._items[0]
+    assert first.metric == "decision" and first.message.startswith("SAFETY: you decided to proceed")
+    assert "SAFETY" in dock.summary.text()
+    assert Case.load(dock.attempt_path).decision == Decision(True)
+    # the right answer and reason pass
+    combo.setCurrentIndex(labels.index("do not proceed: no laminar shelf at the target level"))
+    result = dock.check()
+    decision_items = [it for it in result.items if it.metric.startswith("decision")]
+    assert [it.passed for it in decision_items] == [True, True]

@@ -158,9 +158,20 @@ def test_switching_cases_refills_the_layers_with_exactly_each_case(dock, sample_
         assert len(viewer.layers) == len(flannot_layers) + 1
         if case_id == flat[0] and seen_layers is None:
             seen_layers = dict(session.annotation_layers())
+            seen_image = session.image_layer
         elif case_id == flat[1]:  # 2-D to 2-D: the same napari layers, refilled (fast)
             for key in ("ligamentum_flavum", "cannula", "vertebra"):
                 assert session.annotation_layers()[key] is seen_layers[key]
+        if case_id in (flat[1], "cine"):
+            # to and from the cine too: the image and Shapes layers reshaped in place
+            ndim = 3 if case_id == "cine" else 2
+            assert session.image_layer is seen_image and session.image_layer.ndim == ndim
+            assert viewer.dims.ndim == ndim
+            for key in ("ligamentum_flavum", "cannula", "interlaminar_space"):
+                layer = session.annotation_layers()[key]
+                assert layer is seen_layers[key] and layer.ndim == ndim
+                assert tuple(layer.scale) == tuple(session.image_layer.scale)
+                assert tuple(layer.axis_labels) == ("frame", "row", "col")[-ndim:]
     # a refilled layer is edited like a new one: ids, attributes, undo
     lf = session.annotation_layers()["ligamentum_flavum"]
     n = len(lf.data)

@@ -9,7 +9,6 @@ when it cannot be fetched.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -17,38 +16,19 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-SDIST = "totalsegmentator-2.18.0.tar.gz"
-SDIST_SHA256 = "5d4223ef93973bc36d710869d11e7742ead2c154c72f7f9edcaaadd5b6c4bd03"
-MEMBERS = {
-    "example_ct.nii.gz": (
-        "totalsegmentator-2.18.0/tests/reference_files/example_ct.nii.gz",
-        "dbd3ae6d614d1d7ef3a46925c30c70038ed52da6b37fdd6afdc7b9b71387e3e1",
-    ),
-    "totalseg.nii.gz": (
-        "totalsegmentator-2.18.0/tests/reference_files/spine_report/example_ct_report/"
-        "totalseg.nii.gz",
-        "1dee90b23f201480e42211527b1e3acefd99c22e21291ef319a95d0b460d7376",
-    ),
-}
-
-
-def _sha(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+from flannot.sim.sample_ct import CACHE_SUBDIR, SDIST, SDIST_SHA256, ct_cache_dir
+from flannot.sim.sample_ct import CT_FILES as MEMBERS
+from flannot.sim.sample_ct import sha256 as _sha
 
 
 def cache_dir() -> Path:
     """``$FLANNOT_TEST_DATA`` when set (and not empty), else ``~/.cache/flannot-test-data``."""
-    env = os.environ.get("FLANNOT_TEST_DATA", "").strip()
-    return Path(env) if env else Path.home() / ".cache" / "flannot-test-data"
+    return ct_cache_dir().parent
 
 
 def fetch() -> tuple[Path, Path]:
     """Paths of ``example_ct.nii.gz`` and its ``totalseg.nii.gz`` (downloading if needed)."""
-    folder = cache_dir() / "totalsegmentator-2.18.0"
+    folder = cache_dir() / CACHE_SUBDIR
     paths = {name: folder / name for name in MEMBERS}
     if all(p.is_file() and _sha(p) == MEMBERS[n][1] for n, p in paths.items()):
         return paths["example_ct.nii.gz"], paths["totalseg.nii.gz"]

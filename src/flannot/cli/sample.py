@@ -19,14 +19,44 @@ def register(app: typer.Typer) -> None:
         previews: Path | None = typer.Option(
             None, "--previews", help="Also write PNG previews (plain and annotated) here."
         ),
+        with_ct: bool = typer.Option(
+            False,
+            "--with-ct",
+            help="Also write the CT-derived cases (ct-totalseg-l4-ap/-lateral/-clo-left) from "
+            "the TotalSegmentator example CT; needs it cached (make sample-ct).",
+        ),
+        ct_cache: Path | None = typer.Option(
+            None,
+            "--ct-cache",
+            help="Folder holding example_ct.nii.gz and totalseg.nii.gz (default: "
+            "$FLANNOT_TEST_DATA or ~/.cache/flannot-test-data, totalsegmentator-2.18.0/).",
+        ),
+        phantom: bool = typer.Option(
+            True, "--phantom/--no-phantom", help="Write the phantom cases (--no-phantom: CT only)."
+        ),
     ) -> None:
         """Write the synthetic lumbar-spine phantom teaching set (AP, lateral, obliques,
         cine) with reference annotations and truth.json; the same seed gives the same
         bytes."""
-        from flannot.phantom import CASES, write_sample_set
+        from flannot.errors import FlannotError
 
-        write_sample_set(out, seed=seed)
-        print(f"wrote {len(CASES)} cases to {out}")
+        if not phantom and not with_ct:
+            raise FlannotError("--no-phantom writes nothing without --with-ct")
+        if with_ct:  # fail on a missing CT before writing anything
+            from flannot.sim.sample_ct import reference_ct
+
+            reference_ct(ct_cache)
+        if phantom:
+            from flannot.phantom import CASES, write_sample_set
+            from flannot.phantom.course import V2_CASES
+
+            write_sample_set(out, seed=seed)
+            print(f"wrote {len(CASES) + len(V2_CASES)} cases to {out}")
+        if with_ct:
+            from flannot.sim.sample_ct import write_ct_cases
+
+            ct_ids = write_ct_cases(out, ct_cache, seed=seed)
+            print(f"wrote {len(ct_ids)} CT-derived cases to {out}")
         if previews is not None:
             from flannot.phantom.preview import write_previews
 

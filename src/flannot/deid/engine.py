@@ -523,13 +523,17 @@ def deidentify_file(
     ds = read_dicom_file(inp)
     if ds is None:
         return FileReport(str(inp), None, "skipped", reason="not a DICOM file")
-    if str(ds.file_meta.get("MediaStorageSOPClassUID", "")) == _MEDIA_DIRECTORY:
-        # a DICOMDIR indexes patients by name and ID and points at the input's file
-        # names: there is nothing to de-identify in it, only to rebuild
-        return FileReport(str(inp), None, "skipped", reason="DICOMDIR (media index) not copied")
     try:
-        with warnings.catch_warnings(), item_budget(inp):  # value warnings: the report says it
+        # value warnings (pydicom validates each value on first access, the file meta's
+        # too): the report says what matters, nothing is printed on top of it
+        with warnings.catch_warnings(), item_budget(inp):
             warnings.simplefilter("ignore")
+            if str(ds.file_meta.get("MediaStorageSOPClassUID", "")) == _MEDIA_DIRECTORY:
+                # a DICOMDIR indexes patients by name and ID and points at the input's
+                # file names: there is nothing to de-identify in it, only to rebuild
+                return FileReport(
+                    str(inp), None, "skipped", reason="DICOMDIR (media index) not copied"
+                )
             report = deidentify_dataset(ds, options=options, uid_map=uid_map, redactions=redactions)
             data = dataset_bytes(ds)
     except FlannotError as exc:

@@ -251,6 +251,7 @@ def case_part(
         f'<p class="meta">case {escape(cid)} · view {escape(info["view"])} · calibration '
         f"{escape(info['calibration'])} · {escape(spacing)}</p>\n"
         + "".join(figures)
+        + _decision_html(case)
         + "<h2>Measurements</h2>\n"
         + _table(table)
         + "<h2>Teaching notes</h2>\n"
@@ -264,8 +265,30 @@ def case_part(
         "view": info["view"],
         "thumbnail": image_file(cid, frames[0]),
         "annotations": len(shown),
+        "decision": _decision_words(case),
     }
     return {"entry": entry, "files": files}
+
+
+def _decision_words(case: Any) -> str:
+    """The case's decision in words (``""`` when it records none)."""
+    from flannot.export.regions import protocol_for
+
+    decision = getattr(case, "decision", None)
+    return "" if decision is None else decision.words(protocol_for(case))
+
+
+def _decision_html(case: Any) -> str:
+    """The "Decision" section of a case page: proceed, or do not proceed and why."""
+    words = _decision_words(case)
+    if not words:
+        return ""
+    note = case.decision.note
+    return (
+        f'<h2>Decision</h2>\n<p class="decision"><b>{escape(words[:1].upper() + words[1:])}</b>'
+        + (f" — {escape(note)}" if note else "")
+        + "</p>\n"
+    )
 
 
 def index_html(set_info: dict[str, Any], entries: list[dict[str, Any]]) -> str:
@@ -274,7 +297,9 @@ def index_html(set_info: dict[str, Any], entries: list[dict[str, Any]]) -> str:
         f'<li><a href="{escape(page_file(e["case_id"]))}">'
         f'<img src="{escape(e["thumbnail"])}" alt="{escape(e["title"])}"><br>'
         f"{escape(e['title'])}</a><br>"
-        f'<span class="meta">{escape(e["view"])} · {e["annotations"]} annotations</span></li>'
+        f'<span class="meta">{escape(e["view"])} · {e["annotations"]} annotations'
+        + (f" · {escape(e['decision'])}" if e.get("decision") else "")
+        + "</span></li>"
         for e in entries
     ]
     name = str(set_info.get("name") or "flannot teaching set")

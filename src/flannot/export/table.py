@@ -14,10 +14,25 @@ CSV_FILE = "measurements.csv"
 
 
 def case_part(case: Any) -> list[Any]:
-    """The measurement rows of one case (:func:`flannot.measure.measure_rows`)."""
-    from flannot.measure import measure_rows
+    """The measurement rows of one case (:func:`flannot.measure.measure_rows`), then its decision.
 
-    return measure_rows(case)
+    A case that records a decision gets a case-level row (``annotation_id`` and
+    ``type`` empty): ``name`` ``proceed``, a JSON boolean, and when it is "do not
+    proceed" with a reason, ``decision_reason`` with the protocol's reason key.
+    """
+    from flannot.measure import measure_rows
+    from flannot.measure.rows import Row
+
+    rows = list(measure_rows(case))
+    decision = getattr(case, "decision", None)
+    if decision is None:
+        return rows
+    cal = str(getattr(case.image, "calibration", "") or "")
+    cid = str(case.case_id)
+    rows.append(Row(cid, 0, "", "", None, None, "proceed", decision.proceed, "", cal))
+    if decision.reason is not None:
+        rows.append(Row(cid, 0, "", "", None, None, "decision_reason", decision.reason, "", cal))
+    return rows
 
 
 def _header() -> str:

@@ -27,6 +27,7 @@ import numpy as np
 from flannot.atomic import atomic_write_text, save_lock, sweep_temporaries
 from flannot.errors import FlannotError
 from flannot.model.annotation import Annotation, utc_now
+from flannot.model.decision import Decision
 from flannot.model.limits import parse_json
 
 __all__ = [
@@ -405,6 +406,7 @@ _CASE_KEYS = (
     "planning",
     "annotations",
     "notes",
+    "decision",
     "created",
     "modified",
 )
@@ -433,6 +435,8 @@ class Case:
     author: str | None = None
     #: an axial CT/MR planning slice (``modality`` and ``plane`` in its record), if any
     planning: ImageRef | None = None
+    #: proceed or not, and why (:mod:`flannot.model.decision`); ``None``: not recorded
+    decision: Decision | None = None
     # where the case lives on disk and what the file looked like (for save's conflict check)
     _file: Path | None = field(default=None, init=False, repr=False, compare=False)
     _stamp: _DiskStamp | None = field(default=None, init=False, repr=False, compare=False)
@@ -490,6 +494,9 @@ class Case:
             author=data.get("author"),
             extra={k: v for k, v in data.items() if k not in _CASE_KEYS},
             planning=_planning(data.get("planning"), path),
+            decision=(
+                None if data.get("decision") is None else Decision.from_dict(data["decision"], path)
+            ),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -506,6 +513,8 @@ class Case:
             out["planning"] = self.planning.to_dict()
         out["annotations"] = [a.to_dict() for a in self.annotations]
         out["notes"] = self.notes
+        if self.decision is not None:
+            out["decision"] = self.decision.to_dict()
         if self.created is not None:
             out["created"] = self.created
         if self.modified is not None:

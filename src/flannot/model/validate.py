@@ -30,6 +30,7 @@ from flannot.model.case import (
     check_version,
     read_case_json,
 )
+from flannot.model.decision import decision_problems
 from flannot.model.levels import (
     VERTEBRA_LEVELS,
     adjacent_vertebrae,
@@ -677,6 +678,7 @@ def validate_case(case: Case, image: Any = None) -> list[Problem]:
         if atype is not None:
             problems += _attribute_checks(base, a, atype, proto)
     problems += vertebra_order_problems(case, proto)
+    problems += [Problem(p, m, sev) for p, m, sev in decision_problems(case.decision, proto)]
     return _in_document_order(_with_annotation_ids(case, problems))
 
 
@@ -700,7 +702,8 @@ _KEY_ORDER = {
     for n, k in enumerate(
         "flannot_version case_id protocol author image path sop_instance_uid frames spacing_mm "
         "calibration rows columns annotations id type level side instrument length_mm frame "
-        "geometry kind points mask size counts note notes created modified".split()
+        "geometry kind points mask size counts note notes decision proceed reason created "
+        "modified".split()
     )
 }
 _TOKEN = re.compile(r"\[(\d+)\]|\.([^.\[]+)")

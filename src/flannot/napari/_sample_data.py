@@ -15,8 +15,23 @@ from pathlib import Path
 
 __all__ = ["SAMPLE_CASES", "open_sample_case", "sample_set_dir"]
 
-#: case ids of the sample set (``flannot.phantom.CASES``), one npe2 sample each (napari.yaml)
-SAMPLE_CASES = ("ap", "lateral", "clo-left", "clo-right-hypertrophic", "lateral-stenotic", "cine")
+#: case ids of the sample set (``flannot.phantom.CASES``, then the v2 course
+#: ``flannot.phantom.course.V2_CASES``), one npe2 sample each (napari.yaml)
+SAMPLE_CASES = (
+    "ap",
+    "lateral",
+    "clo-left",
+    "clo-right-hypertrophic",
+    "lateral-stenotic",
+    "cine",
+    "p1-ap",
+    "p1-lateral",
+    "p1-clo-left",
+    "p1-cine-docked",
+    "p2-lateral-slip",
+    "p3-clo-right-interrupted",
+    "p4-clo-left-no-shelf",
+)
 
 
 def _cache_dir() -> Path:

@@ -268,13 +268,18 @@ def refill_image_layer(layer: Any, new: Any) -> bool:
 
     Reusing the layer (and its vispy visual) instead of replacing it is what keeps
     switching cases fast: a new layer costs shader compiles, Qt controls and a
-    ``gc.collect()`` in napari for the removed one.
+    ``gc.collect()`` in napari for the removed one. A cine after a single frame (or the
+    reverse) keeps the layer too: napari re-derives its dimensions from the data.
     """
-    if type(layer) is not type(new) or layer.ndim != new.ndim or layer.rgb != new.rgb:
+    if type(layer) is not type(new) or layer.rgb != new.rgb:
         return False
-    layer.data = new.data
-    layer.scale = new.scale
-    layer.units = new.units
+    old_reader = layer.metadata.get("flannot_frames")
+    layer.data = new.data  # napari re-derives the dimensions: a cine after a frame is fine
+    _set_scale(layer, tuple(new.scale), tuple(new.units))
+    if tuple(layer.axis_labels) != tuple(new.axis_labels):
+        layer.axis_labels = new.axis_labels
+    if old_reader is not None and old_reader is not new.metadata.get("flannot_frames"):
+        old_reader.close()  # the last cine's read-ahead thread
     if not new.rgb:
         layer.contrast_limits_range = new.contrast_limits_range
         layer.contrast_limits = new.contrast_limits
@@ -319,18 +324,33 @@ def refill_layer(layer: Any, new: Any) -> bool:
 
 
 def fill_layer(
-    session: Session, layer: Any, type_name: str, kind: str, annotations: list[Annotation]
+    session: Session,
+    layer: Any,
+    type_name: str,
+    kind: str,
+    annotations: list[Annotation],
+    visibility: dict[Any, bool] | None = None,
 ) -> bool:
     """Put ``annotations`` into the live ``layer`` directly (no throwaway layer).
 
-    The fast path of a case switch: building a napari layer costs tens of milliseconds,
-    and most of a protocol's layers are empty in one case and the next, when only the
-    features table and metadata change. Returns ``False`` (nothing changed) when the layer
-    cannot hold them (another family or number of dimensions).
+    The fast path of a case switch: building a napari layer costs tens of milliseconds
+    (and a vispy visual with its shaders), and most of a protocol's layers are empty in
+    one case and the next, when only the features table and metadata change. A Shapes
+    layer of another number of dimensions (a single frame after a cine, or the reverse)
+    is reshaped in place: napari re-derives its dimensions from its first shape. Returns
+    ``False`` (nothing changed) when the layer cannot hold them: another family, or a
+    Points layer of another number of dimensions (napari fixes those at creation).
+
+    With ``visibility`` the layer's new visibility (shown when it holds annotations, see
+    :func:`show_when_used`) is put there for the caller to apply once every layer is
+    filled, else it is applied at once: each change redraws the scene in napari.
     """
     ndim = layer_ndim(session.image)
     points = family(kind) == "points"
-    if layer.ndim != ndim or points == hasattr(layer, "shape_type"):
+    if points == hasattr(layer, "shape_type"):
+        return False
+    reshape = layer.ndim != ndim
+    if reshape and points:  # napari's Points keep the ndim they were made with
         return False
     protocol = session.protocol
     atype = protocol.find_type(type_name)
@@ -338,28 +358,24 @@ def fill_layer(
     scale, units = image_scale(session.image)
     name = structure_name(protocol.find_type(type_name))
     rows = [_features_row(type_name, a, name) for a in annotations]
+    style = _style(session)
     if layer.selected_data:
         layer.selected_data = set()
-    if annotations and not layer.visible:  # shown first: a hidden layer's slice is stale
-        layer.visible = True
-    if tuple(layer.scale) != tuple(scale):
-        layer.scale = scale
-    if tuple(str(u) for u in layer.units) != tuple(str(u) for u in units):
-        layer.units = units
+    if visibility is None and annotations and not layer.visible:
+        layer.visible = True  # shown first: then the data set below re-slice it
+    if not reshape:
+        _set_scale(layer, scale, units)
     ours = MEASURE_METADATA in layer.metadata  # the Measure dock's strings, one per row
-    empty_stays_empty = not annotations and not len(layer.data)
+    empty_stays_empty = not annotations and not len(layer.data) and not reshape
     plain = getattr(layer.text.string, "format", None) == LABEL_FORMAT
-    if not plain and not (ours and empty_stays_empty):
+    text_anchor = "center" if points else None
+    if reshape or (not plain and not (ours and empty_stays_empty)):
         # before the rows change: the dock's strings are one per old row; plain "{label}"
         # until the Measure dock adds the values again
-        layer.text = _text(
-            atype,
-            color,
-            _label_offset(atype, kind, ndim, _style(session)),
-            anchor="center" if points else None,
-        )
+        # (no offset while reshaping: napari reads it per axis, of the old or new count)
+        offset = None if reshape else _label_offset(atype, kind, ndim, style)
+        layer.text = _text(atype, color, offset, anchor=text_anchor)
     if not empty_stays_empty:
-        style = _style(session)
         if points:
             layer.current_size = style["point_size"]
             layer.data = np.array([_coords(a, ndim)[0] for a in annotations], dtype=float).reshape(
@@ -370,12 +386,22 @@ def fill_layer(
                 layer.face_color = color
         else:
             layer.current_edge_width = style["edge_width"]
+            if reshape and not annotations:
+                # an empty Shapes layer keeps its dimensions: give it one shape of the new
+                # ones first (napari takes a Shapes layer's ndim from its first shape)
+                layer.data = [(np.zeros((2, ndim)), "line")]
             layer.data = [(_coords(a, ndim), SHAPE_KINDS[a.geometry.kind]) for a in annotations]
             if annotations:
                 filled = 0.18 if kind in ("polygon", "rectangle") else 0.0
                 layer.edge_width = style["edge_width"]
                 layer.edge_color = color
                 layer.face_color = _transparent(color, filled)
+        if reshape:
+            _set_scale(layer, scale, units)
+            layer.axis_labels = axis_labels(ndim)
+            layer.text = _text(
+                atype, color, _label_offset(atype, kind, ndim, style), anchor=text_anchor
+            )
         layer.features = _features_frame(rows)
         layer.refresh_text()
     elif len(layer.features):
@@ -393,9 +419,19 @@ def fill_layer(
     )
     if ours and empty_stays_empty and not plain:
         layer.metadata[MEASURE_METADATA] = {}  # no rows either way: the dock's text stays valid
-    if not annotations and layer.visible:
+    if visibility is not None:
+        visibility[layer] = bool(annotations)  # see show_when_used
+    elif not annotations and layer.visible:
         layer.visible = False  # see show_when_used
     return True
+
+
+def _set_scale(layer: Any, scale: tuple[float, ...], units: tuple[str, ...]) -> None:
+    """Set ``layer``'s scale and units when they differ (each set re-slices the layer)."""
+    if tuple(layer.scale) != tuple(scale):
+        layer.scale = scale
+    if tuple(str(u) for u in layer.units) != tuple(str(u) for u in units):
+        layer.units = units
 
 
 def _features_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -574,6 +610,7 @@ def case_to_layers(
     case: Case,
     reuse: dict[str, Any] | None = None,
     include_empty: bool = True,
+    visibility: dict[Any, bool] | None = None,
 ) -> tuple[dict[str, Any], list[Annotation]]:
     """Layers for ``case``'s annotations (by layer key) and the pass-through ones (masks).
 
@@ -581,7 +618,8 @@ def case_to_layers(
     dock and the user find them all in the layer list. Layers of ``reuse`` (live
     layers by key) are refilled in place when they can be (:func:`fill_layer`);
     the result then holds those same objects. ``include_empty=False`` builds only
-    the layers that hold annotations (overlays).
+    the layers that hold annotations (overlays). ``visibility`` collects the refilled
+    layers' new visibility for the caller to apply (see :func:`fill_layer`).
     """
     protocol = session.protocol
     groups: dict[tuple[str, str], list[Annotation]] = {}
@@ -609,7 +647,7 @@ def case_to_layers(
         if kind is None:
             kind = primary_kind(protocol, type_name)
         old = (reuse or {}).get(key)
-        if old is not None and fill_layer(session, old, type_name, kind, anns):
+        if old is not None and fill_layer(session, old, type_name, kind, anns, visibility):
             layers[key] = old
         else:
             layers[key] = make_layer(session, type_name, kind, anns)
@@ -622,7 +660,7 @@ def case_to_layers(
         atype = protocol.find_type(type_name)
         wanted = "points" if key.endswith("(points)") else "shapes"
         kinds = [g for g in (atype.geometries if atype else ()) if family(g) == wanted]
-        if kinds and fill_layer(session, old, type_name, kinds[0], []):
+        if kinds and fill_layer(session, old, type_name, kinds[0], [], visibility):
             layers[key] = old
     return layers, passthrough
 

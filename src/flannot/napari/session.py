@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from psygnal import Signal, SignalGroup
 
 from flannot.errors import FlannotError
-from flannot.napari.viewer_api import scale_bar_of
+from flannot.napari.viewer_api import dims_update_once, scale_bar_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import napari
@@ -101,6 +101,8 @@ class Session:
         self._from_reader = False  # layers handed to napari as data tuples (reader, sample)
         self._scale_bar_shown = False
         viewer.layers.events.inserted.connect(self._on_layer_inserted)
+        # after napari's own handler (which makes the layer's visual): cached mesh shaders
+        viewer.layers.events.inserted.connect(self._cache_shaders, position="last")
         viewer.layers.selection.events.active.connect(self._on_active_layer)
 
     # ------------------------------------------------------------------ basics
@@ -244,12 +246,25 @@ class Session:
             self.case_path = case_path
             image_layer = L.make_image_layer(image)
             reuse = self.annotation_layers() if add_layers else None
-            layers, passthrough = L.case_to_layers(self, case, reuse=reuse)
-            self._passthrough = passthrough
-            self.undo.clear()
-            if add_layers:
-                self._replace_layers(image_layer, layers)
-            else:
+            batch = (
+                dims_update_once(self.viewer, [self.image_layer, *reuse.values()])
+                if reuse
+                else _nullcontext()
+            )
+            visibility: dict[Any, bool] = {}
+            with batch:  # the live layers refilled with one dims update in all
+                layers, passthrough = L.case_to_layers(
+                    self, case, reuse=reuse, visibility=visibility
+                )
+                self._passthrough = passthrough
+                self.undo.clear()
+                if add_layers:
+                    self._replace_layers(image_layer, layers)
+            # shown or hidden once the dims fit the new case: napari redraws on each change
+            for layer, visible in visibility.items():
+                if layer.visible != visible:
+                    layer.visible = visible
+            if not add_layers:
                 with self.viewer.layers.batched_update():
                     self._clear_layers()
                 self._pending = {"image", *layers}
@@ -304,6 +319,14 @@ class Session:
         from qtpy.QtCore import QCoreApplication
 
         return self._from_reader and QCoreApplication.instance() is not None
+
+    def _cache_shaders(self, event) -> None:
+        """Keep vispy from recompiling the new layer's mesh shaders on each slice."""
+        from flannot.napari._mesh_shaders import cache_layer_shaders
+
+        viewer = self._viewer_ref()
+        if viewer is not None:
+            cache_layer_shaders(viewer, event.value)
 
     def _on_layer_inserted(self, event) -> None:
         """Adopt the layers a reader/sample function returned as data tuples."""

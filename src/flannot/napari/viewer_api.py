@@ -7,6 +7,8 @@ exists so the workspace raises no deprecation warnings on 0.9 and still runs on 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -21,3 +23,61 @@ def scale_bar_of(viewer: Any) -> Any:
     overlays = getattr(getattr(viewer, "canvas", None), "overlays", None)
     bar = getattr(overlays, "scale_bar", None)
     return bar if bar is not None else viewer.scale_bar
+
+
+# the layer events napari's viewer recomputes its dimensions on; see dims_update_once
+_VIEWER_HOOKS = ("data", "scale", "units", "axis_labels")
+
+
+@contextmanager
+def dims_update_once(viewer: Any, layers: Iterable[Any]) -> Iterator[None]:
+    """Refill ``layers`` in place with one update of the viewer's dimensions in all.
+
+    Each data/scale/units change of a layer makes the viewer recompute its dimensions
+    from every layer; a case switch makes ~40 such changes over ~15 layers. Inside this
+    block the viewer's ``_on_layers_change`` (a napari internal, 0.5–0.9: there is no
+    public batch API for property changes — ``LayerList.batched_update`` only batches the
+    scene graph of adds and removes) is disconnected from those layers' events; on exit
+    it is connected again and called once. Without that hook the block runs unbatched.
+
+    The layers' own re-slicing is not held back: napari's text and vispy visuals read the
+    slice while data change, and a held slice is stale (an index out of range).
+    """
+    layers = [layer for layer in layers if layer is not None]
+    hook = getattr(viewer, "_on_layers_change", None)
+    detached: list[tuple[Any, Any]] = []
+    if hook is not None:
+        for layer in layers:
+            for name in _VIEWER_HOOKS:
+                emitter = getattr(layer.events, name, None)
+                if emitter is None:
+                    continue
+                before = len(emitter.callbacks)
+                emitter.disconnect(hook)
+                if len(emitter.callbacks) < before:  # it was connected: put it back later
+                    detached.append((layer, emitter))
+    try:
+        yield
+    finally:
+        for layer, emitter in detached:
+            if layer in viewer.layers:  # not one the block removed
+                emitter.connect(hook)
+        if detached:
+            hook()
+
+
+def layer_visual(viewer: Any, layer: Any) -> Any:
+    """The vispy layer (``VispyBaseLayer``, its ``node`` the visual) of ``layer``, or ``None``.
+
+    napari has no public route to a layer's visual: ``Window.qt_viewer`` is deprecated
+    (a FutureWarning on 0.5–0.9) and returns the same private ``_qt_viewer``. The one
+    private access of flannot to napari's Qt side is here; headless viewers (no window)
+    have no visuals and get ``None``.
+    """
+    window = getattr(viewer, "window", None)
+    qt_viewer = getattr(window, "_qt_viewer", None) if window is not None else None
+    visuals = getattr(qt_viewer, "layer_to_visual", None)
+    if visuals is None:
+        canvas = getattr(qt_viewer, "canvas", None)
+        visuals = getattr(canvas, "layer_to_visual", None)
+    return visuals.get(layer) if visuals is not None else None

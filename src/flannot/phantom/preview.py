@@ -82,4 +82,18 @@ def write_previews(out_dir: str | os.PathLike[str], seed: int = 0) -> list[Path]
     for c in CASES:
         for suffix, data in case_previews(generate_case(c, seed)).items():
             written.append(atomic_write_bytes(out / f"phantom_{c.case_id}{suffix}.png", data))
+    from flannot.phantom.course import V2_CASES, generate_course_case
+
+    scenes: dict[str, Any] = {}
+    for v2 in V2_CASES:
+        made = generate_course_case(v2, seed, scenes)
+        frame = made.display.shape[0] - 1
+        gray = made.display[frame]
+        anns = [a for a in made.annotations["annotations"] if a.get("image") != "planning"]
+        pngs = {
+            "": _png(Image.fromarray(gray)),
+            "_annotated": _png(draw_annotations(gray, anns, frame)),
+        }
+        for suffix, data in pngs.items():
+            written.append(atomic_write_bytes(out / f"phantom_{v2.case_id}{suffix}.png", data))
     return written

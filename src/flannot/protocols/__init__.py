@@ -15,6 +15,7 @@ from flannot.errors import FlannotError
 from flannot.protocols.base import (
     AnnotationType,
     Code,
+    DecisionReason,
     Measurement,
     Protocol,
     Role,
@@ -26,6 +27,7 @@ from flannot.protocols.base import (
 __all__ = [
     "AnnotationType",
     "Code",
+    "DecisionReason",
     "Measurement",
     "PluginWarning",
     "Protocol",

@@ -261,6 +261,31 @@ class RubricItem:
 
 
 @dataclass(frozen=True)
+class DecisionReason:
+    """Why the right answer for a case may be **do not proceed** (SPEC §6).
+
+    A case's decision (:mod:`flannot.model.decision`) names one of these by
+    ``key``; scoring words its feedback with ``label`` and ``action``.
+
+    Attributes
+    ----------
+    key
+        Name used in case files and ``truth.json`` (``no_laminar_shelf``).
+    label
+        Plain words for docks and feedback ("no laminar shelf to dock on").
+    action
+        What the operator does instead, written for the trainee.
+    source
+        Where the criterion comes from (cited in ``docs/protocols.md``).
+    """
+
+    key: str
+    label: str
+    action: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class Protocol:
     """A procedure protocol (MILD is the built-in one)."""
 
@@ -281,6 +306,11 @@ class Protocol:
     safety_message: str = ""
     #: procedure code for the SR (a :class:`Code`), when one exists
     procedure_code: Code | None = None
+    #: reasons a case's right answer may be "do not proceed" (SPEC §6 ``decision``)
+    decision_reasons: tuple[DecisionReason, ...] = ()
+    #: instruments used to work up the decision before any decompression (the
+    #: epidurogram needle); one drawn by the trainee is not "proceeding"
+    workup_instruments: tuple[str, ...] = ()
 
     def type(self, name: str) -> AnnotationType:
         """The annotation type called ``name``; ``KeyError`` when unknown."""
@@ -307,6 +337,13 @@ class Protocol:
     def scored_as(self, *kinds: Scoring) -> tuple[AnnotationType, ...]:
         """Types scored as one of ``kinds``."""
         return tuple(t for t in self.types if t.scoring in kinds)
+
+    def decision_reason(self, key: str) -> DecisionReason | None:
+        """The do-not-proceed reason called ``key``, ``None`` when the protocol has none."""
+        for r in self.decision_reasons:
+            if r.key == key:
+                return r
+        return None
 
     def view(self, name: str) -> View:
         """The view called ``name``; ``KeyError`` when the protocol has none."""
@@ -356,4 +393,5 @@ def describe(protocol: Any) -> dict[str, Any]:
         ],
         "views": [v.name for v in protocol.views],
         "rubric": [r.key for r in protocol.rubric],
+        "decision_reasons": [r.key for r in getattr(protocol, "decision_reasons", ())],
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flannot.protocols.base import (
     AnnotationType,
     Code,
+    DecisionReason,
     Measurement,
     Protocol,
     Role,
@@ -32,6 +33,38 @@ SCT_PEDICLE = Code("78972004", "SCT", "Pedicle of vertebra")
 SCT_SUPERIOR_ARTICULAR = Code("317665004", "SCT", "Superior articular process of vertebra")
 SCT_INFERIOR_ARTICULAR = Code("317766009", "SCT", "Inferior articular process of vertebra")
 SCT_CONTRAST = Code("385420005", "SCT", "Contrast media")
+
+#: Brown LL, "Minimally invasive lumbar decompression (MILD procedure)", ch. 38 of an
+#: interventional pain atlas (as published at aneskey.com): relevant clinical
+#: contraindications; docs/mild-course.md and docs/protocols.md cite it in full.
+_BROWN = "Brown LL, Minimally invasive lumbar decompression (MILD procedure), atlas ch. 38"
+
+#: The do-not-proceed criteria a MILD operator checks on the images (docs/mild-course.md).
+DECISION_REASONS = (
+    DecisionReason(
+        "no_laminar_shelf",
+        "no laminar shelf at the target level",
+        "do not proceed: without a laminar shelf the portal has no bone to dock on and the "
+        "rongeur no lamina to remove; choose another level or another treatment",
+        f"{_BROWN} (contraindication: absence of a laminar shelf at the level to be treated)",
+    ),
+    DecisionReason(
+        "epidurogram_not_at_target",
+        "epidurogram not seen at the target level and side",
+        "do not proceed: without contrast at the level and side there is no ventral safety "
+        "line on the contralateral oblique; repeat the epidurogram or stop",
+        f"{_BROWN} (contraindication: inability to appreciate the epidurogram at level and "
+        "side to be treated); Vertos mild IFU",
+    ),
+    DecisionReason(
+        "spondylolisthesis_grade2",
+        "grade II or higher spondylolisthesis",
+        "do not proceed: a slip of 25 % or more (Meyerding grade II+) is outside the "
+        "indication for MILD; refer for a surgical opinion",
+        f"{_BROWN} (indication: absence of grade II or greater spondylolisthesis); "
+        "Meyerding HW, Surg Gynecol Obstet 1932;54:371-377 (grades)",
+    ),
+)
 
 TIP_TO_CONTRAST = Measurement("tip_to_line", "tip_to_contrast", "epidural_contrast", match="any")
 TIP_TO_VILL = Measurement("tip_to_line", "tip_to_vill", "ventral_interlaminar_line", match="any")
@@ -337,6 +370,8 @@ MILD = Protocol(
             "instrument_docked",
         ),
     ),
+    decision_reasons=DECISION_REASONS,
+    workup_instruments=("needle",),
     global_rating=("1 novice", "2", "3 competent", "4", "5 expert"),
     # Zwisch scale of intraoperative autonomy (George et al., J Surg Educ 2014;71:e90-e96)
     entrustment=("show and tell", "active help", "passive help", "supervision only"),

@@ -13,8 +13,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def is_safety_violation(item: ScoreItem) -> bool:
-    """Whether the item is a crossed safety boundary (contrast line or VILL)."""
-    return item.metric == "crossed_contrast" and bool(item.value)
+    """Whether the item is a crossed safety boundary (contrast line or VILL), or proceeding
+    where the case must not (:func:`is_unsafe_decision`)."""
+    return (item.metric == "crossed_contrast" and bool(item.value)) or is_unsafe_decision(item)
+
+
+def is_unsafe_decision(item: ScoreItem) -> bool:
+    """Whether the item is a trainee proceeding where the reference says do not proceed."""
+    return item.metric == "decision" and item.value is True and not item.passed
 
 
 def is_wrong_level_procedure(item: ScoreItem) -> bool:
@@ -23,12 +29,13 @@ def is_wrong_level_procedure(item: ScoreItem) -> bool:
 
 
 def sort_items(items: list[ScoreItem]) -> list[ScoreItem]:
-    """Failed items first: safety violations at the very top, then wrong-level procedures,
-    otherwise in scoring order."""
+    """Failed items first: proceeding where the case must not at the very top, then tips
+    past a safety boundary, then wrong-level procedures, otherwise in scoring order."""
     order = {id(it): i for i, it in enumerate(items)}
     return sorted(
         items,
         key=lambda it: (
+            not is_unsafe_decision(it),
             not is_safety_violation(it),
             not is_wrong_level_procedure(it),
             it.passed,
@@ -43,6 +50,10 @@ def format_item_value(item: ScoreItem) -> str:
     v = item.value
     if v is None:
         return "—"
+    if item.metric == "decision" and isinstance(v, bool):
+        return "proceed" if v else "do not proceed"
+    if isinstance(v, str):
+        return v.replace("_", " ")
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, int):
@@ -61,8 +72,11 @@ def summary_text(result: CaseScore) -> str:
     failed = result.failed
     if result.passed:
         return f"Passed: all {n} checks passed"
-    unsafe = sum(is_safety_violation(it) for it in failed)
+    stop = sum(is_unsafe_decision(it) for it in failed)
+    unsafe = sum(is_safety_violation(it) for it in failed) - stop
     text = f"Not passed: {len(failed)} of {n} checks failed"
+    if stop:
+        text += " — SAFETY: you proceeded where this case must not proceed"
     if unsafe:
         text += (
             f" — {unsafe} safety violation{'s' if unsafe > 1 else ''} (tip past a safety boundary)"

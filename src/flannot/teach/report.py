@@ -166,6 +166,12 @@ def error_kind(item: dict[str, Any], instruments: set[str], vertebrae: set[str])
     title = str(typ or "case").replace("_", " ")
     if metric == "crossed_contrast" and value is True:
         return "safety: tip past a safety boundary"
+    if metric == "decision" and value is True:
+        return "safety: proceeded where the case must not"
+    if metric == "decision":
+        return "decision: stopped where the case proceeds" if value is False else "no decision"
+    if metric == "decision_reason":
+        return "wrong do-not-proceed reason"
     if metric == "missing_case":
         return "case not attempted"
     if metric == "level_offset" and typ in instruments and isinstance(value, int):
@@ -268,7 +274,7 @@ def course_report(set_root: str | os.PathLike[str]) -> CourseReport:
         protocol=protocol.name,
         n_cases=len(case_ids),
         trainees=_trainee_table(checks_df, failed_df, levels_df, assess_df, protocol),
-        cases=_case_table(checks_df, failed_df, case_ids),
+        cases=_case_table(checks_df, failed_df, case_ids, _decisions(ts, case_ids, protocol)),
         levels=_level_table(levels_df),
         errors=_error_table(failed_df),
         checks=checks_df,
@@ -300,7 +306,7 @@ def _one_check(
     for it in items:
         metric, typ, value = it.get("metric"), it.get("type"), it.get("value")
         is_int = isinstance(value, int) and not isinstance(value, bool)
-        if metric == "crossed_contrast" and value is True:
+        if metric in ("crossed_contrast", "decision") and value is True and not it.get("passed"):
             safety += 1
         if metric == "level_offset" and is_int and (typ in instruments or typ in vertebrae):
             levels.append((trainee, cid, attempt, "procedure" if typ in instruments else "vertebra",
@@ -403,9 +409,29 @@ def _trainee_table(
     return out[cols]
 
 
-def _case_table(checks: pd.DataFrame, failed: pd.DataFrame, case_ids: list[str]) -> pd.DataFrame:
+def _decisions(ts: Any, case_ids: list[str], protocol: Any) -> dict[str, str]:
+    """Each case's reference decision in words (``""``: none recorded), read from its file."""
+    from flannot.model.decision import Decision
+
+    out: dict[str, str] = {}
+    for cid in case_ids:
+        file = ts.case_dir(cid) / "annotations.json"
+        try:
+            data = json.loads(file.read_text(encoding="utf-8-sig")).get("decision")
+            out[cid] = "" if data is None else Decision.from_dict(data).words(protocol)
+        except (OSError, ValueError, AttributeError, FlannotError):
+            out[cid] = ""  # a CT-backed case, or a file validate reports on
+    return out
+
+
+def _case_table(
+    checks: pd.DataFrame,
+    failed: pd.DataFrame,
+    case_ids: list[str],
+    decisions: dict[str, str] | None = None,
+) -> pd.DataFrame:
     cols = ["case_id", "trainees", "checks", "pass_rate", "first_pass_rate", "median_failed",
-            "median_tip_error", "common_errors"]  # fmt: skip
+            "median_tip_error", "common_errors", "decision"]  # fmt: skip
     if checks.empty:
         return pd.DataFrame(columns=cols)
     g = checks.groupby("case_id")
@@ -429,6 +455,7 @@ def _case_table(checks: pd.DataFrame, failed: pd.DataFrame, case_ids: list[str])
     out["common_errors"] = out["common_errors"].fillna("")
     order = {c: i for i, c in enumerate(case_ids)}
     out = out.reset_index().rename(columns={"index": "case_id"})
+    out["decision"] = out["case_id"].map(decisions or {}).fillna("")
     out["_order"] = out["case_id"].map(order)
     # hardest first; the set's order breaks ties
     out = out.sort_values(["pass_rate", "_order"], kind="stable").drop(columns="_order")

@@ -360,6 +360,7 @@ def render_html(rep: CourseReport, plots: dict[str, str]) -> str:
                     ("median_failed", "median failed"),
                     ("median_tip_error", "median tip error mm"),
                     ("common_errors", "most common errors"),
+                    ("decision", "right answer"),
                 ],
                 digits={"pass_rate": 0, "first_pass_rate": 0},
             )  # fmt: skip

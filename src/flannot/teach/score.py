@@ -30,6 +30,10 @@ passed, message}``; a case passes when every item passes. Metrics:
     attempt's tip is past any safety boundary of the reference (the protocol's
     ``Role.SAFETY_BOUNDARY`` types: contrast line, VILL) in that frame, whatever
     level or side either carries.
+``decision``, ``decision_reason``
+    the case-level decision (:mod:`flannot.teach.scoring.decision`): proceeding where
+    the reference says do not proceed is a safety failure listed first; a matching
+    "do not proceed" is followed by its reason (value: the attempt's reason key).
 ``measurement_error``
     attempt minus reference of the measurement each type declares as scored
     (``scored_measurement``: canal ``min_width``, LF ``max_thickness``).
@@ -66,6 +70,7 @@ from flannot.measure.context import Context, norm_level
 from flannot.measure.units import Units, resolve_units
 from flannot.protocols import Role, Scoring, protocol_of
 from flannot.teach.scoring import matching, messages
+from flannot.teach.scoring.decision import decision_items
 from flannot.teach.scoring.regions import line_distances, overlap
 
 __all__ = [
@@ -102,7 +107,8 @@ class ScoreItem:
     level: str | None
     side: str | None
     metric: str
-    value: float | int | bool | None
+    #: a number, a flag, or a key (``decision_reason``: the attempt's reason)
+    value: float | int | bool | str | None
     unit: str
     passed: bool
     message: str
@@ -114,6 +120,8 @@ class ScoreItem:
             v = bool(v)
         elif isinstance(v, (int, np.integer)):
             v = int(v)
+        elif isinstance(v, str):
+            pass
         elif v is not None:
             v = float(v)
             v = round(v, 6) if math.isfinite(v) else None
@@ -648,7 +656,9 @@ def score_case(
             _score_lines(gr, ref, att)
         elif atype.scoring == Scoring.TRAJECTORY:
             _score_cannulas(gr, ref, att, att_meas)
-    items = _safety(gr, protocol, reference, attempt) + gr.items  # safety first
+    # safety first: proceeding where the case must not, then tips past a boundary
+    items = decision_items(protocol, reference, attempt)
+    items += _safety(gr, protocol, reference, attempt) + gr.items
     return CaseScore(str(reference.case_id), all(it.passed for it in items), items)
 
 

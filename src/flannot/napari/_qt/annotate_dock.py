@@ -37,6 +37,7 @@ from qtpy.QtWidgets import (
 from flannot.errors import FlannotError
 from flannot.model.levels import caudal_neighbours
 from flannot.napari import layers as L
+from flannot.napari._qt.decision_panel import DecisionPanel
 from flannot.napari._qt.session_dock import SessionDock
 from flannot.napari.shortcuts import bind_shortcuts, cheat_sheet
 from flannot.protocols import Role
@@ -153,6 +154,8 @@ class AnnotateDock(SessionDock):
         note_row.addWidget(self.note)
         note_row.addWidget(self.note_button)
         outer.addLayout(note_row)
+        self.decision = DecisionPanel(self.session)  # proceed / do not proceed and why
+        outer.addWidget(self.decision)
 
         # cine playback (shown for a cine only): play/pause at the file's frame rate, loop
         self.play_button = QPushButton("▶ Play")

@@ -37,6 +37,7 @@ from qtpy.QtWidgets import (
 )
 
 from flannot.errors import FlannotError
+from flannot.napari._qt.decision_panel import DecisionPanel
 from flannot.napari._qt.rubric_panel import RubricPanel
 from flannot.napari._qt.session_dock import SessionDock, button
 from flannot.napari._qt.table_model import connect_while_alive
@@ -147,6 +148,8 @@ class QuizDock(SessionDock):
         layout.addLayout(buttons1)
         layout.addWidget(self.status)
         layout.addLayout(buttons2)
+        self.decision = DecisionPanel(self.session)  # the trainee's: proceed or not, and why
+        layout.addWidget(self.decision)
         layout.addWidget(self.summary)
         layout.addWidget(self.table)
         self.rubric = RubricPanel(self.save_assessment)

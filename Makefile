@@ -61,7 +61,8 @@ fuzz: install
 	FLANNOT_FUZZ=campaign FLANNOT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/fuzz -p no:randomly $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/python -m pytest benchmarks --benchmark-enable -p no:randomly $(PYTEST_ARGS)
+	$(BIN)/python -m pytest benchmarks --benchmark-enable -p no:randomly $(PYTEST_ARGS); \
+	  status=$$?; $(BIN)/python benchmarks/report_table.py; exit $$status
 
 sample: install
 	$(BIN)/flannot sample sample_dicoms

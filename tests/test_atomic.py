@@ -122,3 +122,96 @@ def test_write_tree_removes_stale_staging_folders(tmp_path: Path) -> None:
     write_tree(out, [("a", b"1")])
     assert not stale.exists()  # debris of a killed export
     assert fresh.exists()  # perhaps another export running now: left alone
+
+
+# -- AtomicBatch: many atomic files, durable together --------------------------------
+def test_batch_moves_files_in_only_when_flushed(tmp_path: Path) -> None:
+    from flannot.atomic import AtomicBatch
+
+    (tmp_path / "old.bin").write_bytes(b"old")
+    with AtomicBatch(max_files=10) as batch:
+        batch.write_bytes(tmp_path / "old.bin", b"new")
+        batch.write_bytes(tmp_path / "b.bin", b"B")
+        assert (tmp_path / "old.bin").read_bytes() == b"old"  # not before the flush
+        assert not (tmp_path / "b.bin").exists()
+    assert (tmp_path / "old.bin").read_bytes() == b"new" and (
+        tmp_path / "b.bin"
+    ).read_bytes() == b"B"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.bin", "old.bin"]  # no temporary
+
+
+def test_batch_syncs_once_a_batch_instead_of_fsyncing_each_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import sys
+
+    from flannot.atomic import AtomicBatch
+
+    if not sys.platform.startswith("linux"):
+        pytest.fail("this test runs on Linux, where a batch is one sync()")
+    calls: dict[str, int] = {"sync": 0, "fsync": 0}
+    real_sync, real_fsync = os.sync, os.fsync
+
+    def sync() -> None:
+        calls["sync"] += 1
+        real_sync()
+
+    def fsync(fd: int) -> None:
+        calls["fsync"] += 1
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "sync", sync)
+    monkeypatch.setattr(os, "fsync", fsync)
+    (tmp_path / "a").mkdir()
+    with AtomicBatch(max_files=4) as batch:
+        for i in range(10):
+            batch.write_bytes(tmp_path / ("a" if i % 2 else "") / f"{i}.bin", bytes([i]))
+    assert calls["sync"] == 3  # 4 + 4 + 2 files
+    assert calls["fsync"] == 6  # the two folders, once a batch
+    assert all((tmp_path / ("a" if i % 2 else "") / f"{i}.bin").exists() for i in range(10))
+
+
+def test_batch_discards_its_temporaries_on_an_error(tmp_path: Path) -> None:
+    from flannot.atomic import AtomicBatch
+
+    with pytest.raises(RuntimeError), AtomicBatch() as batch:
+        batch.write_bytes(tmp_path / "a.bin", b"A")
+        raise RuntimeError("stop")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_batch_full_disk_names_the_target_and_a_refused_rename_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    from flannot.atomic import AtomicBatch
+
+    real = os.fdopen
+
+    class Full:
+        def __init__(self, fd: int, mode: str) -> None:
+            self.fh = real(fd, mode)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc) -> None:
+            self.fh.close()
+
+        def write(self, data: bytes) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    with AtomicBatch() as batch:
+        monkeypatch.setattr(os, "fdopen", Full)
+        with pytest.raises(OSError) as info:
+            batch.write_bytes(tmp_path / "full.bin", b"x")
+        monkeypatch.setattr(os, "fdopen", real)
+        assert info.value.filename == str(tmp_path / "full.bin")
+        (tmp_path / "dir.bin").mkdir()
+        batch.write_bytes(tmp_path / "dir.bin", b"y")  # a folder is in the way
+        batch.write_bytes(tmp_path / "ok.bin", b"z")
+    assert list(batch.failed) == [tmp_path / "dir.bin"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.bin", "ok.bin"]

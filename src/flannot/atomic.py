@@ -10,6 +10,9 @@ a hidden staging folder inside the output folder first and only moved into place
 once all of them were written, so a full disk leaves the old export (or nothing),
 never a partial file or half a new export.
 
+:class:`AtomicBatch` writes many files atomically and makes them durable together
+(one sync and one fsync a folder per batch instead of two fsyncs a file).
+
 :func:`save_lock` serialises writers of one file across processes: an
 exclusive ``flock`` on a sidecar ``.<name>.lock`` file, held while a writer
 compares the file on disk with what it loaded and replaces it. Without it two
@@ -25,6 +28,7 @@ import json
 import os
 import shutil
 import stat
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -191,6 +195,118 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "
 def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> Path:
     """Atomically write ``obj`` as pretty, key-order-preserving UTF-8 JSON with a final newline."""
     return atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+
+
+def _sync_all(paths: Iterable[Path]) -> None:
+    """Make the data of ``paths`` durable: one ``sync()`` on Linux (which waits for the
+    writes, like an fsync of every file), an fsync of each file elsewhere."""
+    if sys.platform.startswith("linux") and hasattr(os, "sync"):
+        os.sync()
+        return
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class AtomicBatch:
+    """Atomic writes of many files, made durable together (a batch of fsyncs in one).
+
+    Each :meth:`write_bytes` writes a temporary file beside its target; every
+    ``max_files`` files (and on :meth:`flush` / leaving the ``with`` block) the
+    temporaries are made durable at once, renamed over their targets and each folder
+    is fsynced once. Every file is still atomic — a reader sees the old file or the
+    new one, never half of one — and durable once the batch is flushed; what a batch
+    costs is one sync instead of two fsyncs a file. Leaving the block on an exception
+    removes the unflushed temporaries.
+
+    Parameters
+    ----------
+    max_files
+        Files written before the batch flushes itself.
+    """
+
+    def __init__(self, max_files: int = 64) -> None:
+        self.max_files = max(1, int(max_files))
+        self._pending: list[tuple[Path, Path]] = []  # (temporary, target)
+        #: targets whose rename failed (at any flush so far) -> the error
+        self.failed: dict[Path, OSError] = {}
+
+    def __enter__(self) -> AtomicBatch:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.flush()
+        else:
+            self.discard()
+
+    def write_bytes(self, path: str | os.PathLike[str], data: bytes) -> Path:
+        """Write ``data`` to a temporary beside ``path`` (renamed over it at the flush).
+
+        Raises
+        ------
+        OSError
+            Writing failed (a full disk): ``filename`` is ``path``; nothing is left behind.
+        """
+        target = Path(path)
+        folder = target.parent if str(target.parent) else Path(".")
+        try:
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(target)) from exc
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+        except BaseException as exc:
+            tmp.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
+            raise
+        self._pending.append((tmp, target))
+        if len(self._pending) >= self.max_files:
+            self.flush()
+        return target
+
+    def flush(self) -> dict[Path, OSError]:
+        """Make the batch durable and move it into place; the targets that could not be
+        moved (their temporaries removed) with their errors, also added to :attr:`failed`."""
+        pending, self._pending = self._pending, []
+        failed: dict[Path, OSError] = {}
+        if not pending:
+            return {}
+        try:
+            _sync_all(tmp for tmp, _ in pending)
+        except OSError:
+            for tmp, _ in pending:
+                tmp.unlink(missing_ok=True)
+            raise
+        folders: set[Path] = set()
+        for tmp, target in pending:
+            try:
+                if target.exists():  # keep the permissions the user gave the old file
+                    with contextlib.suppress(OSError):
+                        os.chmod(tmp, target.stat().st_mode & 0o7777)
+                else:
+                    os.chmod(tmp, 0o644)
+                os.replace(tmp, target)
+                folders.add(tmp.parent)
+            except OSError as exc:
+                tmp.unlink(missing_ok=True)
+                failed[target] = OSError(exc.errno, exc.strerror or str(exc), str(target))
+        for folder in folders:
+            _fsync_dir(folder)
+        self.failed.update(failed)
+        return failed
+
+    def discard(self) -> None:
+        """Remove the temporaries not flushed yet (their targets are left as they were)."""
+        pending, self._pending = self._pending, []
+        for tmp, _ in pending:
+            tmp.unlink(missing_ok=True)
 
 
 #: prefix of the hidden staging folder :func:`write_tree` writes into

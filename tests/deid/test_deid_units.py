@@ -222,3 +222,31 @@ def test_encrypted_originals_and_mac_parameters_removed():
     deidentify_dataset(ds, uid_map=UidMap(b"k" * 32))
     assert "EncryptedAttributesSequence" not in ds
     assert "MACParametersSequence" not in ds
+
+
+def test_method_codes_are_pydicoms_cid_7050_codes() -> None:
+    # the engine spells the codes out (pydicom.sr.codedict is slow to import): same values
+    from pydicom.sr.codedict import codes
+
+    from flannot.deid import engine
+
+    names = {
+        "patient-characteristics": "RetainPatientCharacteristicsOption",
+        "modified-dates": "RetainLongitudinalTemporalInformationModifiedDatesOption",
+        "full-dates": "RetainLongitudinalTemporalInformationFullDatesOption",
+        "device-identity": "RetainDeviceIdentityOption",
+        "institution-identity": "RetainInstitutionIdentityOption",
+        "uids": "RetainUidsOption",
+    }
+    pairs = [(engine._OPTION_CODES[o], getattr(codes.DCM, n)) for o, n in names.items()]
+    pairs += [
+        (engine._BASIC_CODE, codes.DCM.BasicApplicationConfidentialityProfile),
+        (engine._CLEAN_PIXEL_CODE, codes.DCM.CleanPixelDataOption),
+    ]
+    assert set(engine._OPTION_CODES) == set(names)
+    for mine, ref in pairs:
+        assert (mine.value, mine.scheme_designator, mine.meaning) == (
+            ref.value,
+            ref.scheme_designator,
+            ref.meaning,
+        )

@@ -304,6 +304,30 @@ def test_folder_progress_is_reported_per_file(xa_pair, tmp_path):
     assert seen == [(1, 2), (2, 2)]
 
 
+def test_a_folder_is_written_in_batches_atomic_per_file(xa_pair, tmp_path, monkeypatch):
+    # one sync a batch, no fsync per file: the files are all there, no temporary left
+    import os
+
+    import flannot.atomic as atomic
+
+    src = xa_pair[0].parent
+    fsyncs: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(atomic.os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd)))
+    report = deidentify(src, tmp_path / "out", secret=b"k")
+    assert [f.status for f in report.files] == ["deidentified", "deidentified"]
+    assert len(report.files) == 2
+    out = tmp_path / "out"
+    written = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert written == sorted(
+        str(Path(f.output).relative_to(tmp_path / "out")) for f in report.files
+    )
+    assert not any(".tmp" in name for name in written)
+    assert len(fsyncs) == len({Path(f.output).parent for f in report.files})  # each folder once
+    for f in report.files:
+        assert pydicom.dcmread(f.output).SOPInstanceUID != pydicom.dcmread(f.input).SOPInstanceUID
+
+
 @pytest.mark.parametrize("broken", [False, True], ids=["ok", "failing"])
 def test_invalid_ui_in_the_file_meta_prints_nothing_on_top(tmp_path, capsys, broken):
     # issue 16: an invalid UI value in the file meta, first read outside the quiet block,

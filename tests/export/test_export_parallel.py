@@ -67,10 +67,10 @@ def test_a_worker_writes_its_files_and_returns_only_records(three_cases: Path, t
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["images"]  # staging removed
 
 
-def test_chunk_size_gives_each_worker_about_four_chunks() -> None:
+def test_chunk_size_gives_each_worker_about_eight_chunks() -> None:
     from flannot.export.runner import chunk_size
 
-    assert chunk_size(50, 2) == 7 and chunk_size(3, 2) == 1 and chunk_size(200, 2) == 25
+    assert chunk_size(50, 2) == 4 and chunk_size(3, 2) == 1 and chunk_size(200, 2) == 13
 
 
 @pytest.mark.parametrize("fmt", ["masks", "coco", "dicom"])

@@ -187,3 +187,16 @@ def test_read_ahead_is_capped_for_big_frames() -> None:
     assert frames.read_ahead_limit == READ_AHEAD_BYTES // (4096 * 4096 * 2)
     small = NativeSource(Path("x"), 0, 50, (16, 16), np.dtype("<u2"), 16, False)
     assert LazyFrames([small]).read_ahead_limit == frames_mod.READ_AHEAD_FRAMES
+
+
+def test_iter_frames_reads_uncompressed_frames_without_a_thread(tmp_path: Path) -> None:
+    # a native frame is a plain read: handing it to a read-ahead thread only costs time
+    pixels = make_pixels(frames=6, rows=16, cols=16)
+    native = flannot.read_dicom(make_dicom(tmp_path, "n.dcm", pixels=pixels)).raw_frames
+    np.testing.assert_array_equal(np.stack(list(native.iter_frames())), pixels)
+    assert native._pool is None and native.decode_count == 6
+    rle = make_dicom(tmp_path, "r.dcm", pixels=pixels, transfer_syntax=uid.RLELossless)
+    compressed = flannot.read_dicom(rle).raw_frames
+    np.testing.assert_array_equal(np.stack(list(compressed.iter_frames())), pixels)
+    assert compressed._pool is not None  # compressed frames are decoded ahead
+    compressed.close()

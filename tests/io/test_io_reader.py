@@ -467,3 +467,18 @@ def test_icon_image_pixel_data_is_not_the_image(tmp_path: Path, ts: uid.UID) -> 
     pixels = make_pixels(frames=3)
     path = make_dicom(tmp_path, pixels=pixels, IconImageSequence=[icon], transfer_syntax=ts)
     np.testing.assert_array_equal(np.asarray(flannot.read_dicom(path).frames), pixels)
+
+
+def test_io_helpers_import_without_the_reader() -> None:
+    # flannot.io's names are imported on first use: a helper module alone stays light
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, flannot.io.deflate; "
+        "print('flannot.io.reader' in sys.modules, 'flannot.io.image' in sys.modules); "
+        "from flannot.io import read_dicom, FluoroImage, Calibration, Window; "
+        "import flannot.io as io; print(io.read_dicom is read_dicom, 'read_dicom' in dir(io))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False", "True", "True"]

@@ -56,7 +56,8 @@ COMMAND_MODULES = [
 _state = {"debug": False}
 
 
-def _build_app() -> typer.Typer:
+def _build_app(modules: list[str] | None = None) -> typer.Typer:
+    """The app with the commands of ``modules`` (default: every command module)."""
     app = typer.Typer(
         name="flannot",
         help="Annotate, measure and teach on lumbar-spine fluoroscopy DICOM.",
@@ -73,7 +74,7 @@ def _build_app() -> typer.Typer:
     ) -> None:
         _state["debug"] = debug
 
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if modules is None else modules:
         try:
             module = importlib.import_module(f"flannot.cli.{name}")
         except ModuleNotFoundError as exc:  # command not built yet
@@ -82,6 +83,19 @@ def _build_app() -> typer.Typer:
             continue
         module.register(app)
     return app
+
+
+def _command(args: list[str]) -> Any:
+    """The click command to run ``args``: built from the named sub-command's module
+    alone when there is one (start-up imports only what that command needs), else
+    from every command module (``flannot --help``, an unknown command)."""
+    first = next((a for a in args if not a.startswith("-")), None)
+    module = next((m for m in (first, f"{first}_cmd") if m in COMMAND_MODULES), None)
+    if module is not None:
+        command = typer.main.get_command(_build_app([module]))
+        if first in getattr(command, "commands", {}):
+            return command
+    return typer.main.get_command(_build_app())
 
 
 def error(message: str, code: int = 2) -> typer.Exit:
@@ -96,7 +110,6 @@ def main(argv: list[str] | None = None) -> int:
     _state["debug"] = "--debug" in args
     if _state["debug"]:  # accepted anywhere on the line, as users type it
         args = ["--debug", *(a for a in args if a != "--debug")]
-    app = _build_app()
     try:
         with warnings.catch_warnings():
             if not _state["debug"]:
@@ -104,9 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                 # about a malformed value never print on top of the one line (the
                 # library's own code quiets them where it reads; this is the net)
                 warnings.filterwarnings("ignore", module=r"pydicom(\.|$)")
-            result = typer.main.get_command(app).main(
-                args=args, prog_name="flannot", standalone_mode=False
-            )
+            result = _command(args).main(args=args, prog_name="flannot", standalone_mode=False)
     except _EXIT as exc:
         return exc.exit_code
     except _ABORT:

@@ -9,17 +9,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pydicom
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.sequence import Sequence as DicomSequence
-from pydicom.sr.codedict import codes
 from pydicom.uid import UID_dictionary
 
-from flannot.atomic import atomic_write_bytes
+from flannot.atomic import AtomicBatch, atomic_write_bytes
 from flannot.deid.actions import EDITION, EXTENSIONS, OPTIONS, TABLE, resolve
 from flannot.deid.burned_in import burned_in_risk, is_flagged
 from flannot.deid.dates import shift_value
@@ -30,18 +29,32 @@ from flannot.io.deflate import check_inflated_size, is_deflated
 from flannot.io.items import check_raw_items, item_budget
 from flannot.safe_files import make_dirs, open_regular, walk_files
 
-# CID 7050 codes by option (values from pydicom's copy of PS3.16)
+
+class DcmCode(NamedTuple):
+    """A DCM code (the fields of :class:`pydicom.sr.coding.Code` used here)."""
+
+    value: str
+    scheme_designator: str
+    meaning: str
+
+
+# CID 7050 codes by option, as in pydicom's copy of PS3.16 (a test compares them with
+# pydicom.sr.codedict, whose import alone costs a third of a second at start-up)
 _OPTION_CODES = {
-    "patient-characteristics": codes.DCM.RetainPatientCharacteristicsOption,
-    "modified-dates": codes.DCM.RetainLongitudinalTemporalInformationModifiedDatesOption,
-    "full-dates": codes.DCM.RetainLongitudinalTemporalInformationFullDatesOption,
-    "device-identity": codes.DCM.RetainDeviceIdentityOption,
-    "institution-identity": codes.DCM.RetainInstitutionIdentityOption,
-    "uids": codes.DCM.RetainUidsOption,
+    "patient-characteristics": DcmCode("113108", "DCM", "Retain Patient Characteristics Option"),
+    "modified-dates": DcmCode(
+        "113107", "DCM", "Retain Longitudinal Temporal Information Modified Dates Option"
+    ),
+    "full-dates": DcmCode(
+        "113106", "DCM", "Retain Longitudinal Temporal Information Full Dates Option"
+    ),
+    "device-identity": DcmCode("113109", "DCM", "Retain Device Identity Option"),
+    "institution-identity": DcmCode("113112", "DCM", "Retain Institution Identity Option"),
+    "uids": DcmCode("113110", "DCM", "Retain UIDs Option"),
 }
-_BASIC_CODE = codes.DCM.BasicApplicationConfidentialityProfile
+_BASIC_CODE = DcmCode("113100", "DCM", "Basic Application Confidentiality Profile")
 _MEDIA_DIRECTORY = "1.2.840.10008.1.3.10"  # Media Storage Directory Storage (DICOMDIR)
-_CLEAN_PIXEL_CODE = codes.DCM.CleanPixelDataOption
+_CLEAN_PIXEL_CODE = DcmCode("113101", "DCM", "Clean Pixel Data Option")
 
 # dummy values (action D) by VR: valid for the VR, obviously not real
 _DUMMY: dict[str, Any] = {
@@ -510,8 +523,13 @@ def deidentify_file(
     options: frozenset[str],
     uid_map: UidMap,
     redactions: Sequence[Sequence[int | None]] | None = None,
+    batch: AtomicBatch | None = None,
 ) -> FileReport:
-    """De-identify one file into ``out`` (atomic write); non-DICOM → ``skipped``."""
+    """De-identify one file into ``out`` (atomic write); non-DICOM → ``skipped``.
+
+    With ``batch`` the file is written into the :class:`flannot.atomic.AtomicBatch`
+    (in place, durably, when the batch is flushed) instead of fsynced on its own.
+    """
     ds = read_dicom_file(inp)
     if ds is None:
         return FileReport(str(inp), None, "skipped", reason="not a DICOM file")
@@ -534,7 +552,10 @@ def deidentify_file(
         raise FlannotError(f"cannot de-identify: {_reason(exc)}", inp) from None
     try:
         make_dirs(out.parent)  # a folder input may be nested any depth
-        atomic_write_bytes(out, data)
+        if batch is None:
+            atomic_write_bytes(out, data)
+        else:
+            batch.write_bytes(out, data)
     except OSError as exc:
         raise FlannotError(f"cannot write: {exc.strerror or exc}", out) from None
     report.input, report.output = str(inp), str(out)
@@ -604,12 +625,29 @@ def deidentify(
         raise FlannotError("output must be a folder for a folder input", dst)
     reports: list[FileReport] = []
     paths = walk_files(src)  # no recursion: any depth of folders; no symlink followed
-    for i, path in enumerate(paths, 1):
-        rel = path.relative_to(src)
-        try:
-            reports.append(deidentify_file(path, dst / rel, options=opts, uid_map=uid_map))
-        except FlannotError as exc:
-            reports.append(FileReport(str(path), None, "failed", reason=exc.reason))
-        if progress is not None:
-            progress(i, len(paths))
+    # atomic per file, made durable a batch at a time (one sync, one fsync a folder)
+    batch = AtomicBatch()
+    try:
+        for i, path in enumerate(paths, 1):
+            rel = path.relative_to(src)
+            try:
+                reports.append(
+                    deidentify_file(path, dst / rel, options=opts, uid_map=uid_map, batch=batch)
+                )
+            except FlannotError as exc:
+                reports.append(FileReport(str(path), None, "failed", reason=exc.reason))
+            if progress is not None:
+                progress(i, len(paths))
+        batch.flush()
+    except OSError as exc:  # the batch's sync failed: nothing unflushed was moved in
+        batch.discard()
+        raise FlannotError(f"cannot write: {exc.strerror or exc}", dst) from None
+    except BaseException:
+        batch.discard()
+        raise
+    for report in reports:  # a rename refused at a flush: that file was not written
+        refused = batch.failed.get(Path(report.output)) if report.output else None
+        if refused is not None:
+            report.status, report.output = "failed", None
+            report.reason = f"cannot write: {refused.strerror or refused}"
     return DeidReport(reports, sorted(opts))

@@ -68,12 +68,12 @@ class CsvExporter(Exporter):
     def case_part(self, case: CaseInput, options: dict[str, Any]) -> dict[str, Any]:
         from flannot.export import table
 
-        return {"table": table.case_part(case.case), "files": {}}
+        return {"csv": table.case_csv(case.case), "files": {}}
 
     def assemble(self, ts: Any, parts: list[dict[str, Any]], options: dict[str, Any]):
         from flannot.export import table
 
-        return {table.CSV_FILE: table.assemble([p["table"] for p in parts]).encode("utf-8")}
+        return {table.CSV_FILE: table.assemble_csv([p["csv"] for p in parts]).encode("utf-8")}
 
 
 class HtmlExporter(Exporter):

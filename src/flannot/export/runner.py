@@ -76,9 +76,9 @@ def _start_method() -> str:
 
 
 def chunk_size(total: int, workers: int) -> int:
-    """Tasks a worker gets at a time: about four chunks a worker, so a slow case at the
+    """Tasks a worker gets at a time: about eight chunks a worker, so a slow case at the
     end still leaves the other workers something to do, and few round trips."""
-    return max(1, -(-total // (workers * 4)))
+    return max(1, -(-total // (workers * 8)))
 
 
 def _run_chunk(fn: Callable[..., Any], chunk: Sequence[tuple[Any, ...]]) -> list[Any]:

@@ -1,8 +1,9 @@
 """CSV export: the SPEC §4 measurement table of every case of a set, in one file.
 
-The rows travel as :class:`flannot.measure.rows.Row` objects and the CSV is written
-without pandas (:func:`flannot.measure.rows.rows_to_csv`: the same text as the
-DataFrame's), so a worker neither imports pandas nor pickles a DataFrame.
+Each case's rows are measured and written as CSV lines in the worker
+(:func:`case_csv`, without pandas: :func:`flannot.measure.rows.rows_to_csv` gives the
+same text as the DataFrame's), so only text travels back and the caller joins it
+under the header (:func:`assemble_csv`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,24 @@ def case_part(case: Any) -> list[Any]:
     if decision.reason is not None:
         rows.append(Row(cid, 0, "", "", None, None, "decision_reason", decision.reason, "", cal))
     return rows
+
+
+def _header() -> str:
+    from flannot.measure.rows import rows_to_csv
+
+    return rows_to_csv([])
+
+
+def case_csv(case: Any) -> str:
+    """The CSV lines of one case's rows, without the header."""
+    from flannot.measure.rows import rows_to_csv
+
+    return rows_to_csv(case_part(case))[len(_header()) :]
+
+
+def assemble_csv(parts: list[str]) -> str:
+    """CSV text: the header, then each case's lines (:func:`case_csv`) in set order."""
+    return _header() + "".join(parts)
 
 
 def assemble(parts: list[list[Any]]) -> str:

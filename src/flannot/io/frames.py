@@ -511,7 +511,9 @@ class LazyFrames:
             As ``range``; ``stop`` defaults to the number of frames.
         read_ahead
             Frames decoded ahead in a background thread (default
-            :attr:`read_ahead_limit`; 0: none). Memory stays bounded.
+            :attr:`read_ahead_limit` for compressed frames, none for uncompressed
+            ones, whose read costs less than handing it to a thread; 0: none).
+            Memory stays bounded.
 
         Yields
         ------
@@ -519,7 +521,11 @@ class LazyFrames:
             Each frame, read-only, as ``frame(i)`` returns it.
         """
         order = range(start, len(self) if stop is None else stop, step)
-        ahead = self.read_ahead_limit if read_ahead is None else min(read_ahead, 64)
+        if read_ahead is None:
+            native = all(isinstance(s, NativeSource) for s in self._sources)
+            ahead = 0 if native else self.read_ahead_limit
+        else:
+            ahead = min(read_ahead, 64)
         for j, i in enumerate(order):
             arr = self.frame(i)
             if ahead > 0:

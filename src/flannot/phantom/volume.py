@@ -33,6 +33,8 @@ HU_TRABECULAR = 130.0  # elderly (MILD) patients: osteopenic cancellous bone
 HU_BODY_CORTEX = 1000.0  # the thin shell of the body
 HU_SACRUM_CORTEX = 850.0  # the sacrum's thin cortex
 HU_POSTERIOR_CORE = 350.0  # cancellous core of the posterior elements
+HU_SPINOUS_CORTEX = 900.0  # the spinous process's shell, seen end-on by the AP beam
+SPINOUS_SHELL_MM = 0.8
 HU_DISC = 85.0
 HU_SOFT = 40.0
 HU_MUSCLE = 55.0
@@ -553,7 +555,7 @@ class Anatomy:
         base_y = plate.centre[1] + plate.axes[1, 0] * plate.half[0]
         sl = (40 if level != "S1" else 18) * v.k
         centre = [0, base_y + sl / 2 - 3, LAMINA_Z * v.h - 3]
-        return local_shape(v, centre, _rx(-12), [2.6 * v.k, sl / 2, 9 * v.k], 2.5, 3.0)
+        return local_shape(v, centre, _rx(-12), [3.2 * v.k, sl / 2, 9 * v.k], 2.5, 3.0)
 
     def spinous_tip(self, level: str) -> Array:
         """LPS of the spinous process's dorsal tip."""
@@ -756,9 +758,14 @@ def _paint_vertebra(pt: Painter, an: Anatomy, v: Vertebra) -> None:
             pt.paint(lam, "scar", HU_SCAR)
         else:
             pt.paint(lam, f"{lvl} lamina {side}", HU_CORTEX, **bone)
-    # spinous process from the laminae's meeting point
+    # spinous process from the laminae's meeting point: mostly cancellous bone in a thin
+    # shell; the AP beam runs along its length, so a thick dense shell made it a white bar
     pt.paint(
-        an.spinous_shape(lvl), f"{lvl} spinous process", 1100.0, inner=(1.5, 300.0), texture=60.0
+        an.spinous_shape(lvl),
+        f"{lvl} spinous process",
+        HU_SPINOUS_CORTEX,
+        inner=(SPINOUS_SHELL_MM, HU_POSTERIOR_CORE - 100.0),
+        texture=60.0,
     )
     # the body: cortex, endplates and trabecular bone
     pt.paint(

@@ -269,3 +269,38 @@ def test_the_decision_drop_down_records_the_trainees_decision_and_check_scores_i
     result = dock.check()
     decision_items = [it for it in result.items if it.metric.startswith("decision")]
     assert [it.passed for it in decision_items] == [True, True]
+    # listed first, before the outlines the trainee left out: the case's answer leads
+    assert [it.metric for it in dock._items[:2]] == ["decision", "decision_reason"]
+
+
+def test_planning_slice_annotations_stay_off_the_fluoroscopy_canvas(make_napari_viewer, tmp_path):
+    """A course case's LF outlines drawn on its axial CT are not drawn on the X-ray (their
+    coordinates are the CT's), neither as the case's layers nor as the Quiz reference, and
+    a save keeps them."""
+    import shutil
+
+    from flannot.model.case import Case
+    from flannot.napari._qt.quiz_dock import QuizDock
+    from flannot.napari._sample_data import sample_set_dir
+    from flannot.napari.session import get_session
+
+    folder = tmp_path / "p4"
+    shutil.copytree(sample_set_dir() / "cases" / "p4-clo-left-no-shelf", folder)
+    on_ct = {a.id for a in Case.load(folder / "annotations.json").annotations if a.image}
+    assert on_ct  # the case has its planning-slice outlines
+    viewer = make_napari_viewer()
+    session = get_session(viewer)
+    session.ask_restore = lambda _p: False
+    session.load_case(folder)
+
+    def drawn_ids(layers) -> set[str]:
+        return {str(v) for lay in layers if "id" in lay.features for v in lay.features["id"]}
+
+    assert not on_ct & drawn_ids(session.annotation_layers().values())
+    assert on_ct <= {a.id for a in session.current_case().annotations}
+    dock = QuizDock(viewer)
+    viewer.window.add_dock_widget(dock, name="Quiz")
+    dock.trainee.setText("alice")
+    dock.start_quiz()
+    dock.check()
+    assert dock.reference_layers and not on_ct & drawn_ids(dock.reference_layers)

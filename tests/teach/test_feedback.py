@@ -46,3 +46,18 @@ def test_a_wrong_level_procedure_comes_right_after_safety():
     assert [it.metric for it in sort_items(items)] == [
         "crossed_contrast", "level_offset", "tip_error"
     ]  # fmt: skip
+
+
+def test_the_case_decision_comes_before_other_failures_right_or_wrong():
+    right = ScoreItem(
+        None, None, None, None, "decision", False, "", True, "do not proceed: right"
+    )  # fmt: skip
+    reason = ScoreItem(
+        None, None, None, None, "decision_reason", "no_laminar_shelf", "", True, "reason right"
+    )  # fmt: skip
+    items = [_item("tip_error", 5.0, "mm", passed=False), _item("dice", 0.9), right, reason]
+    assert [it.metric for it in sort_items(items)] == [
+        "decision", "decision_reason", "tip_error", "dice"
+    ]  # fmt: skip
+    crossed = _item("crossed_contrast", True, passed=False)
+    assert sort_items([right, crossed])[0] is crossed  # a safety violation stays on top

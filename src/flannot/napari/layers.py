@@ -612,7 +612,8 @@ def case_to_layers(
     include_empty: bool = True,
     visibility: dict[Any, bool] | None = None,
 ) -> tuple[dict[str, Any], list[Annotation]]:
-    """Layers for ``case``'s annotations (by layer key) and the pass-through ones (masks).
+    """Layers for ``case``'s annotations (by layer key) and the pass-through ones (masks,
+    annotations drawn on the planning slice rather than on the case's image).
 
     Every type of the protocol gets a layer (empty ones too), so the Annotate
     dock and the user find them all in the layer list. Layers of ``reuse`` (live
@@ -626,7 +627,8 @@ def case_to_layers(
     passthrough: list[Annotation] = []
     for a in case.annotations:
         fam = family(a.geometry.kind)
-        if fam is None:
+        # drawn on another image (the planning slice's grid, not this one's): kept, not shown
+        if fam is None or a.image is not None:
             passthrough.append(a)
             continue
         kind = "point" if fam == "points" else a.geometry.kind

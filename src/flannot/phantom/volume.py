@@ -555,7 +555,7 @@ class Anatomy:
         base_y = plate.centre[1] + plate.axes[1, 0] * plate.half[0]
         sl = (40 if level != "S1" else 18) * v.k
         centre = [0, base_y + sl / 2 - 3, LAMINA_Z * v.h - 3]
-        return local_shape(v, centre, _rx(-12), [3.2 * v.k, sl / 2, 9 * v.k], 2.5, 3.0)
+        return local_shape(v, centre, _rx(-12), [2.6 * v.k, sl / 2, 9 * v.k], 2.5, 3.0)
 
     def spinous_tip(self, level: str) -> Array:
         """LPS of the spinous process's dorsal tip."""

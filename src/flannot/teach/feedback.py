@@ -18,6 +18,10 @@ def is_safety_violation(item: ScoreItem) -> bool:
     return (item.metric == "crossed_contrast" and bool(item.value)) or is_unsafe_decision(item)
 
 
+#: the score items of the case's decision (SPEC §6): proceed or not, and the reason
+DECISION_METRICS = frozenset({"decision", "decision_reason"})
+
+
 def is_unsafe_decision(item: ScoreItem) -> bool:
     """Whether the item is a trainee proceeding where the reference says do not proceed."""
     return item.metric == "decision" and item.value is True and not item.passed
@@ -29,8 +33,10 @@ def is_wrong_level_procedure(item: ScoreItem) -> bool:
 
 
 def sort_items(items: list[ScoreItem]) -> list[ScoreItem]:
-    """Failed items first: proceeding where the case must not at the very top, then tips
-    past a safety boundary, then wrong-level procedures, otherwise in scoring order."""
+    """Proceeding where the case must not at the very top, then tips past a safety
+    boundary, then wrong-level procedures, then the case's decision (proceed or not, and
+    why: the answer a teacher asks for first, right or wrong), then the other failed
+    items, otherwise in scoring order."""
     order = {id(it): i for i, it in enumerate(items)}
     return sorted(
         items,
@@ -38,6 +44,7 @@ def sort_items(items: list[ScoreItem]) -> list[ScoreItem]:
             not is_unsafe_decision(it),
             not is_safety_violation(it),
             not is_wrong_level_procedure(it),
+            it.metric not in DECISION_METRICS,
             it.passed,
             order[id(it)],
         ),

@@ -93,3 +93,15 @@ def test_layout_module_is_headless() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_crowded_pairs_are_the_overlapping_labels_of_one_group() -> None:
+    from flannot.model.label_layout import Label, crowded_pairs
+
+    left = Label("pedicle", "Pedicle L3 left", 100.0, 100.0, "center", 0, 0)
+    right = Label("pedicle", "Pedicle L3 right", 100.0, 130.0, "center", 0, 1)
+    far = Label("pedicle", "Pedicle L4 left", 300.0, 100.0, "center", 0, 2)
+    other = Label("vertebra", "L3", 100.0, 110.0, "center", 0, 0)
+    later = Label("pedicle", "Pedicle L3 right", 100.0, 130.0, "center", 1, 3)
+    pairs = crowded_pairs([left, right, far, other, later], 8.0, 16.0)
+    assert pairs == [(0, 1)]  # not across groups, frames, or apart

@@ -141,3 +141,15 @@ def test_the_readme_previews_are_drawn_from_the_shipped_cases(tmp_path: Path) ->
     key = np.asarray(Image.open(tmp_path / "ct-totalseg-l4-ap_annotated.png"))
     assert plain.ndim == 2 and plain.std() > 20  # an image, not a flat field
     assert key.shape == (*plain.shape, 3) and (key[..., 0] != key[..., 2]).any()  # colours
+
+
+def test_regenerating_without_the_ct_says_the_set_drops_its_ct_cases(
+    tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "set"
+    (out / "cases" / CT_CASES[0].case_id).mkdir(parents=True)  # left by an earlier --with-ct
+    assert main(["sample", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "add --with-ct (make sample)" in err
+    ids = [e["case_id"] for e in json.loads((out / "flannot-set.json").read_text())["cases"]]
+    assert len(ids) == 13 and not any(i.startswith("ct-") for i in ids)

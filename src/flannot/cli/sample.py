@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -53,6 +54,12 @@ def register(app: typer.Typer) -> None:
 
             write_sample_set(out, seed=seed)
             print(f"wrote {len(CASES) + len(V2_CASES)} cases to {out}")
+            if not with_ct and (out / "cases" / "ct-totalseg-l4-ap").is_dir():
+                print(  # sample_dicoms/ regenerated the old way: the set drops its CT cases
+                    f"note: {out} holds CT-derived cases the set no longer lists; "
+                    "add --with-ct (make sample) to keep them",
+                    file=sys.stderr,
+                )
         if with_ct:
             from flannot.sim.sample_ct import write_ct_cases
 

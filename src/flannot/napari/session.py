@@ -163,13 +163,15 @@ class Session:
     def annotation_layer(self, type_name: str, kind: str | None = None, create: bool = True):
         """The layer that holds annotations of ``type_name`` drawn as ``kind``.
 
-        Creates it (empty, with the protocol's colour) when ``create`` and missing.
+        Creates it (empty, with the protocol's colour) when ``create`` and missing, and
+        with ``create`` an empty point layer kept from a single frame under a cine is built
+        again with the cine's dimensions (about to be drawn on).
         """
         from flannot.napari import layers as L
 
         key = L.layer_key(self.protocol, type_name, kind)
         layer = self.annotation_layers().get(key)
-        if layer is not None and layer.ndim != self.ndim and not len(layer.data):
+        if create and layer is not None and layer.ndim != self.ndim and not len(layer.data):
             layer = self._rebuild_layer(key, layer)  # an empty one kept from a single frame
         if layer is None and create:
             layer = L.make_layer(self, type_name, kind, [])

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "ANCHOR_ALIGN",
+    "MAX_LABELS_PER_FRAME",
     "Label",
     "arrange",
     "candidate_offsets",
@@ -34,6 +35,9 @@ __all__ = [
     "label_box",
     "placed_boxes",
 ]
+
+#: more labels on one frame than this are left at their preferred offsets (see arrange)
+MAX_LABELS_PER_FRAME = 150
 
 Box = tuple[float, float, float, float]  # row0, col0, row1, col1 (image pixels)
 Offset = tuple[float, float]  # d_row, d_col (image pixels)
@@ -165,6 +169,14 @@ def arrange(
     dict
         The offset chosen for each group.
     """
+    labels = list(labels)
+    per_frame: dict[int, int] = {}
+    for label in labels:
+        per_frame[label.frame] = per_frame.get(label.frame, 0) + 1
+    if per_frame and max(per_frame.values()) > MAX_LABELS_PER_FRAME:
+        # the greedy search grows with the square of a frame's labels: past this, keep
+        # the protocol's offsets rather than stall the viewer after every edit
+        return {label.group: preferred.get(label.group, (0.0, 0.0)) for label in labels}
     groups: dict[str, list[Label]] = {}
     for label in labels:
         groups.setdefault(label.group, []).append(label)

@@ -350,12 +350,19 @@ def fill_layer(
     if points == hasattr(layer, "shape_type"):
         return False
     reshape = layer.ndim != ndim
-    if reshape and points:  # napari's Points keep the ndim they were made with
+    # napari's Points keep the ndim they were made with: an empty single-frame point layer
+    # stays as it is under a cine (hidden, it shows nothing; Session.annotation_layer makes
+    # it 3-D the moment it is used), any other has to be built again
+    lower = reshape and points and not annotations and not len(layer.data) and layer.ndim < ndim
+    if reshape and points and not lower:
         return False
+    if lower:
+        reshape, ndim = False, layer.ndim
     protocol = session.protocol
     atype = protocol.find_type(type_name)
     color = atype.color if atype is not None else "#ffff00"
     scale, units = image_scale(session.image)
+    scale, units = scale[-ndim:], units[-ndim:]  # a kept lower point layer: its own axes
     name = structure_name(protocol.find_type(type_name))
     rows = [_features_row(type_name, a, name) for a in annotations]
     style = _style(session)

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench system-deps clean sample sample-ct fuzz
+.PHONY: install demo test lint format bench system-deps clean sample fuzz
 
 # Debian packages: Xvfb + Qt xcb libraries (napari's canvas needs an X server and OpenGL),
 # and dicom3tools (dciodvfy validates every DICOM we write). Installed only when missing and root.
@@ -64,15 +64,13 @@ bench: install
 	$(BIN)/python -m pytest benchmarks --benchmark-enable -p no:randomly $(PYTEST_ARGS); \
 	  status=$$?; $(BIN)/python benchmarks/report_table.py; exit $$status
 
+# The sample teaching set: the phantom cases and the CT-derived cases (real anatomy), with
+# the README previews. Fetches the TotalSegmentator 2.18.0 example CT once from PyPI into
+# the test cache (checksum-verified, tests/sim/reference_ct.py), then renders everything;
+# the same bytes every time (tests/sim/test_sample_ct.py checks the whole folder).
 sample: install
-	$(BIN)/flannot sample sample_dicoms
-
-# The CT-derived cases (real anatomy): fetches the TotalSegmentator 2.18.0 example CT once
-# from PyPI into the test cache (checksum-verified, tests/sim/reference_ct.py), then renders
-# ct-totalseg-l4-{ap,lateral,clo-left} through the virtual C-arm into sample_dicoms_ct/.
-sample-ct: install
 	PYTHONPATH=. $(BIN)/python -c "from tests.sim.reference_ct import fetch; fetch()"
-	$(BIN)/flannot sample sample_dicoms_ct --with-ct --no-phantom
+	$(BIN)/flannot sample sample_dicoms --with-ct --previews docs/images
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist

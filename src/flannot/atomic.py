@@ -228,7 +228,7 @@ class AtomicBatch:
         Files written before the batch flushes itself.
     """
 
-    def __init__(self, max_files: int = 64) -> None:
+    def __init__(self, max_files: int = 256) -> None:
         self.max_files = max(1, int(max_files))
         self._pending: list[tuple[Path, Path]] = []  # (temporary, target)
         #: targets whose rename failed (at any flush so far) -> the error

@@ -25,7 +25,7 @@ def test_csv_export_from_the_command_line(sample_set: Path, tmp_path: Path, caps
     assert main(["export", str(sample_set), "--format", "csv", "--out", str(out)]) == 0
     captured = capsys.readouterr()
     assert (out / "measurements.csv").read_text().startswith("case_id,frame,annotation_id")
-    assert "exported 13 case(s) as csv" in captured.out  # 6 v1 + 7 v2 cases
+    assert "exported 16 case(s) as csv" in captured.out  # 6 v1 + 7 v2 + 3 CT cases
     assert captured.err == ""  # no progress bar when stderr is not a terminal
 
 
@@ -73,7 +73,7 @@ def test_progress_bar_on_a_terminal(sample_set: Path, tmp_path: Path, monkeypatc
     out = tmp_path / "csv"
     assert main(["export", str(sample_set), "--format", "csv", "--out", str(out)]) == 0
     text = term.getvalue()
-    assert "export csv" in text and "13/13" in text and "100%" in text
+    assert "export csv" in text and "16/16" in text and "100%" in text
 
 
 def test_full_disk_exits_2_naming_the_file_and_leaves_no_partial_file(

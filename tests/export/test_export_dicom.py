@@ -15,6 +15,7 @@ import pytest
 from skimage.draw import polygon2mask
 
 from flannot.protocols.mild import MILD
+from flannot.sim.sample_ct import CT_CASES
 from tests.export.export_helpers import case_json, small_set
 
 SEG_TYPES = {"ligamentum_flavum", "spinal_canal", "interlaminar_space"}
@@ -47,7 +48,7 @@ def test_every_file_passes_dciodvfy_without_errors(out: Path) -> None:
     tool = shutil.which("dciodvfy")
     assert tool, "dciodvfy (dicom3tools) must be installed: tools/system-deps.sh"
     files = sorted(out.rglob("*.dcm"))
-    # v1: 5 SEG + 6 SR; v2 course: 6 SEG (not the cine) + 7 SR
+    # v1: 5 SEG + 6 SR; v2 course: 6 SEG (not the cine) + 7 SR; CT cases: points only, none
     assert len(files) == 11 + 13
     for f in files:
         run = subprocess.run([tool, str(f)], capture_output=True, text=True, check=False)
@@ -194,7 +195,14 @@ def test_sr_geometry_references_the_image_and_the_cine_frames(out: Path, sample_
 
 
 def test_calibration_and_spacing_in_the_sr_description(out: Path) -> None:
-    for entry in _legend(out)["cases"]:
+    entries = _legend(out)["cases"]
+    # the CT-derived cases' answer key is points only: nothing to measure, no region
+    without = [e for e in entries if e["sr"] is None]
+    assert [e["case_id"] for e in without] == [c.case_id for c in CT_CASES]
+    assert all("no SR: nothing measured" in e["notes"] and e["seg"] is None for e in without)
+    for entry in entries:
+        if entry["sr"] is None:
+            continue
         sr = pydicom.dcmread(out / entry["sr"])
         assert entry["calibration"] in sr.SeriesDescription
         assert f"{entry['spacing_mm'][0]:.4g}" in sr.SeriesDescription

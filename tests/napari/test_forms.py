@@ -46,7 +46,7 @@ def test_export_form_runs_the_export(qtbot, tmp_path):
     widget.fmt.value = "csv"
     widget.out.value = tmp_path / "out"
     text = widget()
-    assert "exported 13 case(s) as csv" in text  # 6 v1 + 7 v2 sample cases
+    assert "exported 16 case(s) as csv" in text  # 6 v1 + 7 v2 + 3 CT-derived cases
     assert (tmp_path / "out" / "measurements.csv").read_text().startswith("case_id,")
 
 

@@ -123,7 +123,13 @@ def test_labels_of_a_frame_do_not_overlap_on_the_sample_cases(viewer, sample_set
         labels, preferred, _, char_px, line_px = L.label_layout_input(session)
         assert labels, case
         shown = placed_boxes(labels, _applied_offsets(session), char_px, line_px)
-        assert collisions(shown) == 0, case  # as the layers show them now
+        crowded = [
+            (labels[i].text, labels[j].text)
+            for i in range(len(shown))
+            for j in range(i + 1, len(shown))
+            if collisions([shown[i], shown[j]])
+        ]
+        assert crowded == [], case  # as the layers show them now
         if collisions(placed_boxes(labels, preferred, char_px, line_px)):
             moved_somewhere = True  # the protocol's offsets alone would collide here
     assert moved_somewhere
@@ -150,3 +156,26 @@ def test_labels_move_apart_when_an_edit_makes_them_collide(viewer, sample_set) -
     assert collisions(placed_boxes(labels, _applied_offsets(session), char_px, line_px)) == 0
     # the protocol lists the canal first: it keeps its place, the LF labels move
     assert _applied_offsets(session)["spinal_canal"] == preferred["spinal_canal"]
+
+
+def test_an_empty_point_layer_kept_from_a_frame_is_made_3d_when_used(viewer, sample_set) -> None:
+    from flannot.napari.session import get_session
+
+    session = get_session(viewer)
+    session.load_case(sample_set / "cases" / "ap")
+    kept = session.annotation_layers()["pedicle"]
+    assert hasattr(kept, "size") and not len(kept.data)  # an empty Points layer
+    position = viewer.layers.index(kept)
+    session.load_case(sample_set / "cases" / "cine")
+    assert session.annotation_layers()["pedicle"] is kept and kept.ndim == 2  # not rebuilt
+    assert viewer.dims.ndim == 3 and not kept.visible
+    layer = session.annotation_layer("pedicle", "point")  # the Annotate dock picks it
+    assert layer is not kept and layer.ndim == 3 and viewer.layers.index(layer) == position
+    viewer.dims.set_current_step(0, 5)
+    layer.add([[5.0, 100.0, 120.0]])
+    (drawn,) = [a for a in session.current_case().annotations if a.type == "pedicle"]
+    assert drawn.frame == 5 and drawn.id
+    # and back to a single frame: the used 3-D layer is built as 2-D again, the case exact
+    session.save()
+    session.load_case(sample_set / "cases" / "ap")
+    assert session.annotation_layers()["pedicle"].ndim == 2 and viewer.dims.ndim == 2

@@ -85,7 +85,7 @@ def test_manifest_lists_every_sample_case_and_the_docks() -> None:
 
     manifest = yaml.safe_load(MANIFEST.read_text())
     contrib = manifest["contributions"]
-    every = [c.case_id for c in CASES] + [c.case_id for c in V2_CASES]
+    every = [c.case_id for c in CASES] + [c.case_id for c in V2_CASES] + ["ct-totalseg-l4-ap"]
     assert [s["key"] for s in contrib["sample_data"]] == every == list(SAMPLE_CASES)
     commands = {c["id"]: c["python_name"] for c in contrib["commands"]}
     docks = {commands[w["command"]] for w in contrib["widgets"]}
@@ -119,6 +119,44 @@ def test_sample_case_opens_with_its_reference_and_set(viewer, sample_set, monkey
 
     QApplication.processEvents()
     assert viewer.layers.selection.active is session.image_layer
+
+
+@pytest.mark.gui
+def test_ct_sample_opens_from_the_repository_set(viewer, monkeypatch) -> None:
+    from flannot.model.case import Case
+    from flannot.napari import _sample_data
+    from flannot.napari.session import get_session
+    from flannot.phantom import sample_set_path
+
+    repo = sample_set_path()
+    assert repo is not None
+    monkeypatch.setattr(_sample_data, "sample_set_dir", lambda: repo)
+    viewer.open_sample("flannot", "ct-totalseg-l4-ap")
+    session = get_session(viewer)
+    assert session.case.case_id == "ct-totalseg-l4-ap"
+    reference = Case.load(repo / "cases" / "ct-totalseg-l4-ap")
+    assert "Wasserthal" in session.case.notes
+    shown = [a.to_dict() for a in session.current_case().annotations]
+    assert shown == [a.to_dict() for a in reference.annotations]
+
+
+def test_ct_sample_in_a_generated_set_is_rendered_from_the_cached_ct(tmp_path, monkeypatch):
+    from flannot.atomic import atomic_write_json
+    from flannot.errors import FlannotError
+    from flannot.napari._sample_data import open_sample_case
+    from flannot.phantom import set_manifest
+    from tests.sim.reference_ct import fetch
+
+    ct_path, _seg = fetch()
+    atomic_write_json(tmp_path / "flannot-set.json", set_manifest(0))  # a wheel's generated set
+    monkeypatch.setenv("FLANNOT_TEST_DATA", str(tmp_path / "no-cache"))
+    with pytest.raises(FlannotError, match="example CT is not cached"):
+        open_sample_case("ct-totalseg-l4-ap", tmp_path)
+    monkeypatch.setenv("FLANNOT_TEST_DATA", str(ct_path.parent.parent))
+    layers = open_sample_case("ct-totalseg-l4-ap", tmp_path)  # no viewer: the image layer
+    assert len(layers) == 1 and layers[0][0].shape == (384, 384)
+    assert (tmp_path / "cases" / "ct-totalseg-l4-ap" / "image.dcm").is_file()
+    assert (tmp_path / "ATTRIBUTION.md").is_file()
 
 
 def test_demo_without_display_explains_xvfb() -> None:

@@ -12,6 +12,8 @@ from flannot.cli import main
 
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The phantom cases only (the whole sample_dicoms, CT cases included, is regenerated
+    by tests/sim/test_sample_ct.py)."""
     out = tmp_path_factory.mktemp("phantom") / "sample"
     assert main(["sample", str(out)]) == 0
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,6 +15,10 @@ from pydicom.uid import ExplicitVRLittleEndian, JPEGLSLossless, RLELossless
 from flannot.phantom import CASES, generate_case, sample_set_path
 from flannot.phantom.dicom_writer import dataset_bytes
 from flannot.protocols.mild import MILD
+from flannot.sim.sample_ct import CT_CASES
+
+SET_FILE = "flannot-set.json"
+CT_FILES = ("image.dcm", "annotations.json", "truth.json")
 
 REPO_SET = Path(__file__).resolve().parents[2] / "sample_dicoms"
 
@@ -27,10 +32,19 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def test_default_seed_reproduces_repo_sample_dicoms_byte_for_byte(sample_dir: Path) -> None:
+    # the phantom cases; the CT-derived ones (make sample: --with-ct) are the only extra
+    # files, and tests/sim/test_sample_ct.py regenerates the whole folder with them
     generated, shipped = _files(sample_dir), _files(REPO_SET)
-    assert sorted(generated) == sorted(shipped)
-    differing = [name for name in generated if generated[name] != shipped[name]]
-    assert differing == [], "regenerate with `flannot sample sample_dicoms`"
+    extra = {n for n in shipped if n not in generated}
+    assert extra == {"ATTRIBUTION.md"} | {
+        f"cases/{c.case_id}/{f}" for c in CT_CASES for f in CT_FILES
+    }
+    assert all(n in shipped for n in generated)
+    differing = [n for n in generated if n != SET_FILE and generated[n] != shipped[n]]
+    assert differing == [], "regenerate with `make sample`"
+    made, repo = (json.loads(d[SET_FILE]) for d in (generated, shipped))
+    ct_ids = [c.case_id for c in CT_CASES]
+    assert [e["case_id"] for e in repo["cases"]] == [e["case_id"] for e in made["cases"]] + ct_ids
 
 
 def test_sample_set_path_finds_the_repository_set() -> None:

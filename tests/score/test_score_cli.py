@@ -11,6 +11,7 @@ import pytest
 from flannot.cli import main
 from flannot.errors import FlannotError
 from flannot.phantom.course import V2_CASES
+from flannot.sim.sample_ct import CT_CASES
 from flannot.teach.score import score
 from tests.score.builders import ann, make_case, square, vertebrae
 
@@ -106,7 +107,7 @@ def test_cli_sample_set_against_itself(capsys):
         "clo-right-hypertrophic",
         "lateral-stenotic",
         "cine",
-    ] + [c.case_id for c in V2_CASES]
+    ] + [c.case_id for c in V2_CASES] + [c.case_id for c in CT_CASES]
     assert all(c["passed"] for c in data["cases"])
 
 

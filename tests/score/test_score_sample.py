@@ -12,12 +12,14 @@ import pytest
 import flannot
 from flannot.model.case import Case
 from flannot.phantom.course import V2_CASES
+from flannot.sim.sample_ct import CT_CASES
 from flannot.teach.score import score, score_case
 from tests.score.builders import one
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_dicoms"
 CASE_IDS = ["ap", "lateral", "clo-left", "clo-right-hypertrophic", "lateral-stenotic", "cine"]
 CASE_IDS += [c.case_id for c in V2_CASES]  # the phantom v2 course
+CASE_IDS += [c.case_id for c in CT_CASES]  # real anatomy: the CT-derived cases
 ZERO_WHEN_EXACT = {
     "landmark_error",
     "hd95",

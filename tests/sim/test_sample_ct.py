@@ -1,4 +1,4 @@
-"""The CT-derived sample cases (sample_dicoms_ct/): regenerated from the cached real CT.
+"""The CT-derived cases of sample_dicoms/: the whole folder regenerated with the cached real CT.
 
 The TotalSegmentator example CT is fetched once into the test cache
 (``tests/sim/reference_ct.py``); these tests fail, never skip, when it cannot be.
@@ -11,24 +11,42 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
+from flannot.atomic import atomic_write_json
 from flannot.cli import main
 from flannot.model.case import Case
-from flannot.sim.sample_ct import ATTRIBUTION, CT_CASES, write_ct_cases
+from flannot.phantom import set_manifest
+from flannot.sim.sample_ct import (
+    ATTRIBUTION,
+    CT_CASES,
+    SET_NOTE,
+    write_ct_cases,
+    write_ct_previews,
+)
 from tests.sim.reference_ct import fetch
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = ROOT / "sample_dicoms_ct"
-PHANTOM_SET = ROOT / "sample_dicoms" / "flannot-set.json"
+SHIPPED = ROOT / "sample_dicoms"
 
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``make sample``'s sample_dicoms: the phantom cases, then the CT-derived ones."""
     ct_path, _seg = fetch()  # raises (the test fails) when it cannot be fetched
-    out = tmp_path_factory.mktemp("ct-set")
-    assert write_ct_cases(out, ct_path.parent) == [c.case_id for c in CT_CASES]
+    out = tmp_path_factory.mktemp("ct-set") / "sample"
+    assert main(["sample", str(out), "--with-ct", "--ct-cache", str(ct_path.parent)]) == 0
     return out
+
+
+@pytest.fixture(scope="module")
+def phantom_manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The flannot-set.json the phantom alone writes (``flannot sample`` without the CT)."""
+    out = tmp_path_factory.mktemp("phantom-set")
+    atomic_write_json(out / "flannot-set.json", set_manifest(0))
+    return out / "flannot-set.json"
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -42,8 +60,14 @@ def _files(root: Path) -> dict[str, bytes]:
 def test_the_shipped_folder_is_what_the_cached_ct_regenerates(generated: Path) -> None:
     shipped, made = _files(SHIPPED), _files(generated)
     assert sorted(shipped) == sorted(made)
-    assert [n for n in made if shipped[n] != made[n]] == []
-    assert sum(len(b) for b in shipped.values()) < 3 * 1024 * 1024
+    assert [n for n in made if shipped[n] != made[n]] == [], "regenerate with `make sample`"
+    assert sum(len(b) for b in shipped.values()) < 20 * 1024 * 1024
+    ct = [b for n, b in shipped.items() if n.startswith("cases/ct-")]
+    assert len(ct) == 9 and sum(len(b) for b in ct) < 3 * 1024 * 1024
+    manifest = json.loads(shipped["flannot-set.json"])
+    ids = [e["case_id"] for e in manifest["cases"]]
+    assert len(ids) == 16 and ids[-3:] == [c.case_id for c in CT_CASES]
+    assert manifest["description"].count("TotalSegmentator") == 1
 
 
 def test_cases_are_valid_dicom_and_case_files(generated: Path, capsys) -> None:
@@ -76,17 +100,25 @@ def test_answer_key_centres_l4_and_every_case_carries_its_attribution(generated:
         assert case.decision is None  # nothing in a CT says whether to proceed
     assert "ct-totalseg-l4-clo-left" in (generated / "ATTRIBUTION.md").read_text()
     clo = Case.load(generated / "cases" / "ct-totalseg-l4-clo-left")
-    assert "not the epidurogram" in clo.notes  # no claim the image cannot support
+    # no claim the images cannot support: 3 mm voxels, no contrast (docs/carm.md)
+    assert "not the laminar shelf, the epidurogram" in clo.notes
+    lateral = Case.load(generated / "cases" / "ct-totalseg-l4-lateral")
+    assert "does not show how deep the laminae lie" in lateral.notes
 
 
-def test_with_ct_adds_the_cases_to_an_existing_set_once(tmp_path: Path) -> None:
+def test_with_ct_adds_the_cases_to_an_existing_set_once(
+    tmp_path: Path, phantom_manifest: Path
+) -> None:
     ct_path, _seg = fetch()
-    shutil.copy(PHANTOM_SET, tmp_path / "flannot-set.json")
-    phantom_ids = [e["case_id"] for e in json.loads(PHANTOM_SET.read_text())["cases"]]
+    shutil.copy(phantom_manifest, tmp_path / "flannot-set.json")
+    phantom = json.loads(phantom_manifest.read_text())
+    phantom_ids = [e["case_id"] for e in phantom["cases"]]
     for _ in range(2):  # a second run replaces, never duplicates
         write_ct_cases(tmp_path, ct_path.parent)
-    ids = [e["case_id"] for e in json.loads((tmp_path / "flannot-set.json").read_text())["cases"]]
-    assert ids == phantom_ids + [c.case_id for c in CT_CASES]
+    made = json.loads((tmp_path / "flannot-set.json").read_text())
+    assert [e["case_id"] for e in made["cases"]] == phantom_ids + [c.case_id for c in CT_CASES]
+    assert made["description"] == phantom["description"] + SET_NOTE  # noted once
+    assert (tmp_path / "ATTRIBUTION.md").read_text().count("Wasserthal") == 1
 
 
 def test_a_missing_ct_is_one_line_and_writes_nothing(tmp_path: Path, capsys) -> None:
@@ -94,7 +126,30 @@ def test_a_missing_ct_is_one_line_and_writes_nothing(tmp_path: Path, capsys) -> 
     code = main(["sample", str(out), "--with-ct", "--ct-cache", str(tmp_path / "no-cache")])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1
-    assert "example CT is not cached" in err and "make sample-ct" in err
+    assert "example CT is not cached" in err and "make sample" in err
     assert not out.exists()
     assert main(["sample", str(out), "--no-phantom"]) == 2
     assert "--no-phantom writes nothing" in capsys.readouterr().err
+
+
+def test_the_readme_previews_are_drawn_from_the_shipped_cases(tmp_path: Path) -> None:
+    written = write_ct_previews(SHIPPED, tmp_path)
+    assert len(written) == 2 * len(CT_CASES)
+    for p in written:
+        assert p.read_bytes() == (ROOT / "docs" / "images" / p.name).read_bytes(), p.name
+    plain = np.asarray(Image.open(tmp_path / "ct-totalseg-l4-ap.png"))
+    key = np.asarray(Image.open(tmp_path / "ct-totalseg-l4-ap_annotated.png"))
+    assert plain.ndim == 2 and plain.std() > 20  # an image, not a flat field
+    assert key.shape == (*plain.shape, 3) and (key[..., 0] != key[..., 2]).any()  # colours
+
+
+def test_regenerating_without_the_ct_says_the_set_drops_its_ct_cases(
+    tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "set"
+    (out / "cases" / CT_CASES[0].case_id).mkdir(parents=True)  # left by an earlier --with-ct
+    assert main(["sample", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "add --with-ct (make sample)" in err
+    ids = [e["case_id"] for e in json.loads((out / "flannot-set.json").read_text())["cases"]]
+    assert len(ids) == 13 and not any(i.startswith("ct-") for i in ids)

@@ -1,7 +1,8 @@
-"""``flannot sample OUT [--seed N]``: write the synthetic sample teaching set."""
+"""``flannot sample OUT [--seed N] [--with-ct]``: write the sample teaching set."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -23,7 +24,8 @@ def register(app: typer.Typer) -> None:
             False,
             "--with-ct",
             help="Also write the CT-derived cases (ct-totalseg-l4-ap/-lateral/-clo-left) from "
-            "the TotalSegmentator example CT; needs it cached (make sample-ct).",
+            "the TotalSegmentator example CT, as in sample_dicoms/; needs it cached (make "
+            "sample fetches it). Off by default, so the output never depends on a cache.",
         ),
         ct_cache: Path | None = typer.Option(
             None,
@@ -35,9 +37,9 @@ def register(app: typer.Typer) -> None:
             True, "--phantom/--no-phantom", help="Write the phantom cases (--no-phantom: CT only)."
         ),
     ) -> None:
-        """Write the synthetic lumbar-spine phantom teaching set (AP, lateral, obliques,
-        cine) with reference annotations and truth.json; the same seed gives the same
-        bytes."""
+        """Write the sample teaching set: the synthetic lumbar-spine phantom (AP, lateral,
+        obliques, cine, the v2 MILD course) and, with --with-ct, three views of a real CT;
+        reference annotations and truth.json; the same seed gives the same bytes."""
         from flannot.errors import FlannotError
 
         if not phantom and not with_ct:
@@ -52,6 +54,12 @@ def register(app: typer.Typer) -> None:
 
             write_sample_set(out, seed=seed)
             print(f"wrote {len(CASES) + len(V2_CASES)} cases to {out}")
+            if not with_ct and (out / "cases" / "ct-totalseg-l4-ap").is_dir():
+                print(  # sample_dicoms/ regenerated the old way: the set drops its CT cases
+                    f"note: {out} holds CT-derived cases the set no longer lists; "
+                    "add --with-ct (make sample) to keep them",
+                    file=sys.stderr,
+                )
         if with_ct:
             from flannot.sim.sample_ct import write_ct_cases
 
@@ -60,5 +68,9 @@ def register(app: typer.Typer) -> None:
         if previews is not None:
             from flannot.phantom.preview import write_previews
 
-            written = write_previews(previews, seed=seed)
+            written = write_previews(previews, seed=seed) if phantom else []
+            if with_ct:
+                from flannot.sim.sample_ct import write_ct_previews
+
+                written += write_ct_previews(out, previews)
             print(f"wrote {len(written)} previews to {previews}")

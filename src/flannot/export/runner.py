@@ -91,14 +91,35 @@ def _local(fn: Callable[..., Any], args: Sequence[tuple], workers: int, progress
     The workers stay up for the whole run (modules imported once a worker, forked
     from this process where that is safe); each chunk is one round trip.
     """
+    import gc
     import multiprocessing as mp
+
+    size = chunk_size(len(args), workers)
+    starts = list(range(0, len(args), size))
+    context = mp.get_context(_start_method())
+    forked = context.get_start_method() == "fork"
+    if forked:  # the garbage collector leaves the parent's objects alone in the workers:
+        gc.freeze()  # fewer copy-on-write page copies after the fork
+    try:
+        return _run_pool(fn, args, workers, progress, context, size, starts)
+    finally:
+        if forked:
+            gc.unfreeze()
+
+
+def _run_pool(
+    fn: Callable[..., Any],
+    args: Sequence[tuple],
+    workers: int,
+    progress: Any,
+    context: Any,
+    size: int,
+    starts: list[int],
+) -> list:
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     total = len(args)
-    size = chunk_size(total, workers)
-    starts = list(range(0, total, size))
     results: dict[int, list[Any]] = {}
-    context = mp.get_context(_start_method())
     with ProcessPoolExecutor(min(workers, len(starts)), mp_context=context) as pool:
         pending = {pool.submit(_run_chunk, fn, args[i : i + size]): i for i in starts}
         try:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "ANCHOR_ALIGN",
+    "MAX_LABELS_PER_FRAME",
     "Label",
     "arrange",
     "candidate_offsets",
@@ -34,6 +35,9 @@ __all__ = [
     "label_box",
     "placed_boxes",
 ]
+
+#: more labels on one frame than this are left at their preferred offsets (see arrange)
+MAX_LABELS_PER_FRAME = 150
 
 Box = tuple[float, float, float, float]  # row0, col0, row1, col1 (image pixels)
 Offset = tuple[float, float]  # d_row, d_col (image pixels)
@@ -66,6 +70,8 @@ class Label:
         A key of :data:`ANCHOR_ALIGN`.
     frame
         The frame it is shown on (labels of different frames never collide).
+    index
+        Which item of its group it labels (the layer's row; -1 when not known).
     """
 
     group: str
@@ -74,6 +80,7 @@ class Label:
     col: float
     anchor: str = "upper_left"
     frame: int = 0
+    index: int = -1
 
 
 def label_box(label: Label, offset: Offset, char_px: float, line_px: float) -> Box:
@@ -104,18 +111,35 @@ def collisions(boxes: Sequence[tuple[int, Box]]) -> int:
     return n
 
 
+def crowded_pairs(labels: Sequence[Label], char_px: float, line_px: float) -> list[tuple[int, int]]:
+    """``(i, j)`` positions in ``labels`` of two labels of one group that overlap on a frame.
+
+    Labels of one group move together, so no offset moves them apart: such a pair
+    (a left and a right pedicle of one level on an AP, say) has to share one label.
+    """
+    boxes = [label_box(label, (0.0, 0.0), char_px, line_px) for label in labels]
+    pairs = []
+    for i, a in enumerate(labels):
+        for j in range(i + 1, len(labels)):
+            b = labels[j]
+            if a.group == b.group and a.frame == b.frame and _overlap(boxes[i], boxes[j]):
+                pairs.append((i, j))
+    return pairs
+
+
 def candidate_offsets(
     preferred: Offset, char_px: float, line_px: float, reach: int = 3
 ) -> list[Offset]:
     """Offsets to try for a group: ``preferred`` first, then by distance from it.
 
-    Steps of one line up or down (up to ``reach`` lines) and of six characters
-    sideways (either side).
+    Steps of half a line up or down (up to ``reach`` lines) and of three, six or
+    twelve characters sideways (either side): labels of one layer move together, so
+    a layer whose labels sit among several others' needs the finer and the wider steps.
     """
     out = []
-    for lines in range(-reach, reach + 1):
-        for chars in (-6, 0, 6):
-            out.append((preferred[0] + lines * line_px, preferred[1] + chars * char_px))
+    for half_lines in range(-2 * reach, 2 * reach + 1):
+        for chars in (-12, -6, -3, 0, 3, 6, 12):
+            out.append((preferred[0] + half_lines * line_px / 2, preferred[1] + chars * char_px))
     return sorted(out, key=lambda o: abs(o[0] - preferred[0]) + abs(o[1] - preferred[1]))
 
 
@@ -145,6 +169,14 @@ def arrange(
     dict
         The offset chosen for each group.
     """
+    labels = list(labels)
+    per_frame: dict[int, int] = {}
+    for label in labels:
+        per_frame[label.frame] = per_frame.get(label.frame, 0) + 1
+    if per_frame and max(per_frame.values()) > MAX_LABELS_PER_FRAME:
+        # the greedy search grows with the square of a frame's labels: past this, keep
+        # the protocol's offsets rather than stall the viewer after every edit
+        return {label.group: preferred.get(label.group, (0.0, 0.0)) for label in labels}
     groups: dict[str, list[Label]] = {}
     for label in labels:
         groups.setdefault(label.group, []).append(label)
@@ -152,16 +184,23 @@ def arrange(
     for frame, area in obstacles:
         blocked.setdefault(frame, []).append(area)
     everywhere = blocked.get(None, [])
-    placed: dict[int, list[Box]] = {}  # by frame: labels only collide on their own frame
+    placed: dict[str, list[tuple[int, Box]]] = {}  # each group's boxes where it is now
     chosen: dict[str, Offset] = {}
-    for group, members in groups.items():
+
+    def place(group: str, members: list[Label]) -> int:
+        """Put ``group`` at its best offset against every other placed group; its hits."""
+        others: dict[int, list[Box]] = {}  # by frame: labels only collide on their own frame
+        for name, boxes in placed.items():
+            if name != group:
+                for frame, box in boxes:
+                    others.setdefault(frame, []).append(box)
         best: tuple[tuple[int, int], Offset, list[tuple[int, Box]]] | None = None
         for offset in candidate_offsets(preferred.get(group, (0.0, 0.0)), char_px, line_px):
             boxes = [(m.frame, label_box(m, offset, char_px, line_px)) for m in members]
             hits = collisions(boxes)  # the group's own labels (the same for every offset)
             covered = 0
             for frame, box in boxes:
-                hits += sum(_overlap(box, other) for other in placed.get(frame, ()))
+                hits += sum(_overlap(box, other) for other in others.get(frame, ()))
                 areas = (*everywhere, *blocked.get(frame, ()))
                 covered += sum(_overlap(box, area) for area in areas)
             score = (hits, covered)
@@ -170,9 +209,16 @@ def arrange(
             if score == (0, 0):
                 break
         assert best is not None
-        chosen[group] = best[1]
-        for frame, box in best[2]:
-            placed.setdefault(frame, []).append(box)
+        chosen[group], placed[group] = best[1], best[2]
+        return best[0][0] - collisions(best[2])
+
+    # greedy in priority order, then a few passes that move a group still colliding
+    # with others now that every group is placed (an earlier one may yield to a later)
+    crowded = [g for g, members in groups.items() if place(g, members)]
+    for _ in range(3):
+        if not crowded:
+            break
+        crowded = [g for g in list(groups) if place(g, groups[g])]
     return chosen
 
 

@@ -4,7 +4,9 @@ Each sample opens the case's image and its reference annotations into the
 current viewer's flannot session, with the sample teaching set remembered so
 the Teaching-set dock can browse the other cases. The set is the repository's
 ``sample_dicoms/``; an installed wheel without it generates the set once into
-the user's cache folder (``flannot.phantom.write_sample_set``, seed 0).
+the user's cache folder (``flannot.phantom.write_sample_set``, seed 0), and adds the
+CT-derived case there when it is first opened, if the TotalSegmentator example CT is
+cached (``flannot.sim.sample_ct``; otherwise a one-line error saying how to fetch it).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pathlib import Path
 __all__ = ["SAMPLE_CASES", "open_sample_case", "sample_set_dir"]
 
 #: case ids of the sample set (``flannot.phantom.CASES``, then the v2 course
-#: ``flannot.phantom.course.V2_CASES``), one npe2 sample each (napari.yaml)
+#: ``flannot.phantom.course.V2_CASES``, then one of the CT-derived cases of
+#: ``flannot.sim.sample_ct.CT_CASES``), one npe2 sample each (napari.yaml)
 SAMPLE_CASES = (
     "ap",
     "lateral",
@@ -31,6 +34,7 @@ SAMPLE_CASES = (
     "p2-lateral-slip",
     "p3-clo-right-interrupted",
     "p4-clo-left-no-shelf",
+    "ct-totalseg-l4-ap",
 )
 
 
@@ -63,6 +67,10 @@ def open_sample_case(case_id: str, set_dir: str | os.PathLike[str] | None = None
     viewer = napari.current_viewer()
     session = None if viewer is None else get_session(viewer)
     folder = Path(set_dir) if set_dir is not None else sample_set_dir()
+    if case_id.startswith("ct-") and not (folder / "cases" / case_id).is_dir():
+        from flannot.sim.sample_ct import write_ct_cases
+
+        write_ct_cases(folder)  # a generated set: render from the cached CT (or one line)
     return open_teaching_set(folder, session, case_id=case_id)
 
 

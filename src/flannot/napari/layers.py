@@ -350,12 +350,19 @@ def fill_layer(
     if points == hasattr(layer, "shape_type"):
         return False
     reshape = layer.ndim != ndim
-    if reshape and points:  # napari's Points keep the ndim they were made with
+    # napari's Points keep the ndim they were made with: an empty single-frame point layer
+    # stays as it is under a cine (hidden, it shows nothing; Session.annotation_layer makes
+    # it 3-D the moment it is used), any other has to be built again
+    lower = reshape and points and not annotations and not len(layer.data) and layer.ndim < ndim
+    if reshape and points and not lower:
         return False
+    if lower:
+        reshape, ndim = False, layer.ndim
     protocol = session.protocol
     atype = protocol.find_type(type_name)
     color = atype.color if atype is not None else "#ffff00"
     scale, units = image_scale(session.image)
+    scale, units = scale[-ndim:], units[-ndim:]  # a kept lower point layer: its own axes
     name = structure_name(protocol.find_type(type_name))
     rows = [_features_row(type_name, a, name) for a in annotations]
     style = _style(session)
@@ -1025,13 +1032,48 @@ def label_layout_input(
         offset = _label_offset(atype, kind, layer.ndim, style)
         preferred[key] = (0.0, 0.0) if offset is None else (float(offset[-2]), float(offset[-1]))
         char_px, line_px = _text_px(layer, session)
-        for verts, text in zip(shapes, strings, strict=True):
+        for index, (verts, text) in enumerate(zip(shapes, strings, strict=True)):
             if not text:
                 continue
             frame = int(round(float(verts[0, 0]))) if layer.ndim == 3 else 0
             row, col = _anchor_point(anchor, verts[:, -2], verts[:, -1])
-            labels.append(Label(key, text, row, col, anchor, frame))
+            labels.append(Label(key, text, row, col, anchor, frame, index))
     return labels, preferred, obstacles, char_px, line_px
+
+
+def _share_crowded_labels(session: Session, labels: list, char_px: float, line_px: float) -> bool:
+    """One label for two sides of one level whose labels overlap ("Pedicle L3").
+
+    Labels of one layer move together, so a left and a right label of one level that
+    overlap (the pedicles of an AP at a low zoom) cannot be moved apart: the first
+    names the level without its side, the second shows none. Returns whether a
+    label changed.
+    """
+    from flannot.model.label_layout import crowded_pairs
+
+    layers = session.annotation_layers()
+    changed = False
+    for i, j in crowded_pairs(labels, char_px, line_px):
+        layer = layers[labels[i].group]
+        features = layer.features
+        if "level" not in features or "side" not in features or "label" not in features:
+            continue
+        a, b = labels[i].index, labels[j].index
+        if features["level"].iloc[a] != features["level"].iloc[b]:
+            continue
+        if features["side"].iloc[a] == features["side"].iloc[b]:
+            continue
+        row = {**features.iloc[a].to_dict(), "side": ""}
+        name = layer.metadata.get("flannot_structure", "")
+        shared = label_for(key_type(labels[i].group), row, name)
+        column = features.columns.get_loc("label")
+        if features.iat[a, column] != shared or features.iat[b, column] != "":
+            features.iat[a, column] = shared
+            features.iat[b, column] = ""
+            changed = True
+        if changed:
+            layer.refresh_text()
+    return changed
 
 
 def arrange_labels(session: Session) -> dict[str, tuple[float, float]]:
@@ -1046,6 +1088,8 @@ def arrange_labels(session: Session) -> dict[str, tuple[float, float]]:
     from flannot.model.label_layout import arrange
 
     labels, preferred, obstacles, char_px, line_px = label_layout_input(session)
+    if _share_crowded_labels(session, labels, char_px, line_px):
+        labels, preferred, obstacles, char_px, line_px = label_layout_input(session)
     if not labels:
         return {}
     chosen = arrange(labels, preferred, char_px, line_px, obstacles)

@@ -163,16 +163,43 @@ class Session:
     def annotation_layer(self, type_name: str, kind: str | None = None, create: bool = True):
         """The layer that holds annotations of ``type_name`` drawn as ``kind``.
 
-        Creates it (empty, with the protocol's colour) when ``create`` and missing.
+        Creates it (empty, with the protocol's colour) when ``create`` and missing, and
+        with ``create`` an empty point layer kept from a single frame under a cine is built
+        again with the cine's dimensions (about to be drawn on).
         """
         from flannot.napari import layers as L
 
         key = L.layer_key(self.protocol, type_name, kind)
         layer = self.annotation_layers().get(key)
+        if create and layer is not None and layer.ndim != self.ndim and not len(layer.data):
+            layer = self._rebuild_layer(key, layer)  # an empty one kept from a single frame
         if layer is None and create:
             layer = L.make_layer(self, type_name, kind, [])
             self._adopt_layer(key, layer)
         return layer
+
+    def _rebuild_layer(self, key: str, old: Any) -> Any:
+        """An empty layer of the session's ndim in place of ``old`` (same list position).
+
+        A case switch keeps an empty point layer of a single frame under a cine rather
+        than build it again (napari's Points cannot change their number of dimensions);
+        it is built here, when it is about to be drawn on.
+        """
+        from flannot.napari import layers as L
+
+        viewer = self.viewer
+        type_name = L.key_type(key)
+        kind = "point" if not hasattr(old, "shape_type") else None
+        new = L.make_layer(self, type_name, kind, [])
+        new.visible = old.visible
+        index = viewer.layers.index(old) if old in viewer.layers else len(viewer.layers)
+        self._drop_layer(old)
+        self._layers[key] = new
+        viewer.layers.insert(index, new)
+        new.metadata["flannot_key"] = key
+        new.events.data.connect(self._on_layer_data)
+        self.undo.track(new)
+        return new
 
     # ------------------------------------------------------------------ model <-> layers
     def current_case(self) -> Case:
@@ -455,7 +482,21 @@ class Session:
         if self._loading or self._pending:  # napari makes each added layer active
             return
         if layer is not None and layer in self._layers.values():
+            if layer.ndim != self.ndim and not len(layer.data):
+                from qtpy.QtCore import QTimer
+
+                # a point layer kept from a single frame, chosen under a cine: 3-D it is
+                # (not inside napari's selection event: once it is done)
+                QTimer.singleShot(0, lambda lay=layer: self._activate_rebuilt(lay))
+                return
             show_when_used(layer, active=True)
+
+    def _activate_rebuilt(self, layer: Any) -> None:
+        key = next((k for k, v in self._layers.items() if v is layer), None)
+        if key is None or self._viewer_ref() is None:
+            return
+        new = self._rebuild_layer(key, layer)
+        self.viewer.layers.selection.active = new
 
     def _on_layer_data(self, event) -> None:
         action = str(getattr(event, "action", "changed")).lower()

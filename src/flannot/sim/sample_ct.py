@@ -2,12 +2,14 @@
 
 The TotalSegmentator 2.18.0 source distribution on PyPI ships an example abdominal CT
 with a T12–S1 vertebra labelmap (SPEC §15). flannot does not ship or download it at
-run time: the tests (``tests/sim/reference_ct.py``) and ``make sample-ct`` fetch it once
+run time: the tests (``tests/sim/reference_ct.py``) and ``make sample`` fetch it once
 into a cache, checksum-verified; :func:`reference_ct` finds it there, and
 :func:`write_ct_cases` renders ``ct-totalseg-l4-ap``, ``-lateral`` and ``-clo-left``
 (:data:`CT_CASES`) with :func:`flannot.sim.case.simulate`: image, answer key
 (projected vertebra centres, spinous-process tips, pedicles) and ``truth.json``, with
-the attribution the CT's licence asks for in every case's notes.
+the attribution the CT's licence asks for in every case's notes. ``make sample``
+(``flannot sample sample_dicoms --with-ct``) adds them to the sample teaching set
+after its phantom cases, and writes ``ATTRIBUTION.md`` beside ``flannot-set.json``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ __all__ = [
     "ct_cache_dir",
     "reference_ct",
     "write_ct_cases",
+    "write_ct_previews",
 ]
 
 #: the PyPI source distribution holding the CT, and its SHA-256
@@ -55,14 +58,14 @@ ATTRIBUTION = (
     "2.18.0 (tests/reference_files/example_ct.nii.gz and "
     "tests/reference_files/spine_report/example_ct_report/totalseg.nii.gz of the PyPI "
     "source distribution; TotalSegmentator is Apache-2.0 licensed, "
-    "https://github.com/wasserth/TotalSegmentator). Please cite: Wasserthal J, Breit H-C, "
+    "github.com/wasserth/TotalSegmentator). Please cite: Wasserthal J, Breit H-C, "
     "Meyer MT, et al. TotalSegmentator: robust segmentation of 104 anatomic structures in "
     "CT images. Radiol Artif Intell 2023;5(5):e230024. The fluoroscopy is simulated by "
     "flannot's virtual C-arm; it is not a patient's fluoroscopy."
 )
 
 FETCH_HINT = (
-    "run 'make sample-ct' in a flannot checkout, or fetch it yourself: pip download "
+    "run 'make sample' in a flannot checkout, or fetch it yourself: pip download "
     "--no-deps --no-binary :all: totalsegmentator==2.18.0 and extract "
     + " and ".join(m for m, _ in CT_FILES.values())
     + " into that folder"
@@ -95,25 +98,37 @@ CT_CASES: tuple[CtCase, ...] = (
         "ct-totalseg-l4-lateral",
         "lateral",
         "Real anatomy: lateral at L4 (CT-derived)",
-        "**Lateral at L4** (course step 2). The same spine from the side: confirm the level "
-        "by counting, and see how deep the laminae lie behind the vertebral bodies. Mark the "
-        "corners of neighbouring vertebral bodies and `flannot measure` reports the slip "
-        "between them (Meyerding grade); the answer key itself marks only the projected "
-        "vertebra centres.",
+        "**Lateral at L4** (course step 2). The same spine from the side: count the bodies "
+        "and discs up from the sacrum to confirm L4; the beam runs along the L4 endplates, "
+        "so they show as single lines. Mark the corners of neighbouring vertebral bodies "
+        "and `flannot measure` reports the slip between them (Meyerding grade). Behind the "
+        "bodies this rendering of a 3 mm CT shows the posterior elements only faintly: the "
+        "answer key's pedicles and spinous-process tips mark where they project, but the "
+        "image does not show how deep the laminae lie.",
     ),
     CtCase(
         "ct-totalseg-l4-clo-left",
         "clo-left",
         "Real anatomy: contralateral oblique, left approach at L4 (CT-derived)",
         "**Contralateral oblique for a left approach at L4** (course step 3): the C-arm "
-        "turned 45° so that the detector faces the patient's right. Look for the laminae "
-        "and the interlaminar window of L4-L5 on a real spine. This CT has no epidural "
-        "contrast and its 3 mm voxels blur thin bone, so the image teaches the bony "
-        "anatomy of the view only, not the epidurogram or the ventral interlaminar line.",
+        "turned 45° so that the detector faces the patient's right. On a real spine, see "
+        "how the view moves the bodies, pedicles and spinous processes against each other "
+        "and the iliac crest into the field; the answer key marks where L4's pedicles and "
+        "spinous process project. This CT has no epidural contrast and its 3 mm voxels "
+        "blur thin bone: the laminae, the facets and the interlaminar window are not "
+        "resolved, so the image teaches how the view is set up only, not the laminar "
+        "shelf, the epidurogram or the ventral interlaminar line (the phantom's "
+        "p1-clo-left teaches those).",
     ),
 )
 
 SET_NAME = "MILD sample set: real anatomy from CT"
+#: appended to the description of a set the cases are added to (once)
+SET_NOTE = (
+    " Three cases (ct-totalseg-l4-ap, -lateral, -clo-left) show real anatomy: views at L4 "
+    "simulated by flannot's virtual C-arm from the TotalSegmentator example CT "
+    "(attribution: ATTRIBUTION.md and each case's notes)."
+)
 SET_DESCRIPTION = (
     "Three views (AP, lateral, contralateral oblique for a left approach) at L4 of a real "
     "spine, simulated by flannot's virtual C-arm from the TotalSegmentator example CT. "
@@ -261,6 +276,9 @@ def write_ct_cases(
         manifest["cases"] = [
             e for e in manifest.get("cases") or [] if e.get("case_id") not in ids
         ] + _entries()
+        description = str(manifest.get("description") or "")
+        if SET_NOTE not in description:
+            manifest["description"] = (description + SET_NOTE).strip()
     else:
         manifest = set_manifest()
     atomic_write_json(set_file, manifest)
@@ -271,8 +289,51 @@ def write_ct_cases(
 def _attribution_md() -> str:
     cases = "\n".join(f"- `cases/{c.case_id}`: {c.title}" for c in CT_CASES)
     return (
-        "# Attribution of the CT-derived cases\n\n"
+        "# Attribution\n\n"
+        "## The CT-derived cases (real anatomy)\n\n"
         f"{cases}\n\n{ATTRIBUTION}\n\n"
-        "Regenerate with `make sample-ct` (fetches the CT once into a cache) or "
-        "`flannot sample OUT --with-ct`.\n"
+        "## Every other case\n\n"
+        "The other cases of a set written by `flannot sample` are flannot's synthetic "
+        "phantom (v1 diagrams and the v2 labelled 3D spine through the virtual C-arm): "
+        "generated, no patient data, no third-party images.\n\n"
+        "Regenerate with `make sample` (fetches the CT once into a checksum-verified "
+        "cache, then runs `flannot sample sample_dicoms --with-ct --previews docs/images`).\n"
     )
+
+
+def write_ct_previews(
+    set_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str]
+) -> list[Path]:
+    """Write ``<case>.png`` and ``<case>_annotated.png`` for every CT-derived case.
+
+    Drawn from the cases written into ``set_dir`` by :func:`write_ct_cases`: the image
+    through the window of its header (what the viewer shows first) and the answer key
+    in MILD colours, as the phantom's previews are.
+    """
+    import numpy as np
+    import pydicom
+    from PIL import Image
+
+    from flannot.phantom.preview import _png, draw_annotations
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for c in CT_CASES:
+        folder = Path(set_dir) / "cases" / c.case_id
+        try:
+            ds = pydicom.dcmread(folder / "image.dcm")
+            anns = json.loads((folder / "annotations.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise FlannotError(f"cannot read the CT-derived case: {exc}", folder) from None
+        px = ds.pixel_array.astype(np.float64)
+        centre, width = float(ds.WindowCenter), float(ds.WindowWidth)
+        lo = centre - 0.5 - (width - 1) / 2  # PS3.3 C.11.2.1.2.1 linear window
+        gray = np.clip((px - lo) / (width - 1) * 255.0, 0, 255).round().astype(np.uint8)
+        pngs = {
+            "": _png(Image.fromarray(gray)),
+            "_annotated": _png(draw_annotations(gray, anns["annotations"])),
+        }
+        for suffix, data in pngs.items():
+            written.append(atomic_write_bytes(out / f"{c.case_id}{suffix}.png", data))
+    return written

@@ -639,23 +639,36 @@ def score_case(
     tol.update(tolerances or {})
     units = resolve_units(reference)
     gr = _Grader(tol, units)
-    ref_by = matching.group(reference.annotations, lambda a: a.type)
-    att_by = matching.group(attempt.annotations, lambda a: a.type)
     combined = _attempt_on_reference(reference, attempt)
     ref_meas = _measure_values(reference)
     att_meas = _measure_values(combined)
     ref_ctx = Context(str(reference.case_id), units, list(reference.annotations), protocol)
     att_ctx = Context(str(reference.case_id), units, list(combined.annotations), protocol)
-    for atype in protocol.types:  # in the protocol's order: its teaching order
-        ref, att = ref_by.get(atype.name, []), att_by.get(atype.name, [])
-        if atype.scoring == Scoring.LANDMARK:
-            _score_vertebrae(gr, ref, att)
-        elif atype.scoring in (Scoring.REGION, Scoring.BAND):
-            _score_regions(gr, atype, ref, att, ref_ctx, att_ctx, ref_meas, att_meas)
-        elif atype.scoring == Scoring.BOUNDARY:
-            _score_lines(gr, ref, att)
-        elif atype.scoring == Scoring.TRAJECTORY:
-            _score_cannulas(gr, ref, att, att_meas)
+    # each image on its own: an outline on the axial planning slice is never paired with
+    # one on the projection; the planning slice is scored only when the attempt drew on it
+    # (the workspace shows the projection: a trainee cannot be "missing" what it never saw)
+    images: list[str | None] = [None]
+    if any(getattr(a, "image", None) == "planning" for a in attempt.annotations):
+        images.append("planning")
+    for image in images:
+        ref_by = matching.group(
+            [a for a in reference.annotations if getattr(a, "image", None) == image],
+            lambda a: a.type,
+        )
+        att_by = matching.group(
+            [a for a in attempt.annotations if getattr(a, "image", None) == image],
+            lambda a: a.type,
+        )
+        for atype in protocol.types:  # in the protocol's order: its teaching order
+            ref, att = ref_by.get(atype.name, []), att_by.get(atype.name, [])
+            if atype.scoring == Scoring.LANDMARK:
+                _score_vertebrae(gr, ref, att)
+            elif atype.scoring in (Scoring.REGION, Scoring.BAND):
+                _score_regions(gr, atype, ref, att, ref_ctx, att_ctx, ref_meas, att_meas)
+            elif atype.scoring == Scoring.BOUNDARY:
+                _score_lines(gr, ref, att)
+            elif atype.scoring == Scoring.TRAJECTORY:
+                _score_cannulas(gr, ref, att, att_meas)
     # safety first: proceeding where the case must not, then tips past a boundary
     items = decision_items(protocol, reference, attempt)
     items += _safety(gr, protocol, reference, attempt) + gr.items

@@ -390,3 +390,36 @@ def test_sr_code_meanings_past_64_characters_are_cut_legally() -> None:
     assert _code("a\\b").value == "a/b"
     assert lo_text("x" * 16, 16) == "x" * 16 and lo_text("x" * 17, 16) == "x" * 13 + "..."
     assert lo_text("a\tb\x00c\x9b") == "a b c"
+
+
+def test_many_annotations_all_in_the_sr_with_the_image_as_evidence(
+    sample_set: Path, tmp_path: Path
+) -> None:
+    """The SR is built around one group and gets the full content tree afterwards
+    (highdicom deep-copied 4,500 groups): every group is there and the evidence too."""
+    from flannot.export import export_set
+
+    src = small_set(sample_set, tmp_path / "set", ["clo-left"])
+    case_file = src / "cases" / "clo-left" / "annotations.json"
+    data = json.loads(case_file.read_text("utf-8"))
+    anns = data["annotations"]
+    data["annotations"] = [dict(anns[i % len(anns)], id=f"r{i}") for i in range(300)]
+    case_file.write_text(json.dumps(data), "utf-8")
+    export_set(src, "dicom", tmp_path / "o")
+    sr_file = tmp_path / "o" / "dicom" / "clo-left" / "sr.dcm"
+    from flannot.measure import measure_rows
+    from flannot.model import Case
+
+    measured = {str(r.annotation_id) for r in measure_rows(Case.load(case_file))}
+    assert len(measured) >= 100
+    assert set(_groups(sr_file)) == measured
+    sr = pydicom.dcmread(sr_file)
+    refs = [
+        s.ReferencedSOPInstanceUID
+        for study in sr.CurrentRequestedProcedureEvidenceSequence
+        for series in study.ReferencedSeriesSequence
+        for s in series.ReferencedSOPSequence
+    ]
+    seg = pydicom.dcmread(tmp_path / "o" / "dicom" / "clo-left" / "seg.dcm")
+    image = seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence[0]
+    assert refs == [image.ReferencedSOPInstanceUID]

@@ -215,3 +215,48 @@ def test_spacing_at_the_readers_bounds_is_measured(tmp_path: Path) -> None:
         assert not [p for p in validate_case_file(file) if "spacing" in p.path], spacing
         rows = measure_rows(Case.load(file))  # no numpy error on an empty sample
         assert rows and all(math.isfinite(r.value) for r in rows if r.unit == "mm"), rows
+
+
+def test_duplicate_annotation_id_refused_by_the_loader(tmp_path: Path) -> None:
+    data = _case_dict()
+    first = data["annotations"][0]
+    data["annotations"].append({**data["annotations"][1], "id": first["id"]})
+    file = _write(tmp_path / "c", data)
+    n = len(data["annotations"]) - 1
+    _refused_everywhere(file, rf"\$\.annotations\[{n}\]\.id: duplicate id '{first['id']}'")
+    # validate lists every duplicate (not just the first) and recovery keeps them
+    problems = validate_case_file(file)
+    assert [p.path for p in problems if "duplicate id" in p.message] == [f"$.annotations[{n}].id"]
+    assert len(Case.load(file, strict=False).annotations) == n + 1
+
+
+def test_duplicate_ids_every_command_one_line_exit_2(tmp_path: Path) -> None:
+    """measure and export refuse what validate reports: one line naming file and id."""
+    import shutil
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    tset = tmp_path / "set"
+    shutil.copytree(root / "sample_dicoms", tset)
+    file = tset / "cases" / "lateral" / "annotations.json"
+    data = json.loads(file.read_text(encoding="utf-8"))
+    dup = data["annotations"][0]["id"]
+    data["annotations"].append({**data["annotations"][1], "id": dup})
+    file.write_text(json.dumps(data), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root)])}
+    for argv in (
+        ["measure", str(file.parent)],
+        ["export", str(tset), "-f", "csv", "-o", str(tmp_path / "out")],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "flannot", *argv],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert proc.returncode == 2, (argv, proc.stdout, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1, proc.stderr
+        assert str(file) in lines[0] and f"duplicate id {dup!r}" in lines[0], lines[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -129,3 +130,36 @@ def test_npe2_writer_saves_the_case(viewer, case_folder, tmp_path: Path) -> None
     data = json.loads(out.read_text())
     assert data["flannot_version"] == 1
     assert sorted(a["type"] for a in data["annotations"]) == ["ligamentum_flavum", "vertebra"]
+
+
+@pytest.mark.gui
+def test_duplicate_ids_refused_but_a_recovery_file_with_them_restores(
+    make_napari_viewer, case_folder
+) -> None:
+    """A case file repeating an id is refused with one line; recovered edits that repeat
+    one are not lost: they open and the save gives the repeat a fresh id."""
+    from flannot import FlannotError
+    from flannot.model import Case
+    from flannot.model.recovery import recovery_path
+    from flannot.napari.session import get_session
+
+    bad = case_folder("dup", annotations=[LF, LF])
+    viewer = make_napari_viewer()
+    session = get_session(viewer)
+    with pytest.raises(FlannotError, match=f"duplicate id {LF['id']!r}") as err:
+        session.load_case(bad, add_layers=False)
+    assert "\n" not in str(err.value) and str(bad / "annotations.json") in str(err.value)
+
+    folder = case_folder("rec", annotations=[LF])
+    case_file = folder / "annotations.json"
+    rec = recovery_path(case_file)
+    data = json.loads(case_file.read_text())
+    data["annotations"] = [LF, LF]
+    rec.write_text(json.dumps(data))
+    os.utime(rec, ns=(case_file.stat().st_mtime_ns + 10**9,) * 2)
+    session.ask_restore = lambda path: True
+    viewer.open(str(folder), plugin="flannot")
+    assert len(session.current_case().annotations) == 2
+    session.save()
+    ids = [a.id for a in Case.load(case_file).annotations]
+    assert len(ids) == 2 and len(set(ids)) == 2

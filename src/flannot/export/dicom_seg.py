@@ -188,7 +188,12 @@ def _fix_dates_and_uids(ds: pydicom.Dataset, src: pydicom.Dataset, namespace: st
         elif elem.keyword == "ContributionDateTime":  # highdicom's "now"
             elem.value = date + time.split(".")[0]
 
-    ds.walk(visit)
+    for elem in ds:  # not into an SR's content tree: neither attribute is there
+        if elem.VR == "SQ" and elem.keyword != "ContentSequence":
+            for item in elem.value:
+                item.walk(visit)
+        else:
+            visit(ds, elem)
 
 
 def to_bytes(ds: pydicom.Dataset) -> bytes:

@@ -354,6 +354,20 @@ class ImageRef:
         return out
 
 
+def _refuse_duplicate_ids(annotations: Any, path: str | os.PathLike[str] | None) -> None:
+    """One line naming the first annotation whose id an earlier one already has."""
+    seen: dict[str, int] = {}
+    for j, a in enumerate(annotations):
+        aid = a["id"]
+        i = seen.setdefault(aid, j)
+        if i != j:
+            raise FlannotError(
+                f"not a valid case file: $.annotations[{j}].id: duplicate id {aid!r} "
+                f"(also $.annotations[{i}]; run 'flannot validate' for all of them)",
+                path,
+            )
+
+
 def _id_prefix(protocol: str, type_name: str) -> str:
     """Short prefix of new ids (``lf`` → ``lf1``): the type's abbreviation in its protocol."""
     from flannot.protocols import get_protocol
@@ -455,7 +469,11 @@ class Case:
     # ------------------------------------------------------------------ dict / JSON
     @classmethod
     def from_dict(
-        cls, data: Mapping[str, Any], *, path: str | os.PathLike[str] | None = None
+        cls,
+        data: Mapping[str, Any],
+        *,
+        path: str | os.PathLike[str] | None = None,
+        strict: bool = True,
     ) -> Case:
         """Build a case from its JSON form, checking version and schema.
 
@@ -465,11 +483,17 @@ class Case:
             The parsed ``annotations.json`` object.
         path
             Only used to name the file in error messages (not bound for saving).
+        strict
+            Refuse two annotations with the same id (what every command reads).
+            ``False`` only where the duplicates are reported or repaired instead:
+            ``validate`` lists them all, crash recovery keeps the edits (the
+            napari session gives repeated ids fresh ones).
 
         Raises
         ------
         FlannotError
-            A newer format version or a schema violation (the first one, with its JSON path).
+            A newer format version, a schema violation (the first one, with its JSON
+            path) or, when ``strict``, the first duplicate annotation id.
         """
         from flannot.model.validate import schema_problems
 
@@ -483,6 +507,8 @@ class Case:
             if len(problems) > 1:
                 more = f" (and {len(problems) - 1} more; run 'flannot validate')"
             raise FlannotError(f"not a valid case file: {first.path}: {first.message}{more}", path)
+        if strict:
+            _refuse_duplicate_ids(data["annotations"], path)
         return cls(
             case_id=str(data["case_id"]),
             image=ImageRef.from_dict(data["image"]),
@@ -536,17 +562,20 @@ class Case:
 
     # ------------------------------------------------------------------ load / save
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Case:
+    def load(cls, path: str | os.PathLike[str], *, strict: bool = True) -> Case:
         """Read a case file, or the ``annotations.json`` of a case folder.
+
+        ``strict=False`` accepts duplicate annotation ids (see :meth:`from_dict`).
 
         Raises
         ------
         FlannotError
             Missing/unreadable file, invalid JSON (line and column), a newer format
-            version, or a schema violation — always one line naming the file.
+            version, a schema violation or a duplicate annotation id — always one
+            line naming the file.
         """
         file, data, content = read_case_json(path)
-        case = cls.from_dict(data, path=file)
+        case = cls.from_dict(data, path=file, strict=strict)
         case._bind(file, content)
         return case
 
@@ -816,4 +845,4 @@ class Case:
 
     def copy(self) -> Case:
         """A deep copy, not bound to any file (saving it needs a path)."""
-        return Case.from_dict(self.to_dict())
+        return Case.from_dict(self.to_dict(), strict=False)

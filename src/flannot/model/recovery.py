@@ -79,7 +79,8 @@ def find_recovery(case_path: str | os.PathLike[str]) -> Case | None:
         return None
     try:
         _, rec_data, _ = read_case_json(rec)
-        recovered = Case.from_dict(rec_data, path=rec)
+        # keep the edits even if they repeat an id: the session gives repeats fresh ids
+        recovered = Case.from_dict(rec_data, path=rec, strict=False)
     except FlannotError as exc:
         warnings.warn(f"ignoring unreadable recovery file: {exc}", stacklevel=2)
         return None

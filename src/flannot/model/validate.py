@@ -770,7 +770,7 @@ def validate_case_data(file: Path, data: Any, content: bytes, image: Any = None)
     check_version(data, file)
     problems = schema_problems(data)
     if not problems:
-        case = Case.from_dict(data, path=file)
+        case = Case.from_dict(data, path=file, strict=False)  # lists every duplicate id
         case._bind(file, content)
         problems = _in_document_order(_spelling_warnings(data) + validate_case(case, image))
     return [p.in_file(file) for p in problems]

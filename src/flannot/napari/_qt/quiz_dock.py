@@ -441,6 +441,7 @@ class QuizDock(SessionDock):
     def show_reference(self) -> list[Any]:
         """Overlay the reference as read-only, semi-transparent ``reference: <type>`` layers."""
         from flannot.napari import layers as L
+        from flannot.napari.viewer_api import add_layers_quietly
 
         if self.reference is None:
             self.hide_reference()
@@ -466,10 +467,11 @@ class QuizDock(SessionDock):
             layer.events.editable.connect(lambda _e, lay=layer: _keep_read_only(lay))
             new.append(layer)
             added.append(layer)
-        for layer in live.values():
-            layers.remove(layer)
-        for layer in new:
-            self.viewer.add_layer(layer)
+        if live:  # one batch: napari collects garbage per removed layer otherwise
+            with layers.batched_update():
+                for layer in live.values():
+                    layers.remove(layer)
+        add_layers_quietly(self.viewer, new)
         self.reference_layers = added
         if new or live or not self.reference_layers:
             self._arrange_reference()
@@ -496,9 +498,11 @@ class QuizDock(SessionDock):
         stacked(self.viewer, self._image_copy)
         self._image_copy = None
         layers = self.viewer.layers
-        for layer in self.reference_layers:
-            if layer in layers:
-                layers.remove(layer)
+        gone = [layer for layer in self.reference_layers if layer in layers]
+        if gone:  # one batch: one scene-graph clean-up (and gc.collect) in all
+            with layers.batched_update():
+                for layer in gone:
+                    layers.remove(layer)
         self.reference_layers = []
         self._update_buttons()
 

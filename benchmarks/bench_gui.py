@@ -14,7 +14,7 @@ What is timed (each a wall-clock time until Qt has processed the paint):
   and to/from the cine (≤ 1 s), through the Teaching set dock.
 * **open a set** — with the workspace up, "Open set…" on a copy of the sample set, until
   its first case is painted (≤ 1 s; thumbnails come after the paint).
-* **quiz** — Start and Check in the Quiz dock (≤ 0.5 s each).
+* **quiz** — Start, Check and a second Check in the Quiz dock (≤ 0.5 s each).
 * **window** — the main window's size with every dock open must fit 1600×1000.
 
 The machine may be shared: steps alternate between the two viewers so that load
@@ -114,14 +114,15 @@ def open_set_times(teach: Any, folder: Path, copies: list[Path]) -> list[float]:
 
 
 def quiz_times(quiz: Any, teach: Any, case_id: str, folder: Path, rounds: int) -> dict[str, list]:
-    """Seconds for Start and Check (and End) of a quiz on ``case_id``."""
-    out: dict[str, list[float]] = {"start": [], "check": []}
+    """Seconds for Start, Check and a second Check (and End) of a quiz on ``case_id``."""
+    out: dict[str, list[float]] = {"start": [], "check": [], "check again": []}
     for r in range(rounds):
         teach.load_case(case_id)
         _settle()
         target = folder / f"attempt-{r}.json"
         out["start"].append(_timed(lambda t=target: quiz.start_quiz(t)))
         out["check"].append(_timed(quiz.check))
+        out["check again"].append(_timed(quiz.check))  # the overlay is there: refilled
         quiz.end_quiz(save=False)
         _settle()
     return out

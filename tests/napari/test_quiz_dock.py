@@ -151,6 +151,15 @@ def test_check_overlays_the_reference_read_only(quiz) -> None:
     assert len(session.current_case().annotations) == 1
     assert dock.reference_btn.text() == "Hide reference"
 
+    # a second Check refills the same overlay layers in place (no layer removed or added)
+    before = [id(lay) for lay in dock.viewer.layers]
+    dock.check()
+    assert [id(lay) for lay in dock.viewer.layers] == before
+    assert [id(lay) for lay in dock.reference_layers] == [id(lay) for lay in overlay]
+    assert sum(len(lay.data) for lay in overlay) == len(REFERENCE)
+    assert all(not lay.editable and lay.opacity < 1 for lay in overlay)
+    assert all(lay.text.string.format == "ref {label}" for lay in overlay)
+
     # selecting the missed-L3 row highlights the reference L3
     row = next(
         r for r, it in enumerate(dock._items) if it.metric == "level_offset" and it.level == "L3"

@@ -98,3 +98,24 @@ def camera_of(viewer: Any) -> Any:
     scene = getattr(viewer, "scene", None)
     camera = getattr(scene, "camera", None)
     return camera if camera is not None else viewer.camera
+
+
+def add_layers_quietly(viewer: Any, layers: Iterable[Any]) -> None:
+    """Append ``layers``, none of them made the active layer.
+
+    napari makes each inserted layer the active one (its controls shown, the previous
+    ones hidden) through the ``LayerList``'s ``_activate_on_insert`` flag (a napari
+    internal, 0.5–0.9); an overlay of several layers paid that per layer. The flag is
+    restored on exit; without it the layers are added as ``add_layer`` would. No
+    ``batched_update``: its end runs napari's scene clean-up with a ``gc.collect()``.
+    """
+    layer_list = unwrapped(viewer).layers
+    flag = getattr(layer_list, "_activate_on_insert", None)
+    if flag is not None:
+        layer_list._activate_on_insert = False
+    try:
+        for layer in layers:
+            layer_list.append(layer)
+    finally:
+        if flag is not None:
+            layer_list._activate_on_insert = flag

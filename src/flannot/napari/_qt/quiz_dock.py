@@ -441,9 +441,10 @@ class QuizDock(SessionDock):
     def show_reference(self) -> list[Any]:
         """Overlay the reference as read-only, semi-transparent ``reference: <type>`` layers."""
         from flannot.napari import layers as L
+        from flannot.napari.viewer_api import add_layers_quietly
 
-        self.hide_reference()
         if self.reference is None:
+            self.hide_reference()
             return []
         session = self.session
         protocol = session.protocol
@@ -451,14 +452,29 @@ class QuizDock(SessionDock):
             *protocol.names_with_role(Role.REDACTION),
             *protocol.names_with_role(Role.CALIBRATION),
         }
-        added = []
+        layers = self.viewer.layers
+        # a second Check refills the overlay's live layers in place: removing a layer costs
+        # napari a gc.collect() and adding one its visual, shaders and Qt controls
+        live = {lay.name: lay for lay in self.reference_layers if lay in layers}
+        added, new = [], []
         for layer in L.make_reference_layers(session, self.reference, skip):
+            old = live.pop(layer.name, None)
+            if old is not None and L.refill_layer(old, layer):
+                old.editable = False
+                added.append(old)
+                continue
             # napari re-enables editing on some view changes: keep the answer key read-only
             layer.events.editable.connect(lambda _e, lay=layer: _keep_read_only(lay))
-            self.viewer.add_layer(layer)
+            new.append(layer)
             added.append(layer)
+        if live:  # one batch: napari collects garbage per removed layer otherwise
+            with layers.batched_update():
+                for layer in live.values():
+                    layers.remove(layer)
+        add_layers_quietly(self.viewer, new)
         self.reference_layers = added
-        self._arrange_reference()
+        if new or live or not self.reference_layers:
+            self._arrange_reference()
         if session.image_layer is not None and session.image_layer in self.viewer.layers:
             self.viewer.layers.selection.active = session.image_layer  # no edits by accident
         self._update_buttons()
@@ -482,9 +498,11 @@ class QuizDock(SessionDock):
         stacked(self.viewer, self._image_copy)
         self._image_copy = None
         layers = self.viewer.layers
-        for layer in self.reference_layers:
-            if layer in layers:
-                layers.remove(layer)
+        gone = [layer for layer in self.reference_layers if layer in layers]
+        if gone:  # one batch: one scene-graph clean-up (and gc.collect) in all
+            with layers.batched_update():
+                for layer in gone:
+                    layers.remove(layer)
         self.reference_layers = []
         self._update_buttons()
 

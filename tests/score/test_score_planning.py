@@ -37,3 +37,16 @@ def test_outlines_drawn_on_the_planning_slice_are_scored_against_the_planning_re
     score = score_case(ref, dataclasses.replace(ref, annotations=kept))
     assert not score.passed
     assert any(not it.passed for it in score.items)
+
+
+def test_every_missed_item_names_a_different_structure() -> None:
+    # the v2 CLO has a superior and an inferior articular process per level and side, and
+    # pedicles scored as landmarks: each missed item must say which one it is
+    ref = _case("p4-clo-left-no-shelf")
+    score = score_case(ref, dataclasses.replace(ref, annotations=[]))
+    missed = [it.message for it in score.items if it.message.startswith("missed")]
+    assert len(missed) > 10
+    assert len(set(missed)) == len(missed), sorted(missed)
+    assert any("superior articular process" in m for m in missed)
+    assert any("inferior articular process" in m for m in missed)
+    assert any("pedicle" in m for m in missed)

@@ -316,17 +316,19 @@ def _score_vertebrae(gr: _Grader, ref: list[Any], att: list[Any]) -> None:
             )  # fmt: skip
         for i in m.missed:
             r = rs[i]
-            name = norm_level(r.level) or "a"
+            # the landmark named by its type ("the vertebra at L4", "the left pedicle at L4")
+            name = messages.describe(r.type, norm_level(r.level), r.side, r.part)
             gr.add(
                 r, "level_offset", None, "", False,
-                f"missed: you did not mark the {name} vertebra{_frame_note(r)}",
+                f"missed: you did not mark the {name}{_frame_note(r)}",
             )  # fmt: skip
         for j in m.extra:
             a = as_[j]
             label = norm_level(a.level)
             gr.add(
                 a, "level_offset", None, "", False,
-                f"extra: you marked a vertebra{' labelled ' + label if label else ''}"
+                f"extra: you marked a {a.type.replace('_', ' ')}"
+                f"{' labelled ' + label if label else ''}"
                 f"{_frame_note(a)} where the reference has none",
             )  # fmt: skip
 
@@ -357,7 +359,7 @@ def _score_regions(gr, atype, ref, att, ref_ctx, att_ctx, ref_meas, att_meas) ->
     dice_limit = gr.tol.get("dice")
     band = atype.scoring == Scoring.BAND
     for r, a in pairs:
-        name = messages.describe(r.type, norm_level(r.level), r.side) + _frame_note(r)
+        name = messages.describe(r.type, norm_level(r.level), r.side, r.part) + _frame_note(r)
         ov = overlap(ref_ctx, r, att_ctx, a)
         if band:  # a thin band is judged by its boundary and thickness, not by Dice
             for metric, value in (("dice", ov.dice), ("iou", ov.iou)):
@@ -391,10 +393,10 @@ def _score_regions(gr, atype, ref, att, ref_ctx, att_ctx, ref_meas, att_meas) ->
             )
             gr.length(r, "measurement_error", float(av) - float(rv), what)
     for r in missed:
-        name = messages.describe(r.type, norm_level(r.level), r.side) + _frame_note(r)
+        name = messages.describe(r.type, norm_level(r.level), r.side, r.part) + _frame_note(r)
         gr.add(r, "dice", 0.0, "", False, f"missed: you did not outline the {name}")
     for a in extra:
-        name = messages.describe(a.type, norm_level(a.level), a.side) + _frame_note(a)
+        name = messages.describe(a.type, norm_level(a.level), a.side, a.part) + _frame_note(a)
         gr.add(a, "dice", 0.0, "", False, f"extra: your {name} is not in the reference")
 
 
@@ -474,10 +476,10 @@ def _score_cannulas(gr, ref, att, att_meas) -> None:
     sp = np.asarray(gr.units.spacing, float)
     wrong_ids = {id(r) for r, _ in wrong}
     for r, a in pairs + wrong:
-        name = messages.describe(r.type, norm_level(r.level), r.side) + _frame_note(r)
+        name = messages.describe(r.type, norm_level(r.level), r.side, r.part) + _frame_note(r)
         if id(r) in wrong_ids:
             _wrong_level_item(gr, r, a)
-            placed = messages.describe(a.type, norm_level(a.level), a.side)
+            placed = messages.describe(a.type, norm_level(a.level), a.side, a.part)
             name = f"{name} (placed as the {placed})"
         rp, ap = np.asarray(r.geometry.points, float), np.asarray(a.geometry.points, float)
         if len(rp) < 2 or len(ap) < 2:
@@ -492,12 +494,12 @@ def _score_cannulas(gr, ref, att, att_meas) -> None:
         gr.length(r, "entry_error", entry, f"{name}: your entry point is off the reference by")
         gr.angle(r, angle, f"{name}: your trajectory is off the reference angle by")
     for r in missed:
-        name = messages.describe(r.type, norm_level(r.level), r.side) + _frame_note(r)
+        name = messages.describe(r.type, norm_level(r.level), r.side, r.part) + _frame_note(r)
         gr.add(
             r, "tip_error", None, gr.units.length, False, f"missed: you did not place the {name}"
         )
     for a in extra:
-        name = messages.describe(a.type, norm_level(a.level), a.side) + _frame_note(a)
+        name = messages.describe(a.type, norm_level(a.level), a.side, a.part) + _frame_note(a)
         gr.add(
             a,
             "tip_error",
@@ -513,7 +515,7 @@ def _score_lines(gr, ref, att) -> None:
     pairs, missed, extra = _pairs(ref, att, gr.units.spacing)
     sp = np.asarray(gr.units.spacing, float)
     for r, a in pairs:
-        name = messages.describe(r.type, norm_level(r.level), r.side) + _frame_note(r)
+        name = messages.describe(r.type, norm_level(r.level), r.side, r.part) + _frame_note(r)
         rp = np.asarray(r.geometry.points, float).reshape(-1, 2) * sp
         ap = np.asarray(a.geometry.points, float).reshape(-1, 2) * sp
         ov = line_distances(rp, ap, LINE_STEP)
@@ -524,10 +526,10 @@ def _score_lines(gr, ref, att) -> None:
             r, "hd95", hd95, f"{name}: your line strays from the reference (95th percentile) by"
         )
     for r in missed:
-        name = messages.describe(r.type, norm_level(r.level), r.side) + _frame_note(r)
+        name = messages.describe(r.type, norm_level(r.level), r.side, r.part) + _frame_note(r)
         gr.add(r, "msd", None, gr.units.length, False, f"missed: you did not draw the {name}")
     for a in extra:
-        name = messages.describe(a.type, norm_level(a.level), a.side) + _frame_note(a)
+        name = messages.describe(a.type, norm_level(a.level), a.side, a.part) + _frame_note(a)
         gr.add(
             a, "msd", None, gr.units.length, False, f"extra: your {name} is not in the reference"
         )
@@ -567,7 +569,7 @@ def _safety(gr, protocol, reference, attempt) -> list[ScoreItem]:
         if worst is None:
             continue  # no safety boundary in this frame of the reference
         d, b = worst
-        name = messages.describe(a.type, norm_level(a.level), a.side) + _frame_note(a)
+        name = messages.describe(a.type, norm_level(a.level), a.side, a.part) + _frame_note(a)
         btype = protocol.find_type(b.type)
         title = btype.title if btype is not None else b.type.replace("_", " ")
         label = " ".join(str(p) for p in (norm_level(b.level), b.side) if p)

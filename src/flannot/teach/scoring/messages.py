@@ -61,9 +61,13 @@ def level_message(reference: str, attempt: str | None, offset: int | None) -> st
     )
 
 
-def describe(type_: str, level: str | None, side: str | None) -> str:
-    """``"left ligamentum flavum at L4-L5"``: an annotation named for a sentence."""
-    words = [side] if side else []
+def describe(type_: str, level: str | None, side: str | None, part: str | None = None) -> str:
+    """``"left ligamentum flavum at L4-L5"``: an annotation named for a sentence.
+
+    ``part`` tells two of one type, level and side apart ("left superior articular
+    process at L4").
+    """
+    words = [w for w in (side, part) if w]
     words.append(type_.replace("_", " "))
     text = " ".join(words)
     return f"{text} at {level}" if level else text

@@ -100,7 +100,9 @@ def test_switching_to_and_from_the_cine_keeps_the_image_layer(viewer, sample_set
 
 def _applied_offsets(session) -> dict:
     out = {}
-    for key, layer in session.annotation_layers().items():
+    from flannot.napari.layers import labelled_layers
+
+    for key, layer in labelled_layers(session).items():
         t = np.broadcast_to(np.asarray(layer.text.translation, dtype=float), (layer.ndim,))
         out[key] = (float(t[-2]), float(t[-1]))
     return out

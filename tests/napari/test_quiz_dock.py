@@ -313,3 +313,32 @@ def test_planning_slice_annotations_stay_off_the_fluoroscopy_canvas(make_napari_
     dock.start_quiz()
     dock.check()
     assert dock.reference_layers and not on_ct & drawn_ids(dock.reference_layers)
+
+
+def test_reference_labels_are_laid_out_with_the_attempts(quiz) -> None:
+    # issue 14: the reference overlay's labels were printed over each other and over
+    # the attempt's; they now join the same collision-free layout, from their own place
+    import numpy as np
+
+    from flannot.model.label_layout import collisions, placed_boxes
+    from flannot.napari import layers as L
+
+    dock, session, _ref = quiz
+    dock.start_quiz()
+    _draw(session, "vertebra", "point", VERTEBRAE["L4"], level="L4")
+    dock.check()
+    labels, _preferred, _, char_px, line_px = L.label_layout_input(session)
+    groups = {label.group for label in labels}
+    assert any(g.startswith("reference: ") for g in groups)  # the overlay is laid out too
+    shown = {
+        key: tuple(
+            float(v)
+            for v in np.broadcast_to(
+                np.asarray(layer.text.translation, dtype=float), (layer.ndim,)
+            )[-2:]
+        )
+        for key, layer in L.labelled_layers(session).items()
+    }
+    assert collisions(placed_boxes(labels, shown, char_px, line_px)) == 0
+    dock.hide_reference()
+    assert not any(g.startswith("reference: ") for g in L.labelled_layers(session))

@@ -711,7 +711,13 @@ def make_reference_layers(session: Session, case: Case, skip: set[str] | None = 
         pale = lighter(atype.color if atype is not None else "#ffff00")
         layer.name = f"{REFERENCE_PREFIX}{key}"
         # not a flannot annotation layer: the session must never adopt or save it
-        layer.metadata = {"flannot_reference": True, "flannot_type": type_name}
+        down = 1.6 * style["point_size"]
+        layer.metadata = {
+            "flannot_reference": True,
+            "flannot_type": type_name,
+            # where its labels go when free: below their anchor, the attempt's go above
+            "flannot_label_offset": (down, 0.0),
+        }
         if hasattr(layer, "shape_type"):
             layer.face_color = [0.0, 0.0, 0.0, 0.0]
             layer.edge_color = pale
@@ -723,7 +729,6 @@ def make_reference_layers(session: Session, case: Case, skip: set[str] | None = 
             layer.symbol = "ring"
         text = layer.text.model_dump()
         lead = (0.0,) * (layer.ndim - 2)
-        down = 1.6 * style["point_size"]
         text.update(
             string="ref {label}",
             color=pale,
@@ -992,6 +997,18 @@ def _text_px(layer: Any, session: Session) -> tuple[float, float]:
     return TEXT_CHAR_EM * size * per_screen_px, TEXT_LINE_EM * size * per_screen_px
 
 
+def labelled_layers(session: Session) -> dict[str, Any]:
+    """The layers whose canvas labels are laid out together, by key: the annotation
+    layers, then a Quiz's reference overlay (``reference: <type>`` layers) when shown."""
+    out: dict[str, Any] = dict(session.annotation_layers())
+    viewer = session._viewer_ref()
+    if viewer is not None:
+        for layer in viewer.layers:
+            if (layer.metadata or {}).get("flannot_reference"):
+                out[layer.name] = layer
+    return out
+
+
 def label_layout_input(
     session: Session,
 ) -> tuple[list, dict[str, tuple[float, float]], list, float, float]:
@@ -1009,7 +1026,7 @@ def label_layout_input(
     obstacles: list[tuple[int | None, tuple[float, float, float, float]]] = []
     char_px, line_px = 8.0, 16.0
     style = _style(session)
-    for key, layer in session.annotation_layers().items():
+    for key, layer in labelled_layers(session).items():
         n = len(layer.data)
         if not n or not layer.visible:
             continue
@@ -1027,10 +1044,16 @@ def label_layout_input(
             continue
         anchor = str(getattr(layer.text.anchor, "value", layer.text.anchor))
         strings = [str(s) for s in layer.text.view_text(np.arange(n))]
-        atype = session.protocol.find_type(key_type(key))
-        kind = "point" if is_points else primary_kind(session.protocol, key_type(key))
-        offset = _label_offset(atype, kind, layer.ndim, style)
-        preferred[key] = (0.0, 0.0) if offset is None else (float(offset[-2]), float(offset[-1]))
+        own = layer.metadata.get("flannot_label_offset") if layer.metadata else None
+        if own is not None:  # a reference overlay layer: its own place, below the anchor
+            preferred[key] = (float(own[0]), float(own[1]))
+        else:
+            atype = session.protocol.find_type(key_type(key))
+            kind = "point" if is_points else primary_kind(session.protocol, key_type(key))
+            offset = _label_offset(atype, kind, layer.ndim, style)
+            preferred[key] = (
+                (0.0, 0.0) if offset is None else (float(offset[-2]), float(offset[-1]))
+            )
         char_px, line_px = _text_px(layer, session)
         for index, (verts, text) in enumerate(zip(shapes, strings, strict=True)):
             if not text:
@@ -1051,10 +1074,12 @@ def _share_crowded_labels(session: Session, labels: list, char_px: float, line_p
     """
     from flannot.model.label_layout import crowded_pairs
 
-    layers = session.annotation_layers()
+    layers = labelled_layers(session)
     changed = False
     for i, j in crowded_pairs(labels, char_px, line_px):
         layer = layers[labels[i].group]
+        if (layer.metadata or {}).get("flannot_reference"):
+            continue  # the reference overlay is read-only: its labels stay as written
         features = layer.features
         if "level" not in features or "side" not in features or "label" not in features:
             continue
@@ -1093,7 +1118,7 @@ def arrange_labels(session: Session) -> dict[str, tuple[float, float]]:
     if not labels:
         return {}
     chosen = arrange(labels, preferred, char_px, line_px, obstacles)
-    layers = session.annotation_layers()
+    layers = labelled_layers(session)
     for key, (d_row, d_col) in chosen.items():
         layer = layers[key]
         lead = (0.0,) * (layer.ndim - 2)

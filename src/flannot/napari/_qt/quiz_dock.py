@@ -475,6 +475,7 @@ class QuizDock(SessionDock):
         self.reference_layers = added
         if new or live or not self.reference_layers:
             self._arrange_reference()
+        session.arrange_labels()  # the reference's labels and the attempt's, apart
         if session.image_layer is not None and session.image_layer in self.viewer.layers:
             self.viewer.layers.selection.active = session.image_layer  # no edits by accident
         self._update_buttons()
@@ -503,6 +504,8 @@ class QuizDock(SessionDock):
             with layers.batched_update():
                 for layer in gone:
                     layers.remove(layer)
+            if self.session is not None:
+                self.session.arrange_labels()  # the attempt's labels may go back now
         self.reference_layers = []
         self._update_buttons()
 

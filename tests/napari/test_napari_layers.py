@@ -164,3 +164,9 @@ def test_labels_name_the_structure() -> None:
     contrast = label_for("epidural_contrast", row, names["epidural_contrast"])
     assert lf == "LF L3-L4 right" and contrast == "Epidural contrast L3-L4 right"
     assert label_for("calibration", {"length_mm": 25.0}) == "25 mm (calibration)"
+    # the articular processes: SAP / IAP, never a bare "AP" that reads as the AP view
+    ap = names["articular_process"]
+    assert ap == "AP"
+    sap = label_for("articular_process", {"level": "L4", "side": "left", "part": "superior"}, ap)
+    iap = label_for("articular_process", {"level": "L4", "side": "left", "part": "inferior"}, ap)
+    assert (sap, iap) == ("SAP L4 left", "IAP L4 left")

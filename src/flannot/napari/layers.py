@@ -126,8 +126,13 @@ def structure_name(atype: Any) -> str:
 def label_for(type_name: str, row: dict[str, Any], name: str = "") -> str:
     """Text drawn next to an annotation, e.g. ``"LF L4-L5 left"`` or ``"10 mm (calibration)"``.
 
-    ``name`` is the structure's :func:`structure_name`.
+    ``name`` is the structure's :func:`structure_name`. A ``part`` qualifies an
+    abbreviation the way clinicians write it: the superior and inferior articular
+    processes read ``SAP`` and ``IAP`` (a bare ``AP`` would read as the AP view).
     """
+    part = str(_clean(row.get("part")) or "")
+    if part and name.isupper():
+        name = part[0].upper() + name
     parts = [name] + [str(_clean(row.get(k)) or "") for k in ("level", "side", "instrument")]
     text = " ".join(p.replace("_", " ") for p in parts if p)
     length = _clean(row.get("length_mm"))
@@ -1088,6 +1093,8 @@ def _share_crowded_labels(session: Session, labels: list, char_px: float, line_p
             continue
         if features["side"].iloc[a] == features["side"].iloc[b]:
             continue
+        if "part" in features and features["part"].iloc[a] != features["part"].iloc[b]:
+            continue  # a superior and an inferior articular process are two structures
         row = {**features.iloc[a].to_dict(), "side": ""}
         name = layer.metadata.get("flannot_structure", "")
         shared = label_for(key_type(labels[i].group), row, name)

@@ -395,3 +395,38 @@ def test_cine_plays_at_its_frame_rate_and_reads_ahead(make_napari_viewer, case_f
     viewer.dims.set_current_step(0, 5)
     dock.player.step()  # at the last frame without loop: stops there
     assert viewer.dims.current_step[0] == 5 and not dock.player.playing
+
+
+def test_articular_process_part_is_chosen_kept_and_saved(make_napari_viewer, case_folder) -> None:
+    # the napari layers had no "part" column: a superior/inferior articular process drawn
+    # in the dock was saved without its part, and an edited one lost it
+    from flannot.napari.session import get_session
+
+    loaded = {
+        "id": "ap-1",
+        "type": "articular_process",
+        "level": "L4",
+        "side": "left",
+        "part": "inferior",
+        "frame": 0,
+        "geometry": {"kind": "polygon", "points": [[5.0, 5.0], [5.0, 15.0], [12.0, 15.0]]},
+    }
+    folder = case_folder("ap", annotations=[loaded])
+    viewer = make_napari_viewer()
+    viewer.open(str(folder), plugin="flannot")
+    session = get_session(viewer)
+    dock = _dock(viewer)
+    layer = _choose(dock, "articular_process", level="L5", side="right")
+    assert dock.part.isEnabled() and dock.part.findText("superior") >= 0
+    dock.part.setCurrentText("superior")
+    layer.add_polygons([np.array([[30.0, 30.0], [30.0, 40.0], [38.0, 40.0]])])
+    assert layer.features["label"].tolist()[-1] == "SAP L5 right"
+    # edit the loaded one (move a vertex): its part must survive
+    data = [np.asarray(d).copy() for d in layer.data]
+    data[0][0] += 1.0
+    layer.data = data
+    session.mark_changed(layer)
+    saved = json.loads(dock.save().read_text())["annotations"]
+    parts = {(a["level"], a["side"]): a.get("part") for a in saved}
+    assert parts == {("L4", "left"): "inferior", ("L5", "right"): "superior"}
+    assert _choose(dock, "vertebra", "point") is not None and not dock.part.isEnabled()

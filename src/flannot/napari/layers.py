@@ -12,7 +12,7 @@ Layout
 * Data stay in pixel coordinates ``[row, col]`` (the case file's order); for a
   cine each vertex is ``[frame, row, col]`` so scrubbing shows that frame's
   annotations. Layer scales equal the image's so shapes line up in mm space.
-* ``layer.features`` columns: ``id level side instrument length_mm note author
+* ``layer.features`` columns: ``id level side part instrument length_mm note author
   created modified extra geometry_extra label`` — ``extra``/``geometry_extra``
   are the annotation's and its geometry's unknown keys as JSON (kept for round
   trips), ``label`` the text drawn next to the shape.
@@ -50,6 +50,7 @@ FEATURE_COLUMNS = (
     "id",
     "level",
     "side",
+    "part",  # superior / inferior articular process: a declared, type-specific attribute
     "instrument",
     "length_mm",
     "note",
@@ -604,6 +605,7 @@ def _features_row(type_name: str, a: Annotation, name: str = "") -> dict[str, An
         "id": a.id,
         "level": a.level,
         "side": a.side,
+        "part": a.part,
         "instrument": a.instrument,
         "length_mm": a.length_mm,
         "note": a.note or "",
@@ -803,6 +805,7 @@ def layer_annotations(session: Session, layer: Any) -> list[Annotation]:
                 frame=frame,
                 level=row.get("level") or None,
                 side=row.get("side") or None,
+                part=row.get("part") or None,
                 instrument=row.get("instrument") or None,
                 length_mm=None if length in (None, "") else float(length),
                 note=row.get("note") or "",
@@ -843,7 +846,7 @@ def _rectangle_as_stored(a: Annotation, old: Annotation | None) -> Annotation:
 
 
 def _same(a: Annotation, b: Annotation) -> bool:
-    fields = ("type", "frame", "level", "side", "instrument", "length_mm", "note", "extra")
+    fields = ("type", "frame", "level", "side", "part", "instrument", "length_mm", "note", "extra")
     return _geometry_equal(a, b) and all(getattr(a, f) == getattr(b, f) for f in fields)
 
 

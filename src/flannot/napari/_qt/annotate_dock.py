@@ -120,6 +120,8 @@ class AnnotateDock(SessionDock):
         self.side = QComboBox()
         self.side.setToolTip("Side (Alt+L / Alt+R)")
         self.instrument = QComboBox()
+        self.part = QComboBox()  # the type's declared parts (superior / inferior process)
+        self.part.setToolTip("Which part of the structure (its declared values)")
         self.auto_advance = QCheckBox("advance vertebra level after each click")
         self.auto_advance.setChecked(True)
         self.auto_advance.setToolTip(
@@ -130,6 +132,7 @@ class AnnotateDock(SessionDock):
         form.addRow("Draw as", self.geometry)
         form.addRow("Level", self.level)
         form.addRow("Side", self.side)
+        form.addRow("Part", self.part)
         form.addRow("Instrument", self.instrument)
         form.addRow("", self.auto_advance)
         outer.addLayout(form)
@@ -142,7 +145,7 @@ class AnnotateDock(SessionDock):
         self.draw_button = QPushButton("Draw")
         self.draw_button.setToolTip("Select the structure's layer and its drawing tool")
         self.apply_button = QPushButton("Apply to selected")
-        self.apply_button.setToolTip("Set level/side/instrument of the selected shapes")
+        self.apply_button.setToolTip("Set level/side/part/instrument of the selected shapes")
         row.addWidget(self.draw_button)
         row.addWidget(self.apply_button)
         outer.addLayout(row)
@@ -220,7 +223,7 @@ class AnnotateDock(SessionDock):
 
         self.structure.currentIndexChanged.connect(self._on_structure_changed)
         self.geometry.currentIndexChanged.connect(lambda _i: self.activate())
-        for combo in (self.level, self.side, self.instrument):
+        for combo in (self.level, self.side, self.part, self.instrument):
             combo.currentIndexChanged.connect(lambda _i: self._update_defaults())
         self.draw_button.clicked.connect(lambda: self.activate())
         self.apply_button.clicked.connect(lambda: self.apply_to_selected())
@@ -247,13 +250,15 @@ class AnnotateDock(SessionDock):
         return self.geometry.currentData() or L.primary_kind(self.protocol, self.type_name)
 
     def attributes(self) -> dict[str, Any]:
-        """The attributes new annotations get (``level``, ``side``, ``instrument``)."""
+        """The attributes new annotations get (``level``, ``side``, ``part``, ``instrument``)."""
         t = self.protocol.type(self.type_name)
-        out: dict[str, Any] = {"level": None, "side": None, "instrument": None}
+        out: dict[str, Any] = {"level": None, "side": None, "part": None, "instrument": None}
         if t.level_kind and self.level.currentText():
             out["level"] = self.level.currentText()
         if "side" in t.attributes and self.side.currentText():
             out["side"] = self.side.currentText()
+        if "part" in t.attributes and self.part.currentText():
+            out["part"] = self.part.currentText()
         if "instrument" in t.attributes and self.instrument.currentText():
             out["instrument"] = self.instrument.currentText()
         return out
@@ -321,6 +326,15 @@ class AnnotateDock(SessionDock):
         self.level.setEnabled(bool(levels))
         self.level.blockSignals(False)
         self.side.setEnabled("side" in t.attributes)
+        parts = list(t.allowed("part") or ()) if "part" in t.attributes else []
+        prev_part = self.part.currentText()
+        self.part.blockSignals(True)
+        self.part.clear()
+        self.part.addItems(["", *parts] if parts else [])
+        if prev_part in parts:
+            self.part.setCurrentText(prev_part)
+        self.part.setEnabled(bool(parts))
+        self.part.blockSignals(False)
         self.instrument.setEnabled("instrument" in t.attributes)
         self.auto_advance.setEnabled(t.level_kind == "vertebra")
         if activate:
@@ -483,6 +497,7 @@ class AnnotateDock(SessionDock):
         for combo, column in (
             (self.level, "level"),
             (self.side, "side"),
+            (self.part, "part"),
             (self.instrument, "instrument"),
         ):
             value = L._clean(row.get(column))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import os
@@ -11,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 import pydicom
 from pydicom.datadict import dictionary_has_tag, dictionary_keyword
@@ -22,7 +23,7 @@ from pydicom.sequence import Sequence as DicomSequence
 from pydicom.tag import BaseTag
 from pydicom.uid import UID_dictionary
 
-from flannot.atomic import AtomicBatch, atomic_write_bytes
+from flannot.atomic import AtomicBatch, atomic_write
 from flannot.deid.actions import EDITION, EXTENSIONS, OPTIONS, TABLE, resolve
 from flannot.deid.burned_in import burned_in_risk, is_flagged
 from flannot.deid.dates import shift_value
@@ -637,21 +638,50 @@ def deidentify_file(
                     str(inp), None, "skipped", reason="DICOMDIR (media index) not copied"
                 )
             report = deidentify_dataset(ds, options=options, uid_map=uid_map, redactions=redactions)
-            data = dataset_bytes(ds)
     except FlannotError as exc:
         raise FlannotError(exc.reason, exc.path or inp) from None
     except Exception as exc:  # a malformed data set pydicom cannot rewrite
         raise FlannotError(f"cannot de-identify: {_reason(exc)}", inp) from None
+
+    def write(fh: IO[bytes]) -> None:  # serialised straight into the temporary file
+        try:
+            with warnings.catch_warnings(), item_budget(inp):
+                warnings.simplefilter("ignore")
+                ds.save_as(fh, enforce_file_format=True)
+        except OSError:
+            raise
+        except Exception as exc:  # a malformed data set pydicom cannot rewrite
+            raise _Unwritable(_reason(exc)) from None
+
+    missing = _missing_folders(out.parent)
     try:
         make_dirs(out.parent)  # a folder input may be nested any depth
         if batch is None:
-            atomic_write_bytes(out, data)
+            atomic_write(out, write)
         else:
-            batch.write_bytes(out, data)
+            batch.write(out, write)
+    except _Unwritable as exc:  # nothing was written: the folders made for it go too
+        for folder in missing:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise FlannotError(f"cannot de-identify: {exc}", inp) from None
     except OSError as exc:
         raise FlannotError(f"cannot write: {exc.strerror or exc}", out) from None
     report.input, report.output = str(inp), str(out)
     return report
+
+
+class _Unwritable(Exception):
+    """pydicom could not serialise the de-identified data set (the reason)."""
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and its ancestors that do not exist yet, deepest first."""
+    missing = []
+    while not folder.is_dir() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
 
 
 def deidentify(

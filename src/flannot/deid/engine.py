@@ -403,6 +403,12 @@ class _Cleaner:
             self.removed.add(_keyword_of(int(tag)) or _tag_text(int(tag)))
             self.counts[action] += 1
             return
+        if action in ("Z", "D") and vr and vr != "SQ" and ds.get_item(tag).is_raw:
+            # a new element: the old value is never decoded
+            ds[tag] = DataElement(tag, vr, None if action == "Z" else _DUMMY.get(vr))
+            self.removed.add(_keyword_of(int(tag)) or _tag_text(int(tag)))
+            self.counts[action] += 1
+            return
         elem = ds[tag]  # decoded: its value is set or read below
         if action == "Z":
             elem.value = DicomSequence() if vr == "SQ" else None

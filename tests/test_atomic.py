@@ -172,6 +172,22 @@ def test_batch_syncs_once_a_batch_instead_of_fsyncing_each_file(
     assert all((tmp_path / ("a" if i % 2 else "") / f"{i}.bin").exists() for i in range(10))
 
 
+def test_batch_write_streams_and_a_failing_writer_leaves_nothing(tmp_path: Path) -> None:
+    from flannot.atomic import AtomicBatch
+
+    def fail(fh) -> None:
+        fh.write(b"half")
+        raise ValueError("cannot serialise")
+
+    with AtomicBatch() as batch:
+        batch.write(tmp_path / "a.bin", lambda fh: (fh.write(b"A" * 5), fh.write(b"B")))
+        with pytest.raises(ValueError, match="cannot serialise"):
+            batch.write(tmp_path / "b.bin", fail)
+        assert [p.name for p in tmp_path.iterdir()][0].startswith(".a.bin.")  # one temporary
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin"]
+    assert (tmp_path / "a.bin").read_bytes() == b"AAAAAB"
+
+
 def test_batch_discards_its_temporaries_on_an_error(tmp_path: Path) -> None:
     from flannot.atomic import AtomicBatch
 

@@ -251,6 +251,19 @@ class AtomicBatch:
         OSError
             Writing failed (a full disk): ``filename`` is ``path``; nothing is left behind.
         """
+        return self.write(path, lambda fh: fh.write(data))
+
+    def write(self, path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any]) -> Path:
+        """Like :meth:`write_bytes`, the content written by ``write(fileobj)``.
+
+        Streaming into the temporary file spares holding (and copying) the whole
+        content in memory first. Whatever ``write`` raises leaves nothing behind.
+
+        Raises
+        ------
+        OSError
+            Writing failed (a full disk): ``filename`` is ``path``; nothing is left behind.
+        """
         target = Path(path)
         folder = target.parent if str(target.parent) else Path(".")
         try:
@@ -260,7 +273,7 @@ class AtomicBatch:
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+                write(fh)
         except BaseException as exc:
             tmp.unlink(missing_ok=True)
             if isinstance(exc, OSError):

@@ -298,6 +298,34 @@ def test_a_malformed_file_fails_alone_in_a_folder_run(xa_pair, tmp_path, capsys)
     assert err.count("\n") == 1 and "bad.dcm" in err and "SOPClassUID" in err
 
 
+def test_a_file_pydicom_cannot_serialise_fails_alone_and_leaves_no_folder(
+    xa_pair, tmp_path, monkeypatch
+):
+    # the data set is serialised straight into the temporary file: when pydicom gives up
+    # half-way, neither the temporary nor the folder made for the file is left behind
+    from pydicom.dataset import Dataset
+
+    real = Dataset.save_as
+
+    def save_as(self, fh, **kwargs):
+        if str(self.get("KVP", "")) == "77.7":  # kept: technique
+            fh.write(b"half a file")
+            raise ValueError("cannot encode")
+        return real(self, fh, **kwargs)
+
+    unwritable = make_xa(7)
+    unwritable.KVP = "77.7"
+    write(unwritable, tmp_path / "in" / "deep" / "er" / "c.dcm")
+    monkeypatch.setattr(Dataset, "save_as", save_as)
+    report = deidentify(tmp_path / "in", tmp_path / "out", secret=b"k")
+    by_name = {Path(f.input).name: f for f in report.files}
+    assert by_name["c.dcm"].status == "failed"
+    assert by_name["c.dcm"].reason == "cannot de-identify: ValueError: cannot encode"
+    assert by_name["a.dcm"].status == by_name["b.dcm"].status == "deidentified"
+    out = tmp_path / "out"
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == ["a.dcm", "sub", "sub/b.dcm"]
+
+
 def test_folder_progress_is_reported_per_file(xa_pair, tmp_path):
     seen: list[tuple[int, int]] = []
     deidentify(tmp_path / "in", tmp_path / "out", progress=lambda d, t: seen.append((d, t)))

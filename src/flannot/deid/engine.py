@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
 import os
+import re
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 import pydicom
-from pydicom.dataelem import DataElement
+from pydicom.datadict import dictionary_has_tag, dictionary_keyword
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.sequence import Sequence as DicomSequence
+from pydicom.tag import BaseTag
 from pydicom.uid import UID_dictionary
 
-from flannot.atomic import AtomicBatch, atomic_write_bytes
+from flannot.atomic import AtomicBatch, atomic_write
 from flannot.deid.actions import EDITION, EXTENSIONS, OPTIONS, TABLE, resolve
 from flannot.deid.burned_in import burned_in_risk, is_flagged
 from flannot.deid.dates import shift_value
@@ -203,6 +208,69 @@ def _is_well_known_uid(value: str) -> bool:
     return value in UID_dictionary
 
 
+# decoded before their action is chosen: implicit VR or UN (pydicom takes the VR from its
+# dictionary), sequences (parsed within the item budget), UIDs (the value decides)
+_DECODE_FIRST = frozenset({None, "UN", "SQ", "UI"})
+_SPECIFIC_CHARACTER_SET = 0x00080005  # decoding it sets the data set's character set
+# VRs whose value pydicom decodes to numbers or bytes and encodes back to the same bytes,
+# by item size (FL/FD are decoded: a float32 signalling NaN would not come back the same)
+_BINARY_ITEM = {"OB": 1, "OW": 2, "OD": 8, "OF": 4, "OL": 4, "OV": 8}
+_BINARY_ITEM.update({"US": 2, "SS": 2, "UL": 4, "SL": 4, "UV": 8, "SV": 8, "AT": 4})
+# LUT descriptors: pydicom changes a negative first value (PS3.3 C.11.1.1.1)
+_LUT_DESCRIPTORS = frozenset({0x00281101, 0x00281102, 0x00281103, 0x00283002})
+# printable ASCII values with no space at either end (any internal spaces), separated by
+# backslashes, with at most one trailing space of padding: pydicom strips the padding,
+# splits at the backslashes and writes the same bytes back, in any character set
+_TEXT_ITEM = rb"[!-\[\]-~](?:[ -\[\]-~]*[!-\[\]-~])?"
+_TEXT_VALUE = re.compile(rb"(?:%s)(?:\\(?:%s))* ?" % (_TEXT_ITEM, _TEXT_ITEM))
+_DS_ITEM = rb"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_IS_ITEM = rb"[+-]?[0-9]+"
+_NUMBER_VALUE = {
+    "DS": re.compile(rb"(?:%s)(?:\\(?:%s))* ?" % (_DS_ITEM, _DS_ITEM)),
+    "IS": re.compile(rb"(?:%s)(?:\\(?:%s))* ?" % (_IS_ITEM, _IS_ITEM)),
+}
+_TEXT_VRS = frozenset({"AS", "CS", "DA", "DT", "TM", "SH", "LO", "ST", "LT", "UT", "UC"})
+
+
+def _writes_back_as_read(raw: RawDataElement, vr: str | None, tag: int) -> bool:
+    """Whether decoding ``raw`` and encoding it again gives exactly the bytes read.
+
+    Conservative: binary values of whole items, and text or decimal strings that
+    pydicom strips of nothing but one space of padding; anything else (other VRs,
+    undefined lengths but Pixel Data's, odd lengths, leading spaces, control or
+    non-ASCII bytes, NUL padding, empty values between backslashes) is decoded.
+    """
+    value = raw.value
+    if not isinstance(value, bytes):
+        return False
+    n = len(value)
+    if raw.length == 0xFFFFFFFF:  # encapsulated Pixel Data: written back as it is
+        return tag == 0x7FE00010 and vr in ("OB", "OW")
+    if n != raw.length or n % 2:
+        return False
+    if n == 0:
+        return True
+    item = _BINARY_ITEM.get(vr or "")
+    if item is not None:
+        return n % item == 0 and tag not in _LUT_DESCRIPTORS
+    number = _NUMBER_VALUE.get(vr or "")
+    if number is not None:
+        return number.fullmatch(value) is not None
+    if vr in _TEXT_VRS:
+        return _TEXT_VALUE.fullmatch(value) is not None
+    return False
+
+
+@functools.cache
+def _keyword_of(tag: int) -> str:
+    """The keyword of a public tag as :attr:`DataElement.keyword` gives it (``""``: unknown)."""
+    return dictionary_keyword(tag) if dictionary_has_tag(tag) else ""
+
+
+def _tag_text(tag: int) -> str:
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
 def _keyword(elem: DataElement) -> str:
     return elem.keyword or f"({elem.tag.group:04X},{elem.tag.element:04X})"
 
@@ -240,9 +308,15 @@ class _Cleaner:
 
         ``dummy``: inside a sequence whose action is D, text values the table does not
         name are replaced by dummies too (a code's value may be a person's ID).
+
+        The action of an element depends on its tag, VR and keyword only (and, for a
+        UID, on its value), so elements are looked at as read (raw): an element that
+        is removed is never decoded, and one that is kept is written back as read when
+        :func:`_writes_back_as_read` shows that decoding and encoding it again would
+        give the same bytes (otherwise it is decoded, exactly as before).
         """
+        options = self.options
         for tag in list(ds.keys()):
-            elem = ds[tag]
             group = tag.group
             if tag.is_private:
                 del ds[tag]
@@ -256,49 +330,65 @@ class _Cleaner:
                 self.counts["X"] += 1
                 self.removed.add("Curve" if group < 0x6000 else "Overlay")
                 continue
-            is_seq = elem.VR == "SQ"
-            row = TABLE.get(int(tag)) or EXTENSIONS.get(int(tag))
+            itag = int(tag)
+            elem: DataElement | RawDataElement = ds.get_item(tag)
+            vr = elem.VR
+            if isinstance(elem, RawDataElement) and (
+                vr in _DECODE_FIRST or itag == _SPECIFIC_CHARACTER_SET
+            ):
+                # implicit VR or UN (the VR comes from the dictionary), sequences (parsed
+                # within the item budget), UIDs (the value decides): decoded now
+                elem = ds[tag]
+                vr = elem.VR
+            is_seq = vr == "SQ"
+            row = TABLE.get(itag) or EXTENSIONS.get(itag)
             if row is not None:
-                action = resolve(row.action(self.options), is_seq, int(tag))
-                if action == "X" and int(tag) in _TYPE_2C_PATIENT:
+                action = resolve(row.action(options), is_seq, itag)
+                if action == "X" and itag in _TYPE_2C_PATIENT:
                     action = "Z"  # required (empty allowed) when the patient is an animal
             elif is_seq:
                 action = "R*" if dummy else "R"
-            elif dummy and elem.VR in _DUMMY_TEXT_VRS:
+            elif dummy and vr in _DUMMY_TEXT_VRS:
                 action = "D"
-            elif elem.VR == "PN":
+            elif vr == "PN":
                 action = "Z"  # beyond the table: a person's name is never kept
-            elif elem.VR in ("DA", "DT"):
+            elif vr in ("DA", "DT"):
                 # beyond the table (Instance Creation Date, Date of Secondary Capture …):
                 # a date reveals the study day; shifted, kept or replaced like the rows
-                if "modified-dates" in self.options:
+                if "modified-dates" in options:
                     action = "C"
-                elif "full-dates" in self.options:
+                elif "full-dates" in options:
                     action = "K"
                 else:
                     action = "D"
-            elif elem.VR == "TM":
+            elif vr == "TM":
                 # beyond the table (Contrast/Bolus Start Time, Frame Acquisition times in
                 # older dictionaries …): a time of day dates the procedure like a date does
-                action = "K" if self.options & {"modified-dates", "full-dates"} else "D"
-            elif elem.VR in _FREE_TEXT_VRS and (elem.keyword or "") not in _SAFE_TEXT:
+                action = "K" if options & {"modified-dates", "full-dates"} else "D"
+            elif vr in _FREE_TEXT_VRS and _keyword_of(itag) not in _SAFE_TEXT:
                 # beyond the table: free text (View Name, Image ID, a breed, a comment the
                 # standard has not listed yet) can name anyone; emptied, so a Type 2
                 # attribute stays valid (PS3.15 E.1: "clean" needs a human)
                 action = "Z"
-            elif elem.VR == "UI" and "uids" not in self.options:
-                action = "U" if self._has_instance_uid(elem) else "K"
-            elif elem.VR == "AE" or (elem.VR == "UR" and elem.keyword not in _CODE_URLS):
+            elif vr == "UI" and "uids" not in options:
+                action = "U" if self._has_instance_uid(ds[tag]) else "K"
+            elif vr == "AE" or (vr == "UR" and _keyword_of(itag) not in _CODE_URLS):
                 # beyond the table: AE titles and URLs (Retrieve URL/AE Title …) name
                 # the hospital's hosts and embed the original UIDs
                 action = "X"
-            elif not elem.keyword and tag.element != 0:
+            elif not _keyword_of(itag) and tag.element != 0:
                 # a public attribute newer than pydicom's dictionary (e.g. Name to Use,
                 # (0010,0011)): nobody can say it is safe, so it goes
                 action = "X"
             else:
+                action = ""  # beyond the table and safe: kept (not counted)
+            if action in ("K", ""):
+                if isinstance(elem, RawDataElement) and not _writes_back_as_read(elem, vr, itag):
+                    ds[tag]  # decoded: written as pydicom encodes the value
+                if action:
+                    self.counts[action] += 1
                 continue
-            self._apply(ds, elem, action)
+            self._apply(ds, tag, vr, action)
 
     def _has_instance_uid(self, elem: DataElement) -> bool:
         kw = elem.keyword or ""
@@ -307,12 +397,21 @@ class _Cleaner:
         values = [elem.value] if isinstance(elem.value, str) else list(elem.value or [])
         return any(v and not _is_well_known_uid(str(v)) for v in values)
 
-    def _apply(self, ds: Dataset, elem: DataElement, action: str) -> None:
+    def _apply(self, ds: Dataset, tag: BaseTag, vr: str | None, action: str) -> None:
         if action == "X":
-            del ds[elem.tag]
-            self.removed.add(_keyword(elem))
-        elif action == "Z":
-            elem.value = DicomSequence() if elem.VR == "SQ" else None
+            del ds[tag]
+            self.removed.add(_keyword_of(int(tag)) or _tag_text(int(tag)))
+            self.counts[action] += 1
+            return
+        if action in ("Z", "D") and vr and vr != "SQ" and ds.get_item(tag).is_raw:
+            # a new element: the old value is never decoded
+            ds[tag] = DataElement(tag, vr, None if action == "Z" else _DUMMY.get(vr))
+            self.removed.add(_keyword_of(int(tag)) or _tag_text(int(tag)))
+            self.counts[action] += 1
+            return
+        elem = ds[tag]  # decoded: its value is set or read below
+        if action == "Z":
+            elem.value = DicomSequence() if vr == "SQ" else None
             self.removed.add(_keyword(elem))
         elif action == "D":
             elem.value = _dummy(elem)
@@ -320,10 +419,10 @@ class _Cleaner:
         elif action == "U":
             self._remap(elem)
         elif action == "C":
-            if elem.VR in ("DA", "DT"):
-                elem.value = shift_value(elem.value, elem.VR, self.days)
+            if vr in ("DA", "DT"):
+                elem.value = shift_value(elem.value, vr, self.days)
                 self.dates_touched = True
-        elif action in ("R", "R*") and elem.VR == "SQ":
+        elif action in ("R", "R*") and vr == "SQ":
             for item in elem.value or []:
                 self.clean(item, dummy=action == "R*")
         if action not in ("R", "R*"):
@@ -545,21 +644,50 @@ def deidentify_file(
                     str(inp), None, "skipped", reason="DICOMDIR (media index) not copied"
                 )
             report = deidentify_dataset(ds, options=options, uid_map=uid_map, redactions=redactions)
-            data = dataset_bytes(ds)
     except FlannotError as exc:
         raise FlannotError(exc.reason, exc.path or inp) from None
     except Exception as exc:  # a malformed data set pydicom cannot rewrite
         raise FlannotError(f"cannot de-identify: {_reason(exc)}", inp) from None
+
+    def write(fh: IO[bytes]) -> None:  # serialised straight into the temporary file
+        try:
+            with warnings.catch_warnings(), item_budget(inp):
+                warnings.simplefilter("ignore")
+                ds.save_as(fh, enforce_file_format=True)
+        except OSError:
+            raise
+        except Exception as exc:  # a malformed data set pydicom cannot rewrite
+            raise _Unwritable(_reason(exc)) from None
+
+    missing = _missing_folders(out.parent)
     try:
         make_dirs(out.parent)  # a folder input may be nested any depth
         if batch is None:
-            atomic_write_bytes(out, data)
+            atomic_write(out, write)
         else:
-            batch.write_bytes(out, data)
+            batch.write(out, write)
+    except _Unwritable as exc:  # nothing was written: the folders made for it go too
+        for folder in missing:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise FlannotError(f"cannot de-identify: {exc}", inp) from None
     except OSError as exc:
         raise FlannotError(f"cannot write: {exc.strerror or exc}", out) from None
     report.input, report.output = str(inp), str(out)
     return report
+
+
+class _Unwritable(Exception):
+    """pydicom could not serialise the de-identified data set (the reason)."""
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and its ancestors that do not exist yet, deepest first."""
+    missing = []
+    while not folder.is_dir() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
 
 
 def deidentify(

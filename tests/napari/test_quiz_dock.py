@@ -208,6 +208,8 @@ def test_reference_has_its_own_style_and_goes_side_by_side(quiz) -> None:
     paler tint, its own labels ("ref …") below the anchor; side by side in a 1×2 grid."""
     import numpy as np
 
+    from flannot.napari.layers import labelled_layers
+
     dock, session, _ref = quiz
     dock.start_quiz()
     _draw(session, "vertebra", "point", VERTEBRAE["L4"], level="L4")
@@ -229,6 +231,9 @@ def test_reference_has_its_own_style_and_goes_side_by_side(quiz) -> None:
     assert positions[session.image_layer.name] == (0, 0)
     assert positions["reference: image"] == (0, 1)
     assert positions[ref.name] == (0, 1) and positions[attempt.name] == (0, 0)
+    session.arrange_labels()  # the image copy (no text) is not a labelled layer
+    assert ref.name in labelled_layers(session)
+    assert "reference: image" not in labelled_layers(session)
     dock.reference_btn.click()  # hide: back to one view, no image copy left
     assert not grid_of(viewer).enabled
     assert "reference: image" not in [lay.name for lay in viewer.layers]

@@ -1007,12 +1007,13 @@ def _text_px(layer: Any, session: Session) -> tuple[float, float]:
 
 def labelled_layers(session: Session) -> dict[str, Any]:
     """The layers whose canvas labels are laid out together, by key: the annotation
-    layers, then a Quiz's reference overlay (``reference: <type>`` layers) when shown."""
+    layers, then a Quiz's reference overlay (``reference: <type>`` layers) when shown —
+    not the side-by-side view's image copy, which has no labels."""
     out: dict[str, Any] = dict(session.annotation_layers())
     viewer = session._viewer_ref()
     if viewer is not None:
         for layer in viewer.layers:
-            if (layer.metadata or {}).get("flannot_reference"):
+            if (layer.metadata or {}).get("flannot_reference") and hasattr(layer, "text"):
                 out[layer.name] = layer
     return out
 

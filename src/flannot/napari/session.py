@@ -355,12 +355,15 @@ class Session:
         return self._from_reader and QCoreApplication.instance() is not None
 
     def _cache_shaders(self, event) -> None:
-        """Keep vispy from recompiling the new layer's mesh shaders on each slice."""
+        """Keep vispy from recompiling the new layer's mesh shaders on each slice, and
+        give a flannot layer's labels their halo."""
         from flannot.napari._mesh_shaders import cache_layer_shaders
+        from flannot.napari._text_halo import add_layer_halo
 
         viewer = self._viewer_ref()
         if viewer is not None:
             cache_layer_shaders(viewer, event.value)
+            add_layer_halo(viewer, event.value)
 
     def _on_layer_inserted(self, event) -> None:
         """Adopt the layers a reader/sample function returned as data tuples."""

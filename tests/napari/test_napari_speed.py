@@ -181,3 +181,31 @@ def test_an_empty_point_layer_kept_from_a_frame_is_made_3d_when_used(viewer, sam
     session.save()
     session.load_case(sample_set / "cases" / "ap")
     assert session.annotation_layers()["pedicle"].ndim == 2 and viewer.dims.ndim == 2
+
+
+def test_opening_a_dicom_makes_no_layer_active_in_turn_and_collects_no_garbage(
+    viewer, sample_set, monkeypatch
+) -> None:
+    """napari made each of the reader's 14 layers active in turn (controls built and
+    swapped), and clearing an empty viewer ran a scene clean-up with ``gc.collect()``:
+    ~0.6 s of an open (benchmarks/bench_gui.py, "open one .dcm")."""
+    import gc
+
+    from qtpy.QtWidgets import QApplication
+
+    from flannot.napari.session import get_session
+
+    collected = []
+    original = gc.collect
+    monkeypatch.setattr(gc, "collect", lambda *a: collected.append(1) or original(*a))
+    made_active = []
+    viewer.layers.selection.events.active.connect(lambda e: made_active.append(e.value))
+    viewer.open(str(sample_set / "cases" / "clo-left" / "image.dcm"), plugin="flannot")
+    QApplication.processEvents()
+    session = get_session(viewer)
+    assert len(session.annotation_layers()) == len(viewer.layers) - 1 > 10
+    assert viewer.layers.selection.active is session.image_layer
+    assert [layer for layer in made_active if layer is not None] == [session.image_layer]
+    assert collected == []
+    added = viewer.add_points(np.zeros((1, 2)))  # napari activates inserted layers again
+    assert viewer.layers.selection.active is added

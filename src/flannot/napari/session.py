@@ -101,6 +101,7 @@ class Session:
         self._pending: set[str] = set()  # layer keys a reader returned, not yet inserted
         self._restored = False
         self._from_reader = False  # layers handed to napari as data tuples (reader, sample)
+        self._release_activation: Any = None  # napari's activation held while it inserts them
         self._scale_bar_shown = False
         viewer.layers.events.inserted.connect(self._on_layer_inserted)
         # after napari's own handler (which makes the layer's visual): cached mesh shaders
@@ -110,6 +111,7 @@ class Session:
         # labels are laid out for a zoom (text keeps its size on screen) and for the shapes
         self.events.annotations_changed.connect(self.schedule_labels)
         camera_of(viewer).events.zoom.connect(self.schedule_labels)
+        camera_of(viewer).events.center.connect(self.schedule_labels)  # labels kept in view
 
     # ------------------------------------------------------------------ basics
     @property
@@ -298,9 +300,17 @@ class Session:
                 if layer.visible != visible:
                     layer.visible = visible
             if not add_layers:
-                with self.viewer.layers.batched_update():
+                viewer = self.viewer
+                ours = [*self._layers.values(), self.image_layer]
+                # a batched update ends in napari's scene clean-up and a gc.collect()
+                # (~0.2 s): only worth it when there are layers to remove
+                if any(layer is not None and layer in viewer.layers for layer in ours):
+                    with viewer.layers.batched_update():
+                        self._clear_layers()
+                else:
                     self._clear_layers()
                 self._pending = {"image", *layers}
+                self._hold_activation()
             self._from_reader = not add_layers
         finally:
             self._loading = False
@@ -312,8 +322,27 @@ class Session:
             layer.as_layer_data_tuple() for layer in layers.values()
         ]
 
+    def _hold_activation(self) -> None:
+        """napari inserts the reader's layers one by one, each made active (its controls
+        built and shown) in turn: hold that until they are all in (~0.2 s an open)."""
+        from flannot.napari.viewer_api import hold_activation
+
+        self._end_activation_hold()  # an open whose layers never all arrived
+        self._release_activation = hold_activation(self.viewer)
+        from qtpy.QtCore import QCoreApplication, QTimer
+
+        if QCoreApplication.instance() is not None:  # napari inserts them before this fires
+            QTimer.singleShot(0, self._end_activation_hold)
+
+    def _end_activation_hold(self) -> None:
+        release, self._release_activation = self._release_activation, None
+        if release is not None:
+            release()
+
     def _finish_load(self) -> None:
         self._pending = set()
+        if not self._pending_select_later():  # else napari is inserting the last layer:
+            self._end_activation_hold()  # released by the timer once the insert is done
         self.dirty = self._restored
         if self._autosave is None and self.case_path is not None:
             from qtpy.QtCore import QCoreApplication

@@ -7,7 +7,7 @@ exists so the workspace raises no deprecation warnings on 0.9 and still runs on 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -33,6 +33,14 @@ def scale_bar_of(viewer: Any) -> Any:
     overlays = getattr(getattr(viewer, "canvas", None), "overlays", None)
     bar = getattr(overlays, "scale_bar", None)
     return bar if bar is not None else viewer.scale_bar
+
+
+def canvas_size_of(viewer: Any) -> tuple[int, int]:
+    """The canvas's (height, width) in screen pixels (``viewer.canvas.size`` from 0.9)."""
+    size = getattr(getattr(viewer, "canvas", None), "size", None)
+    if size is None:
+        size = getattr(viewer, "_canvas_size", (600, 800))
+    return int(size[0]), int(size[1])
 
 
 # the layer events napari's viewer recomputes its dimensions on; see dims_update_once
@@ -98,6 +106,25 @@ def camera_of(viewer: Any) -> Any:
     scene = getattr(viewer, "scene", None)
     camera = getattr(scene, "camera", None)
     return camera if camera is not None else viewer.camera
+
+
+def hold_activation(viewer: Any) -> Callable[[], None]:
+    """Stop napari making each inserted layer the active one; returns the release.
+
+    For layers napari inserts itself (a reader's layer-data tuples, one activation —
+    controls shown, the previous ones hidden — per layer otherwise); the same napari
+    internal flag as :func:`add_layers_quietly`. Releasing twice is harmless.
+    """
+    layer_list = unwrapped(viewer).layers
+    flag = getattr(layer_list, "_activate_on_insert", None)
+    if flag is None:
+        return lambda: None
+    layer_list._activate_on_insert = False
+
+    def release() -> None:
+        layer_list._activate_on_insert = flag
+
+    return release
 
 
 def add_layers_quietly(viewer: Any, layers: Iterable[Any]) -> None:

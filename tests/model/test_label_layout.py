@@ -119,3 +119,18 @@ def test_crowded_frames_keep_the_preferred_offsets() -> None:
     assert collisions(placed_boxes(few, arrange(few, pref, CHAR, LINE), CHAR, LINE)) <= collisions(
         placed_boxes(few, pref, CHAR, LINE)
     )
+
+
+def test_labels_stay_inside_the_image_when_they_can() -> None:
+    """A label whose preferred place runs past the image's edge (cut off by the canvas)
+    moves inside; one that fits keeps its place."""
+    image = (0.0, 0.0, 100.0, 100.0)
+    near_edge = [Label("ec", "Epidural contrast L4-L5 left", 50, 60, anchor="upper_left")]
+    pref = {"ec": (0.0, 4.0)}
+    assert label_box(near_edge[0], pref["ec"], CHAR, LINE)[3] > 100  # past the right edge
+    chosen = arrange(near_edge, pref, CHAR, LINE, bounds=image)
+    box = label_box(near_edge[0], chosen["ec"], CHAR, LINE)
+    assert 0 <= box[1] and box[3] <= 100 and 0 <= box[0] and box[2] <= 100
+    assert arrange(near_edge, pref, CHAR, LINE) == pref  # no bounds given: as before
+    inside = [Label("lf", "LF", 50, 20)]
+    assert arrange(inside, {"lf": (0.0, 4.0)}, CHAR, LINE, bounds=image) == {"lf": (0.0, 4.0)}

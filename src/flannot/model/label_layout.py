@@ -15,9 +15,10 @@ napari moves the labels of one layer together (one text ``translation`` per laye
 labels come in *groups* that share one offset. Groups are placed in priority order (the
 protocol's order); each takes the first candidate offset — its preferred one (the
 protocol's ``label_offset``), then steps of a line up or down and of a few characters
-sideways, nearest first — that collides with no label placed before it on the same frame
-and with no obstacle (e.g. the redaction box). When every candidate collides, the one
-with the fewest collisions wins.
+sideways, nearest first — that collides with no label placed before it on the same frame,
+with no obstacle (e.g. the redaction box) and stays inside the image (a label past its
+edge is cut off by the canvas). When every candidate collides, the one with the fewest
+collisions wins, then the one with the fewest labels on obstacles or past the edge.
 """
 
 from __future__ import annotations
@@ -99,6 +100,10 @@ def _overlap(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
+def _inside(a: Box, bounds: Box) -> bool:
+    return bounds[0] <= a[0] and bounds[1] <= a[1] and a[2] <= bounds[2] and a[3] <= bounds[3]
+
+
 def collisions(boxes: Sequence[tuple[int, Box]]) -> int:
     """Pairs of ``(frame, box)`` that overlap on the same frame."""
     by_frame: dict[int, list[Box]] = {}
@@ -149,6 +154,7 @@ def arrange(
     char_px: float,
     line_px: float,
     obstacles: Iterable[tuple[int | None, Box]] = (),
+    bounds: Box | None = None,
 ) -> dict[str, Offset]:
     """One offset per group so that labels of one frame do not overlap.
 
@@ -163,6 +169,8 @@ def arrange(
         A character's width and a line's height in image pixels.
     obstacles
         ``(frame, box)`` areas labels should not cover (frame ``None``: every frame).
+    bounds
+        The area labels should stay inside (the image), or ``None``.
 
     Returns
     -------
@@ -203,6 +211,7 @@ def arrange(
                 hits += sum(_overlap(box, other) for other in others.get(frame, ()))
                 areas = (*everywhere, *blocked.get(frame, ()))
                 covered += sum(_overlap(box, area) for area in areas)
+                covered += bounds is not None and not _inside(box, bounds)
             score = (hits, covered)
             if best is None or score < best[0]:
                 best = (score, offset, boxes)

@@ -1112,6 +1112,33 @@ def _share_crowded_labels(session: Session, labels: list, char_px: float, line_p
     return changed
 
 
+def _label_bounds(session: Session) -> tuple[float, float, float, float] | None:
+    """Where labels can be read, in image pixels: the image, clipped to the part of it
+    the canvas shows (a label past the canvas edge is cut off)."""
+    from flannot.napari.viewer_api import camera_of, canvas_size_of, grid_of
+
+    layer = session.image_layer
+    if layer is None:
+        return None
+    shape = np.shape(layer.data)
+    rows, cols = shape[-3:-1] if getattr(layer, "rgb", False) else shape[-2:]
+    box = [-0.5, -0.5, rows - 0.5, cols - 0.5]  # pixel centres sit on integer coordinates
+    viewer = session._viewer_ref()
+    if viewer is None or grid_of(viewer).enabled:  # grid views: each shows its own part
+        return (box[0], box[1], box[2], box[3])
+    camera = camera_of(viewer)
+    zoom = float(camera.zoom) or 1.0
+    scale = np.asarray(layer.scale, dtype=float)[-2:]
+    translate = np.asarray(layer.translate, dtype=float)[-2:]
+    centre = (np.asarray(camera.center, dtype=float)[-2:] - translate) / scale
+    half = np.asarray(canvas_size_of(viewer), dtype=float) / (2 * zoom * scale)
+    low, high = centre - half, centre + half
+    box = [max(box[0], low[0]), max(box[1], low[1]), min(box[2], high[0]), min(box[3], high[1])]
+    if box[0] >= box[2] or box[1] >= box[3]:  # the image is out of view
+        return None
+    return (box[0], box[1], box[2], box[3])
+
+
 def arrange_labels(session: Session) -> dict[str, tuple[float, float]]:
     """Move the labels of each shown annotation layer so that no two collide.
 
@@ -1128,7 +1155,7 @@ def arrange_labels(session: Session) -> dict[str, tuple[float, float]]:
         labels, preferred, obstacles, char_px, line_px = label_layout_input(session)
     if not labels:
         return {}
-    chosen = arrange(labels, preferred, char_px, line_px, obstacles)
+    chosen = arrange(labels, preferred, char_px, line_px, obstacles, _label_bounds(session))
     layers = labelled_layers(session)
     for key, (d_row, d_col) in chosen.items():
         layer = layers[key]

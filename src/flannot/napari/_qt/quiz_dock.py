@@ -81,6 +81,9 @@ class QuizDock(SessionDock):
         self.attempt_path: Path | None = None
         self.result: CaseScore | None = None
         self.reference_layers: list[Any] = []
+        # the overlay's layers built at Start (not added: nothing of the answer key shows
+        # before Check) and what they were built for; see _prepare_reference
+        self._prepared: tuple[Any, list[Any]] | None = None
         self.check_number: int | None = None  # the last Check's number in the history
         self._switching = False  # the dock itself is replacing the case
 
@@ -268,6 +271,7 @@ class QuizDock(SessionDock):
             return False
         self.result = None
         self.check_number = None
+        self._prepare_reference()
         self.rubric.set_protocol(session.protocol)
         self._show_items([])
         self.summary.setText("")
@@ -280,6 +284,48 @@ class QuizDock(SessionDock):
         )
         self._update_buttons()
         return True
+
+    def _prepare_reference(self) -> None:
+        """Build the reference overlay's layers now, for the first Check to only add them.
+
+        The answer key does not change during a quiz, so its layers are built at Start and
+        kept out of the viewer (the trainee sees nothing of them) until Check; the modules
+        Check uses are imported here too. Check builds them again when the image changed
+        meanwhile (a calibration gives a new image, its scale). Issue 14: Check ≤ 0.5 s.
+        """
+        from flannot.napari import layers as L
+        from flannot.teach import history, rubric, score  # noqa: F401  (Check's imports)
+
+        self._prepared = None
+        if self.reference is None:
+            return
+        session = self.session
+        built = L.make_reference_layers(session, self.reference, self._reference_skip())
+        self._prepared = (self._prepared_key(), built)
+
+    def _prepared_key(self) -> tuple[Any, ...]:
+        """What the overlay's layers are made from (compared by identity)."""
+        session = self.session
+        return (self.reference, session.image, session.protocol)
+
+    def _reference_skip(self) -> set[str]:
+        """The types the overlay leaves out: redaction boxes and calibration lines."""
+        protocol = self.session.protocol
+        return {
+            *protocol.names_with_role(Role.REDACTION),
+            *protocol.names_with_role(Role.CALIBRATION),
+        }
+
+    def _reference_layers_to_show(self) -> list[Any]:
+        """The layers of the reference overlay: those built at Start if still right, else new."""
+        from flannot.napari import layers as L
+
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None and all(
+            a is b for a, b in zip(prepared[0], self._prepared_key(), strict=True)
+        ):
+            return prepared[1]
+        return L.make_reference_layers(self.session, self.reference, self._reference_skip())
 
     def _attempt_target(
         self,
@@ -447,17 +493,12 @@ class QuizDock(SessionDock):
             self.hide_reference()
             return []
         session = self.session
-        protocol = session.protocol
-        skip = {
-            *protocol.names_with_role(Role.REDACTION),
-            *protocol.names_with_role(Role.CALIBRATION),
-        }
         layers = self.viewer.layers
         # a second Check refills the overlay's live layers in place: removing a layer costs
         # napari a gc.collect() and adding one its visual, shaders and Qt controls
         live = {lay.name: lay for lay in self.reference_layers if lay in layers}
         added, new = [], []
-        for layer in L.make_reference_layers(session, self.reference, skip):
+        for layer in self._reference_layers_to_show():
             old = live.pop(layer.name, None)
             if old is not None and L.refill_layer(old, layer):
                 old.editable = False
@@ -571,6 +612,7 @@ class QuizDock(SessionDock):
 
     def _drop_quiz(self) -> None:
         self.reference = None
+        self._prepared = None
         self.check_number = None
         self.reference_path = None
         self.attempt_path = None

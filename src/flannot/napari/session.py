@@ -355,11 +355,14 @@ class Session:
         return self._from_reader and QCoreApplication.instance() is not None
 
     def _cache_shaders(self, event) -> None:
-        """Keep vispy from recompiling the new layer's mesh shaders on each slice."""
+        """Keep vispy from recompiling the new layer's mesh shaders on each slice (and
+        from re-parsing shader sources it has seen: :mod:`flannot.napari._shader_cache`)."""
         from flannot.napari._mesh_shaders import cache_layer_shaders
+        from flannot.napari._shader_cache import cache_shader_parsing
 
         viewer = self._viewer_ref()
         if viewer is not None:
+            cache_shader_parsing()  # once; before the new layer's first draw builds programs
             cache_layer_shaders(viewer, event.value)
 
     def _on_layer_inserted(self, event) -> None:

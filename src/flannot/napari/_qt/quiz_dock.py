@@ -168,6 +168,9 @@ class QuizDock(SessionDock):
             ],
         )
         self._update_buttons()
+        # Check's modules (scoring imports scipy.optimize: ~0.1 s) once the workspace is
+        # idle, not in the trainee's first Start or Check
+        QTimer.singleShot(0, _import_check_modules)
 
     # ------------------------------------------------------------------ state
     @property
@@ -289,13 +292,13 @@ class QuizDock(SessionDock):
         """Build the reference overlay's layers now, for the first Check to only add them.
 
         The answer key does not change during a quiz, so its layers are built at Start and
-        kept out of the viewer (the trainee sees nothing of them) until Check; the modules
-        Check uses are imported here too. Check builds them again when the image changed
-        meanwhile (a calibration gives a new image, its scale). Issue 14: Check ≤ 0.5 s.
+        kept out of the viewer (the trainee sees nothing of them) until Check. Check builds
+        them again when the image changed meanwhile (a calibration gives a new image, its
+        scale). Issue 14: Check ≤ 0.5 s.
         """
         from flannot.napari import layers as L
-        from flannot.teach import history, rubric, score  # noqa: F401  (Check's imports)
 
+        _import_check_modules()  # if the dock has not been idle yet
         self._prepared = None
         if self.reference is None:
             return
@@ -633,6 +636,11 @@ class QuizDock(SessionDock):
     def _on_annotations_changed(self, *args: Any) -> None:
         if self.result is not None and self.summary.text() and "(edited" not in self.summary.text():
             self.summary.setText(self.summary.text() + " (edited since: Check again)")
+
+
+def _import_check_modules() -> None:
+    """Import what Check uses (scoring, history, rubric), so that Check does not."""
+    from flannot.teach import history, rubric, score  # noqa: F401
 
 
 def _keep_read_only(layer: Any) -> None:

@@ -412,3 +412,37 @@ def test_the_measure_dock_does_not_remeasure_for_the_overlay(quiz) -> None:
     attempt = session.annotation_layer("vertebra", "point")
     dock.viewer.layers.remove(attempt)  # an annotation layer: measured again
     assert measure._timer.isActive()
+
+
+def test_a_second_check_keeps_the_overlay_as_it_is(quiz, monkeypatch) -> None:
+    # the answer key does not change during a quiz: a second Check shows the live overlay
+    # again (re-shown if hidden in the layer list) without building or refilling it; after
+    # a new calibration it is refilled with the new scale
+    from flannot.napari import layers as L
+
+    dock, session, _ref = quiz
+    dock.start_quiz()
+    dock.check()
+    overlay = list(dock.reference_layers)
+    data = [[np.array(d, copy=True) for d in lay.data] for lay in overlay]
+    overlay[0].visible = False
+
+    def no_build(*_a, **_k):
+        raise AssertionError("the overlay was built again")
+
+    monkeypatch.setattr(L, "make_reference_layers", no_build)
+    monkeypatch.setattr(L, "refill_layer", no_build)
+    _draw(session, "vertebra", "point", VERTEBRAE["L4"], level="L4")
+    result = dock.check()
+    assert result is not None and any(it.passed for it in result.items)
+    assert dock.reference_layers == overlay and all(lay.visible for lay in overlay)
+    assert all(lay in dock.viewer.layers and not lay.editable for lay in overlay)
+    for lay, before in zip(overlay, data, strict=True):
+        assert all(np.allclose(a, b) for a, b in zip(lay.data, before, strict=True))
+    assert dock.viewer.layers.selection.active is session.image_layer
+
+    monkeypatch.undo()
+    session.set_user_calibration((0.5, 0.5))
+    dock.check()
+    assert [id(lay) for lay in dock.reference_layers] == [id(lay) for lay in overlay]
+    assert all(np.allclose(lay.scale[-2:], (0.5, 0.5)) for lay in overlay)

@@ -84,6 +84,7 @@ class QuizDock(SessionDock):
         # the overlay's layers built at Start (not added: nothing of the answer key shows
         # before Check) and what they were built for; see _prepare_reference
         self._prepared: tuple[Any, list[Any]] | None = None
+        self._shown_for: tuple[Any, ...] | None = None  # what the live overlay was made from
         self.check_number: int | None = None  # the last Check's number in the history
         self._switching = False  # the dock itself is replacing the case
 
@@ -495,10 +496,16 @@ class QuizDock(SessionDock):
         if self.reference is None:
             self.hide_reference()
             return []
-        session = self.session
         layers = self.viewer.layers
-        # a second Check refills the overlay's live layers in place: removing a layer costs
-        # napari a gc.collect() and adding one its visual, shaders and Qt controls
+        if self._overlay_is_current():  # a second Check: the answer key is on screen as is
+            for layer in self.reference_layers:
+                layer.selected_data = set()
+                layer.editable = False
+                layer.visible = True
+            return self._overlay_shown()
+        # a second Check after a new calibration refills the overlay's live layers in place:
+        # removing a layer costs napari a gc.collect() and adding one its visual, shaders and
+        # Qt controls
         live = {lay.name: lay for lay in self.reference_layers if lay in layers}
         added, new = [], []
         for layer in self._reference_layers_to_show():
@@ -517,13 +524,29 @@ class QuizDock(SessionDock):
                     layers.remove(layer)
         add_layers_quietly(self.viewer, new)
         self.reference_layers = added
+        self._shown_for = self._prepared_key()
         if new or live or not self.reference_layers:
             self._arrange_reference()
+        return self._overlay_shown()
+
+    def _overlay_is_current(self) -> bool:
+        """Whether the live overlay shows this quiz's reference on this image, every layer."""
+        shown, layers = self._shown_for, self.viewer.layers
+        return (
+            shown is not None
+            and bool(self.reference_layers)
+            and all(a is b for a, b in zip(shown, self._prepared_key(), strict=True))
+            and all(layer in layers for layer in self.reference_layers)
+        )
+
+    def _overlay_shown(self) -> list[Any]:
+        """Lay the labels out, make the image active and update the buttons."""
+        session = self.session
         session.arrange_labels()  # the reference's labels and the attempt's, apart
         if session.image_layer is not None and session.image_layer in self.viewer.layers:
             self.viewer.layers.selection.active = session.image_layer  # no edits by accident
         self._update_buttons()
-        return added
+        return list(self.reference_layers)
 
     def _arrange_reference(self, *_args: Any) -> None:
         """Overlaid, or side by side when the box is ticked (and there is an overlay)."""
@@ -551,6 +574,7 @@ class QuizDock(SessionDock):
             if self.session is not None:
                 self.session.arrange_labels()  # the attempt's labels may go back now
         self.reference_layers = []
+        self._shown_for = None
         self._update_buttons()
 
     def toggle_reference(self) -> None:
@@ -616,6 +640,7 @@ class QuizDock(SessionDock):
     def _drop_quiz(self) -> None:
         self.reference = None
         self._prepared = None
+        self._shown_for = None
         self.check_number = None
         self.reference_path = None
         self.attempt_path = None

@@ -347,3 +347,107 @@ def test_reference_labels_are_laid_out_with_the_attempts(quiz) -> None:
     assert collisions(placed_boxes(labels, shown, char_px, line_px)) == 0
     dock.hide_reference()
     assert not any(g.startswith("reference: ") for g in L.labelled_layers(session))
+
+
+def test_the_overlay_is_built_at_start_out_of_sight_and_shown_by_check(quiz) -> None:
+    """Issue 14 (Check ≤ 0.5 s): Start builds the overlay's layers, kept out of the viewer
+    (nothing of the answer key to see or toggle on), and the first Check shows those very
+    layers, as a Check that builds them would."""
+    from flannot.napari import layers as L
+
+    dock, session, _ref = quiz
+    dock.start_quiz()
+    assert dock._prepared is not None
+    prepared = dock._prepared[1]
+    assert {lay.name for lay in prepared} == {
+        "reference: vertebra",
+        "reference: ligamentum_flavum",
+    }
+    assert not any(lay.name.startswith("reference: ") for lay in dock.viewer.layers)
+    assert not any(lay in dock.viewer.layers for lay in prepared)
+    assert dock.reference_btn.text() == "Show reference" and not dock.reference_btn.isEnabled()
+
+    _draw(session, "vertebra", "point", VERTEBRAE["L4"], level="L4")
+    dock.check()
+    assert [id(lay) for lay in dock.reference_layers] == [id(lay) for lay in prepared]
+    assert all(lay in dock.viewer.layers for lay in prepared) and dock._prepared is None
+    # the same overlay as one built at Check
+    fresh = L.make_reference_layers(session, dock.reference, dock._reference_skip())
+    assert [lay.name for lay in fresh] == [lay.name for lay in prepared]
+    for a, b in zip(fresh, prepared, strict=True):
+        assert len(a.data) == len(b.data)
+        assert all(np.allclose(x, y) for x, y in zip(a.data, b.data, strict=True))
+        assert list(a.features["id"]) == list(b.features["id"])
+        assert a.text.string.format == b.text.string.format
+        assert np.allclose(a.scale, b.scale) and not b.editable
+        assert b.metadata["flannot_reference"]
+
+
+def test_check_builds_the_overlay_again_for_a_new_calibration(quiz) -> None:
+    # a calibration during the quiz gives a new image (its scale): the layers built at
+    # Start are not used, the overlay has the new scale
+    dock, session, _ref = quiz
+    dock.start_quiz()
+    prepared = dock._prepared[1]
+    session.set_user_calibration((0.5, 0.5))
+    dock.check()
+    assert dock.reference_layers
+    assert not any(lay in dock.reference_layers for lay in prepared)
+    for lay in dock.reference_layers:
+        assert np.allclose(lay.scale[-2:], session.image_layer.scale[-2:])
+        assert np.allclose(lay.scale[-2:], (0.5, 0.5))
+
+
+def test_the_measure_dock_does_not_remeasure_for_the_overlay(quiz) -> None:
+    # the reference overlay is not measured: its layers coming or going start no refresh
+    # (which rewrote the attempt's labels and painted the canvas a second time)
+    from flannot.napari import layers as L
+    from flannot.napari._qt.measure_dock import MeasureDock
+
+    dock, session, _ref = quiz
+    measure = MeasureDock(dock.viewer)
+    dock.start_quiz()
+    measure.refresh()
+    assert not measure._timer.isActive()
+    (layer, *_rest) = L.make_reference_layers(session, dock.reference, dock._reference_skip())
+    dock.viewer.add_layer(layer)
+    assert not measure._timer.isActive()
+    dock.viewer.layers.remove(layer)
+    assert not measure._timer.isActive()
+    attempt = session.annotation_layer("vertebra", "point")
+    dock.viewer.layers.remove(attempt)  # an annotation layer: measured again
+    assert measure._timer.isActive()
+
+
+def test_a_second_check_keeps_the_overlay_as_it_is(quiz, monkeypatch) -> None:
+    # the answer key does not change during a quiz: a second Check shows the live overlay
+    # again (re-shown if hidden in the layer list) without building or refilling it; after
+    # a new calibration it is refilled with the new scale
+    from flannot.napari import layers as L
+
+    dock, session, _ref = quiz
+    dock.start_quiz()
+    dock.check()
+    overlay = list(dock.reference_layers)
+    data = [[np.array(d, copy=True) for d in lay.data] for lay in overlay]
+    overlay[0].visible = False
+
+    def no_build(*_a, **_k):
+        raise AssertionError("the overlay was built again")
+
+    monkeypatch.setattr(L, "make_reference_layers", no_build)
+    monkeypatch.setattr(L, "refill_layer", no_build)
+    _draw(session, "vertebra", "point", VERTEBRAE["L4"], level="L4")
+    result = dock.check()
+    assert result is not None and any(it.passed for it in result.items)
+    assert dock.reference_layers == overlay and all(lay.visible for lay in overlay)
+    assert all(lay in dock.viewer.layers and not lay.editable for lay in overlay)
+    for lay, before in zip(overlay, data, strict=True):
+        assert all(np.allclose(a, b) for a, b in zip(lay.data, before, strict=True))
+    assert dock.viewer.layers.selection.active is session.image_layer
+
+    monkeypatch.undo()
+    session.set_user_calibration((0.5, 0.5))
+    dock.check()
+    assert [id(lay) for lay in dock.reference_layers] == [id(lay) for lay in overlay]
+    assert all(np.allclose(lay.scale[-2:], (0.5, 0.5)) for lay in overlay)

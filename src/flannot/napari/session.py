@@ -384,13 +384,16 @@ class Session:
         return self._from_reader and QCoreApplication.instance() is not None
 
     def _cache_shaders(self, event) -> None:
-        """Keep vispy from recompiling the new layer's mesh shaders on each slice, and
-        give a flannot layer's labels their halo."""
+        """Keep vispy from recompiling the new layer's mesh shaders on each slice (and
+        from re-parsing shader sources it has seen: :mod:`flannot.napari._shader_cache`),
+        and give a flannot layer's labels their halo."""
         from flannot.napari._mesh_shaders import cache_layer_shaders
+        from flannot.napari._shader_cache import cache_shader_parsing
         from flannot.napari._text_halo import add_layer_halo
 
         viewer = self._viewer_ref()
         if viewer is not None:
+            cache_shader_parsing()  # once; before the new layer's first draw builds programs
             cache_layer_shaders(viewer, event.value)
             add_layer_halo(viewer, event.value)
 

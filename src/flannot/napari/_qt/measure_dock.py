@@ -360,7 +360,9 @@ class MeasureDock(SessionDock):
                 if emitter is not None:
                     emitter.connect(callback)
                     self._layer_hooks.append((emitter, callback))
-        if event is not None:
+        if event is not None and not _is_reference(getattr(event, "value", None)):
+            # a Quiz reference overlay is not measured: no recomputation (nor label rewrite
+            # and second canvas paint) when it comes or goes
             self.schedule_refresh()
 
     def _on_layer_event(self, event: Any = None) -> None:
@@ -637,3 +639,9 @@ class MeasureDock(SessionDock):
         out = atomic_write_text(Path(path), to_csv(self.model.dataframe))
         self.status_label.setText(f"Wrote {len(self.model.dataframe)} row(s) to {out}")
         return out
+
+
+def _is_reference(layer: Any) -> bool:
+    """Whether ``layer`` is a Quiz reference overlay layer (never an annotation layer)."""
+    meta = getattr(layer, "metadata", None)
+    return isinstance(meta, dict) and bool(meta.get("flannot_reference"))

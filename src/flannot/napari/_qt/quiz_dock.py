@@ -81,6 +81,10 @@ class QuizDock(SessionDock):
         self.attempt_path: Path | None = None
         self.result: CaseScore | None = None
         self.reference_layers: list[Any] = []
+        # the overlay's layers built at Start (not added: nothing of the answer key shows
+        # before Check) and what they were built for; see _prepare_reference
+        self._prepared: tuple[Any, list[Any]] | None = None
+        self._shown_for: tuple[Any, ...] | None = None  # what the live overlay was made from
         self.check_number: int | None = None  # the last Check's number in the history
         self._switching = False  # the dock itself is replacing the case
 
@@ -165,6 +169,9 @@ class QuizDock(SessionDock):
             ],
         )
         self._update_buttons()
+        # Check's modules (scoring imports scipy.optimize: ~0.1 s) once the workspace is
+        # idle, not in the trainee's first Start or Check
+        QTimer.singleShot(0, _import_check_modules)
 
     # ------------------------------------------------------------------ state
     @property
@@ -268,6 +275,7 @@ class QuizDock(SessionDock):
             return False
         self.result = None
         self.check_number = None
+        self._prepare_reference()
         self.rubric.set_protocol(session.protocol)
         self._show_items([])
         self.summary.setText("")
@@ -280,6 +288,48 @@ class QuizDock(SessionDock):
         )
         self._update_buttons()
         return True
+
+    def _prepare_reference(self) -> None:
+        """Build the reference overlay's layers now, for the first Check to only add them.
+
+        The answer key does not change during a quiz, so its layers are built at Start and
+        kept out of the viewer (the trainee sees nothing of them) until Check. Check builds
+        them again when the image changed meanwhile (a calibration gives a new image, its
+        scale). Issue 14: Check ≤ 0.5 s.
+        """
+        from flannot.napari import layers as L
+
+        _import_check_modules()  # if the dock has not been idle yet
+        self._prepared = None
+        if self.reference is None:
+            return
+        session = self.session
+        built = L.make_reference_layers(session, self.reference, self._reference_skip())
+        self._prepared = (self._prepared_key(), built)
+
+    def _prepared_key(self) -> tuple[Any, ...]:
+        """What the overlay's layers are made from (compared by identity)."""
+        session = self.session
+        return (self.reference, session.image, session.protocol)
+
+    def _reference_skip(self) -> set[str]:
+        """The types the overlay leaves out: redaction boxes and calibration lines."""
+        protocol = self.session.protocol
+        return {
+            *protocol.names_with_role(Role.REDACTION),
+            *protocol.names_with_role(Role.CALIBRATION),
+        }
+
+    def _reference_layers_to_show(self) -> list[Any]:
+        """The layers of the reference overlay: those built at Start if still right, else new."""
+        from flannot.napari import layers as L
+
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None and all(
+            a is b for a, b in zip(prepared[0], self._prepared_key(), strict=True)
+        ):
+            return prepared[1]
+        return L.make_reference_layers(self.session, self.reference, self._reference_skip())
 
     def _attempt_target(
         self,
@@ -446,18 +496,19 @@ class QuizDock(SessionDock):
         if self.reference is None:
             self.hide_reference()
             return []
-        session = self.session
-        protocol = session.protocol
-        skip = {
-            *protocol.names_with_role(Role.REDACTION),
-            *protocol.names_with_role(Role.CALIBRATION),
-        }
         layers = self.viewer.layers
-        # a second Check refills the overlay's live layers in place: removing a layer costs
-        # napari a gc.collect() and adding one its visual, shaders and Qt controls
+        if self._overlay_is_current():  # a second Check: the answer key is on screen as is
+            for layer in self.reference_layers:
+                layer.selected_data = set()
+                layer.editable = False
+                layer.visible = True
+            return self._overlay_shown()
+        # a second Check after a new calibration refills the overlay's live layers in place:
+        # removing a layer costs napari a gc.collect() and adding one its visual, shaders and
+        # Qt controls
         live = {lay.name: lay for lay in self.reference_layers if lay in layers}
         added, new = [], []
-        for layer in L.make_reference_layers(session, self.reference, skip):
+        for layer in self._reference_layers_to_show():
             old = live.pop(layer.name, None)
             if old is not None and L.refill_layer(old, layer):
                 old.editable = False
@@ -473,13 +524,29 @@ class QuizDock(SessionDock):
                     layers.remove(layer)
         add_layers_quietly(self.viewer, new)
         self.reference_layers = added
+        self._shown_for = self._prepared_key()
         if new or live or not self.reference_layers:
             self._arrange_reference()
+        return self._overlay_shown()
+
+    def _overlay_is_current(self) -> bool:
+        """Whether the live overlay shows this quiz's reference on this image, every layer."""
+        shown, layers = self._shown_for, self.viewer.layers
+        return (
+            shown is not None
+            and bool(self.reference_layers)
+            and all(a is b for a, b in zip(shown, self._prepared_key(), strict=True))
+            and all(layer in layers for layer in self.reference_layers)
+        )
+
+    def _overlay_shown(self) -> list[Any]:
+        """Lay the labels out, make the image active and update the buttons."""
+        session = self.session
         session.arrange_labels()  # the reference's labels and the attempt's, apart
         if session.image_layer is not None and session.image_layer in self.viewer.layers:
             self.viewer.layers.selection.active = session.image_layer  # no edits by accident
         self._update_buttons()
-        return added
+        return list(self.reference_layers)
 
     def _arrange_reference(self, *_args: Any) -> None:
         """Overlaid, or side by side when the box is ticked (and there is an overlay)."""
@@ -507,6 +574,7 @@ class QuizDock(SessionDock):
             if self.session is not None:
                 self.session.arrange_labels()  # the attempt's labels may go back now
         self.reference_layers = []
+        self._shown_for = None
         self._update_buttons()
 
     def toggle_reference(self) -> None:
@@ -571,6 +639,8 @@ class QuizDock(SessionDock):
 
     def _drop_quiz(self) -> None:
         self.reference = None
+        self._prepared = None
+        self._shown_for = None
         self.check_number = None
         self.reference_path = None
         self.attempt_path = None
@@ -591,6 +661,11 @@ class QuizDock(SessionDock):
     def _on_annotations_changed(self, *args: Any) -> None:
         if self.result is not None and self.summary.text() and "(edited" not in self.summary.text():
             self.summary.setText(self.summary.text() + " (edited since: Check again)")
+
+
+def _import_check_modules() -> None:
+    """Import what Check uses (scoring, history, rubric), so that Check does not."""
+    from flannot.teach import history, rubric, score  # noqa: F401
 
 
 def _keep_read_only(layer: Any) -> None:

@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
 
 from flannot.measure import geometry as g
-from flannot.measure import regions
+from flannot.measure import kernels, regions
 from flannot.measure.units import Units
 from flannot.model import rle
 from flannot.model.levels import normalize_level
@@ -66,7 +65,7 @@ class Region:
         if self._dist is None:
             if self.polygon is not None:
                 r = self.raster
-                self._dist = ndimage.distance_transform_edt(r.mask, sampling=r.cell_mm)
+                self._dist = kernels.distance_transform_edt(r.mask, sampling=r.cell_mm)
             else:
                 self._dist = regions.boundary_distance(self.raster)
         return self._dist

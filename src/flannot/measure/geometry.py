@@ -279,6 +279,57 @@ def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     return ((straddles & (px < x_cross)).sum(axis=1) % 2) == 1
 
 
+def _edge_arrays(polygons: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``(y, x, y2, dy, dx, inv)`` of closed polygons ``(..., n, 2)``: per edge, its start,
+    the end's row, end − start and ``1 / max(|end − start|², eps)`` (the values
+    :func:`_segment_sq_distances` and :func:`points_in_polygon` derive)."""
+    nxt = np.concatenate([polygons[..., 1:, :], polygons[..., :1, :]], axis=-2)
+    y = np.ascontiguousarray(polygons[..., 0])
+    x = np.ascontiguousarray(polygons[..., 1])
+    y2 = np.ascontiguousarray(nxt[..., 0])
+    dy = nxt[..., 0] - y
+    dx = nxt[..., 1] - x
+    inv = 1.0 / np.maximum(dy * dy + dx * dx, _EPS)
+    return y, x, y2, dy, dx, inv
+
+
+def _edge_kernel(
+    pts: np.ndarray, arrays: tuple[np.ndarray, ...], inside: bool, distance: bool
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Boundary distance and even–odd inside test of points (K, 2) against edges
+    ``arrays`` of shape (E,) (one polygon) or (K, E) (each point its own polygon).
+
+    Operation for operation :func:`_segment_sq_distances` (+ ``min`` and ``sqrt``)
+    and :func:`points_in_polygon`, so the results are the same bits.
+    """
+    y, x, y2, dy, dx, inv = arrays
+    py, px = pts[:, 0:1], pts[:, 1:2]
+    ry = py - y  # (K, E); also the (py - y) of the even-odd test
+    ins = d = None
+    if inside:
+        straddles = (y > py) != (y2 > py)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x_cross = ry * dx
+            x_cross /= dy
+            x_cross += x
+        straddles &= px < x_cross
+        ins = (straddles.sum(axis=1) % 2) == 1
+    if distance:
+        rx = px - x
+        t = ry * dy
+        t += rx * dx
+        t *= inv
+        np.maximum(t, 0.0, out=t)
+        np.minimum(t, 1.0, out=t)
+        ry -= t * dy
+        rx -= t * dx
+        ry *= ry
+        rx *= rx
+        ry += rx
+        d = np.sqrt(ry.min(axis=1))
+    return d, ins
+
+
 class Edges:
     """A closed polygon's edges, prepared once for many point queries.
 
@@ -290,18 +341,11 @@ class Edges:
     not the arithmetic, was the cost.
     """
 
-    __slots__ = ("dx", "dy", "inv", "n", "x", "y", "y2")
+    __slots__ = ("arrays", "n")
 
     def __init__(self, polygon: np.ndarray) -> None:
         poly = as_points(polygon)
-        nxt = _next(poly)
-        self.y = np.ascontiguousarray(poly[:, 0])
-        self.x = np.ascontiguousarray(poly[:, 1])
-        self.y2 = np.ascontiguousarray(nxt[:, 0])
-        # b - a of the segments, which is also (y2 - y, x2 - x) of the even-odd test
-        self.dy = nxt[:, 0] - self.y
-        self.dx = nxt[:, 1] - self.x
-        self.inv = 1.0 / np.maximum(self.dy * self.dy + self.dx * self.dx, _EPS)
+        self.arrays = _edge_arrays(poly)
         self.n = len(poly)
 
     def distance(self, points: np.ndarray) -> np.ndarray:
@@ -314,44 +358,68 @@ class Edges:
 
     def distance_inside(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`distance` and :meth:`contains` of the same points, in one pass."""
-        d, inside = self._run(points, inside=True)
-        return d, inside
+        return self._run(points, inside=True)
 
     def _run(
         self, points: np.ndarray, inside: bool, distance: bool = True
     ) -> tuple[np.ndarray, np.ndarray]:
         pts = np.atleast_2d(np.asarray(points, float))
         k = len(pts)
-        d = np.empty(k)
-        ins = np.empty(k, bool)
-        if k * self.n > BLOCK_PAIRS:
-            for blk in _blocks(k, self.n):
-                d[blk], ins[blk] = self._run(pts[blk], inside, distance)
-            return d, ins
-        py, px = pts[:, 0:1], pts[:, 1:2]
-        ry = py - self.y  # (K, E); also the (py - y) of the even-odd test
-        if inside:
-            straddles = (self.y > py) != (self.y2 > py)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                x_cross = ry * self.dx
-                x_cross /= self.dy
-                x_cross += self.x
-            straddles &= px < x_cross
-            ins = (straddles.sum(axis=1) % 2) == 1
-        if distance:
-            # _segment_sq_distances, operation for operation
-            rx = px - self.x
-            t = ry * self.dy
-            t += rx * self.dx
-            t *= self.inv
-            np.maximum(t, 0.0, out=t)
-            np.minimum(t, 1.0, out=t)
-            ry -= t * self.dy
-            rx -= t * self.dx
-            ry *= ry
-            rx *= rx
-            ry += rx
-            d = np.sqrt(ry.min(axis=1))
+        d = np.zeros(k)
+        ins = np.zeros(k, bool)
+        for blk in _blocks(k, self.n) if k * self.n > BLOCK_PAIRS else [slice(None)]:
+            got_d, got_in = _edge_kernel(pts[blk], self.arrays, inside, distance)
+            if got_d is not None:
+                d[blk] = got_d
+            if got_in is not None:
+                ins[blk] = got_in
+        return d, ins
+
+
+class EdgeSet:
+    """The edges of several closed polygons, for queries of points each against its own.
+
+    ``distance_inside(points, owner)`` gives for point ``i`` what
+    ``Edges(polygons[owner[i]]).distance_inside`` gives — the same bits — in a few
+    NumPy calls for all polygons at once (polygons with the same vertex count are
+    stacked together).
+    """
+
+    def __init__(self, polygons: list[np.ndarray]) -> None:
+        polys = [as_points(p) for p in polygons]
+        self.group = np.zeros(len(polys), np.intp)
+        self.row = np.zeros(len(polys), np.intp)
+        by_n: dict[int, list[int]] = {}
+        for i, p in enumerate(polys):
+            by_n.setdefault(len(p), []).append(i)
+        self.groups: list[tuple[int, tuple[np.ndarray, ...]]] = []
+        for gi, (n, members) in enumerate(by_n.items()):
+            self.groups.append((n, _edge_arrays(np.stack([polys[i] for i in members]))))
+            self.group[members] = gi
+            self.row[members] = np.arange(len(members))
+
+    def distance_inside(
+        self, points: np.ndarray, owner: np.ndarray, inside: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Distance to its polygon's boundary and inside or not, for each point (K, 2)."""
+        pts = np.asarray(points, float).reshape(-1, 2)
+        owner = np.asarray(owner, np.intp)
+        d = np.zeros(len(pts))
+        ins = np.zeros(len(pts), bool)
+        gid = self.group[owner]
+        for gi, (n, arrays) in enumerate(self.groups):
+            sel = np.flatnonzero(gid == gi)
+            if sel.size == 0:
+                continue
+            rows = self.row[owner[sel]]
+            for blk in _blocks(len(sel), n):
+                s = sel[blk]
+                got_d, got_in = _edge_kernel(
+                    pts[s], tuple(a[rows[blk]] for a in arrays), inside, True
+                )
+                d[s] = got_d
+                if got_in is not None:
+                    ins[s] = got_in
         return d, ins
 
 

@@ -147,3 +147,17 @@ def test_large_outline_hulls_are_qhulls() -> None:
         finally:
             geometry.hull_points = geometry_hull
         assert got == pytest.approx(want, abs=TOL)
+
+
+def test_bands_measured_together_measure_as_alone() -> None:
+    """band_thickness_many over bands of many shapes and spacings: each as the old code."""
+    from flannot.measure.context import Region
+
+    items = _random_bands(60, 11)
+    inputs = []
+    for poly, spacing in items:
+        region = Region(poly, poly, None, spacing)
+        inputs.append((region.raster, region.dist, spacing, poly))
+    got = regions.band_thickness_many(inputs)
+    for (poly, spacing), value in zip(items, got, strict=True):
+        assert value == pytest.approx(reference_band(poly, spacing), abs=TOL)

@@ -98,6 +98,8 @@ class Context:
     planning: bool = False
     values: dict[tuple[str, str], Any] = field(default_factory=dict)
     _regions: dict[int, Region | None] = field(default_factory=dict)
+    #: ``(max, mean)`` thickness of band annotations measured ahead, together (by ``id``)
+    bands: dict[int, tuple[float, float]] = field(default_factory=dict)
     _masks: dict[int, np.ndarray | None] = field(default_factory=dict)
     _index: dict[tuple[int, str], list[tuple[str | None, Any]]] | None = None
 

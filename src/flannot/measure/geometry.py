@@ -399,9 +399,10 @@ class EdgeSet:
             self.row[members] = np.arange(len(members))
 
     def distance_inside(
-        self, points: np.ndarray, owner: np.ndarray, inside: bool = True
+        self, points: np.ndarray, owner: np.ndarray, inside: bool = True, distance: bool = True
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Distance to its polygon's boundary and inside or not, for each point (K, 2)."""
+        """Distance to its polygon's boundary and inside or not, for each point (K, 2)
+        (zeros / ``False`` where not asked)."""
         pts = np.asarray(points, float).reshape(-1, 2)
         owner = np.asarray(owner, np.intp)
         d = np.zeros(len(pts))
@@ -412,12 +413,15 @@ class EdgeSet:
             if sel.size == 0:
                 continue
             rows = self.row[owner[sel]]
+            # only the edge arrays the kernel reads are gathered (y2 is the inside test's)
+            need = [True, True, inside, True, True, distance]
             for blk in _blocks(len(sel), n):
                 s = sel[blk]
-                got_d, got_in = _edge_kernel(
-                    pts[s], tuple(a[rows[blk]] for a in arrays), inside, True
-                )
-                d[s] = got_d
+                r = rows[blk]
+                got = tuple(a[r] if use else a[:0] for a, use in zip(arrays, need, strict=True))
+                got_d, got_in = _edge_kernel(pts[s], got, inside, distance)
+                if got_d is not None:
+                    d[s] = got_d
                 if got_in is not None:
                     ins[s] = got_in
         return d, ins

@@ -394,11 +394,172 @@ def band_thickness(
     polygon_px: np.ndarray | None = None,
 ) -> tuple[float, float]:
     """``(max, mean)`` thickness of a band: :func:`inscribed_diameter` and
-    :func:`skeleton_mean_thickness`, the polygon's edges prepared once."""
-    edges = None if polygon_px is None else g.Edges(g.to_mm(polygon_px, spacing))
-    max_t = inscribed_diameter(raster, dist, spacing, polygon_px, edges)
-    mean_t = skeleton_mean_thickness(raster, dist, max_t, spacing, polygon_px, edges_mm=edges)
-    return max_t, mean_t
+    :func:`skeleton_mean_thickness` (:func:`band_thickness_many` of one band)."""
+    return band_thickness_many([(raster, dist, spacing, polygon_px)])[0]
+
+
+BandInput = tuple[Raster, np.ndarray, tuple[float, float], "np.ndarray | None"]
+
+
+def band_thickness_many(bands: list[BandInput]) -> list[tuple[float, float]]:
+    """:func:`band_thickness` of many bands, the polygons' ridge searches done together.
+
+    Each band goes through exactly the steps of :func:`inscribed_diameter` and
+    :func:`skeleton_mean_thickness` — the same seeds, moves, ties and floating-point
+    operations, so the same results — but every step of the searches runs for
+    all polygon bands in one NumPy pass (:class:`~flannot.measure.geometry.EdgeSet`)
+    instead of a dozen small passes per band. Masks are measured one by one.
+    """
+    out: list[tuple[float, float]] = [(0.0, 0.0)] * len(bands)
+    todo: list[int] = []
+    for i, (raster, dist, spacing, poly) in enumerate(bands):
+        if poly is None:
+            max_t = inscribed_diameter(raster, dist, spacing)
+            out[i] = (max_t, skeleton_mean_thickness(raster, dist, max_t))
+        elif not raster.mask.any():
+            out[i] = (0.0, 0.0)  # nothing inside, no skeleton
+        else:
+            todo.append(i)
+    if not todo:
+        return out
+    edges = g.EdgeSet([g.to_mm(bands[i][3], bands[i][2]) for i in todo])  # type: ignore[arg-type]
+    cells = np.array([max(bands[i][0].cell_mm) for i in todo])
+
+    # inscribed_diameter: seeds near the EDT maximum, their exact distances, the best 32
+    seeds = []
+    for raster, dist, spacing, _ in (bands[i] for i in todo):
+        cell = max(raster.cell_mm)
+        flat = dist.ravel()
+        near = np.flatnonzero(flat >= float(dist.max()) - 1.5 * cell)
+        if near.size > 2000:
+            near = near[np.argpartition(flat[near], -2000)[-2000:]]
+        seeds.append(
+            raster.centers_mm(np.stack(np.unravel_index(near, dist.shape), axis=1), spacing)
+        )
+    owner = np.repeat(np.arange(len(todo)), [len(p) for p in seeds])
+    r_all, _ = edges.distance_inside(np.concatenate(seeds), owner, inside=False)
+    starts, start_r = [], []
+    for b, r in enumerate(np.split(r_all, np.cumsum([len(p) for p in seeds])[:-1])):
+        pts = seeds[b]
+        if len(r) > 32:  # climb from the best few seeds only
+            top = np.argpartition(r, -32)[-32:]
+            pts, r = pts[top], r[top]
+        starts.append(pts)
+        start_r.append(r)
+    counts = [len(p) for p in starts]
+    owner = np.repeat(np.arange(len(todo)), counts)
+    r_all, reached = _ridge_many(
+        np.concatenate(starts), owner, edges, cells[owner], 3, np.concatenate(start_r)
+    )
+    best_p = np.empty((len(todo), 2))
+    best_r = np.empty(len(todo))
+    cuts = np.cumsum(counts)[:-1]
+    for b, (r, p) in enumerate(zip(np.split(r_all, cuts), np.split(reached, cuts), strict=True)):
+        k = int(np.argmax(r))
+        best_p[b], best_r[b] = p[k], float(r[k])
+    max_ts = 2.0 * _refine_many(best_p, best_r, edges, cells / 8)
+
+    # skeleton_mean_thickness: skeleton cells away from the spurs, on the ridge next to them
+    cells_idx = []
+    for b, raster in enumerate(bands[i][0] for i in todo):
+        idx = _skeleton_cells(raster, float(max_ts[b]))
+        if idx is not None and len(idx) > 80:
+            idx = idx[np.linspace(0, len(idx) - 1, 80).astype(int)]
+        cells_idx.append(idx)
+    pts_list = [
+        bands[i][0].centers_mm(idx, bands[i][2])
+        for i, idx in zip(todo, cells_idx, strict=True)
+        if idx is not None
+    ]
+    with_skel = [b for b, idx in enumerate(cells_idx) if idx is not None]
+    means = np.zeros(len(todo))
+    if with_skel:
+        counts = [len(p) for p in pts_list]
+        owner = np.repeat(np.asarray(with_skel, np.intp), counts)
+        vals, _ = _ridge_many(np.concatenate(pts_list), owner, edges, cells[owner], 4)
+        for b, v in zip(with_skel, np.split(vals, np.cumsum(counts)[:-1]), strict=True):
+            means[b] = 2.0 * float(v.mean())
+    for b, i in enumerate(todo):
+        if cells_idx[b] is None:  # no skeleton: the EDT's maximum, as skeleton_mean_thickness
+            means[b] = 2.0 * float(bands[i][1].max())
+        out[i] = (float(max_ts[b]), float(means[b]))
+    return out
+
+
+def _skeleton_cells(raster: Raster, max_thickness: float) -> np.ndarray | None:
+    """The skeleton cells :func:`skeleton_mean_thickness` averages over (``None``: no skeleton)."""
+    skel = kernels.skeletonize(raster.mask)
+    if not skel.any():
+        return None
+    idx = np.argwhere(skel)
+    ends = skel & (kernels.neighbour_count(skel) == 2)  # itself + one neighbour
+    if ends.any():
+        cell = np.asarray(raster.cell_mm)
+        ep = np.argwhere(ends) * cell
+        d_end = np.hypot(*((idx * cell)[:, None, :] - ep[None]).transpose(2, 0, 1)).min(axis=1)
+        keep = d_end > max_thickness
+        if keep.any():
+            idx = idx[keep]
+    return idx
+
+
+def _ridge_many(
+    start_mm: np.ndarray,
+    owner: np.ndarray,
+    edges: g.EdgeSet,
+    cell_mm: np.ndarray,
+    iterations: int,
+    start_distance: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`ridge_distances` of points each in its own polygon (``owner``), per-point cells."""
+    pts = np.array(start_mm, float)
+    n = len(pts)
+    if start_distance is None:
+        best = edges.distance_inside(pts, owner, inside=False)[0]
+    else:
+        best = np.array(start_distance, float)
+    rows = np.arange(n)
+    step = cell_mm / 2
+    owner8 = np.repeat(owner, 8)
+    for _ in range(iterations):
+        cand = pts[:, None, :] + _RIDGE_OFFSETS[None] * step[:, None, None]  # (K, 8, 2)
+        d = edges.distance_inside(cand.reshape(-1, 2), owner8, inside=False)[0].reshape(n, 8)
+        k = np.argmax(d, axis=1)
+        dk = d[rows, k]
+        moved = cand[rows, k]
+        better = dk > best
+        if better.any():  # the inside test only for the moves that would gain
+            sel = np.flatnonzero(better)
+            inside = edges.distance_inside(moved[sel], owner[sel], distance=False)[1]
+            sel = sel[inside]
+            pts[sel] = moved[sel]
+            best[sel] = dk[sel]
+        step = step / 2
+    return best, pts
+
+
+def _refine_many(
+    start_mm: np.ndarray, radius: np.ndarray, edges: g.EdgeSet, step_mm: np.ndarray
+) -> np.ndarray:
+    """:func:`_refine_inscribed` of one start per polygon (polygon ``i`` for row ``i``)."""
+    best_p = np.array(start_mm, float)
+    best_r = np.array(radius, float)
+    n = len(best_p)
+    owner = np.repeat(np.arange(n), len(_REFINE_OFFSETS))
+    rows = np.arange(n)
+    step = np.array(step_mm, float)
+    for _ in range(5):
+        cand = best_p[:, None, :] + _REFINE_OFFSETS[None] * step[:, None, None]  # (n, 49, 2)
+        r, inside = edges.distance_inside(cand.reshape(-1, 2), owner)
+        r, inside = r.reshape(n, -1), inside.reshape(n, -1)
+        r[~inside] = -np.inf
+        k = np.argmax(r, axis=1)
+        rk = r[rows, k]
+        better = inside.any(axis=1) & (rk > best_r)
+        best_p[better] = cand[rows, k][better]
+        best_r[better] = rk[better]
+        step = step / 3.0
+    return best_r
 
 
 def mask_contour(mask: np.ndarray) -> np.ndarray | None:

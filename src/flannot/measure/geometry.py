@@ -418,7 +418,14 @@ class EdgeSet:
             for blk in _blocks(len(sel), n):
                 s = sel[blk]
                 r = rows[blk]
-                got = tuple(a[r] if use else a[:0] for a, use in zip(arrays, need, strict=True))
+                if len(r) > 1 and bool((r[1:] >= r[:-1]).all()):  # runs: repeat, not gather
+                    counts = np.bincount(r, minlength=len(arrays[0]))
+                    got = tuple(
+                        np.repeat(a, counts, axis=0) if use else a[:0]
+                        for a, use in zip(arrays, need, strict=True)
+                    )
+                else:
+                    got = tuple(a[r] if use else a[:0] for a, use in zip(arrays, need, strict=True))
                 got_d, got_in = _edge_kernel(pts[s], got, inside, distance)
                 if got_d is not None:
                     d[s] = got_d

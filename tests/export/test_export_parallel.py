@@ -93,3 +93,15 @@ def test_unreachable_scheduler_is_one_line_error(three_cases: Path, tmp_path: Pa
 
     with pytest.raises(FlannotError, match="scheduler address"):
         export_set(three_cases, "csv", tmp_path / "x", scheduler="localhost:1")
+
+
+def test_chunks_cover_every_task_in_order_and_shrink_towards_the_end() -> None:
+    from flannot.export.runner import chunk_size, chunks
+
+    for total, workers in [(1, 2), (3, 2), (50, 2), (200, 2), (997, 3)]:
+        spans = chunks(total, workers)
+        assert spans[0][0] == 0 and spans[-1][1] == total
+        assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))
+        sizes = [b - a for a, b in spans]
+        assert max(sizes) == chunk_size(total, workers) and sizes == sorted(sizes, reverse=True)
+        assert sizes[-1] == 1  # the workers finish within one task of each other

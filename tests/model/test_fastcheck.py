@@ -100,3 +100,25 @@ def test_unknown_keywords_mean_unknown() -> None:
     assert is_valid({"type": "integer"}, True) is False
     assert is_valid({"enum": [1]}, True) is False
     assert is_valid({"prefixItems": [{"type": "string"}], "items": False}, ["a", "b"]) is False
+
+
+def test_the_case_schema_is_compiled_and_answers_as_the_interpreter() -> None:
+    """The compiled checker (used for every case load) agrees with the interpreter."""
+    from flannot.model import fastcheck
+
+    schema = case_schema()
+    assert fastcheck._compiled(schema) is not None
+    doc = json.loads((SAMPLE / "lateral" / "annotations.json").read_text())
+    docs = [doc]
+    for mutate in (
+        lambda d: d["annotations"][0].update(frame=-1),
+        lambda d: d["annotations"][0]["geometry"].update(kind="blob"),
+        lambda d: d.update(case_id=""),
+        lambda d: d["image"].update(rows="x"),
+        lambda d: d["annotations"][0].update(unexpected=1),
+    ):
+        d = copy.deepcopy(doc)
+        mutate(d)
+        docs.append(d)
+    for d in docs:
+        assert fastcheck.is_valid(schema, d) == fastcheck.Checker(schema).valid(d)

@@ -13,6 +13,8 @@ import typer
 from flannot.errors import FlannotError
 from flannot.model.case import case_files
 
+_BATCH = 64  # cases measured together (their bands in one pass)
+
 
 def _fmt(value: Any) -> str:
     if isinstance(value, bool):
@@ -78,7 +80,7 @@ def register(app: typer.Typer) -> None:
         """
         # no pandas here: rows go straight to JSON/CSV/text (the same text as through
         # a DataFrame, see flannot.measure.rows), so the command starts fast
-        from flannot.measure import measure_rows, resolve_units
+        from flannot.measure import measure_rows_many, resolve_units
         from flannot.measure.rows import rows_to_csv, rows_to_json
         from flannot.model.case import Case
 
@@ -87,13 +89,21 @@ def register(app: typer.Typer) -> None:
         all_rows: list[Any] = []
         headers: list[tuple[list[str], list[Any]]] = []
         files = case_files(path)
-        with _progress(files) as todo:
-            for file in todo:
-                case = Case.load(file)
-                rows = measure_rows(case)
+        batch: list[Any] = []
+
+        def measure_batch() -> None:  # the bands of a batch of cases are measured together
+            for case, rows in zip(batch, measure_rows_many(batch), strict=True):
                 all_rows.extend(rows)
                 if not (as_json or as_csv):
                     headers.append((_header(case, resolve_units(case)), rows))
+            batch.clear()
+
+        with _progress(files) as todo:
+            for file in todo:
+                batch.append(Case.load(file))
+                if len(batch) == _BATCH:
+                    measure_batch()
+        measure_batch()
         if as_json or as_csv:
             typer.echo(rows_to_json(all_rows) if as_json else rows_to_csv(all_rows), nl=as_json)
             return

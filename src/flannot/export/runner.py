@@ -81,6 +81,21 @@ def chunk_size(total: int, workers: int) -> int:
     return max(1, -(-total // (workers * 8)))
 
 
+def chunks(total: int, workers: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` of the chunks of ``total`` tasks, in order: :func:`chunk_size`
+    tasks at first, fewer and fewer towards the end (about a quarter of what is left
+    per worker), so that the workers finish together instead of one waiting on the
+    other's last big chunk (the cases of a set differ in cost)."""
+    largest = chunk_size(total, workers)
+    out = []
+    start = 0
+    while start < total:
+        size = max(1, min(largest, -(-(total - start) // (workers * 4))))
+        out.append((start, min(total, start + size)))
+        start += size
+    return out
+
+
 def _run_chunk(fn: Callable[..., Any], chunk: Sequence[tuple[Any, ...]]) -> list[Any]:
     return [fn(*a) for a in chunk]
 
@@ -94,14 +109,13 @@ def _local(fn: Callable[..., Any], args: Sequence[tuple], workers: int, progress
     import gc
     import multiprocessing as mp
 
-    size = chunk_size(len(args), workers)
-    starts = list(range(0, len(args), size))
+    spans = chunks(len(args), workers)
     context = mp.get_context(_start_method())
     forked = context.get_start_method() == "fork"
     if forked:  # the garbage collector leaves the parent's objects alone in the workers:
         gc.freeze()  # fewer copy-on-write page copies after the fork
     try:
-        return _run_pool(fn, args, workers, progress, context, size, starts)
+        return _run_pool(fn, args, workers, progress, context, spans)
     finally:
         if forked:
             gc.unfreeze()
@@ -113,31 +127,31 @@ def _run_pool(
     workers: int,
     progress: Any,
     context: Any,
-    size: int,
-    starts: list[int],
+    spans: list[tuple[int, int]],
 ) -> list:
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     total = len(args)
     results: dict[int, list[Any]] = {}
-    with ProcessPoolExecutor(min(workers, len(starts)), mp_context=context) as pool:
-        pending = {pool.submit(_run_chunk, fn, args[i : i + size]): i for i in starts}
+    with ProcessPoolExecutor(min(workers, len(spans)), mp_context=context) as pool:
+        pending = {pool.submit(_run_chunk, fn, args[a:b]): k for k, (a, b) in enumerate(spans)}
         try:
-            done = 0
+            ready = 0  # chunks finished in order: progress never runs ahead
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     results[pending.pop(fut)] = fut.result()
-                # progress counts the finished tasks in order, so it never runs ahead
-                while done < total and done in results:
-                    done = min(total, done + size)
-                    if progress:
-                        progress(done, total)
+                moved = False
+                while ready < len(spans) and ready in results:
+                    ready += 1
+                    moved = True
+                if moved and progress:
+                    progress(spans[ready - 1][1], total)
         except BaseException:
             for fut in pending:
                 fut.cancel()
             raise
-    return [r for i in starts for r in results[i]]
+    return [r for k in range(len(spans)) for r in results[k]]
 
 
 def _distributed(fn: Callable[..., Any], args: Sequence[tuple], scheduler: Any, progress: Any):

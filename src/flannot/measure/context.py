@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
 
 from flannot.measure import geometry as g
-from flannot.measure import regions
+from flannot.measure import kernels, regions
 from flannot.measure.units import Units
 from flannot.model import rle
 from flannot.model.levels import normalize_level
@@ -66,7 +65,7 @@ class Region:
         if self._dist is None:
             if self.polygon is not None:
                 r = self.raster
-                self._dist = ndimage.distance_transform_edt(r.mask, sampling=r.cell_mm)
+                self._dist = kernels.distance_transform_edt(r.mask, sampling=r.cell_mm)
             else:
                 self._dist = regions.boundary_distance(self.raster)
         return self._dist
@@ -99,6 +98,8 @@ class Context:
     planning: bool = False
     values: dict[tuple[str, str], Any] = field(default_factory=dict)
     _regions: dict[int, Region | None] = field(default_factory=dict)
+    #: ``(max, mean)`` thickness of band annotations measured ahead, together (by ``id``)
+    bands: dict[int, tuple[float, float]] = field(default_factory=dict)
     _masks: dict[int, np.ndarray | None] = field(default_factory=dict)
     _index: dict[tuple[int, str], list[tuple[str | None, Any]]] | None = None
 

@@ -22,10 +22,13 @@ def measure_band(ctx: Context, ann: Any, row: RowMaker, spec: Any = None) -> lis
     if region is None:
         return []
     u = ctx.units
-    max_t = regions.inscribed_diameter(region.raster, region.dist, ctx.spacing, region.polygon)
-    mean_t = regions.skeleton_mean_thickness(
-        region.raster, region.dist, max_t, ctx.spacing, region.polygon
-    )
+    ahead = ctx.bands.get(id(ann))  # measured with the other bands (measure_rows_many)
+    if ahead is not None:
+        max_t, mean_t = ahead
+    else:
+        max_t, mean_t = regions.band_thickness(
+            region.raster, region.dist, ctx.spacing, region.polygon
+        )
     return [
         row("area", ctx.area(region), u.area),
         row("max_thickness", max_t, u.length),

@@ -157,9 +157,196 @@ _KEYWORDS: dict[str, Callable[[Checker, Any, Any, Any], bool]] = {
 }
 
 
-def is_valid(schema: dict[str, Any], doc: Any) -> bool | None:
-    """True / False when the document is valid against ``schema``; ``None``: cannot tell."""
+Check = Callable[[Any], bool]
+
+
+def _always(v: Any) -> bool:
+    return True
+
+
+def _never(v: Any) -> bool:
+    return False
+
+
+class _Compiler:
+    """The schema turned into nested closures once: :class:`Checker`'s answers, faster.
+
+    The interpreter looks every keyword up again for every value it checks; a
+    compiled schema does those look-ups (and ``$ref`` resolution) once, so checking
+    a case costs a few function calls per value. A keyword it does not know raises
+    :class:`Unknown` when compiling.
+    """
+
+    def __init__(self, root: dict[str, Any]) -> None:
+        self.checker = Checker(root)
+        self.done: dict[int, Check] = {}
+
+    def node(self, schema: Any) -> Check:
+        if schema is True:
+            return _always
+        if schema is False:
+            return _never
+        key = id(schema)
+        if key in self.done:
+            return self.done[key]
+        slot: list[Check] = []
+        self.done[key] = lambda v: slot[0](v)  # a $ref back to a schema being compiled
+        checks = []
+        for name, arg in schema.items():
+            if name in _IGNORED or name in ("then", "else"):
+                continue
+            make = _COMPILE.get(name)
+            if make is None:
+                raise Unknown(name)
+            checks.append(make(self, arg, schema))
+        fn = _all_of(checks)
+        slot.append(fn)
+        self.done[key] = fn
+        return fn
+
+
+def _all_of(checks: list[Check]) -> Check:
+    if not checks:
+        return _always
+    if len(checks) == 1:
+        return checks[0]
+    tup = tuple(checks)
+
+    def every(v: Any) -> bool:
+        for c in tup:
+            if not c(v):
+                return False
+        return True
+
+    return every
+
+
+def _c_type(c: _Compiler, arg: Any, s: Any) -> Check:
+    names = arg if isinstance(arg, list) else [arg]
+    tests = tuple(_TYPES[n] for n in names)
+    if len(tests) == 1:
+        return tests[0]
+    return lambda v: any(t(v) for t in tests)
+
+
+def _c_properties(c: _Compiler, arg: Any, s: Any) -> Check:
+    props = tuple((k, c.node(sub)) for k, sub in arg.items())
+
+    def check(v: Any) -> bool:
+        if not isinstance(v, dict):
+            return True
+        for k, f in props:
+            if k in v and not f(v[k]):
+                return False
+        return True
+
+    return check
+
+
+def _c_additional(c: _Compiler, arg: Any, s: Any) -> Check:
+    if "patternProperties" in s:
+        raise Unknown("patternProperties")
+    known = frozenset(s.get("properties", {}))
+    f = c.node(arg)
+    return lambda v: not isinstance(v, dict) or all(f(v[k]) for k in v if k not in known)
+
+
+def _c_items(c: _Compiler, arg: Any, s: Any) -> Check:
+    start = len(s.get("prefixItems", ()))
+    f = c.node(arg)
+
+    def check(v: Any) -> bool:
+        if not isinstance(v, list):
+            return True
+        for x in v[start:] if start else v:
+            if not f(x):
+                return False
+        return True
+
+    return check
+
+
+def _c_prefix(c: _Compiler, arg: Any, s: Any) -> Check:
+    subs = tuple(c.node(sub) for sub in arg)
+    return lambda v: not isinstance(v, list) or all(f(x) for x, f in zip(v, subs, strict=False))
+
+
+def _c_if(c: _Compiler, arg: Any, s: Any) -> Check:
+    cond, then, other = c.node(arg), c.node(s.get("then", True)), c.node(s.get("else", True))
+    return lambda v: then(v) if cond(v) else other(v)
+
+
+def _c_ref(c: _Compiler, arg: Any, s: Any) -> Check:
+    return c.node(c.checker._ref(arg))  # a schema being compiled answers through its slot
+
+
+def _c_pattern(c: _Compiler, arg: Any, s: Any) -> Check:
+    search = _pattern(arg).search
+    return lambda v: not isinstance(v, str) or bool(search(v))
+
+
+def _c_enum(c: _Compiler, arg: Any, s: Any) -> Check:
+    return lambda v: any(_equal(v, e) for e in arg)
+
+
+_COMPILE: dict[str, Callable[[_Compiler, Any, Any], Check]] = {
+    "type": _c_type,
+    "$ref": _c_ref,
+    "properties": _c_properties,
+    "additionalProperties": _c_additional,
+    "required": lambda c, arg, s: lambda v: not isinstance(v, dict) or all(k in v for k in arg),
+    "items": _c_items,
+    "prefixItems": _c_prefix,
+    "minItems": lambda c, arg, s: lambda v: not isinstance(v, list) or len(v) >= arg,
+    "maxItems": lambda c, arg, s: lambda v: not isinstance(v, list) or len(v) <= arg,
+    "minLength": lambda c, arg, s: lambda v: not isinstance(v, str) or len(v) >= arg,
+    "maxLength": lambda c, arg, s: lambda v: not isinstance(v, str) or len(v) <= arg,
+    "pattern": _c_pattern,
+    "minimum": lambda c, arg, s: lambda v: not _num(v) or v >= arg,
+    "maximum": lambda c, arg, s: lambda v: not _num(v) or v <= arg,
+    "exclusiveMinimum": lambda c, arg, s: lambda v: not _num(v) or v > arg,
+    "exclusiveMaximum": lambda c, arg, s: lambda v: not _num(v) or v < arg,
+    "enum": _c_enum,
+    "const": lambda c, arg, s: lambda v: _equal(v, arg),
+    "allOf": lambda c, arg, s: _all_of([c.node(sub) for sub in arg]),
+    "anyOf": lambda c, arg, s: (lambda fs: lambda v: any(f(v) for f in fs))(
+        tuple(c.node(sub) for sub in arg)
+    ),
+    "oneOf": lambda c, arg, s: (lambda fs: lambda v: sum(f(v) for f in fs) == 1)(
+        tuple(c.node(sub) for sub in arg)
+    ),
+    "not": lambda c, arg, s: (lambda f: lambda v: not f(v))(c.node(arg)),
+    "if": _c_if,
+}
+
+# compiled schemas by id, with the schema itself (so the id is not reused)
+_COMPILED: dict[int, tuple[dict[str, Any], Check | None]] = {}
+
+
+def _compiled(schema: dict[str, Any]) -> Check | None:
+    hit = _COMPILED.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
     try:
+        fn: Check | None = _Compiler(schema).node(schema)
+    except (Unknown, KeyError, TypeError, AttributeError, re.error):
+        fn = None  # the interpreter answers (or says it cannot)
+    if len(_COMPILED) > 32:
+        _COMPILED.clear()
+    _COMPILED[id(schema)] = (schema, fn)
+    return fn
+
+
+def is_valid(schema: dict[str, Any], doc: Any) -> bool | None:
+    """True / False when the document is valid against ``schema``; ``None``: cannot tell.
+
+    The schema is compiled once (:class:`_Compiler`); one the compiler refuses is
+    interpreted (:class:`Checker`). Either way the answer is the same.
+    """
+    try:
+        fn = _compiled(schema)
+        if fn is not None:
+            return fn(doc)
         return Checker(schema).valid(doc)
     except (Unknown, KeyError, TypeError, RecursionError, re.error):
         return None

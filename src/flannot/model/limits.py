@@ -195,12 +195,14 @@ def _points_problem(points: Any, path: str, arr: np.ndarray | None) -> tuple[str
     return None
 
 
-def limit_problems(data: Any) -> list[tuple[str, str]]:
+def limit_problems(data: Any, well_formed: set[int] | None = None) -> list[tuple[str, str]]:
     """``(json path, message)`` for every bound of this module a parsed case breaks.
 
     Cheap (one pass over the points in Python): run before the JSON Schema, which
     would take minutes on 10⁵ annotations. Past :data:`MAX_ANNOTATIONS` nothing
-    else is looked at.
+    else is looked at. ``well_formed``, when given, collects the ``id`` of every
+    point list that is well formed (:func:`point_array`), so a caller holding
+    ``data`` need not check them again.
     """
     if not isinstance(data, dict):
         return []
@@ -221,6 +223,8 @@ def limit_problems(data: Any) -> list[tuple[str, str]]:
         points = g.get("points")
         fits = isinstance(points, list) and len(points) <= MAX_POINTS
         arr = point_array(points) if fits else None
+        if arr is not None and well_formed is not None:
+            well_formed.add(id(points))
         path = f"$.annotations[{i}].geometry.points"
         found = _points_problem(points, path, arr)
         if found is None and _is_size(rows) and _is_size(cols):

@@ -297,6 +297,55 @@ def limit_problems(data: Any, well_formed: set[int] | None = None) -> list[tuple
     return out
 
 
+def within_limits(data: Any) -> bool:
+    """Whether :func:`limit_problems` finds nothing, answered for the whole case at once.
+
+    ``True`` only when it would return ``[]``: at most :data:`MAX_ANNOTATIONS`, and
+    every point list at most :data:`MAX_POINTS` ``[number, number]`` points, finite,
+    ``|value| ≤`` :data:`MAX_COORDINATE`, not far outside a recorded image size.
+    Checked in C over all the points of the case (:func:`limit_problems` builds an
+    array per annotation to name the point at fault, ~10 µs each); ``False`` also when
+    the answer is not plain (a malformed point list, a huge int), for the exact checks.
+    """
+    anns = data.get("annotations") if isinstance(data, dict) else None
+    if not isinstance(anns, list):
+        return True
+    if len(anns) > MAX_ANNOTATIONS:
+        return False
+    lists = []
+    for a in anns:
+        g = a.get("geometry") if isinstance(a, dict) else None
+        points = g.get("points") if isinstance(g, dict) else None
+        if isinstance(points, list):
+            lists.append(points)
+    if max(map(len, lists), default=0) > MAX_POINTS:
+        return False
+    points = list(itertools.chain.from_iterable(lists))
+    if not set(map(type, points)) <= {list} or not set(map(len, points)) <= {2}:
+        return False
+    values = list(itertools.chain.from_iterable(points))
+    if not values:
+        return True
+    if not set(map(type, values)) <= {int, float}:
+        return False
+    try:
+        total = sum(values)
+    except OverflowError:  # an int past float64
+        return False
+    if (
+        not math.isfinite(total)
+        or not -MAX_COORDINATE <= min(values) <= max(values) <= MAX_COORDINATE
+    ):
+        return False  # NaN, inf, out of bounds (or a sum past float64: the exact path decides)
+    image = data.get("image")
+    rows: Any = image.get("rows") if isinstance(image, dict) else None
+    cols: Any = image.get("columns") if isinstance(image, dict) else None
+    if _is_size(rows) and _is_size(cols):
+        r, c = values[0::2], values[1::2]
+        return -rows <= min(r) and max(r) <= 2 * rows and -cols <= min(c) and max(c) <= 2 * cols
+    return True
+
+
 def _is_size(v: Any) -> bool:
     return type(v) is int and 0 < v <= MAX_DIMENSION
 

@@ -67,12 +67,12 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 #: digits -> "9", every other byte -> " ": a run of 20 digits is then a plain substring
 _DIGIT_RUNS = bytes(0x39 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
-#: as _DIGIT_RUNS, and e/E -> "e": an exponent of 3 digits is then the substring "e999"
-_EXPONENT_DIGITS = bytes(0x65 if b in b"eE" else _DIGIT_RUNS[b] for b in range(256))
+#: as _DIGIT_RUNS, and e/E/+ -> "e": an exponent of 3 digits (e+308) then reads "e999"
+_EXPONENT_DIGITS = bytes(0x65 if b in b"eE+" else _DIGIT_RUNS[b] for b in range(256))
 #: every byte but quotes and brackets
 _NOT_QUOTES_BRACKETS = bytes(b for b in range(256) if b not in b'"[]{}')
-#: a float literal overflows only with a 3-digit exponent or >= 210 integer digits
-_OVERFLOW_RUN = b"9" * 200
+#: an opening bracket -> 1, a closing one -> -1 (as int8)
+_BRACKET_STEPS = bytes.maketrans(b"[{]}", bytes([1, 1, 255, 255]))
 
 
 def _has_long_int(outside_strings: str) -> bool:
@@ -107,23 +107,57 @@ def _depth(outside_strings: str) -> int:
     return _bracket_depth(outside_strings.encode("ascii", "ignore").translate(None, _NOT_BRACKETS))
 
 
-def _outside_brackets(valid: bytes) -> bytes | None:
-    """The brackets of *valid* JSON text outside its strings; ``None`` when it holds an
-    escaped quote (then quotes do not simply alternate between string and not)."""
+def _escaped_quote(valid: bytes) -> bool:
+    """Whether *valid* JSON text holds an escaped quote (else its quotes simply
+    alternate between opening and closing a string)."""
     at = valid.find(b"\\")
     while at >= 0:  # in valid JSON a backslash only starts an escape inside a string
         if valid[at + 1 : at + 2] == b'"':
-            return None
+            return True
         at = valid.find(b"\\", at + 2)  # past the escaped character (maybe a backslash)
-    quotes_brackets = valid.translate(None, _NOT_QUOTES_BRACKETS)
-    return b"".join(quotes_brackets.split(b'"')[::2])
+    return False
+
+
+def _big_number_outside_strings(valid: bytes) -> bool:
+    """Whether *valid* JSON text without escaped quotes may hold, outside its strings,
+    an int past :data:`MAX_INT_DIGITS` or a float literal that overflows: a run of 20
+    digits or a 3-digit exponent.
+
+    Strings hold such runs often (a UID, a citation's "e230024"): each one found is
+    placed by counting the quotes before it (odd: inside a string).
+    """
+    classes = valid.translate(_EXPONENT_DIGITS)
+    found: list[int] = []
+    for needle in (b"e999", b"9" * (MAX_INT_DIGITS + 1)):
+        at = classes.find(needle)
+        while at >= 0:
+            if len(found) == 64:
+                return True  # too many to place: the exact path decides
+            found.append(at)
+            at = classes.find(needle, at + len(needle))
+    quotes = last = 0
+    for at in sorted(found):
+        quotes += valid.count(b'"', last, at)
+        last = at
+        if quotes % 2 == 0:
+            return True
+    return False
 
 
 def _bracket_depth(brackets: bytes) -> int:
     """Deepest nesting of a string of brackets (``[{`` open, ``]}`` close)."""
-    codes = np.frombuffer(brackets, np.uint8)
-    steps = np.where((codes == ord("[")) | (codes == ord("{")), 1, -1)
-    return int(np.cumsum(steps).max(initial=0))
+    steps = np.frombuffer(brackets.translate(_BRACKET_STEPS), np.int8)
+    return int(steps.cumsum(dtype=np.int32).max(initial=0))
+
+
+def _outside_brackets(valid: bytes) -> bytes:
+    """The brackets of *valid* JSON text without escaped quotes, outside its strings."""
+    quotes_brackets = valid.translate(None, _NOT_QUOTES_BRACKETS)
+    # a string without brackets is left as "": when only those remain, drop them at once
+    brackets = quotes_brackets.replace(b'""', b"")
+    if b'"' in brackets:  # some string holds a bracket: its quotes were not all adjacent
+        brackets = b"".join(quotes_brackets.split(b'"')[::2])
+    return brackets
 
 
 _UNSURE = object()
@@ -134,25 +168,19 @@ def _parse_plain(content: bytes, text: str) -> Any:
     :func:`parse_json`; :data:`_UNSURE` for anything else (the exact path then names it).
 
     The exact path finds the text outside strings with a regex before parsing (~90 µs
-    for an 8 kB case); most case files are valid, so parse first and check after:
-    the C parser stops a deep nesting with ``RecursionError``, ints always go through
-    the bound-checking hook (a case holds few), floats only when a literal could
-    overflow (a 3-digit exponent or a long digit run anywhere in the file), and the
-    nesting is measured on the brackets outside strings once the text is known valid.
+    for an 8 kB case); most case files are valid, so parse first and check after: the
+    C parser stops a deep nesting with ``RecursionError`` (a huge int with
+    ``ValueError``), and once the text is known to be valid JSON without escaped
+    quotes, its strings are the pieces between alternate quotes: the nesting, and any
+    number the hooks of the exact path would refuse, are looked for outside them.
     """
-    classes = content.translate(_EXPONENT_DIGITS, b"+")  # "e+999" reads "e999"
-    overflow = b"e999" in classes or _OVERFLOW_RUN in classes
     try:
-        if overflow:
-            data = json.loads(
-                text, parse_int=_bad_int, parse_float=_bad_float, parse_constant=_bad_constant
-            )
-        else:
-            data = json.loads(text, parse_int=_bad_int, parse_constant=_bad_constant)
+        data = json.loads(text, parse_constant=_bad_constant)
     except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
         return _UNSURE
-    brackets = _outside_brackets(content)
-    if brackets is None or _bracket_depth(brackets) > MAX_DEPTH:
+    if _escaped_quote(content) or _big_number_outside_strings(content):
+        return _UNSURE
+    if _bracket_depth(_outside_brackets(content)) > MAX_DEPTH:
         return _UNSURE
     return data
 

@@ -396,6 +396,10 @@ def _fused(c: _Compiler, schema: dict[str, Any]) -> Check | None:
     keys = _keys(schema)
     if keys == {"enum"} and all(e is None or type(e) is str for e in schema["enum"]):
         return _string_enum(schema["enum"])
+    if keys == {"const"} and type(schema["const"]) is str:
+        return _string_enum([schema["const"]])
+    if "type" not in keys and keys & {"properties", "required"}:
+        return _object(c, schema, None)  # object keywords for objects; other values pass
     typed = _one_type(schema)
     if typed is None:
         return None
@@ -428,29 +432,49 @@ def _string_enum(values: list[Any]) -> Check:
 def _string_leaf(schema: dict[str, Any], nullable: bool) -> Check:
     low = schema.get("minLength", 0)
     high = schema.get("maxLength", math.inf)
-    match = _matcher(schema["pattern"]) if "pattern" in schema else None
+    if "pattern" in schema:
+        match = _matcher(schema["pattern"])
 
-    def check(v: Any) -> bool:
-        if isinstance(v, str):
-            return low <= len(v) <= high and (match is None or match(v))
-        return nullable and v is None
+        def matching(v: Any) -> bool:
+            if isinstance(v, str):
+                return low <= len(v) <= high and match(v)
+            return nullable and v is None
 
-    return check
+        return matching
+    if "minLength" in schema or "maxLength" in schema:
+
+        def sized(v: Any) -> bool:
+            if isinstance(v, str):
+                return low <= len(v) <= high
+            return nullable and v is None
+
+        return sized
+    return lambda v: isinstance(v, str) or (nullable and v is None)
 
 
 def _number_leaf(schema: dict[str, Any], kind: str, nullable: bool) -> Check:
     is_type = _TYPES[kind]
     low, high = schema.get("minimum"), schema.get("maximum")
+    if low is None or high is None:
 
-    def check(v: Any) -> bool:
-        if not is_type(v):
-            return nullable and v is None
-        return (low is None or v >= low) and (high is None or v <= high)
+        def bounded(v: Any) -> bool:
+            if not is_type(v):
+                return nullable and v is None
+            return (low is None or v >= low) and (high is None or v <= high)
 
-    return check
+        return bounded
+
+    def between(v: Any) -> bool:
+        if type(v) is int or is_type(v):  # an int is a number and an integer
+            return low <= v <= high
+        return nullable and v is None
+
+    return between
 
 
-def _object(c: _Compiler, schema: dict[str, Any], nullable: bool) -> Check:
+def _object(c: _Compiler, schema: dict[str, Any], nullable: bool | None) -> Check:
+    """``nullable`` None: the schema has no ``type``, and values not objects pass the
+    object keywords."""
     required = tuple(schema.get("required", ()))
     extra = schema.get("additionalProperties", True)
     other = None if extra is True else c.node(extra)
@@ -461,14 +485,16 @@ def _object(c: _Compiler, schema: dict[str, Any], nullable: bool) -> Check:
         f = c.node(sub)
         props[name] = None if f is _always else f
     rest = tuple(c.keywords(schema, tuple(_OBJECT_KEYS)))
+    look = any(f is not None for f in props.values()) or other is not None
 
     def check(v: Any) -> bool:
         if not isinstance(v, dict):
-            return nullable and v is None and all(g(v) for g in rest)
+            passes = v is None if nullable else nullable is None
+            return passes and all(g(v) for g in rest)
         for k in required:
             if k not in v:
                 return False
-        for k, x in v.items():
+        for k, x in v.items() if look else ():
             f = props.get(k, other)  # not a property: additionalProperties
             if f is not None and not f(x):
                 return False

@@ -357,20 +357,19 @@ def within_limits(data: Any) -> bool:
     if not set(map(type, values)) <= {int, float}:
         return False
     try:
-        total = sum(values)
+        if not math.isfinite(sum(values)):
+            return False  # a NaN or an inf (or a sum past float64: the exact path decides)
     except OverflowError:  # an int past float64
         return False
-    if (
-        not math.isfinite(total)
-        or not -MAX_COORDINATE <= min(values) <= max(values) <= MAX_COORDINATE
-    ):
-        return False  # NaN, inf, out of bounds (or a sum past float64: the exact path decides)
+    r, c = values[0::2], values[1::2]
+    low_r, high_r, low_c, high_c = min(r), max(r), min(c), max(c)
+    if min(low_r, low_c) < -MAX_COORDINATE or max(high_r, high_c) > MAX_COORDINATE:
+        return False
     image = data.get("image")
     rows: Any = image.get("rows") if isinstance(image, dict) else None
     cols: Any = image.get("columns") if isinstance(image, dict) else None
     if _is_size(rows) and _is_size(cols):
-        r, c = values[0::2], values[1::2]
-        return -rows <= min(r) and max(r) <= 2 * rows and -cols <= min(c) and max(c) <= 2 * cols
+        return -rows <= low_r and high_r <= 2 * rows and -cols <= low_c and high_c <= 2 * cols
     return True
 
 

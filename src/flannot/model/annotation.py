@@ -110,7 +110,7 @@ class Geometry:
             # a list: __post_init__ makes it an array (converting here too was a second copy)
             points=data.get("points"),  # type: ignore[arg-type]
             # (is None first: isinstance of an ABC costs ~0.3 µs, a load makes thousands)
-            mask=None if mask is None else dict(mask) if isinstance(mask, Mapping) else None,
+            mask=dict(mask) if mask is not None and isinstance(mask, Mapping) else None,
             extra=_unknown(data, _GEOMETRY_KEYS),
         )
 

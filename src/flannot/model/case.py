@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 
-from flannot.atomic import atomic_write_text, save_lock, sweep_temporaries
 from flannot.errors import FlannotError
 from flannot.model.annotation import Annotation, utc_now
 from flannot.model.decision import Decision
@@ -656,6 +655,9 @@ class Case:
             p = Path(path)
             target = p / CASE_FILENAME if p.is_dir() or p.suffix.lower() != ".json" else p
         target = Path(os.path.abspath(target))
+        # here, not at the top: reading cases (measure, validate) never saves one
+        from flannot.atomic import atomic_write_text, save_lock, sweep_temporaries
+
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             # the check and the rename happen under one lock: no writer can slip between

@@ -8,6 +8,7 @@ Unknown keys (``x_…`` extensions) are never a problem.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import math
@@ -39,7 +40,7 @@ from flannot.model.levels import (
     level_kind,
     normalize_level,
 )
-from flannot.model.limits import limit_problems
+from flannot.model.limits import limit_problems, within_limits
 
 __all__ = [
     "Problem",
@@ -190,10 +191,27 @@ def _without_bulk(data: Any, well_formed: set[int] | None = None) -> Any:
     return {**data, "annotations": anns}
 
 
+@functools.cache
+def _schema_past_limits() -> dict[str, Any]:
+    """The case schema without the check of each point: what a case passing
+    :func:`flannot.model.limits.within_limits` still has to satisfy.
+
+    A point (``$defs/point``) is two numbers within ±131072 — what ``within_limits``
+    checks, for all the points of a case at once, at C speed.
+    """
+    schema = copy.deepcopy(case_schema())
+    del schema["$defs"]["geometry"]["properties"]["points"]["items"]
+    return schema
+
+
 def schema_problems(data: Any) -> list[Problem]:
     """JSON Schema violations of a parsed case file, in document order, with JSON paths."""
     from flannot.model.fastcheck import is_valid
 
+    # the common case, a valid case file, answered fast; anything else (or any doubt)
+    # goes the exact way below, which names the first problem
+    if within_limits(data) and is_valid(_schema_past_limits(), data) is True:
+        return []
     well_formed: set[int] = set()  # point lists limit_problems found well formed
     limits = limit_problems(data, well_formed)
     if limits:  # 10⁵ annotations, a 2·10⁶-point polygon: report, look no further

@@ -16,11 +16,15 @@ _EPS = 1e-12
 # Point-by-edge work is done in blocks of at most this many pairs, so that a polygon of
 # thousands of vertices (a freehand outline) needs a few tens of MB, not gigabytes.
 BLOCK_PAIRS = 1 << 20
+# EdgeSet's point-by-edge temporaries are kept this small: each (pairs,) float array then
+# stays in the CPU cache between the dozen NumPy passes the kernel makes over it.
+KERNEL_PAIRS = 1 << 15
 
 
-def _blocks(n_items: int, n_edges: int) -> list[slice]:
-    """Slices of ``range(n_items)`` holding at most ``BLOCK_PAIRS`` item-edge pairs each."""
-    step = max(1, BLOCK_PAIRS // max(n_edges, 1))
+def _blocks(n_items: int, n_edges: int, pairs: int | None = None) -> list[slice]:
+    """Slices of ``range(n_items)`` holding at most ``pairs`` (``BLOCK_PAIRS``) item-edge
+    pairs each."""
+    step = max(1, (BLOCK_PAIRS if pairs is None else pairs) // max(n_edges, 1))
     return [slice(i, i + step) for i in range(0, n_items, step)] or [slice(0, 0)]
 
 
@@ -296,15 +300,16 @@ def _edge_arrays(polygons: np.ndarray) -> tuple[np.ndarray, ...]:
 def _edge_kernel(
     pts: np.ndarray, arrays: tuple[np.ndarray, ...], inside: bool, distance: bool
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Boundary distance and even–odd inside test of points (K, 2) against edges
-    ``arrays`` of shape (E,) (one polygon) or (K, E) (each point its own polygon).
+    """Boundary distance and even–odd inside test of points ``(..., 2)`` against the
+    edges ``arrays``: (E,) (one polygon for all points), or (K, 1, E) for points
+    (K, C, 2) (the C points of row ``k`` against polygon ``k``); results ``(...)``.
 
     Operation for operation :func:`_segment_sq_distances` (+ ``min`` and ``sqrt``)
     and :func:`points_in_polygon`, so the results are the same bits.
     """
     y, x, y2, dy, dx, inv = arrays
-    py, px = pts[:, 0:1], pts[:, 1:2]
-    ry = py - y  # (K, E); also the (py - y) of the even-odd test
+    py, px = pts[..., 0:1], pts[..., 1:2]
+    ry = py - y  # (..., E); also the (py - y) of the even-odd test
     ins = d = None
     if inside:
         straddles = (y > py) != (y2 > py)
@@ -313,7 +318,7 @@ def _edge_kernel(
             x_cross /= dy
             x_cross += x
         straddles &= px < x_cross
-        ins = (straddles.sum(axis=1) % 2) == 1
+        ins = (straddles.sum(axis=-1) % 2) == 1
     if distance:
         rx = px - x
         t = ry * dy
@@ -326,7 +331,7 @@ def _edge_kernel(
         ry *= ry
         rx *= rx
         ry += rx
-        d = np.sqrt(ry.min(axis=1))
+        d = np.sqrt(ry.min(axis=-1))
     return d, ins
 
 
@@ -401,13 +406,22 @@ class EdgeSet:
     def distance_inside(
         self, points: np.ndarray, owner: np.ndarray, inside: bool = True, distance: bool = True
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Distance to its polygon's boundary and inside or not, for each point (K, 2)
-        (zeros / ``False`` where not asked)."""
-        pts = np.asarray(points, float).reshape(-1, 2)
+        """Distance to its polygon's boundary and inside or not, for each point
+        (zeros / ``False`` where not asked).
+
+        ``points`` is (K, 2), point ``k`` in polygon ``owner[k]``, or (K, C, 2): the C
+        points of row ``k`` (a search pattern around one point) all in polygon
+        ``owner[k]``; the results are (K,) or (K, C).
+        """
+        pts = np.asarray(points, float)
+        flat = pts.ndim == 2
+        if flat:
+            pts = pts[:, None, :]
         owner = np.asarray(owner, np.intp)
-        d = np.zeros(len(pts))
-        ins = np.zeros(len(pts), bool)
+        d = np.zeros(pts.shape[:2])
+        ins = np.zeros(pts.shape[:2], bool)
         gid = self.group[owner]
+        per_row = pts.shape[1]
         for gi, (n, arrays) in enumerate(self.groups):
             sel = np.flatnonzero(gid == gi)
             if sel.size == 0:
@@ -415,23 +429,19 @@ class EdgeSet:
             rows = self.row[owner[sel]]
             # only the edge arrays the kernel reads are gathered (y2 is the inside test's)
             need = [True, True, inside, True, True, distance]
-            for blk in _blocks(len(sel), n):
+            # one row's polygon is gathered once and broadcast against its C points
+            for blk in _blocks(len(sel), n * per_row, KERNEL_PAIRS):
                 s = sel[blk]
-                r = rows[blk]
-                if len(r) > 1 and bool((r[1:] >= r[:-1]).all()):  # runs: repeat, not gather
-                    counts = np.bincount(r, minlength=len(arrays[0]))
-                    got = tuple(
-                        np.repeat(a, counts, axis=0) if use else a[:0]
-                        for a, use in zip(arrays, need, strict=True)
-                    )
-                else:
-                    got = tuple(a[r] if use else a[:0] for a, use in zip(arrays, need, strict=True))
+                got = tuple(
+                    a[rows[blk], None, :] if use else a[:0]
+                    for a, use in zip(arrays, need, strict=True)
+                )
                 got_d, got_in = _edge_kernel(pts[s], got, inside, distance)
                 if got_d is not None:
                     d[s] = got_d
                 if got_in is not None:
                     ins[s] = got_in
-        return d, ins
+        return (d[:, 0], ins[:, 0]) if flat else (d, ins)
 
 
 def area_moments_axis(polygon: np.ndarray) -> np.ndarray:

@@ -520,10 +520,9 @@ def _ridge_many(
         best = np.array(start_distance, float)
     rows = np.arange(n)
     step = cell_mm / 2
-    owner8 = np.repeat(owner, 8)
     for _ in range(iterations):
         cand = pts[:, None, :] + _RIDGE_OFFSETS[None] * step[:, None, None]  # (K, 8, 2)
-        d = edges.distance_inside(cand.reshape(-1, 2), owner8, inside=False)[0].reshape(n, 8)
+        d = edges.distance_inside(cand, owner, inside=False)[0]
         k = np.argmax(d, axis=1)
         dk = d[rows, k]
         moved = cand[rows, k]
@@ -545,13 +544,11 @@ def _refine_many(
     best_p = np.array(start_mm, float)
     best_r = np.array(radius, float)
     n = len(best_p)
-    owner = np.repeat(np.arange(n), len(_REFINE_OFFSETS))
     rows = np.arange(n)
     step = np.array(step_mm, float)
     for _ in range(5):
         cand = best_p[:, None, :] + _REFINE_OFFSETS[None] * step[:, None, None]  # (n, 49, 2)
-        r, inside = edges.distance_inside(cand.reshape(-1, 2), owner)
-        r, inside = r.reshape(n, -1), inside.reshape(n, -1)
+        r, inside = edges.distance_inside(cand, rows)
         r[~inside] = -np.inf
         k = np.argmax(r, axis=1)
         rk = r[rows, k]

@@ -298,18 +298,19 @@ def _edge_arrays(polygons: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 def _edge_kernel(
-    pts: np.ndarray, arrays: tuple[np.ndarray, ...], inside: bool, distance: bool
+    py: np.ndarray, px: np.ndarray, arrays: tuple[np.ndarray, ...], inside: bool, distance: bool
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Boundary distance and even–odd inside test of points ``(..., 2)`` against the
-    edges ``arrays``: (E,) (one polygon for all points), or (K, 1, E) for points
-    (K, C, 2) (the C points of row ``k`` against polygon ``k``); results ``(...)``.
+    """Boundary distance and even–odd inside test of the points ``(py, px)`` against the
+    edges ``arrays``, whose first axis runs over the edges: (E, 1) against points (K,),
+    or (E, 1, K) against points (C, K) (column ``k`` against the edges of column ``k``).
 
     Operation for operation :func:`_segment_sq_distances` (+ ``min`` and ``sqrt``)
-    and :func:`points_in_polygon`, so the results are the same bits.
+    and :func:`points_in_polygon`, so the results are the same bits. The edges are
+    the first axis so that NumPy's inner loops run along the many points, not along
+    the few edges of a small polygon.
     """
     y, x, y2, dy, dx, inv = arrays
-    py, px = pts[..., 0:1], pts[..., 1:2]
-    ry = py - y  # (..., E); also the (py - y) of the even-odd test
+    ry = py - y  # (E, ...); also the (py - y) of the even-odd test
     ins = d = None
     if inside:
         straddles = (y > py) != (y2 > py)
@@ -318,21 +319,29 @@ def _edge_kernel(
             x_cross /= dy
             x_cross += x
         straddles &= px < x_cross
-        ins = (straddles.sum(axis=-1) % 2) == 1
+        ins = (straddles.sum(axis=0) % 2) == 1
     if distance:
-        rx = px - x
-        t = ry * dy
-        t += rx * dx
-        t *= inv
-        np.maximum(t, 0.0, out=t)
-        np.minimum(t, 1.0, out=t)
-        ry -= t * dy
-        rx -= t * dx
-        ry *= ry
-        rx *= rx
-        ry += rx
-        d = np.sqrt(ry.min(axis=-1))
+        d = np.sqrt(_sq_distances(ry, px, x, dy, dx, inv).min(axis=0))
     return d, ins
+
+
+def _sq_distances(
+    ry: np.ndarray, px: np.ndarray, x: np.ndarray, dy: np.ndarray, dx: np.ndarray, inv: np.ndarray
+) -> np.ndarray:
+    """Squared point-to-edge distances from ``ry = py - y`` (overwritten and returned):
+    the operations of :func:`_segment_sq_distances`, in place."""
+    rx = px - x
+    t = ry * dy
+    t += rx * dx
+    t *= inv
+    np.maximum(t, 0.0, out=t)
+    np.minimum(t, 1.0, out=t)
+    ry -= t * dy
+    rx -= t * dx
+    ry *= ry
+    rx *= rx
+    ry += rx
+    return ry
 
 
 class Edges:
@@ -350,7 +359,7 @@ class Edges:
 
     def __init__(self, polygon: np.ndarray) -> None:
         poly = as_points(polygon)
-        self.arrays = _edge_arrays(poly)
+        self.arrays = tuple(a[:, None] for a in _edge_arrays(poly))  # (E, 1): edges first
         self.n = len(poly)
 
     def distance(self, points: np.ndarray) -> np.ndarray:
@@ -372,8 +381,9 @@ class Edges:
         k = len(pts)
         d = np.zeros(k)
         ins = np.zeros(k, bool)
+        py, px = np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1])
         for blk in _blocks(k, self.n) if k * self.n > BLOCK_PAIRS else [slice(None)]:
-            got_d, got_in = _edge_kernel(pts[blk], self.arrays, inside, distance)
+            got_d, got_in = _edge_kernel(py[blk], px[blk], self.arrays, inside, distance)
             if got_d is not None:
                 d[blk] = got_d
             if got_in is not None:
@@ -387,7 +397,7 @@ class EdgeSet:
     ``distance_inside(points, owner)`` gives for point ``i`` what
     ``Edges(polygons[owner[i]]).distance_inside`` gives — the same bits — in a few
     NumPy calls for all polygons at once (polygons with the same vertex count are
-    stacked together).
+    stacked together, edges first: arrays (n, polygons)).
     """
 
     def __init__(self, polygons: list[np.ndarray]) -> None:
@@ -399,7 +409,8 @@ class EdgeSet:
             by_n.setdefault(len(p), []).append(i)
         self.groups: list[tuple[int, tuple[np.ndarray, ...]]] = []
         for gi, (n, members) in enumerate(by_n.items()):
-            self.groups.append((n, _edge_arrays(np.stack([polys[i] for i in members]))))
+            arrays = _edge_arrays(np.stack([polys[i] for i in members]))
+            self.groups.append((n, tuple(np.ascontiguousarray(a.T) for a in arrays)))
             self.group[members] = gi
             self.row[members] = np.arange(len(members))
 
@@ -420,28 +431,42 @@ class EdgeSet:
         owner = np.asarray(owner, np.intp)
         d = np.zeros(pts.shape[:2])
         ins = np.zeros(pts.shape[:2], bool)
+        # only the edge arrays the kernel reads are gathered (y2 is the inside test's)
+        need = [True, True, inside, True, True, distance]
         gid = self.group[owner]
-        per_row = pts.shape[1]
         for gi, (n, arrays) in enumerate(self.groups):
             sel = np.flatnonzero(gid == gi)
             if sel.size == 0:
                 continue
             rows = self.row[owner[sel]]
-            # only the edge arrays the kernel reads are gathered (y2 is the inside test's)
-            need = [True, True, inside, True, True, distance]
-            # one row's polygon is gathered once and broadcast against its C points
-            for blk in _blocks(len(sel), n * per_row, KERNEL_PAIRS):
+            for blk in _blocks(len(sel), n * pts.shape[1], KERNEL_PAIRS):
                 s = sel[blk]
+                # (n, 1, B): one row's edges broadcast against its C points (C, B)
                 got = tuple(
-                    a[rows[blk], None, :] if use else a[:0]
+                    _gather(a, rows[blk])[:, None, :] if use else a[:0]
                     for a, use in zip(arrays, need, strict=True)
                 )
-                got_d, got_in = _edge_kernel(pts[s], got, inside, distance)
+                py, px = _columns(pts[s])
+                got_d, got_in = _edge_kernel(py, px, got, inside, distance)
                 if got_d is not None:
-                    d[s] = got_d
+                    d[s] = got_d.T
                 if got_in is not None:
-                    ins[s] = got_in
+                    ins[s] = got_in.T
         return (d[:, 0], ins[:, 0]) if flat else (d, ins)
+
+
+def _gather(edges: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Columns ``rows`` of an (n, polygons) edge array, C-contiguous (n, B).
+
+    Indexing ``edges[:, rows]`` would give a column-major copy, and every pass of the
+    kernel, and its reduction over the edges, would then stride across memory.
+    """
+    return edges.take(rows, axis=1)
+
+
+def _columns(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and cols of points (K, C, 2) as two contiguous (C, K) arrays."""
+    return np.ascontiguousarray(pts[..., 0].T), np.ascontiguousarray(pts[..., 1].T)
 
 
 def area_moments_axis(polygon: np.ndarray) -> np.ndarray:

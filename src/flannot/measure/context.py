@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,10 +21,16 @@ def norm_level(level: Any) -> str | None:
     """Canonical level name (``L4/L5`` → ``L4-L5``); unknown spellings are kept as given."""
     if level is None or level == "":
         return None
+    return _canonical_level(str(level))
+
+
+@functools.lru_cache(maxsize=1024)
+def _canonical_level(text: str) -> str:
+    # a set's few level spellings come back thousands of times; the regexes ran each time
     try:
-        return normalize_level(str(level))
+        return normalize_level(text)
     except ValueError:
-        return str(level)
+        return text
 
 
 @dataclass
@@ -101,6 +108,7 @@ class Context:
     #: ``(max, mean)`` thickness of band annotations measured ahead, together (by ``id``)
     bands: dict[int, tuple[float, float]] = field(default_factory=dict)
     _masks: dict[int, np.ndarray | None] = field(default_factory=dict)
+    _polygons: dict[int, np.ndarray | None] = field(default_factory=dict)
     _index: dict[tuple[int, str], list[tuple[str | None, Any]]] | None = None
 
     @property
@@ -162,7 +170,17 @@ class Context:
         return self._masks[key]
 
     def polygon(self, ann: Any) -> np.ndarray | None:
-        """Polygon vertices (pixels) of a polygon/rectangle annotation, ``None`` otherwise."""
+        """Polygon vertices (pixels) of a polygon/rectangle annotation, ``None`` otherwise.
+
+        Cached: a region is asked for by every tip measured against it.
+        """
+        key = id(ann)
+        if key not in self._polygons:
+            self._polygons[key] = self._polygon(ann)
+        return self._polygons[key]
+
+    @staticmethod
+    def _polygon(ann: Any) -> np.ndarray | None:
         geom = ann.geometry
         if geom.kind not in ("polygon", "rectangle"):
             return None

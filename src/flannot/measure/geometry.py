@@ -8,6 +8,7 @@ Angles are computed on those scaled coordinates too.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,22 +93,23 @@ def polygon_area(points: np.ndarray) -> float:
 def _monotone_chain(pts: np.ndarray) -> np.ndarray:
     """Convex hull of a few points (Andrew's monotone chain; cheaper than qhull there)."""
     order = sorted(map(tuple, pts.tolist()))
-
-    def cross(o, a, b) -> float:
-        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
-
-    lower: list[tuple[float, float]] = []
-    for p in order:
-        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
-            lower.pop()
-        lower.append(p)
-    upper: list[tuple[float, float]] = []
-    for p in reversed(order):
-        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
-            upper.pop()
-        upper.append(p)
-    hull = lower[:-1] + upper[:-1]
+    hull = _half_hull(order)[:-1] + _half_hull(reversed(order))[:-1]
     return np.array(hull, float) if len(hull) >= 2 else pts
+
+
+def _half_hull(points: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """One chain of :func:`_monotone_chain`: each point pops the points it does not turn
+    left from (cross product ``(a - o) x (p - o) <= 0``, written out: no call per test)."""
+    chain: list[tuple[float, float]] = []
+    for p in points:
+        p0, p1 = p
+        while len(chain) >= 2:
+            (o0, o1), (a0, a1) = chain[-2], chain[-1]
+            if (a0 - o0) * (p1 - o1) - (a1 - o1) * (p0 - o0) > 0:
+                break
+            chain.pop()
+        chain.append(p)
+    return chain
 
 
 # Up to this many points the hull is found in Python: a traced outline of a few hundred
@@ -136,7 +138,8 @@ def max_feret(points: np.ndarray) -> float:
     if len(hull) < 2:
         return 0.0
     d = hull[:, None, :] - hull[None, :, :]
-    return float(np.sqrt((d**2).sum(-1).max()))
+    dy, dx = d[..., 0], d[..., 1]
+    return float(np.sqrt((dy * dy + dx * dx).max()))  # (d**2).sum(-1): the same sums
 
 
 @dataclass(frozen=True)
@@ -334,8 +337,7 @@ def _sq_distances(
     t = ry * dy
     t += rx * dx
     t *= inv
-    np.maximum(t, 0.0, out=t)
-    np.minimum(t, 1.0, out=t)
+    np.clip(t, 0.0, 1.0, out=t)
     ry -= t * dy
     rx -= t * dx
     ry *= ry

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from flannot.errors import FlannotError
 from flannot.measure import registry
-from flannot.measure.context import Context, norm_level
+from flannot.measure.context import Context, norm_level, rasterize_together
 from flannot.measure.rows import COLUMNS, Row, RowMaker, to_csv, to_frame, to_json, to_records
 from flannot.measure.units import Units, resolve_units
 
@@ -135,7 +135,7 @@ def _bands_ahead(prepared: list[tuple[Any, Any, _Todo]]) -> None:
 
     if registry.kind("band") is not ligamentum.measure_band:  # a plugin's own "band"
         return
-    jobs = []
+    bands = []
     for _case, _protocol, todo in prepared:
         for ann, atype, ctx in todo:
             if getattr(ann.geometry, "kind", None) == "mask":
@@ -147,11 +147,20 @@ def _bands_ahead(prepared: list[tuple[Any, Any, _Todo]]) -> None:
                 continue
             try:
                 region = ctx.region(ann)
-                if region is None or region.polygon is None:
-                    continue
-                jobs.append((ctx, ann, (region.raster, region.dist, ctx.spacing, region.polygon)))
             except ValueError:  # malformed: measured (and reported) on its own
                 continue
+            if region is not None and region.polygon is not None:
+                bands.append((ctx, ann, region))
+    try:
+        rasterize_together([region for _, _, region in bands])
+    except ValueError:
+        pass  # each band builds (and reports on) its own raster below
+    jobs = []
+    for ctx, ann, region in bands:
+        try:
+            jobs.append((ctx, ann, (region.raster, region.dist, ctx.spacing, region.polygon)))
+        except ValueError:  # malformed: measured (and reported) on its own
+            continue
     if not jobs:
         return
     try:

@@ -34,6 +34,8 @@ MAX_CELLS = 250_000
 # Masks are the data itself; two cells per pixel keep the cells square in mm.
 SUPERSAMPLE_POLYGON = 1
 SUPERSAMPLE_MASK = 2
+# fill_polygons works on batches of at most this many scan-line x edge pairs (~1 MB arrays)
+FILL_PAIRS = 1 << 17
 
 
 @dataclass
@@ -145,6 +147,95 @@ def fill_polygon(shape: tuple[int, int], polygon: np.ndarray) -> np.ndarray:
     return out
 
 
+def fill_polygons(shapes: list[tuple[int, int]], polygons: list[np.ndarray]) -> list[np.ndarray]:
+    """:func:`fill_polygon` of each ``(shape, polygon)``, polygons of one vertex count at once.
+
+    The same scan lines, crossings and spans, computed for many small polygons (a
+    set's bands) in a few NumPy passes instead of ~25 calls each: polygons with
+    fewer scan lines than the most in their batch get lines that cross nothing.
+    """
+    out = [np.zeros(shape, dtype=bool) for shape in shapes]
+    by_n: dict[int, list[int]] = {}
+    for i, p in enumerate(polygons):
+        by_n.setdefault(len(p), []).append(i)
+    for n, members in by_n.items():
+        # batches of similar scan-line counts, a bounded number of line-edge pairs each
+        lines = [_scan_lines(shapes[i][0], polygons[i]) for i in members]
+        order = sorted(range(len(members)), key=lambda k: lines[k][1] - lines[k][0])
+        batch: list[int] = []
+        for k in order:
+            most = max(1, lines[k][1] - lines[k][0] + 1)
+            if batch and (len(batch) + 1) * most * n > FILL_PAIRS:
+                _fill_batch([members[b] for b in batch], shapes, polygons, out)
+                batch = []
+            batch.append(k)
+        if batch:
+            _fill_batch([members[b] for b in batch], shapes, polygons, out)
+    return out
+
+
+def _scan_lines(rows: int, polygon: np.ndarray) -> tuple[int, int]:
+    """``(lo, hi)``: the grid rows :func:`fill_polygon` scans for ``polygon``."""
+    y0 = polygon[:, 0]
+    return max(0, int(np.ceil(y0.min()))), min(rows - 1, int(np.floor(y0.max())))
+
+
+def _fill_batch(
+    members: list[int],
+    shapes: list[tuple[int, int]],
+    polygons: list[np.ndarray],
+    out: list[np.ndarray],
+) -> None:
+    """:func:`fill_polygon` of the polygons ``members`` (one vertex count), into ``out``."""
+    poly = np.stack([g.as_points(polygons[i]) for i in members])  # (P, E, 2)
+    rows = np.array([shapes[i][0] for i in members])
+    cols = np.array([shapes[i][1] for i in members])
+    y0, x0 = poly[..., 0], poly[..., 1]
+    y1 = np.concatenate([y0[:, 1:], y0[:, :1]], axis=1)
+    x1 = np.concatenate([x0[:, 1:], x0[:, :1]], axis=1)
+    lo = np.maximum(0, np.ceil(y0.min(axis=1))).astype(np.intp)
+    hi = np.minimum(rows - 1, np.floor(y0.max(axis=1))).astype(np.intp)
+    c_lo = np.maximum(0, np.floor(x0.min(axis=1))).astype(np.intp)
+    c_hi = np.minimum(cols, np.ceil(x0.max(axis=1)) + 1).astype(np.intp)
+    n_lines = hi - lo + 1
+    width = c_hi - c_lo
+    filled = (n_lines > 0) & (width > 0)  # the others stay empty, as in fill_polygon
+    n_lines = np.where(filled, n_lines, 0)
+    most = max(int(n_lines.max()), 1)
+    # scan line k of polygon p is grid row lo[p] + k; NaN past its last: it crosses nothing
+    yc = lo[:, None] + np.arange(most, dtype=float)
+    yc[np.arange(most) >= n_lines[:, None]] = np.nan
+    yc = yc[:, :, None]  # (P, L, 1) against edges (P, 1, E)
+    ys, xs_, ye, xe = (a[:, None, :] for a in (y0, x0, y1, x1))
+    crosses = (ys <= yc) != (ye <= yc)  # half-open: a vertex on the line counts once
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xs = xs_ + (yc - ys) * (xe - xs_) / (ye - ys)
+    xs = np.sort(np.where(crosses, xs, np.inf), axis=2)
+    starts, ends = xs[..., 0::2], xs[..., 1::2]
+    k = min(starts.shape[2], ends.shape[2])
+    starts, ends = starts[..., :k], ends[..., :k]
+    ok = np.isfinite(starts) & np.isfinite(ends)
+    p, r, _ = np.nonzero(ok)
+    # a span (a, b) covers the cells j with a < j < b (centres strictly inside)
+    j0 = np.clip(np.floor(starts[ok]) + 1 - c_lo[p], 0, width[p]).astype(np.intp)
+    j1 = np.clip(np.ceil(ends[ok]) - c_lo[p], 0, width[p]).astype(np.intp)
+    keep = j1 > j0
+    # each polygon's lines of width + 1 slots, one after another: +1 where a span starts,
+    # -1 where it ends; both within one line, so one running sum restarts at 0 each line
+    size = n_lines * (width + 1)
+    start = np.concatenate([[0], np.cumsum(size)])
+    flat = (start[p] + r * (width[p] + 1))[keep]
+    total = int(start[-1])
+    diff = np.bincount(flat + j0[keep], minlength=total) - np.bincount(
+        flat + j1[keep], minlength=total
+    )
+    spans = np.cumsum(diff) > 0
+    for b, i in enumerate(members):
+        if filled[b]:
+            block = spans[start[b] : start[b + 1]].reshape(n_lines[b], width[b] + 1)
+            out[i][lo[b] : hi[b] + 1, c_lo[b] : c_hi[b]] = block[:, : width[b]]
+
+
 def draw_polygon(raster: Raster, polygon_px: np.ndarray) -> np.ndarray:
     """Cells of ``raster``'s grid whose centres fall inside ``polygon_px`` (clipped)."""
     return fill_polygon(raster.mask.shape, raster.to_cells(polygon_px))
@@ -158,6 +249,24 @@ def rasterize_polygon(
     r = grid_for_box(pts.min(axis=0), pts.max(axis=0), spacing, max_cells)
     r.mask = draw_polygon(r, pts)
     return r
+
+
+def rasterize_polygons(
+    polygons_px: list[np.ndarray],
+    spacings: list[tuple[float, float]],
+    max_cells: int = MAX_CELLS,
+) -> list[Raster]:
+    """:func:`rasterize_polygon` of each polygon with its spacing, filled together
+    (:func:`fill_polygons`)."""
+    rasters, cells = [], []
+    for poly, spacing in zip(polygons_px, spacings, strict=True):
+        pts = g.as_points(poly)
+        r = grid_for_box(pts.min(axis=0), pts.max(axis=0), spacing, max_cells)
+        rasters.append(r)
+        cells.append(r.to_cells(pts))
+    for r, mask in zip(rasters, fill_polygons([r.mask.shape for r in rasters], cells), strict=True):
+        r.mask = mask
+    return rasters
 
 
 def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:

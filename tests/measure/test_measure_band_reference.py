@@ -161,3 +161,25 @@ def test_bands_measured_together_measure_as_alone() -> None:
     got = regions.band_thickness_many(inputs)
     for (poly, spacing), value in zip(items, got, strict=True):
         assert value == pytest.approx(reference_band(poly, spacing), abs=TOL)
+
+
+def test_skeleton_cells_found_together_are_found_as_alone() -> None:
+    """_skeleton_cells_many (skeletons stacked, end points measured in one pass) gives
+    each raster's _skeleton_cells, whatever the thickness that trims the spurs."""
+    items = _random_bands(60, 12)
+    rasters = regions.rasterize_polygons([p for p, _ in items], [s for _, s in items])
+    rasters.append(regions.grid_for_box(np.zeros(2), np.full(2, 5.0), (0.3, 0.3)))  # empty
+    rng = np.random.default_rng(13)
+    for max_t in (
+        rng.uniform(0.5, 6, len(rasters)),
+        np.zeros(len(rasters)),
+        np.full(len(rasters), 1e9),
+    ):
+        got = regions._skeleton_cells_many(rasters, max_t)
+        for raster, t, idx in zip(rasters, max_t, got, strict=True):
+            want = regions._skeleton_cells(raster, float(t))
+            if want is None:
+                assert idx is None
+            else:
+                assert idx is not None and np.array_equal(idx, want) and len(idx)
+    assert got[-1] is None

@@ -570,8 +570,7 @@ def band_thickness_many(bands: list[BandInput]) -> list[tuple[float, float]]:
 
     # skeleton_mean_thickness: skeleton cells away from the spurs, on the ridge next to them
     cells_idx = []
-    for b, raster in enumerate(bands[i][0] for i in todo):
-        idx = _skeleton_cells(raster, float(max_ts[b]))
+    for idx in _skeleton_cells_many([bands[i][0] for i in todo], max_ts):
         if idx is not None and len(idx) > 80:
             idx = idx[np.linspace(0, len(idx) - 1, 80).astype(int)]
         cells_idx.append(idx)
@@ -610,6 +609,63 @@ def _skeleton_cells(raster: Raster, max_thickness: float) -> np.ndarray | None:
         if keep.any():
             idx = idx[keep]
     return idx
+
+
+def _skeleton_cells_many(
+    rasters: list[Raster], max_thickness: np.ndarray
+) -> list[np.ndarray | None]:
+    """:func:`_skeleton_cells` of each raster (with its ``max_thickness``), together.
+
+    Each raster is thinned alone; the skeletons are then stacked one below the other,
+    left-aligned, and their end points found and measured in one pass. Each raster
+    has background all round (:func:`grid_for_box`), so no cell's 3 x 3 neighbourhood
+    reaches into another's; the stack's row-major order is raster by raster, each in
+    its own row-major order; distances are taken in each raster's own cells and
+    coordinates: the same cells, in the same order, with the same values.
+    """
+    skels = [kernels.skeletonize(r.mask) for r in rasters]
+    top = np.concatenate([[0], np.cumsum([s.shape[0] for s in skels])]).astype(np.intp)
+    stack = np.zeros((int(top[-1]), max(s.shape[1] for s in skels)), bool)
+    for s, t in zip(skels, top.tolist(), strict=False):
+        stack[t : t + s.shape[0], : s.shape[1]] = s
+    cells = np.argwhere(stack)
+    ends = np.argwhere(stack & (kernels.neighbour_count(stack) == 2))  # itself + one
+    owner = np.searchsorted(top, cells[:, 0], side="right") - 1
+    end_owner = np.searchsorted(top, ends[:, 0], side="right") - 1
+    cells[:, 0] -= top[owner]  # each raster's own cell indices
+    ends[:, 0] -= top[end_owner]
+    n = len(rasters)
+    per_raster = np.bincount(owner, minlength=n)
+    ends_of = np.bincount(end_owner, minlength=n)
+    end_start = np.concatenate([[0], np.cumsum(ends_of)])
+    # every skeleton cell against every end point of its raster, in that raster's mm
+    cell_mm = np.array([r.cell_mm for r in rasters])
+    pairs = ends_of[owner]
+    cell_of_pair = np.repeat(np.arange(len(cells)), pairs)
+    first = np.concatenate([[0], np.cumsum(pairs)])[:-1]
+    end_of_pair = (
+        end_start[owner[cell_of_pair]] + np.arange(len(cell_of_pair)) - np.repeat(first, pairs)
+    )
+    scale = cell_mm[owner[cell_of_pair]]
+    diff = cells[cell_of_pair] * scale - ends[end_of_pair] * scale
+    dist = np.hypot(diff[:, 0], diff[:, 1])
+    with_ends = pairs > 0
+    d_end = np.full(len(cells), np.inf)
+    if dist.size:
+        d_end[with_ends] = np.minimum.reduceat(dist, first[with_ends])
+    keep = d_end > np.asarray(max_thickness, float)[owner]
+    # a raster keeps the cells away from the ends unless none is (or it has no ends)
+    some_kept = np.bincount(owner[keep], minlength=n) > 0
+    chosen = keep | ~some_kept[owner]
+    out: list[np.ndarray | None] = []
+    start = np.concatenate([[0], np.cumsum(per_raster)])
+    for b in range(n):
+        if per_raster[b] == 0:
+            out.append(None)
+            continue
+        sl = slice(start[b], start[b + 1])
+        out.append(cells[sl][chosen[sl]])
+    return out
 
 
 def _ridge_many(

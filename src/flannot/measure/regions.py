@@ -560,12 +560,13 @@ def band_thickness_many(bands: list[BandInput]) -> list[tuple[float, float]]:
     r_all, reached = _ridge_many(
         np.concatenate(starts), owner, edges, cells[owner], 3, np.concatenate(start_r)
     )
-    best_p = np.empty((len(todo), 2))
-    best_r = np.empty(len(todo))
-    cuts = np.cumsum(counts)[:-1]
-    for b, (r, p) in enumerate(zip(np.split(r_all, cuts), np.split(reached, cuts), strict=True)):
-        k = int(np.argmax(r))
-        best_p[b], best_r[b] = p[k], float(r[k])
+    # each band's first best climb (np.argmax of its own), all at once: the climbs in
+    # rows of -inf padding (every band has at least the seed at its EDT maximum)
+    first = np.cumsum(counts) - counts
+    padded = np.full((len(todo), max(counts)), -np.inf)
+    padded[owner, np.arange(len(r_all)) - np.repeat(first, counts)] = r_all
+    pick = first + np.argmax(padded, axis=1)
+    best_p, best_r = reached[pick], r_all[pick]
     max_ts = 2.0 * _refine_many(best_p, best_r, edges, cells / 8)
 
     # skeleton_mean_thickness: skeleton cells away from the spurs, on the ridge next to them

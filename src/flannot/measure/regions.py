@@ -157,6 +157,9 @@ def fill_polygons(shapes: list[tuple[int, int]], polygons: list[np.ndarray]) -> 
     out = [np.zeros(shape, dtype=bool) for shape in shapes]
     by_n: dict[int, list[int]] = {}
     for i, p in enumerate(polygons):
+        if len(p) == 0 or not np.isfinite(p).all():  # fill_polygon's own error, or result
+            out[i] = fill_polygon(shapes[i], p)
+            continue
         by_n.setdefault(len(p), []).append(i)
     for n, members in by_n.items():
         # batches of similar scan-line counts, a bounded number of line-edge pairs each

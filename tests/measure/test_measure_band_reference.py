@@ -183,3 +183,26 @@ def test_skeleton_cells_found_together_are_found_as_alone() -> None:
             else:
                 assert idx is not None and np.array_equal(idx, want) and len(idx)
     assert got[-1] is None
+
+
+def test_seeds_found_together_are_found_as_alone() -> None:
+    """_seeds (all distance maps in one pass) gives each band's seeds as inscribed_diameter
+    picks them: the cells within 1.5 cells of the EDT maximum, the best 2000 when more."""
+    from flannot.measure.context import Region
+
+    items = _random_bands(30, 14)
+    items.append((np.array([[10, 10], [10, 1500], [22, 1500], [22, 10]], float), (0.1, 0.1)))
+    bands = []
+    for poly, spacing in items:
+        region = Region(poly, poly, None, spacing)
+        bands.append((region.raster, region.dist, spacing, poly))
+    cells = np.array([max(r.cell_mm) for r, _, _, _ in bands])
+    got = regions._seeds(bands, cells)
+    for (raster, dist, spacing, _), cell, pts in zip(bands, cells, got, strict=True):
+        flat = dist.ravel()
+        near = np.flatnonzero(flat >= float(dist.max()) - 1.5 * cell)
+        if near.size > 2000:
+            near = near[np.argpartition(flat[near], -2000)[-2000:]]
+        idx = np.stack(np.unravel_index(near, dist.shape), axis=1)
+        assert np.array_equal(pts, raster.centers_mm(idx, spacing))
+    assert len(got[-1]) == 2000  # the long flat band has more seeds than that

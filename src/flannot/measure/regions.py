@@ -403,8 +403,10 @@ def inscribed_diameter(
     edges = edges_mm if edges_mm is not None else g.Edges(g.to_mm(polygon_px, spacing))
     cell = max(raster.cell_mm)
     flat = dist.ravel()
-    # the optimum's cell has an EDT within ~1.42 cells of the maximum
-    near = np.flatnonzero(flat >= dmax - 1.5 * cell)
+    # the optimum's cell has an EDT within ~1.42 cells of the maximum; only cells inside
+    # count (in a band under ~3 cells thick the bound is below zero: an outside cell,
+    # far from the edges, would win)
+    near = np.flatnonzero((flat >= dmax - 1.5 * cell) & raster.mask.ravel())
     if near.size > 2000:
         near = near[np.argpartition(flat[near], -2000)[-2000:]]
     idx = np.stack(np.unravel_index(near, dist.shape), axis=1)
@@ -444,10 +446,10 @@ def ridge_distances(
     for _ in range(iterations):
         cand = pts[:, None, :] + _RIDGE_OFFSETS[None] * step  # (K, 8, 2)
         d, inside = edges.distance_inside(cand.reshape(-1, 2))
-        d, inside = d.reshape(n, 8), inside.reshape(n, 8)
-        k = np.argmax(d, axis=1)
+        d = np.where(inside.reshape(n, 8), d.reshape(n, 8), -np.inf)
+        k = np.argmax(d, axis=1)  # the first farthest move that stays inside
         dk = d[rows, k]
-        better = (dk > best) & inside[rows, k]
+        better = dk > best
         pts[better] = cand[rows, k][better]
         best[better] = dk[better]
         step /= 2
@@ -591,14 +593,15 @@ def band_thickness_many(bands: list[BandInput]) -> list[tuple[float, float]]:
 
 def _seeds(bands: list[BandInput], cells: np.ndarray) -> list[np.ndarray]:
     """The cells :func:`inscribed_diameter` climbs from, in mm, for each band: those
-    within 1.5 cells of the EDT maximum (the best 2000 of them when more), in row-major
+    inside and within 1.5 cells of the EDT maximum (the best 2000 of them when more), in row-major
     order, found for all bands in one pass over their concatenated distance maps."""
     maps = [dist.ravel() for _, dist, _, _ in bands]
     sizes = np.array([len(m) for m in maps])
     start = np.concatenate([[0], np.cumsum(sizes)])[:-1]
     flat = np.concatenate(maps)
     floor = np.maximum.reduceat(flat, start) - 1.5 * cells  # float(dist.max()) - 1.5 * cell
-    near = np.flatnonzero(flat >= np.repeat(floor, sizes))
+    inside = np.concatenate([r.mask.ravel() for r, _, _, _ in bands])
+    near = np.flatnonzero((flat >= np.repeat(floor, sizes)) & inside)
     band = np.searchsorted(start, near, side="right") - 1
     local = near - start[band]
     width = np.array([dist.shape[1] for _, dist, _, _ in bands])[band]
@@ -715,16 +718,18 @@ def _ridge_many(
     for _ in range(iterations):
         cand = pts[:, None, :] + _RIDGE_OFFSETS[None] * step[:, None, None]  # (K, 8, 2)
         d = edges.distance_inside(cand, owner, inside=False)[0]
-        k = np.argmax(d, axis=1)
+        # the best inside move only counts when it gains, so only the moves that would
+        # gain need the inside test: the same move as testing all eight
+        ok = d > best[:, None]
+        i, j = np.nonzero(ok)
+        if i.size:
+            ok[i, j] = edges.distance_inside(cand[i, j], owner[i], distance=False)[1]
+        d = np.where(ok, d, -np.inf)
+        k = np.argmax(d, axis=1)  # the first farthest move that stays inside
         dk = d[rows, k]
-        moved = cand[rows, k]
         better = dk > best
-        if better.any():  # the inside test only for the moves that would gain
-            sel = np.flatnonzero(better)
-            inside = edges.distance_inside(moved[sel], owner[sel], distance=False)[1]
-            sel = sel[inside]
-            pts[sel] = moved[sel]
-            best[sel] = dk[sel]
+        pts[better] = cand[rows, k][better]
+        best[better] = dk[better]
         step = step / 2
     return best, pts
 

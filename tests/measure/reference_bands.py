@@ -3,7 +3,11 @@
 A verbatim copy of ``flannot.measure.regions``' exact band measures (largest
 inscribed circle, ridge-following mean thickness) and of the raster and SciPy
 distance map they ran on, kept as the reference the faster implementation must
-reproduce within 1e-9 mm (``test_measure_band_reference.py``).
+reproduce within 1e-9 mm (``test_measure_band_reference.py``) — with the two
+corrections made since: the seeds are cells inside the band only (in a band under
+~3 cells thick the seed bound fell below zero and a cell outside, far from the
+edges, won: a 1 mm band measured 21 mm), and a climb takes the farthest move that
+stays inside (it stood still when the farthest one left the band).
 """
 
 from __future__ import annotations
@@ -66,7 +70,7 @@ def inscribed_diameter(
     cell = max(raster.cell_mm)
     flat = dist.ravel()
     # the optimum's cell has an EDT within ~1.42 cells of the maximum
-    near = np.flatnonzero(flat >= dmax - 1.5 * cell)
+    near = np.flatnonzero((flat >= dmax - 1.5 * cell) & raster.mask.ravel())
     if near.size > 2000:
         near = near[np.argpartition(flat[near], -2000)[-2000:]]
     idx = np.stack(np.unravel_index(near, dist.shape), axis=1)
@@ -100,9 +104,11 @@ def ridge_distances(
     for _ in range(iterations):
         cand = (pts[:, None, :] + offs[None] * step).reshape(-1, 2)
         d = g.polygon_boundary_distance(cand, polygon_mm).reshape(len(pts), len(offs))
+        inside = g.points_in_polygon(cand, polygon_mm).reshape(len(pts), len(offs))
+        d = np.where(inside, d, -np.inf)
         k = np.argmax(d, axis=1)
         moved = pts + offs[k] * step
-        better = (d[rows, k] > best) & g.points_in_polygon(moved, polygon_mm)
+        better = d[rows, k] > best
         pts[better] = moved[better]
         best[better] = d[rows, k][better]
         step /= 2

@@ -23,6 +23,43 @@ def test_scanline_fill_matches_point_in_polygon():
         assert np.array_equal(got, want)
 
 
+def test_polygons_filled_together_are_filled_as_alone(monkeypatch: pytest.MonkeyPatch):
+    """fill_polygons (many polygons per NumPy pass) gives each fill_polygon's mask."""
+    rng = np.random.default_rng(4)
+    shapes, polys = [], []
+    for i in range(300):
+        shape = (int(rng.integers(1, 70)), int(rng.integers(1, 70)))
+        n = int(rng.integers(3, 9))  # several polygons per vertex count
+        poly = rng.uniform(-10, 80, (n, 2))  # may self-intersect, lie partly or wholly off grid
+        if i % 4 == 0:  # vertices and edges on scan lines and cell centres
+            poly = np.round(poly)
+        if i % 7 == 0:  # a horizontal edge
+            poly[1, 0] = poly[0, 0]
+        shapes.append(shape)
+        polys.append(poly)
+    want = [regions.fill_polygon(s, p) for s, p in zip(shapes, polys, strict=True)]
+    for pairs in (regions.FILL_PAIRS, 50):  # one batch per vertex count, and many
+        monkeypatch.setattr(regions, "FILL_PAIRS", pairs)
+        got = regions.fill_polygons(shapes, polys)
+        assert all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
+    assert sum(m.any() for m in want) > 100  # most fill something
+
+
+def test_polygons_rasterized_together_are_rasterized_as_alone():
+    rng = np.random.default_rng(5)
+    items = []
+    for _ in range(40):
+        spacing = (float(rng.uniform(0.1, 0.5)), float(rng.uniform(0.1, 0.5)))
+        items.append(
+            (band(rng.uniform(20, 80, 2), 15, 2, float(rng.uniform(0, 180)), spacing), spacing)
+        )
+    got = regions.rasterize_polygons([p for p, _ in items], [s for _, s in items])
+    for (poly, spacing), r in zip(items, got, strict=True):
+        want = regions.rasterize_polygon(poly, spacing)
+        assert np.array_equal(r.mask, want.mask) and r.mask.any()
+        assert (r.origin, r.step, r.cell_mm) == (want.origin, want.step, want.cell_mm)
+
+
 def test_boundary_distance_corrects_the_half_cell_bias():
     mask = np.zeros((40, 60), bool)
     mask[10:23, 5:55] = True  # 13 cells thick: the boundary is half a cell beyond them

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from flannot.errors import FlannotError
 from flannot.measure import registry
-from flannot.measure.context import Context, norm_level
+from flannot.measure.context import Context, norm_level, rasterize_together
 from flannot.measure.rows import COLUMNS, Row, RowMaker, to_csv, to_frame, to_json, to_records
 from flannot.measure.units import Units, resolve_units
 
@@ -104,24 +104,42 @@ def measure_rows_many(cases: Sequence[Any], image: Any = None) -> list[list[Row]
     prepared = []
     for case in cases:
         protocol = protocol_of(case)
-        prepared.append((case, protocol, contexts(case, image, protocol)))
+        prepared.append(
+            (case, protocol, _measured(case, protocol, contexts(case, image, protocol)))
+        )
     _bands_ahead(prepared)
-    return [_rows(case, protocol, ctxs) for case, protocol, ctxs in prepared]
+    return [_rows(case, protocol, todo) for case, protocol, todo in prepared]
 
 
-def _bands_ahead(prepared: list[tuple[Any, Any, dict[str, Context]]]) -> None:
+_Todo = list[tuple[Any, Any, Context]]  # (annotation, its protocol type, its image's context)
+
+
+def _measured(case: Any, protocol: Any, ctxs: dict[str, Context]) -> _Todo:
+    """The annotations of ``case`` whose type declares measurements, in order, each with
+    its type and the context of the image it is on (looked up once for the bands and
+    the rows)."""
+    todo = []
+    for ann in case.annotations:
+        atype = protocol.find_type(ann.type)
+        if atype is None or not atype.measurements:
+            continue
+        todo.append(
+            (ann, atype, ctxs[PLANNING if getattr(ann, "image", None) == PLANNING else "image"])
+        )
+    return todo
+
+
+def _bands_ahead(prepared: list[tuple[Any, Any, _Todo]]) -> None:
     """Measure every polygon band of ``prepared`` together, into each context's ``bands``."""
     from flannot.measure import ligamentum, regions
 
     if registry.kind("band") is not ligamentum.measure_band:  # a plugin's own "band"
         return
-    jobs = []
-    for case, protocol, ctxs in prepared:
-        for ann in case.annotations:
-            atype = protocol.find_type(ann.type)
-            if atype is None or getattr(ann.geometry, "kind", None) == "mask":
+    bands = []
+    for _case, _protocol, todo in prepared:
+        for ann, atype, ctx in todo:
+            if getattr(ann.geometry, "kind", None) == "mask":
                 continue
-            ctx = ctxs[PLANNING if getattr(ann, "image", None) == PLANNING else "image"]
             if not any(
                 m.kind == "band" and (ctx.planning or not m.planning_only)
                 for m in atype.measurements
@@ -129,11 +147,20 @@ def _bands_ahead(prepared: list[tuple[Any, Any, dict[str, Context]]]) -> None:
                 continue
             try:
                 region = ctx.region(ann)
-                if region is None or region.polygon is None:
-                    continue
-                jobs.append((ctx, ann, (region.raster, region.dist, ctx.spacing, region.polygon)))
             except ValueError:  # malformed: measured (and reported) on its own
                 continue
+            if region is not None and region.polygon is not None:
+                bands.append((ctx, ann, region))
+    try:
+        rasterize_together([region for _, _, region in bands])
+    except ValueError:
+        pass  # each band builds (and reports on) its own raster below
+    jobs = []
+    for ctx, ann, region in bands:
+        try:
+            jobs.append((ctx, ann, (region.raster, region.dist, ctx.spacing, region.polygon)))
+        except ValueError:  # malformed: measured (and reported) on its own
+            continue
     if not jobs:
         return
     try:
@@ -144,13 +171,9 @@ def _bands_ahead(prepared: list[tuple[Any, Any, dict[str, Context]]]) -> None:
         ctx.bands[id(ann)] = value
 
 
-def _rows(case: Any, protocol: Any, ctxs: dict[str, Context]) -> list[Row]:
+def _rows(case: Any, protocol: Any, todo: _Todo) -> list[Row]:
     rows: list[Row] = []
-    for ann in case.annotations:
-        atype = protocol.find_type(ann.type)
-        if atype is None or not atype.measurements:
-            continue
-        ctx = ctxs[PLANNING if getattr(ann, "image", None) == PLANNING else "image"]
+    for ann, atype, ctx in todo:
         maker = RowMaker(ctx.case_id, ann, ctx.units.calibration, level=norm_level(ann.level))
         for spec in atype.measurements:
             if spec.planning_only and not ctx.planning:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,10 +21,16 @@ def norm_level(level: Any) -> str | None:
     """Canonical level name (``L4/L5`` → ``L4-L5``); unknown spellings are kept as given."""
     if level is None or level == "":
         return None
+    return _canonical_level(str(level))
+
+
+@functools.lru_cache(maxsize=1024)
+def _canonical_level(text: str) -> str:
+    # a set's few level spellings come back thousands of times; the regexes ran each time
     try:
-        return normalize_level(str(level))
+        return normalize_level(text)
     except ValueError:
-        return str(level)
+        return text
 
 
 @dataclass
@@ -71,6 +78,22 @@ class Region:
         return self._dist
 
 
+def rasterize_together(todo: list[Region]) -> None:
+    """Build the rasters of many polygon regions at once, as each would on first use.
+
+    :func:`flannot.measure.regions.rasterize_polygons`: the same rasters as
+    ``region.raster`` builds one by one, for a set's hundreds of small bands.
+    """
+    new = [r for r in todo if r._raster is None and r.polygon is not None]
+    if not new:
+        return
+    built = regions.rasterize_polygons(
+        [r.polygon for r in new if r.polygon is not None], [r.spacing for r in new]
+    )
+    for region, raster in zip(new, built, strict=True):
+        region._raster = raster
+
+
 @dataclass
 class Context:
     """The annotations of one image of a case being measured.
@@ -101,6 +124,7 @@ class Context:
     #: ``(max, mean)`` thickness of band annotations measured ahead, together (by ``id``)
     bands: dict[int, tuple[float, float]] = field(default_factory=dict)
     _masks: dict[int, np.ndarray | None] = field(default_factory=dict)
+    _polygons: dict[int, np.ndarray | None] = field(default_factory=dict)
     _index: dict[tuple[int, str], list[tuple[str | None, Any]]] | None = None
 
     @property
@@ -162,7 +186,17 @@ class Context:
         return self._masks[key]
 
     def polygon(self, ann: Any) -> np.ndarray | None:
-        """Polygon vertices (pixels) of a polygon/rectangle annotation, ``None`` otherwise."""
+        """Polygon vertices (pixels) of a polygon/rectangle annotation, ``None`` otherwise.
+
+        Cached: a region is asked for by every tip measured against it.
+        """
+        key = id(ann)
+        if key not in self._polygons:
+            self._polygons[key] = self._polygon(ann)
+        return self._polygons[key]
+
+    @staticmethod
+    def _polygon(ann: Any) -> np.ndarray | None:
         geom = ann.geometry
         if geom.kind not in ("polygon", "rectangle"):
             return None

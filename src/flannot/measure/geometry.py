@@ -8,6 +8,7 @@ Angles are computed on those scaled coordinates too.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,11 +17,15 @@ _EPS = 1e-12
 # Point-by-edge work is done in blocks of at most this many pairs, so that a polygon of
 # thousands of vertices (a freehand outline) needs a few tens of MB, not gigabytes.
 BLOCK_PAIRS = 1 << 20
+# EdgeSet's point-by-edge temporaries are kept this small: each (pairs,) float array then
+# stays in the CPU cache between the dozen NumPy passes the kernel makes over it.
+KERNEL_PAIRS = 1 << 15
 
 
-def _blocks(n_items: int, n_edges: int) -> list[slice]:
-    """Slices of ``range(n_items)`` holding at most ``BLOCK_PAIRS`` item-edge pairs each."""
-    step = max(1, BLOCK_PAIRS // max(n_edges, 1))
+def _blocks(n_items: int, n_edges: int, pairs: int | None = None) -> list[slice]:
+    """Slices of ``range(n_items)`` holding at most ``pairs`` (``BLOCK_PAIRS``) item-edge
+    pairs each."""
+    step = max(1, (BLOCK_PAIRS if pairs is None else pairs) // max(n_edges, 1))
     return [slice(i, i + step) for i in range(0, n_items, step)] or [slice(0, 0)]
 
 
@@ -88,22 +93,23 @@ def polygon_area(points: np.ndarray) -> float:
 def _monotone_chain(pts: np.ndarray) -> np.ndarray:
     """Convex hull of a few points (Andrew's monotone chain; cheaper than qhull there)."""
     order = sorted(map(tuple, pts.tolist()))
-
-    def cross(o, a, b) -> float:
-        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
-
-    lower: list[tuple[float, float]] = []
-    for p in order:
-        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
-            lower.pop()
-        lower.append(p)
-    upper: list[tuple[float, float]] = []
-    for p in reversed(order):
-        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
-            upper.pop()
-        upper.append(p)
-    hull = lower[:-1] + upper[:-1]
+    hull = _half_hull(order)[:-1] + _half_hull(reversed(order))[:-1]
     return np.array(hull, float) if len(hull) >= 2 else pts
+
+
+def _half_hull(points: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """One chain of :func:`_monotone_chain`: each point pops the points it does not turn
+    left from (cross product ``(a - o) x (p - o) <= 0``, written out: no call per test)."""
+    chain: list[tuple[float, float]] = []
+    for p in points:
+        p0, p1 = p
+        while len(chain) >= 2:
+            (o0, o1), (a0, a1) = chain[-2], chain[-1]
+            if (a0 - o0) * (p1 - o1) - (a1 - o1) * (p0 - o0) > 0:
+                break
+            chain.pop()
+        chain.append(p)
+    return chain
 
 
 # Up to this many points the hull is found in Python: a traced outline of a few hundred
@@ -132,7 +138,8 @@ def max_feret(points: np.ndarray) -> float:
     if len(hull) < 2:
         return 0.0
     d = hull[:, None, :] - hull[None, :, :]
-    return float(np.sqrt((d**2).sum(-1).max()))
+    dy, dx = d[..., 0], d[..., 1]
+    return float(np.sqrt((dy * dy + dx * dx).max()))  # (d**2).sum(-1): the same sums
 
 
 @dataclass(frozen=True)
@@ -294,17 +301,19 @@ def _edge_arrays(polygons: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 def _edge_kernel(
-    pts: np.ndarray, arrays: tuple[np.ndarray, ...], inside: bool, distance: bool
+    py: np.ndarray, px: np.ndarray, arrays: tuple[np.ndarray, ...], inside: bool, distance: bool
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Boundary distance and even–odd inside test of points (K, 2) against edges
-    ``arrays`` of shape (E,) (one polygon) or (K, E) (each point its own polygon).
+    """Boundary distance and even–odd inside test of the points ``(py, px)`` against the
+    edges ``arrays``, whose first axis runs over the edges: (E, 1) against points (K,),
+    or (E, 1, K) against points (C, K) (column ``k`` against the edges of column ``k``).
 
     Operation for operation :func:`_segment_sq_distances` (+ ``min`` and ``sqrt``)
-    and :func:`points_in_polygon`, so the results are the same bits.
+    and :func:`points_in_polygon`, so the results are the same bits. The edges are
+    the first axis so that NumPy's inner loops run along the many points, not along
+    the few edges of a small polygon.
     """
     y, x, y2, dy, dx, inv = arrays
-    py, px = pts[:, 0:1], pts[:, 1:2]
-    ry = py - y  # (K, E); also the (py - y) of the even-odd test
+    ry = py - y  # (E, ...); also the (py - y) of the even-odd test
     ins = d = None
     if inside:
         straddles = (y > py) != (y2 > py)
@@ -313,21 +322,28 @@ def _edge_kernel(
             x_cross /= dy
             x_cross += x
         straddles &= px < x_cross
-        ins = (straddles.sum(axis=1) % 2) == 1
+        ins = (straddles.sum(axis=0) % 2) == 1
     if distance:
-        rx = px - x
-        t = ry * dy
-        t += rx * dx
-        t *= inv
-        np.maximum(t, 0.0, out=t)
-        np.minimum(t, 1.0, out=t)
-        ry -= t * dy
-        rx -= t * dx
-        ry *= ry
-        rx *= rx
-        ry += rx
-        d = np.sqrt(ry.min(axis=1))
+        d = np.sqrt(_sq_distances(ry, px, x, dy, dx, inv).min(axis=0))
     return d, ins
+
+
+def _sq_distances(
+    ry: np.ndarray, px: np.ndarray, x: np.ndarray, dy: np.ndarray, dx: np.ndarray, inv: np.ndarray
+) -> np.ndarray:
+    """Squared point-to-edge distances from ``ry = py - y`` (overwritten and returned):
+    the operations of :func:`_segment_sq_distances`, in place."""
+    rx = px - x
+    t = ry * dy
+    t += rx * dx
+    t *= inv
+    np.clip(t, 0.0, 1.0, out=t)
+    ry -= t * dy
+    rx -= t * dx
+    ry *= ry
+    rx *= rx
+    ry += rx
+    return ry
 
 
 class Edges:
@@ -345,7 +361,7 @@ class Edges:
 
     def __init__(self, polygon: np.ndarray) -> None:
         poly = as_points(polygon)
-        self.arrays = _edge_arrays(poly)
+        self.arrays = tuple(a[:, None] for a in _edge_arrays(poly))  # (E, 1): edges first
         self.n = len(poly)
 
     def distance(self, points: np.ndarray) -> np.ndarray:
@@ -367,8 +383,9 @@ class Edges:
         k = len(pts)
         d = np.zeros(k)
         ins = np.zeros(k, bool)
+        py, px = np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1])
         for blk in _blocks(k, self.n) if k * self.n > BLOCK_PAIRS else [slice(None)]:
-            got_d, got_in = _edge_kernel(pts[blk], self.arrays, inside, distance)
+            got_d, got_in = _edge_kernel(py[blk], px[blk], self.arrays, inside, distance)
             if got_d is not None:
                 d[blk] = got_d
             if got_in is not None:
@@ -382,7 +399,7 @@ class EdgeSet:
     ``distance_inside(points, owner)`` gives for point ``i`` what
     ``Edges(polygons[owner[i]]).distance_inside`` gives — the same bits — in a few
     NumPy calls for all polygons at once (polygons with the same vertex count are
-    stacked together).
+    stacked together, edges first: arrays (n, polygons)).
     """
 
     def __init__(self, polygons: list[np.ndarray]) -> None:
@@ -394,44 +411,64 @@ class EdgeSet:
             by_n.setdefault(len(p), []).append(i)
         self.groups: list[tuple[int, tuple[np.ndarray, ...]]] = []
         for gi, (n, members) in enumerate(by_n.items()):
-            self.groups.append((n, _edge_arrays(np.stack([polys[i] for i in members]))))
+            arrays = _edge_arrays(np.stack([polys[i] for i in members]))
+            self.groups.append((n, tuple(np.ascontiguousarray(a.T) for a in arrays)))
             self.group[members] = gi
             self.row[members] = np.arange(len(members))
 
     def distance_inside(
         self, points: np.ndarray, owner: np.ndarray, inside: bool = True, distance: bool = True
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Distance to its polygon's boundary and inside or not, for each point (K, 2)
-        (zeros / ``False`` where not asked)."""
-        pts = np.asarray(points, float).reshape(-1, 2)
+        """Distance to its polygon's boundary and inside or not, for each point
+        (zeros / ``False`` where not asked).
+
+        ``points`` is (K, 2), point ``k`` in polygon ``owner[k]``, or (K, C, 2): the C
+        points of row ``k`` (a search pattern around one point) all in polygon
+        ``owner[k]``; the results are (K,) or (K, C).
+        """
+        pts = np.asarray(points, float)
+        flat = pts.ndim == 2
+        if flat:
+            pts = pts[:, None, :]
         owner = np.asarray(owner, np.intp)
-        d = np.zeros(len(pts))
-        ins = np.zeros(len(pts), bool)
+        d = np.zeros(pts.shape[:2])
+        ins = np.zeros(pts.shape[:2], bool)
+        # only the edge arrays the kernel reads are gathered (y2 is the inside test's)
+        need = [True, True, inside, True, True, distance]
         gid = self.group[owner]
         for gi, (n, arrays) in enumerate(self.groups):
             sel = np.flatnonzero(gid == gi)
             if sel.size == 0:
                 continue
             rows = self.row[owner[sel]]
-            # only the edge arrays the kernel reads are gathered (y2 is the inside test's)
-            need = [True, True, inside, True, True, distance]
-            for blk in _blocks(len(sel), n):
+            for blk in _blocks(len(sel), n * pts.shape[1], KERNEL_PAIRS):
                 s = sel[blk]
-                r = rows[blk]
-                if len(r) > 1 and bool((r[1:] >= r[:-1]).all()):  # runs: repeat, not gather
-                    counts = np.bincount(r, minlength=len(arrays[0]))
-                    got = tuple(
-                        np.repeat(a, counts, axis=0) if use else a[:0]
-                        for a, use in zip(arrays, need, strict=True)
-                    )
-                else:
-                    got = tuple(a[r] if use else a[:0] for a, use in zip(arrays, need, strict=True))
-                got_d, got_in = _edge_kernel(pts[s], got, inside, distance)
+                # (n, 1, B): one row's edges broadcast against its C points (C, B)
+                got = tuple(
+                    _gather(a, rows[blk])[:, None, :] if use else a[:0]
+                    for a, use in zip(arrays, need, strict=True)
+                )
+                py, px = _columns(pts[s])
+                got_d, got_in = _edge_kernel(py, px, got, inside, distance)
                 if got_d is not None:
-                    d[s] = got_d
+                    d[s] = got_d.T
                 if got_in is not None:
-                    ins[s] = got_in
-        return d, ins
+                    ins[s] = got_in.T
+        return (d[:, 0], ins[:, 0]) if flat else (d, ins)
+
+
+def _gather(edges: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Columns ``rows`` of an (n, polygons) edge array, C-contiguous (n, B).
+
+    Indexing ``edges[:, rows]`` would give a column-major copy, and every pass of the
+    kernel, and its reduction over the edges, would then stride across memory.
+    """
+    return edges.take(rows, axis=1)
+
+
+def _columns(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and cols of points (K, C, 2) as two contiguous (C, K) arrays."""
+    return np.ascontiguousarray(pts[..., 0].T), np.ascontiguousarray(pts[..., 1].T)
 
 
 def area_moments_axis(polygon: np.ndarray) -> np.ndarray:

@@ -103,10 +103,12 @@ def neighbour_count(mask: np.ndarray) -> np.ndarray:
 
     ``scipy.ndimage.convolve(mask.astype(np.uint8), np.ones((3, 3)), mode="constant")``.
     """
-    m = np.pad(np.asarray(mask, dtype=np.uint8), 1)
-    rows, cols = m.shape[0] - 2, m.shape[1] - 2
-    out = np.zeros((rows, cols), np.uint8)
-    for di in range(3):
-        for dj in range(3):
-            out += m[di : di + rows, dj : dj + cols]
+    mask = np.asarray(mask)
+    m = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), np.uint8)  # np.pad: 4x slower here
+    m[1:-1, 1:-1] = mask
+    # the 3 x 3 box sum as a sum along rows, then along columns (at most 9: no overflow)
+    across = m[:, :-2] + m[:, 1:-1]
+    across += m[:, 2:]
+    out = across[:-2] + across[1:-1]
+    out += across[2:]
     return out

@@ -34,6 +34,8 @@ MAX_CELLS = 250_000
 # Masks are the data itself; two cells per pixel keep the cells square in mm.
 SUPERSAMPLE_POLYGON = 1
 SUPERSAMPLE_MASK = 2
+# fill_polygons works on batches of at most this many scan-line x edge pairs (~1 MB arrays)
+FILL_PAIRS = 1 << 17
 
 
 @dataclass
@@ -145,6 +147,98 @@ def fill_polygon(shape: tuple[int, int], polygon: np.ndarray) -> np.ndarray:
     return out
 
 
+def fill_polygons(shapes: list[tuple[int, int]], polygons: list[np.ndarray]) -> list[np.ndarray]:
+    """:func:`fill_polygon` of each ``(shape, polygon)``, polygons of one vertex count at once.
+
+    The same scan lines, crossings and spans, computed for many small polygons (a
+    set's bands) in a few NumPy passes instead of ~25 calls each: polygons with
+    fewer scan lines than the most in their batch get lines that cross nothing.
+    """
+    out = [np.zeros(shape, dtype=bool) for shape in shapes]
+    by_n: dict[int, list[int]] = {}
+    for i, p in enumerate(polygons):
+        if len(p) == 0 or not np.isfinite(p).all():  # fill_polygon's own error, or result
+            out[i] = fill_polygon(shapes[i], p)
+            continue
+        by_n.setdefault(len(p), []).append(i)
+    for n, members in by_n.items():
+        # batches of similar scan-line counts, a bounded number of line-edge pairs each
+        lines = [_scan_lines(shapes[i][0], polygons[i]) for i in members]
+        order = sorted(range(len(members)), key=lambda k: lines[k][1] - lines[k][0])
+        batch: list[int] = []
+        for k in order:
+            most = max(1, lines[k][1] - lines[k][0] + 1)
+            if batch and (len(batch) + 1) * most * n > FILL_PAIRS:
+                _fill_batch([members[b] for b in batch], shapes, polygons, out)
+                batch = []
+            batch.append(k)
+        if batch:
+            _fill_batch([members[b] for b in batch], shapes, polygons, out)
+    return out
+
+
+def _scan_lines(rows: int, polygon: np.ndarray) -> tuple[int, int]:
+    """``(lo, hi)``: the grid rows :func:`fill_polygon` scans for ``polygon``."""
+    y0 = polygon[:, 0]
+    return max(0, int(np.ceil(y0.min()))), min(rows - 1, int(np.floor(y0.max())))
+
+
+def _fill_batch(
+    members: list[int],
+    shapes: list[tuple[int, int]],
+    polygons: list[np.ndarray],
+    out: list[np.ndarray],
+) -> None:
+    """:func:`fill_polygon` of the polygons ``members`` (one vertex count), into ``out``."""
+    poly = np.stack([g.as_points(polygons[i]) for i in members])  # (P, E, 2)
+    rows = np.array([shapes[i][0] for i in members])
+    cols = np.array([shapes[i][1] for i in members])
+    y0, x0 = poly[..., 0], poly[..., 1]
+    y1 = np.concatenate([y0[:, 1:], y0[:, :1]], axis=1)
+    x1 = np.concatenate([x0[:, 1:], x0[:, :1]], axis=1)
+    lo = np.maximum(0, np.ceil(y0.min(axis=1))).astype(np.intp)
+    hi = np.minimum(rows - 1, np.floor(y0.max(axis=1))).astype(np.intp)
+    c_lo = np.maximum(0, np.floor(x0.min(axis=1))).astype(np.intp)
+    c_hi = np.minimum(cols, np.ceil(x0.max(axis=1)) + 1).astype(np.intp)
+    n_lines = hi - lo + 1
+    width = c_hi - c_lo
+    filled = (n_lines > 0) & (width > 0)  # the others stay empty, as in fill_polygon
+    n_lines = np.where(filled, n_lines, 0)
+    most = max(int(n_lines.max()), 1)
+    # scan line k of polygon p is grid row lo[p] + k; NaN past its last: it crosses nothing
+    yc = lo[:, None] + np.arange(most, dtype=float)
+    yc[np.arange(most) >= n_lines[:, None]] = np.nan
+    yc = yc[:, :, None]  # (P, L, 1) against edges (P, 1, E)
+    ys, xs_, ye, xe = (a[:, None, :] for a in (y0, x0, y1, x1))
+    crosses = (ys <= yc) != (ye <= yc)  # half-open: a vertex on the line counts once
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xs = xs_ + (yc - ys) * (xe - xs_) / (ye - ys)
+    xs = np.sort(np.where(crosses, xs, np.inf), axis=2)
+    starts, ends = xs[..., 0::2], xs[..., 1::2]
+    k = min(starts.shape[2], ends.shape[2])
+    starts, ends = starts[..., :k], ends[..., :k]
+    ok = np.isfinite(starts) & np.isfinite(ends)
+    p, r, _ = np.nonzero(ok)
+    # a span (a, b) covers the cells j with a < j < b (centres strictly inside)
+    j0 = np.clip(np.floor(starts[ok]) + 1 - c_lo[p], 0, width[p]).astype(np.intp)
+    j1 = np.clip(np.ceil(ends[ok]) - c_lo[p], 0, width[p]).astype(np.intp)
+    keep = j1 > j0
+    # each polygon's lines of width + 1 slots, one after another: +1 where a span starts,
+    # -1 where it ends; both within one line, so one running sum restarts at 0 each line
+    size = n_lines * (width + 1)
+    start = np.concatenate([[0], np.cumsum(size)])
+    flat = (start[p] + r * (width[p] + 1))[keep]
+    total = int(start[-1])
+    diff = np.bincount(flat + j0[keep], minlength=total) - np.bincount(
+        flat + j1[keep], minlength=total
+    )
+    spans = np.cumsum(diff) > 0
+    for b, i in enumerate(members):
+        if filled[b]:
+            block = spans[start[b] : start[b + 1]].reshape(n_lines[b], width[b] + 1)
+            out[i][lo[b] : hi[b] + 1, c_lo[b] : c_hi[b]] = block[:, : width[b]]
+
+
 def draw_polygon(raster: Raster, polygon_px: np.ndarray) -> np.ndarray:
     """Cells of ``raster``'s grid whose centres fall inside ``polygon_px`` (clipped)."""
     return fill_polygon(raster.mask.shape, raster.to_cells(polygon_px))
@@ -158,6 +252,24 @@ def rasterize_polygon(
     r = grid_for_box(pts.min(axis=0), pts.max(axis=0), spacing, max_cells)
     r.mask = draw_polygon(r, pts)
     return r
+
+
+def rasterize_polygons(
+    polygons_px: list[np.ndarray],
+    spacings: list[tuple[float, float]],
+    max_cells: int = MAX_CELLS,
+) -> list[Raster]:
+    """:func:`rasterize_polygon` of each polygon with its spacing, filled together
+    (:func:`fill_polygons`)."""
+    rasters, cells = [], []
+    for poly, spacing in zip(polygons_px, spacings, strict=True):
+        pts = g.as_points(poly)
+        r = grid_for_box(pts.min(axis=0), pts.max(axis=0), spacing, max_cells)
+        rasters.append(r)
+        cells.append(r.to_cells(pts))
+    for r, mask in zip(rasters, fill_polygons([r.mask.shape for r in rasters], cells), strict=True):
+        r.mask = mask
+    return rasters
 
 
 def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -291,8 +403,10 @@ def inscribed_diameter(
     edges = edges_mm if edges_mm is not None else g.Edges(g.to_mm(polygon_px, spacing))
     cell = max(raster.cell_mm)
     flat = dist.ravel()
-    # the optimum's cell has an EDT within ~1.42 cells of the maximum
-    near = np.flatnonzero(flat >= dmax - 1.5 * cell)
+    # the optimum's cell has an EDT within ~1.42 cells of the maximum; only cells inside
+    # count (in a band under ~3 cells thick the bound is below zero: an outside cell,
+    # far from the edges, would win)
+    near = np.flatnonzero((flat >= dmax - 1.5 * cell) & raster.mask.ravel())
     if near.size > 2000:
         near = near[np.argpartition(flat[near], -2000)[-2000:]]
     idx = np.stack(np.unravel_index(near, dist.shape), axis=1)
@@ -332,10 +446,10 @@ def ridge_distances(
     for _ in range(iterations):
         cand = pts[:, None, :] + _RIDGE_OFFSETS[None] * step  # (K, 8, 2)
         d, inside = edges.distance_inside(cand.reshape(-1, 2))
-        d, inside = d.reshape(n, 8), inside.reshape(n, 8)
-        k = np.argmax(d, axis=1)
+        d = np.where(inside.reshape(n, 8), d.reshape(n, 8), -np.inf)
+        k = np.argmax(d, axis=1)  # the first farthest move that stays inside
         dk = d[rows, k]
-        better = (dk > best) & inside[rows, k]
+        better = dk > best
         pts[better] = cand[rows, k][better]
         best[better] = dk[better]
         step /= 2
@@ -426,16 +540,7 @@ def band_thickness_many(bands: list[BandInput]) -> list[tuple[float, float]]:
     cells = np.array([max(bands[i][0].cell_mm) for i in todo])
 
     # inscribed_diameter: seeds near the EDT maximum, their exact distances, the best 32
-    seeds = []
-    for raster, dist, spacing, _ in (bands[i] for i in todo):
-        cell = max(raster.cell_mm)
-        flat = dist.ravel()
-        near = np.flatnonzero(flat >= float(dist.max()) - 1.5 * cell)
-        if near.size > 2000:
-            near = near[np.argpartition(flat[near], -2000)[-2000:]]
-        seeds.append(
-            raster.centers_mm(np.stack(np.unravel_index(near, dist.shape), axis=1), spacing)
-        )
+    seeds = _seeds([bands[i] for i in todo], cells)
     owner = np.repeat(np.arange(len(todo)), [len(p) for p in seeds])
     r_all, _ = edges.distance_inside(np.concatenate(seeds), owner, inside=False)
     starts, start_r = [], []
@@ -451,18 +556,18 @@ def band_thickness_many(bands: list[BandInput]) -> list[tuple[float, float]]:
     r_all, reached = _ridge_many(
         np.concatenate(starts), owner, edges, cells[owner], 3, np.concatenate(start_r)
     )
-    best_p = np.empty((len(todo), 2))
-    best_r = np.empty(len(todo))
-    cuts = np.cumsum(counts)[:-1]
-    for b, (r, p) in enumerate(zip(np.split(r_all, cuts), np.split(reached, cuts), strict=True)):
-        k = int(np.argmax(r))
-        best_p[b], best_r[b] = p[k], float(r[k])
+    # each band's first best climb (np.argmax of its own), all at once: the climbs in
+    # rows of -inf padding (every band has at least the seed at its EDT maximum)
+    first = np.cumsum(counts) - counts
+    padded = np.full((len(todo), max(counts)), -np.inf)
+    padded[owner, np.arange(len(r_all)) - np.repeat(first, counts)] = r_all
+    pick = first + np.argmax(padded, axis=1)
+    best_p, best_r = reached[pick], r_all[pick]
     max_ts = 2.0 * _refine_many(best_p, best_r, edges, cells / 8)
 
     # skeleton_mean_thickness: skeleton cells away from the spurs, on the ridge next to them
     cells_idx = []
-    for b, raster in enumerate(bands[i][0] for i in todo):
-        idx = _skeleton_cells(raster, float(max_ts[b]))
+    for idx in _skeleton_cells_many([bands[i][0] for i in todo], max_ts):
         if idx is not None and len(idx) > 80:
             idx = idx[np.linspace(0, len(idx) - 1, 80).astype(int)]
         cells_idx.append(idx)
@@ -486,6 +591,39 @@ def band_thickness_many(bands: list[BandInput]) -> list[tuple[float, float]]:
     return out
 
 
+def _seeds(bands: list[BandInput], cells: np.ndarray) -> list[np.ndarray]:
+    """The cells :func:`inscribed_diameter` climbs from, in mm, for each band: those
+    inside and within 1.5 cells of the EDT maximum (the best 2000 of them when more), in row-major
+    order, found for all bands in one pass over their concatenated distance maps."""
+    maps = [dist.ravel() for _, dist, _, _ in bands]
+    sizes = np.array([len(m) for m in maps])
+    start = np.concatenate([[0], np.cumsum(sizes)])[:-1]
+    flat = np.concatenate(maps)
+    floor = np.maximum.reduceat(flat, start) - 1.5 * cells  # float(dist.max()) - 1.5 * cell
+    inside = np.concatenate([r.mask.ravel() for r, _, _, _ in bands])
+    near = np.flatnonzero((flat >= np.repeat(floor, sizes)) & inside)
+    band = np.searchsorted(start, near, side="right") - 1
+    local = near - start[band]
+    width = np.array([dist.shape[1] for _, dist, _, _ in bands])[band]
+    idx = np.stack([local // width, local % width], axis=1)  # np.unravel_index, row-major
+    # Raster.centers_mm of each seed, with its band's grid and spacing
+    origin = np.array([r.origin for r, _, _, _ in bands])[band]
+    step = np.array([r.step for r, _, _, _ in bands])[band]
+    spacing = np.array([sp for _, _, sp, _ in bands], float)[band]
+    pts = (origin + idx.astype(float) * step) * spacing
+    cut = np.searchsorted(band, np.arange(len(bands) + 1))
+    out = []
+    for b, (raster, dist, sp, _) in enumerate(bands):
+        if cut[b + 1] - cut[b] > 2000:  # rare: the band's own way, best 2000 by EDT
+            d = dist.ravel()
+            mine = local[cut[b] : cut[b + 1]]
+            mine = mine[np.argpartition(d[mine], -2000)[-2000:]]
+            out.append(raster.centers_mm(np.stack(np.unravel_index(mine, dist.shape), axis=1), sp))
+        else:
+            out.append(pts[cut[b] : cut[b + 1]])
+    return out
+
+
 def _skeleton_cells(raster: Raster, max_thickness: float) -> np.ndarray | None:
     """The skeleton cells :func:`skeleton_mean_thickness` averages over (``None``: no skeleton)."""
     skel = kernels.skeletonize(raster.mask)
@@ -501,6 +639,63 @@ def _skeleton_cells(raster: Raster, max_thickness: float) -> np.ndarray | None:
         if keep.any():
             idx = idx[keep]
     return idx
+
+
+def _skeleton_cells_many(
+    rasters: list[Raster], max_thickness: np.ndarray
+) -> list[np.ndarray | None]:
+    """:func:`_skeleton_cells` of each raster (with its ``max_thickness``), together.
+
+    Each raster is thinned alone; the skeletons are then stacked one below the other,
+    left-aligned, and their end points found and measured in one pass. Each raster
+    has background all round (:func:`grid_for_box`), so no cell's 3 x 3 neighbourhood
+    reaches into another's; the stack's row-major order is raster by raster, each in
+    its own row-major order; distances are taken in each raster's own cells and
+    coordinates: the same cells, in the same order, with the same values.
+    """
+    skels = [kernels.skeletonize(r.mask) for r in rasters]
+    top = np.concatenate([[0], np.cumsum([s.shape[0] for s in skels])]).astype(np.intp)
+    stack = np.zeros((int(top[-1]), max(s.shape[1] for s in skels)), bool)
+    for s, t in zip(skels, top.tolist(), strict=False):
+        stack[t : t + s.shape[0], : s.shape[1]] = s
+    cells = np.argwhere(stack)
+    ends = np.argwhere(stack & (kernels.neighbour_count(stack) == 2))  # itself + one
+    owner = np.searchsorted(top, cells[:, 0], side="right") - 1
+    end_owner = np.searchsorted(top, ends[:, 0], side="right") - 1
+    cells[:, 0] -= top[owner]  # each raster's own cell indices
+    ends[:, 0] -= top[end_owner]
+    n = len(rasters)
+    per_raster = np.bincount(owner, minlength=n)
+    ends_of = np.bincount(end_owner, minlength=n)
+    end_start = np.concatenate([[0], np.cumsum(ends_of)])
+    # every skeleton cell against every end point of its raster, in that raster's mm
+    cell_mm = np.array([r.cell_mm for r in rasters])
+    pairs = ends_of[owner]
+    cell_of_pair = np.repeat(np.arange(len(cells)), pairs)
+    first = np.concatenate([[0], np.cumsum(pairs)])[:-1]
+    end_of_pair = (
+        end_start[owner[cell_of_pair]] + np.arange(len(cell_of_pair)) - np.repeat(first, pairs)
+    )
+    scale = cell_mm[owner[cell_of_pair]]
+    diff = cells[cell_of_pair] * scale - ends[end_of_pair] * scale
+    dist = np.hypot(diff[:, 0], diff[:, 1])
+    with_ends = pairs > 0
+    d_end = np.full(len(cells), np.inf)
+    if dist.size:
+        d_end[with_ends] = np.minimum.reduceat(dist, first[with_ends])
+    keep = d_end > np.asarray(max_thickness, float)[owner]
+    # a raster keeps the cells away from the ends unless none is (or it has no ends)
+    some_kept = np.bincount(owner[keep], minlength=n) > 0
+    chosen = keep | ~some_kept[owner]
+    out: list[np.ndarray | None] = []
+    start = np.concatenate([[0], np.cumsum(per_raster)])
+    for b in range(n):
+        if per_raster[b] == 0:
+            out.append(None)
+            continue
+        sl = slice(start[b], start[b + 1])
+        out.append(cells[sl][chosen[sl]])
+    return out
 
 
 def _ridge_many(
@@ -520,20 +715,21 @@ def _ridge_many(
         best = np.array(start_distance, float)
     rows = np.arange(n)
     step = cell_mm / 2
-    owner8 = np.repeat(owner, 8)
     for _ in range(iterations):
         cand = pts[:, None, :] + _RIDGE_OFFSETS[None] * step[:, None, None]  # (K, 8, 2)
-        d = edges.distance_inside(cand.reshape(-1, 2), owner8, inside=False)[0].reshape(n, 8)
-        k = np.argmax(d, axis=1)
+        d = edges.distance_inside(cand, owner, inside=False)[0]
+        # the best inside move only counts when it gains, so only the moves that would
+        # gain need the inside test: the same move as testing all eight
+        ok = d > best[:, None]
+        i, j = np.nonzero(ok)
+        if i.size:
+            ok[i, j] = edges.distance_inside(cand[i, j], owner[i], distance=False)[1]
+        d = np.where(ok, d, -np.inf)
+        k = np.argmax(d, axis=1)  # the first farthest move that stays inside
         dk = d[rows, k]
-        moved = cand[rows, k]
         better = dk > best
-        if better.any():  # the inside test only for the moves that would gain
-            sel = np.flatnonzero(better)
-            inside = edges.distance_inside(moved[sel], owner[sel], distance=False)[1]
-            sel = sel[inside]
-            pts[sel] = moved[sel]
-            best[sel] = dk[sel]
+        pts[better] = cand[rows, k][better]
+        best[better] = dk[better]
         step = step / 2
     return best, pts
 
@@ -545,17 +741,21 @@ def _refine_many(
     best_p = np.array(start_mm, float)
     best_r = np.array(radius, float)
     n = len(best_p)
-    owner = np.repeat(np.arange(n), len(_REFINE_OFFSETS))
     rows = np.arange(n)
     step = np.array(step_mm, float)
     for _ in range(5):
         cand = best_p[:, None, :] + _REFINE_OFFSETS[None] * step[:, None, None]  # (n, 49, 2)
-        r, inside = edges.distance_inside(cand.reshape(-1, 2), owner)
-        r, inside = r.reshape(n, -1), inside.reshape(n, -1)
-        r[~inside] = -np.inf
-        k = np.argmax(r, axis=1)
+        r = edges.distance_inside(cand, rows, inside=False)[0]
+        # the best inside candidate only counts when it beats best_r, so only the
+        # candidates that beat it need the inside test: the same winner, fewer tests
+        ok = r > best_r[:, None]
+        i, j = np.nonzero(ok)
+        if i.size:
+            ok[i, j] = edges.distance_inside(cand[i, j], i, distance=False)[1]
+        r = np.where(ok, r, -np.inf)
+        k = np.argmax(r, axis=1)  # the first of the farthest winning candidates
         rk = r[rows, k]
-        better = inside.any(axis=1) & (rk > best_r)
+        better = rk > best_r
         best_p[better] = cand[rows, k][better]
         best_r[better] = rk[better]
         step = step / 3.0

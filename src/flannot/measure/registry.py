@@ -56,8 +56,14 @@ def kinds() -> tuple[str, ...]:
     return tuple(sorted(_KINDS))
 
 
+_BUILTINS_LOADED = False
+
+
 def _load_builtins() -> None:
-    # importing the modules registers their kinds
+    # importing the modules registers their kinds; once (kind() runs for every measurement)
+    global _BUILTINS_LOADED
+    if _BUILTINS_LOADED:
+        return
     from flannot.measure import (  # noqa: F401
         canal,
         cannula,
@@ -66,3 +72,5 @@ def _load_builtins() -> None:
         ligamentum,
         vertebra,
     )
+
+    _BUILTINS_LOADED = True

@@ -12,14 +12,13 @@ subprocesses, alternately; min and median.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from ratios import interleave, loadavg, ratio, record, summary
+from ratios import interleave, loadavg, ratio, record, subprocess_env, summary
 from sets import big_set
 
 N_CASES = 200
@@ -45,7 +44,7 @@ def compare(root: Path, rounds: int = ROUNDS, fmt: str = "--csv") -> dict[str, A
     set_dir = root / "set"
     if not set_dir.exists():
         big_set(set_dir, N_CASES)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    env = subprocess_env()
     cmds = {
         "flannot": [sys.executable, "-m", "flannot", "measure", str(set_dir), fmt],
         "floor": [sys.executable, "-c", FLOOR, str(set_dir)],

@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ratios import interleave, loadavg, ratio, record, summary
+from ratios import interleave, loadavg, ratio, record, subprocess_env, summary
 from sets import big_set, dicom_files
 
 N_FILES = 200
@@ -104,7 +104,7 @@ def startup(root: Path, rounds: int = ROUNDS) -> dict:
     """``python -m flannot deidentify`` vs ``python -m dicognito`` on one file."""
     one = next(iter(sorted(inputs(root).iterdir())))
     out = root / "o-start"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    env = subprocess_env()
     cmds = {
         "flannot": [sys.executable, "-m", "flannot", "deidentify", str(one), str(out / "x.dcm")],
         "dicognito": [sys.executable, "-m", "dicognito", "-q", "-o", str(out / "d"), str(one)],

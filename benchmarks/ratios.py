@@ -12,12 +12,27 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 RESULTS = Path(os.environ.get("FLANNOT_BENCH_RESULTS", Path(__file__).parent / "results"))
+
+
+def subprocess_env() -> dict[str, str]:
+    """The environment a benchmark's command-line runs get: this one, with this process's
+    ``sys.path`` as ``PYTHONPATH``, and bytecode caching on as in a user's Python.
+
+    A machine may set ``PYTHONDONTWRITEBYTECODE`` (this one does): an anchor installed
+    from a wheel still has its ``.pyc`` files (pip compiles them), while flannot, installed
+    in place from its source tree, would compile every module on every run (~60 ms of a
+    ``flannot measure``). The warm-up run each benchmark makes writes them.
+    """
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def loadavg() -> float:

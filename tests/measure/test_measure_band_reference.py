@@ -219,10 +219,10 @@ def _straight_band(width_mm: float, length_mm: float, angle_deg: float, spacing:
     return np.array(pts) / spacing
 
 
-@pytest.mark.parametrize("width", [0.75, 1.0, 1.5, 2.0, 4.0])
+@pytest.mark.parametrize("width", [0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 4.0])
 def test_thin_bands_measure_their_width(width: float) -> None:
-    """A straight band measures its own width down to about a pixel, alone or with others
-    (a band narrower than a pixel may hold no pixel centre: its raster is empty).
+    """A straight band measures its own width however thin, alone or with others (a band
+    narrower than a pixel that holds no pixel centre is rasterised on a finer grid).
 
     Bands under ~3 cells thick took a seed outside the band (its bound fell below
     zero), far from the edges: a 1 mm band at 45° with 0.5 mm pixels measured a
@@ -237,6 +237,10 @@ def test_thin_bands_measure_their_width(width: float) -> None:
             poly = _straight_band(width, length, angle, spacing)
             region = Region(poly, poly, None, (spacing, spacing))
             bands.append((region.raster, region.dist, (spacing, spacing), poly))
+            assert region.raster.mask.any()
+            together_raster = regions.rasterize_polygons([poly], [(spacing, spacing)])[0]
+            assert np.array_equal(together_raster.mask, region.raster.mask)
+            assert together_raster.cell_mm == region.raster.cell_mm
     together = regions.band_thickness_many(bands)
     for (raster, dist, sp, poly), (max_t, mean_t) in zip(bands, together, strict=True):
         alone_max = regions.inscribed_diameter(raster, dist, sp, poly)

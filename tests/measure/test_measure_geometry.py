@@ -82,3 +82,53 @@ def test_chords_of_an_hourglass():
     assert lengths.tolist() == pytest.approx([7.0, 4.0, 7.0, 0.0])
     assert lo[:3].tolist() == pytest.approx([-3.5, -2.0, -3.5])
     assert math.isnan(hi[3])
+
+
+def _random_polylines(rng: np.random.Generator, count: int) -> list[np.ndarray]:
+    """Random lines and polygons of 1-40 vertices, some with repeated vertices (zero-length
+    segments), some on a coarse grid (points exactly on edges and on vertex rows)."""
+    out = []
+    for i in range(count):
+        n = int(rng.integers(1, 41))
+        pts = rng.uniform(-20, 20, (n, 2))
+        if i % 3 == 0:
+            pts = np.round(pts / 4) * 4
+        if i % 5 == 0 and n > 1:
+            pts[1] = pts[0]
+        out.append(pts)
+    return out
+
+
+def test_outline_is_the_array_code_bit_for_bit():
+    rng = np.random.default_rng(17)
+    for poly in _random_polylines(rng, 300):
+        points = np.vstack([rng.uniform(-25, 25, (20, 2)), np.round(rng.uniform(-5, 5, (5, 2)))])
+        for closed in (False, True):
+            outline = g.Outline(poly, closed=closed)
+            expected = g.distance_to_polyline(points, poly, closed=closed)
+            got = [outline.distance(tuple(p)) for p in points.tolist()]
+            assert got == expected.tolist()  # exact: == on floats, not approx
+        if len(poly) >= 3:
+            inside = [g.Outline(poly, closed=True).contains(tuple(p)) for p in points.tolist()]
+            assert inside == g.points_in_polygon(points, poly).tolist()
+
+
+def test_boundary_is_signed_distance_past_line_bit_for_bit():
+    rng = np.random.default_rng(1717)
+    crossed = 0
+    for line in _random_polylines(rng, 300):
+        line = line[:9]
+        reach = g.boundary_reach(line)
+        boundary = g.Boundary(line, reach)
+        for _ in range(10):
+            entry, tip = rng.uniform(-30, 30, (2, 2))
+            if rng.random() < 0.2:  # along a segment: parallel, never a proper crossing
+                tip = entry + (line[-1] - line[0])
+            elif len(line) >= 3 and rng.random() < 0.3:  # through a vertex: counted once
+                vertex = line[int(rng.integers(1, len(line) - 1))]
+                entry, tip = vertex + (3.0, -5.0), vertex - (3.0, -5.0)
+            want = g.signed_distance_past_line(tip, entry, line, reach)
+            got = boundary.signed_distance(tuple(tip.tolist()), tuple(entry.tolist()))
+            assert got == want
+            crossed += want < 0
+    assert crossed > 100  # both signs were exercised

@@ -132,3 +132,25 @@ def test_boundary_is_signed_distance_past_line_bit_for_bit():
             assert got == want
             crossed += want < 0
     assert crossed > 100  # both signs were exercised
+
+
+def test_chords_are_the_dense_evaluation_bit_for_bit():
+    rng = np.random.default_rng(171717)
+    split = 0
+    for poly in _random_polylines(rng, 300):
+        if len(poly) < 3:
+            continue
+        lo, hi = poly[:, 0].min(), poly[:, 0].max()
+        ts = np.linspace(lo - 1, hi + 1, int(rng.integers(2, 60)))
+        # lines through vertices (a crossing exactly at a vertex, zero-width chords)
+        ts = np.sort(np.concatenate([ts, poly[:, 0]]))
+        got = g.chords(poly, ts)
+        want = g._chords_dense(poly, ts)
+        for x, y in zip(got, want, strict=True):
+            assert x.tobytes() == y.tobytes()  # same bits, NaNs and signed zeros included
+        split += int((np.isfinite(got[1]) & (got[0] > 0)).sum() > 0)
+    assert split > 150
+    # unsorted lines take the dense path and answer alike
+    poly = np.array([[0, 0], [0, 10], [10, 10], [10, 0]], float)
+    ts = np.array([5.0, 1.0, 9.0])
+    assert g.chords(poly, ts)[0].tolist() == [10.0, 10.0, 10.0]

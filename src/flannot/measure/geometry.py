@@ -598,11 +598,59 @@ def chords(polygon_uv: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarr
     lengths, v_lo, v_hi
         The chord length per line and the ``v`` of its two outer ends (NaN where
         the line misses the polygon).
+
+    Notes
+    -----
+    A line meets only the edges whose ``u`` span holds its ``t``. With ``ts``
+    ascending those pairs are found by bisection, and a line that meets the
+    polygon twice (nearly every line) gets its chord from those two crossings
+    alone: the same bits as the evaluation against every edge
+    (:func:`_chords_dense`), which the other lines still get.
     """
     poly = as_points(polygon_uv)
     ts = np.asarray(ts, float)
+    if (
+        ts.ndim != 1
+        or not np.isfinite(poly).all()
+        or not np.isfinite(ts).all()
+        or np.any(ts[1:] < ts[:-1])
+    ):
+        return _chords_dense(poly, ts)
+    u, v = poly[:, 0], poly[:, 1]
+    u2, v2 = _next(u), _next(v)
+    # edge e crosses u = t when exactly one end is <= t: min(u, u2) <= t < max(u, u2)
+    first = np.searchsorted(ts, np.minimum(u, u2), "left")
+    counts = np.searchsorted(ts, np.maximum(u, u2), "left") - first
+    edge = np.repeat(np.arange(len(poly)), counts)
+    line = np.arange(counts.sum()) + np.repeat(first - (np.cumsum(counts) - counts), counts)
+    # the dense formula on the crossing pairs only (u2 != u there)
+    vv = v[edge] + (ts[line] - u[edge]) * (v2[edge] - v[edge]) / (u2[edge] - u[edge])
+    vv = vv[np.lexsort((vv, line))]  # by line, then v
+    k = np.bincount(line, minlength=len(ts))
+    lengths = np.zeros(len(ts))
+    v_lo = np.full(len(ts), np.nan)
+    v_hi = np.full(len(ts), np.nan)
+    two = np.flatnonzero(k == 2)
+    a, b = vv[np.cumsum(k)[two] - 2], vv[np.cumsum(k)[two] - 1]
+    # -a + b is the dense row sum exactly (its other terms are zeros), unless a == b:
+    # the sign of a zero chord depends on the order of the sum, so the dense code decides
+    ok = a != b
+    lengths[two[ok]] = b[ok] - a[ok]
+    v_lo[two[ok]] = a[ok]
+    v_hi[two[ok]] = b[ok]
+    redo = k != 0
+    redo[two[ok]] = False
+    if redo.any():
+        lengths[redo], v_lo[redo], v_hi[redo] = _chords_dense(poly, ts[redo])
+    return lengths, v_lo, v_hi
+
+
+def _chords_dense(poly: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`chords` evaluated against every edge (any ``ts``)."""
+    poly = as_points(poly)
+    ts = np.asarray(ts, float)
     if len(ts) * len(poly) > BLOCK_PAIRS:
-        parts = [chords(poly, ts[blk]) for blk in _blocks(len(ts), len(poly))]
+        parts = [_chords_dense(poly, ts[blk]) for blk in _blocks(len(ts), len(poly))]
         return tuple(np.concatenate(x) for x in zip(*parts, strict=True))  # type: ignore[return-value]
     u, v = poly[:, 0], poly[:, 1]
     u2, v2 = _next(u), _next(v)

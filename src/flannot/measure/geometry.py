@@ -93,15 +93,15 @@ def polygon_area(points: np.ndarray) -> float:
 
 def _monotone_chain(pts: np.ndarray) -> np.ndarray:
     """Convex hull of a few points (Andrew's monotone chain; cheaper than qhull there)."""
-    order = sorted(map(tuple, pts.tolist()))
+    order = sorted(pts.tolist())  # [row, col] lists sort as the tuples would
     hull = _half_hull(order)[:-1] + _half_hull(reversed(order))[:-1]
     return np.array(hull, float) if len(hull) >= 2 else pts
 
 
-def _half_hull(points: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+def _half_hull(points: Iterable[list[float]]) -> list[list[float]]:
     """One chain of :func:`_monotone_chain`: each point pops the points it does not turn
     left from (cross product ``(a - o) x (p - o) <= 0``, written out: no call per test)."""
-    chain: list[tuple[float, float]] = []
+    chain: list[list[float]] = []
     for p in points:
         p0, p1 = p
         while len(chain) >= 2:

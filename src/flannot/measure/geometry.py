@@ -624,14 +624,16 @@ def chords(polygon_uv: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarr
     edge = np.repeat(np.arange(len(poly)), counts)
     line = np.arange(counts.sum()) + np.repeat(first - (np.cumsum(counts) - counts), counts)
     # the dense formula on the crossing pairs only (u2 != u there)
-    vv = v[edge] + (ts[line] - u[edge]) * (v2[edge] - v[edge]) / (u2[edge] - u[edge])
-    vv = vv[np.lexsort((vv, line))]  # by line, then v
+    dv, du = v2 - v, u2 - u
+    vv = v[edge] + (ts[line] - u[edge]) * dv[edge] / du[edge]
+    vv = vv[np.argsort(line, kind="stable")]  # grouped by line
     k = np.bincount(line, minlength=len(ts))
     lengths = np.zeros(len(ts))
     v_lo = np.full(len(ts), np.nan)
     v_hi = np.full(len(ts), np.nan)
     two = np.flatnonzero(k == 2)
-    a, b = vv[np.cumsum(k)[two] - 2], vv[np.cumsum(k)[two] - 1]
+    end = np.cumsum(k)[two]
+    a, b = np.minimum(vv[end - 2], vv[end - 1]), np.maximum(vv[end - 2], vv[end - 1])
     # -a + b is the dense row sum exactly (its other terms are zeros), unless a == b:
     # the sign of a zero chord depends on the order of the sum, so the dense code decides
     ok = a != b

@@ -80,8 +80,9 @@ def cross_sections(outline_mm: np.ndarray) -> tuple[float, float] | None:
     hit = widths > 0
     steep = np.zeros(len(ts), bool)
     if hit.sum() >= 3:
-        with np.errstate(invalid="ignore"):
-            steep = (np.abs(np.gradient(lo, ts)) > 1) | (np.abs(np.gradient(hi, ts)) > 1)
+        with np.errstate(invalid="ignore"):  # both ends' slopes in one call: row by row alike
+            slope_lo, slope_hi = np.abs(np.gradient(np.stack([lo, hi]), ts, axis=1)) > 1
+            steep = slope_lo | slope_hi
         steep &= hit
     keep = hit.copy()
     k_zone = int(np.ceil(CAP_ZONE * N_SECTIONS))

@@ -29,6 +29,14 @@ def entry_tip(ann: Any) -> tuple[np.ndarray, np.ndarray] | None:
     return pts[0], pts[-1]
 
 
+def _ends(ctx: Context, ann: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`entry_tip` of ``ann``, once per context (every tip kind of a cannula asks)."""
+    key = ("ends", id(ann))
+    if key not in ctx.memo:
+        ctx.memo[key] = entry_tip(ann)
+    return ctx.memo[key]
+
+
 def _vertebra_types(ctx: Context) -> tuple[str, ...]:
     from flannot.protocols.base import Role
 
@@ -38,7 +46,7 @@ def _vertebra_types(ctx: Context) -> tuple[str, ...]:
 @register("trajectory")
 def measure_trajectory(ctx: Context, ann: Any, row: RowMaker, spec: Any = None) -> list[Row]:
     """``length``, ``angle`` and, with a cornered vertebra above, ``angle_to_endplate``."""
-    ends = entry_tip(ann)
+    ends = _ends(ctx, ann)
     if ends is None:
         return []
     sp = ctx.spacing
@@ -67,22 +75,40 @@ def tip_to_line(ctx: Context, ann: Any, row: RowMaker, spec: Any) -> list[Row]:
 
     Positive while the tip is on the entry side of the line, negative once the
     path entry → tip has crossed it (SPEC §4 ``tip_to_contrast``/``tip_to_vill``).
+    Each line is :func:`~flannot.measure.geometry.signed_distance_past_line` with
+    :func:`~flannot.measure.geometry.boundary_reach`, prepared once per context
+    (:func:`_boundary`) for every tip measured against it.
     """
-    ends = entry_tip(ann)
+    ends = _ends(ctx, ann)
     if ends is None:
         return []
-    sp = ctx.spacing
-    entry, tip = ends[0] * sp, ends[1] * sp
+    sy, sx = ctx.spacing
+    (ey, ex), (ty, tx) = ends[0].tolist(), ends[1].tolist()
+    entry, tip = (ey * sy, ex * sx), (ty * sy, tx * sx)  # ends * spacing, as floats
     best = None
     for path in ctx.targets(ann, spec.target, spec.match):
-        line = np.asarray(path.geometry.points, float)
-        if line.ndim != 2 or len(line) < 1 or not np.isfinite(line).all():
+        boundary = _boundary(ctx, path)
+        if boundary is None:
             continue
-        mm = line * sp
-        d = g.signed_distance_past_line(tip, entry, mm, g.boundary_reach(mm))
+        d = boundary.signed_distance(tip, entry)
         if best is None or abs(d) < abs(best):
             best = d
     return [] if best is None else [row(spec.name or "tip_to_line", best, ctx.units.length)]
+
+
+def _boundary(ctx: Context, path: Any) -> g.Boundary | None:
+    """The line ``path`` in mm as a :class:`~flannot.measure.geometry.Boundary` reaching
+    :func:`~flannot.measure.geometry.boundary_reach` past its ends (``None`` if malformed);
+    cached in ``ctx.memo``."""
+    key = ("boundary", id(path))
+    if key not in ctx.memo:
+        line = np.asarray(path.geometry.points, float)
+        boundary = None
+        if line.ndim == 2 and len(line) >= 1 and np.isfinite(line).all():
+            mm = line * ctx.spacing
+            boundary = g.Boundary(mm, g.boundary_reach(mm))
+        ctx.memo[key] = boundary
+    return ctx.memo[key]
 
 
 @register("tip_to_region_edge")
@@ -92,18 +118,20 @@ def tip_to_region_edge(ctx: Context, ann: Any, row: RowMaker, spec: Any) -> list
     Positive while the tip is outside (short of the surface), negative inside the
     region; ≈ 0 when the instrument is docked on it (a MILD portal on the lamina).
     """
-    ends = entry_tip(ann)
+    ends = _ends(ctx, ann)
     if ends is None:
         return []
     tip_px = ends[1]
-    sp = np.asarray(ctx.spacing, float)
+    sy, sx = ctx.spacing
+    ty, tx = tip_px.tolist()
+    tip_mm = (ty * sy, tx * sx)  # tip_px * spacing, as floats
     best = None
     for target in ctx.targets(ann, spec.target, spec.match):
-        region = ctx.region(target)
-        if region is None:
+        outline = _outline_mm(ctx, target)
+        if outline is None:
             continue
-        d = float(g.polygon_boundary_distance((tip_px * sp)[None], region.outline * sp)[0])
-        if ctx.contains(target, tip_px):
+        d = outline.distance(tip_mm)  # polygon_boundary_distance of the tip
+        if _contains(ctx, target, tip_px):
             d = -d
         if best is None or abs(d) < abs(best):
             best = d
@@ -113,10 +141,36 @@ def tip_to_region_edge(ctx: Context, ann: Any, row: RowMaker, spec: Any) -> list
 @register("tip_in_region")
 def tip_in_region(ctx: Context, ann: Any, row: RowMaker, spec: Any) -> list[Row]:
     """Whether the tip lies inside any ``spec.target`` region it relates to."""
-    ends = entry_tip(ann)
+    ends = _ends(ctx, ann)
     if ends is None:
         return []
-    inside = [ctx.contains(t, ends[1]) for t in ctx.targets(ann, spec.target, spec.match)]
+    inside = [_contains(ctx, t, ends[1]) for t in ctx.targets(ann, spec.target, spec.match)]
     inside = [x for x in inside if x is not None]
     # without a target outline there is nothing to say
     return [row(spec.name or "tip_in_region", any(inside))] if inside else []
+
+
+def _outline_mm(ctx: Context, target: Any) -> g.Outline | None:
+    """The closed outline (mm) of ``target``'s region, ``None`` without one; cached."""
+    key = ("outline_mm", id(target))
+    if key not in ctx.memo:
+        region = ctx.region(target)
+        ctx.memo[key] = (
+            None
+            if region is None
+            else g.Outline(region.outline * np.asarray(ctx.spacing, float), closed=True)
+        )
+    return ctx.memo[key]
+
+
+def _contains(ctx: Context, target: Any, point_px: np.ndarray) -> bool | None:
+    """:meth:`Context.contains`; a polygon's test runs on Python floats
+    (:class:`~flannot.measure.geometry.Outline`, cached)."""
+    if target.geometry.kind == "mask":
+        return ctx.contains(target, point_px)
+    key = ("outline_px", id(target))
+    if key not in ctx.memo:
+        poly = ctx.polygon(target)
+        ctx.memo[key] = None if poly is None else g.Outline(poly, closed=True)
+    outline = ctx.memo[key]
+    return None if outline is None else outline.contains(tuple(point_px.tolist()))

@@ -126,6 +126,9 @@ class Context:
     _masks: dict[int, np.ndarray | None] = field(default_factory=dict)
     _polygons: dict[int, np.ndarray | None] = field(default_factory=dict)
     _index: dict[tuple[int, str], list[tuple[str | None, Any]]] | None = None
+    #: what a measurement kind derives from one annotation and reuses (a cannula's ends,
+    #: a boundary prepared for its tips), by ``(what, id(annotation))``
+    memo: dict[tuple[str, int], Any] = field(default_factory=dict)
 
     @property
     def spacing(self) -> tuple[float, float]:

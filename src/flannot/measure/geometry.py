@@ -8,6 +8,7 @@ Angles are computed on those scaled coordinates too.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -92,15 +93,15 @@ def polygon_area(points: np.ndarray) -> float:
 
 def _monotone_chain(pts: np.ndarray) -> np.ndarray:
     """Convex hull of a few points (Andrew's monotone chain; cheaper than qhull there)."""
-    order = sorted(map(tuple, pts.tolist()))
+    order = sorted(pts.tolist())  # [row, col] lists sort as the tuples would
     hull = _half_hull(order)[:-1] + _half_hull(reversed(order))[:-1]
     return np.array(hull, float) if len(hull) >= 2 else pts
 
 
-def _half_hull(points: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+def _half_hull(points: Iterable[list[float]]) -> list[list[float]]:
     """One chain of :func:`_monotone_chain`: each point pops the points it does not turn
     left from (cross product ``(a - o) x (p - o) <= 0``, written out: no call per test)."""
-    chain: list[tuple[float, float]] = []
+    chain: list[list[float]] = []
     for p in points:
         p0, p1 = p
         while len(chain) >= 2:
@@ -262,6 +263,102 @@ def signed_distance_past_line(
             ext[end] = line[end] + direction / n * reach
     crossed = _segment_crossings(entry, tip, ext[:-1], ext[1:]) % 2 == 1
     return -d if crossed else d
+
+
+class Outline:
+    """A polyline (or, ``closed``, a polygon) on Python floats, for one point at a time.
+
+    :meth:`distance` is :func:`distance_to_polyline` and :meth:`contains`
+    :func:`points_in_polygon` of a single point — the same floating-point
+    operations in the same order, so the same bits — without NumPy: a tip is
+    measured against lines and outlines of a few to a few dozen vertices, where
+    NumPy's cost per call on such tiny arrays, not the arithmetic, was the time.
+    """
+
+    __slots__ = ("_closed", "_edges", "_points")
+
+    def __init__(self, points: np.ndarray, closed: bool = False) -> None:
+        self._points = as_points(points)
+        self._closed = closed
+        pts = self._points.tolist()
+        ends = pts[1:] + pts[:1] if closed else pts[1:]
+        # per edge (y, x, y2, dy, dx, inv), as _segment_sq_distances and
+        # points_in_polygon derive them
+        self._edges = []
+        for (y, x), (y2, x2) in zip(pts[: len(ends)], ends, strict=True):
+            dy, dx = y2 - y, x2 - x
+            self._edges.append((y, x, y2, dy, dx, 1.0 / max(dy * dy + dx * dx, _EPS)))
+
+    def distance(self, point: tuple[float, float]) -> float:
+        """Distance from ``point`` to the polyline (:func:`distance_to_polyline`)."""
+        if len(self._points) < 2:  # a lone point (or none): NumPy's answer
+            return float(distance_to_polyline(np.array([point]), self._points, self._closed)[0])
+        py, px = point
+        best = math.inf
+        for y, x, _, dy, dx, inv in self._edges:
+            ry, rx = py - y, px - x
+            t = min(max((ry * dy + rx * dx) * inv, 0.0), 1.0)  # np.clip of a finite t
+            ey = ry - t * dy
+            ex = rx - t * dx
+            best = min(best, ey * ey + ex * ex)
+        return math.sqrt(best)
+
+    def contains(self, point: tuple[float, float]) -> bool:
+        """Whether ``point`` is inside the closed polygon, even–odd (:func:`points_in_polygon`)."""
+        py, px = point
+        inside = False
+        for y, x, y2, dy, dx, _ in self._edges:
+            # x_cross only where the edge straddles the row (NumPy's other values are unused)
+            if (y > py) != (y2 > py) and px < x + (py - y) * dx / dy:
+                inside = not inside
+        return inside
+
+
+class Boundary:
+    """A safety boundary (contrast line, VILL) prepared for :func:`signed_distance_past_line`.
+
+    :meth:`signed_distance` gives the bits of ``signed_distance_past_line(tip, entry,
+    polyline, reach)`` on Python floats (see :class:`Outline`).
+    """
+
+    __slots__ = ("_extended", "_line")
+
+    def __init__(self, polyline: np.ndarray, reach: float) -> None:
+        self._line = Outline(polyline)
+        line = self._line._points.tolist()
+        # the end segments extended by reach (signed_distance_past_line's ``ext``)
+        ext = list(line)
+        if len(line) >= 2:
+            for end, nxt in ((0, 1), (-1, -2)):
+                d0, d1 = line[end][0] - line[nxt][0], line[end][1] - line[nxt][1]
+                n = float(np.hypot(d0, d1))  # NumPy's hypot: the bits of the array code
+                if n > _EPS:
+                    ext[end] = [line[end][0] + d0 / n * reach, line[end][1] + d1 / n * reach]
+        self._extended = [
+            (ay, ax, by - ay, bx - ax) for (ay, ax), (by, bx) in zip(ext[:-1], ext[1:], strict=True)
+        ]
+
+    def signed_distance(self, tip: tuple[float, float], entry: tuple[float, float]) -> float:
+        """:func:`signed_distance_past_line` ``(tip, entry, polyline, reach)``."""
+        d = self._line.distance(tip)
+        if not self._extended:  # a lone point: nothing to cross
+            return d
+        return -d if self._crossings(entry, tip) % 2 == 1 else d
+
+    def _crossings(self, p: tuple[float, float], q: tuple[float, float]) -> int:
+        """:func:`_segment_crossings` of ``p–q`` with the extended segments."""
+        r0, r1 = q[0] - p[0], q[1] - p[1]
+        count = 0
+        for ay, ax, s0, s1 in self._extended:
+            denom = r0 * s1 - r1 * s0
+            if not abs(denom) > _EPS:  # parallel: never a proper crossing
+                continue
+            ap0, ap1 = ay - p[0], ax - p[1]
+            t = (ap0 * s1 - ap1 * s0) / denom
+            u = (ap0 * r1 - ap1 * r0) / denom
+            if 0 <= t <= 1 and 0 <= u < 1:
+                count += 1
+        return count
 
 
 def polygon_boundary_distance(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
@@ -501,11 +598,61 @@ def chords(polygon_uv: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarr
     lengths, v_lo, v_hi
         The chord length per line and the ``v`` of its two outer ends (NaN where
         the line misses the polygon).
+
+    Notes
+    -----
+    A line meets only the edges whose ``u`` span holds its ``t``. With ``ts``
+    ascending those pairs are found by bisection, and a line that meets the
+    polygon twice (nearly every line) gets its chord from those two crossings
+    alone: the same bits as the evaluation against every edge
+    (:func:`_chords_dense`), which the other lines still get.
     """
     poly = as_points(polygon_uv)
     ts = np.asarray(ts, float)
+    if (
+        ts.ndim != 1
+        or not np.isfinite(poly).all()
+        or not np.isfinite(ts).all()
+        or np.any(ts[1:] < ts[:-1])
+    ):
+        return _chords_dense(poly, ts)
+    u, v = poly[:, 0], poly[:, 1]
+    u2, v2 = _next(u), _next(v)
+    # edge e crosses u = t when exactly one end is <= t: min(u, u2) <= t < max(u, u2)
+    first = np.searchsorted(ts, np.minimum(u, u2), "left")
+    counts = np.searchsorted(ts, np.maximum(u, u2), "left") - first
+    edge = np.repeat(np.arange(len(poly)), counts)
+    line = np.arange(counts.sum()) + np.repeat(first - (np.cumsum(counts) - counts), counts)
+    # the dense formula on the crossing pairs only (u2 != u there)
+    dv, du = v2 - v, u2 - u
+    vv = v[edge] + (ts[line] - u[edge]) * dv[edge] / du[edge]
+    vv = vv[np.argsort(line, kind="stable")]  # grouped by line
+    k = np.bincount(line, minlength=len(ts))
+    lengths = np.zeros(len(ts))
+    v_lo = np.full(len(ts), np.nan)
+    v_hi = np.full(len(ts), np.nan)
+    two = np.flatnonzero(k == 2)
+    end = np.cumsum(k)[two]
+    a, b = np.minimum(vv[end - 2], vv[end - 1]), np.maximum(vv[end - 2], vv[end - 1])
+    # -a + b is the dense row sum exactly (its other terms are zeros), unless a == b:
+    # the sign of a zero chord depends on the order of the sum, so the dense code decides
+    ok = a != b
+    lengths[two[ok]] = b[ok] - a[ok]
+    v_lo[two[ok]] = a[ok]
+    v_hi[two[ok]] = b[ok]
+    redo = k != 0
+    redo[two[ok]] = False
+    if redo.any():
+        lengths[redo], v_lo[redo], v_hi[redo] = _chords_dense(poly, ts[redo])
+    return lengths, v_lo, v_hi
+
+
+def _chords_dense(poly: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`chords` evaluated against every edge (any ``ts``)."""
+    poly = as_points(poly)
+    ts = np.asarray(ts, float)
     if len(ts) * len(poly) > BLOCK_PAIRS:
-        parts = [chords(poly, ts[blk]) for blk in _blocks(len(ts), len(poly))]
+        parts = [_chords_dense(poly, ts[blk]) for blk in _blocks(len(ts), len(poly))]
         return tuple(np.concatenate(x) for x in zip(*parts, strict=True))  # type: ignore[return-value]
     u, v = poly[:, 0], poly[:, 1]
     u2, v2 = _next(u), _next(v)

@@ -12,7 +12,7 @@ import pytest
 from pydicom import uid
 
 import flannot
-from flannot.io import pixeldata
+from flannot.io import decoders, pixeldata
 from flannot.io.decoders import DecoderChain
 from tests.io.dicom_factory import make_dicom, make_pixels
 
@@ -83,13 +83,17 @@ def test_every_transfer_syntax_reads_as_pydicom(tmp_path: Path, case: tuple) -> 
             uid.JPEG2000Lossless: "pylibjpeg-openjpeg (direct)",
             uid.JPEG2000: "pylibjpeg-openjpeg (direct)",
         }
+        if decoders.usable_cores() >= 2:  # GDCM's threads decode JPEG 2000 faster
+            direct.update(dict.fromkeys([uid.JPEG2000Lossless, uid.JPEG2000], "pydicom/gdcm"))
         assert image.decoder == direct.get(ts, image.decoder)
         assert image.decoder.startswith(("pylibjpeg", "pyjpegls", "pydicom/"))
     elif not ts.is_compressed:
         assert image.decoder == "numpy"
 
 
-def test_direct_decoders_match_pydicom_on_signed_precision_mismatch(tmp_path: Path) -> None:
+def test_direct_decoders_match_pydicom_on_signed_precision_mismatch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # 13-bit signed values in a J2K codestream marked unsigned: pydicom sign-corrects, so must we
     pixels = make_pixels(frames=1, dtype=np.int16, bits_stored=13)
     path = make_dicom(
@@ -121,6 +125,31 @@ def test_direct_decoders_match_pydicom_on_signed_precision_mismatch(tmp_path: Pa
     assert expected.min() < 0
     np.testing.assert_array_equal(chain.decode(frame), expected)
     np.testing.assert_array_equal(flannot.read_dicom(path).raw_frames[0], expected)
+    # one core: pylibjpeg-openjpeg called directly goes first, and corrects the sign too
+    monkeypatch.setattr(decoders, "usable_cores", lambda: 1)
+    one_core = DecoderChain(str(uid.JPEG2000Lossless), opts)
+    assert one_core.names[0] == "pylibjpeg-openjpeg (direct)"
+    np.testing.assert_array_equal(one_core.decode(frame), expected)
+
+
+def test_jpeg_2000_takes_gdcm_first_with_two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    opts = {
+        "rows": 8,
+        "columns": 8,
+        "samples_per_pixel": 1,
+        "bits_allocated": 16,
+        "bits_stored": 12,
+        "pixel_representation": 0,
+        "photometric_interpretation": "MONOCHROME2",
+        "planar_configuration": 0,
+    }
+    monkeypatch.setattr(decoders, "usable_cores", lambda: 2)
+    for ts in (uid.JPEG2000Lossless, uid.JPEG2000):
+        names = DecoderChain(str(ts), opts).names
+        assert names[:2] == ["pydicom/gdcm", "pylibjpeg-openjpeg (direct)"]
+        assert names.count("pydicom/gdcm") == 1
+    # HTJ2K: GDCM does not decode it, openjpeg stays first
+    assert DecoderChain(str(uid.HTJ2KLossless), opts).names[0] == "pylibjpeg-openjpeg (direct)"
 
 
 def test_fallback_chain_takes_the_next_decoder(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -201,3 +230,16 @@ def test_offset_table_past_the_end_of_the_file_is_refused_at_open(tmp_path: Path
     path.write_bytes(bytes(data))
     with pytest.raises(flannot.FlannotError, match="offset table points past the end"):
         flannot.read_dicom(path)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32, np.int8, np.int16, np.int32])
+def test_unused_bits_cleared_as_shifting_left_and_back(dtype: type) -> None:
+    """_shift keeps the low bits (unsigned: one mask) exactly as shifting them out and
+    back does (PS3.5 §8.1.1; signed: the sign extended from the top stored bit)."""
+    rng = np.random.default_rng(7)
+    info = np.iinfo(dtype)
+    for bits in range(1, info.bits + 1):
+        values = rng.integers(info.min, info.max, 500, dtype=dtype, endpoint=True)
+        unused = dtype(info.bits - bits)
+        want = np.right_shift(np.left_shift(values, unused), unused)
+        np.testing.assert_array_equal(decoders._shift(values.copy(), bits), want)

@@ -510,10 +510,11 @@ class LazyFrames:
         start, stop, step
             As ``range``; ``stop`` defaults to the number of frames.
         read_ahead
-            Frames decoded ahead in a background thread (default
-            :attr:`read_ahead_limit` for compressed frames, none for uncompressed
-            ones, whose read costs less than handing it to a thread; 0: none).
-            Memory stays bounded.
+            Frames decoded ahead in a background thread, at most 64 (default: none).
+            Every decoder here holds the GIL — two threads decode no faster than one
+            — so decoding ahead only pays when the reader's own work between frames
+            releases it (NumPy on large arrays, writing files); reading alone it cost
+            2–6 % (RLE 512²: 1205 vs 1282 fps). Memory stays bounded.
 
         Yields
         ------
@@ -521,11 +522,7 @@ class LazyFrames:
             Each frame, read-only, as ``frame(i)`` returns it.
         """
         order = range(start, len(self) if stop is None else stop, step)
-        if read_ahead is None:
-            native = all(isinstance(s, NativeSource) for s in self._sources)
-            ahead = 0 if native else self.read_ahead_limit
-        else:
-            ahead = min(read_ahead, 64)
+        ahead = 0 if read_ahead is None else min(read_ahead, 64)
         for j, i in enumerate(order):
             arr = self.frame(i)
             if ahead > 0:

@@ -105,3 +105,31 @@ def test_chunks_cover_every_task_in_order_and_shrink_towards_the_end() -> None:
         sizes = [b - a for a, b in spans]
         assert max(sizes) == chunk_size(total, workers) and sizes == sorted(sizes, reverse=True)
         assert sizes[-1] == 1  # the workers finish within one task of each other
+
+
+def _pid_of_task(i: int) -> tuple[int, int]:
+    import os
+
+    return i, os.getpid()
+
+
+def test_forked_workers_start_after_the_first_task_ran_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With forked workers the first task runs in this process, so what tasks import on
+    first use is imported once, not again in every worker; order and progress hold."""
+    import os
+
+    from flannot.export import runner
+
+    # fork as a single-threaded caller would (other tests leave threads running)
+    monkeypatch.setattr(runner, "_start_method", lambda: "fork")
+    seen: list[tuple[int, int]] = []
+    out = runner.run_tasks(
+        _pid_of_task, [(i,) for i in range(9)], workers=2, progress=lambda d, t: seen.append((d, t))
+    )
+    assert [i for i, _ in out] == list(range(9))
+    assert out[0][1] == os.getpid()
+    assert all(pid != os.getpid() for _, pid in out[1:])
+    assert seen[0] == (1, 9) and seen[-1] == (9, 9)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
